@@ -1,0 +1,196 @@
+"""Reading and validating catalog import files (JSON array or CSV), without touching storage.
+
+Validation collects every problem before anything is written, so an import either
+takes the whole file or nothing, and the integrator sees all mistakes at once.
+"""
+from __future__ import annotations
+
+import csv
+import dataclasses
+import io
+import json
+from urllib.parse import urlsplit
+
+from .media import (
+    EXTERNAL_ID_MAX,
+    IMPORT_FIELDS,
+    INT_FIELDS,
+    REQUIRED_FIELDS,
+    URL_FIELDS,
+    MediaItem,
+    MediaType,
+    Visibility,
+)
+
+# Large enough for any real dimension or a multi-day recording, small enough for BIGINT/INT columns.
+_INT_LIMITS = {"duration_ms": 2**53 - 1}
+_DEFAULT_INT_LIMIT = 2**31 - 1
+_TEXT_MAX = 2000
+
+
+@dataclasses.dataclass(frozen=True)
+class RowProblem:
+    row: int  # 1-based position of the object in the array, or CSV data row number
+    field: str | None
+    message: str
+
+    def __str__(self) -> str:
+        where = f"row {self.row}" if self.row else "file"
+        if self.field:
+            where += f", field {self.field!r}"
+        return f"{where}: {self.message}"
+
+
+class CatalogFileError(ValueError):
+    """The file as a whole could not be read (bad JSON, wrong top-level shape...)."""
+
+
+def read_catalog_file(name: str, data: bytes) -> list[dict]:
+    """Parse the raw bytes of an import file into a list of row dicts.
+
+    The format follows the file extension: ``.csv`` is CSV, anything else JSON.
+    """
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise CatalogFileError(f"{name}: not UTF-8 text ({exc.reason} at byte {exc.start})") from None
+    if name.lower().endswith(".csv"):
+        return _read_csv(name, text)
+    return _read_json(name, text)
+
+
+def _read_json(name: str, text: str) -> list[dict]:
+    try:
+        value = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise CatalogFileError(f"{name}: invalid JSON at line {exc.lineno} column {exc.colno}: {exc.msg}") from None
+    if not isinstance(value, list):
+        raise CatalogFileError(f"{name}: expected a JSON array of media objects, got {type(value).__name__}")
+    return value
+
+
+def _read_csv(name: str, text: str) -> list[dict]:
+    reader = csv.DictReader(io.StringIO(text, newline=""))
+    if not reader.fieldnames:
+        raise CatalogFileError(f"{name}: empty CSV file (a header row is required)")
+    rows = []
+    for record in reader:
+        if None in record:
+            # DictReader files surplus cells under the None key.
+            record = {k: v for k, v in record.items() if k is not None} | {"": "(extra cells)"}
+        # An empty CSV cell means "no value"; JSON says that with null or by leaving the key out.
+        rows.append({k: (v if v != "" else None) for k, v in record.items()})
+    return rows
+
+
+def validate_rows(rows: list) -> tuple[list[MediaItem], list[RowProblem]]:
+    """Turn raw rows into media items; any problem anywhere means no items are returned."""
+    items: list[MediaItem] = []
+    problems: list[RowProblem] = []
+    first_row_of: dict[str, int] = {}
+    for number, row in enumerate(rows, start=1):
+        item, row_problems = _validate_row(number, row)
+        problems.extend(row_problems)
+        if item is None:
+            continue
+        if item.external_id in first_row_of:
+            problems.append(RowProblem(number, "external_id",
+                                       f"duplicate of row {first_row_of[item.external_id]} ({item.external_id!r})"))
+            continue
+        first_row_of[item.external_id] = number
+        items.append(item)
+    return ([] if problems else items), problems
+
+
+def _validate_row(number: int, row) -> tuple[MediaItem | None, list[RowProblem]]:
+    if not isinstance(row, dict):
+        return None, [RowProblem(number, None, f"expected an object, got {type(row).__name__}")]
+    problems = [RowProblem(number, key, "unknown field (allowed: " + ", ".join(IMPORT_FIELDS) + ")")
+                for key in row if key not in IMPORT_FIELDS]
+    values: dict = {}
+    for field in IMPORT_FIELDS:
+        raw = row.get(field)
+        if raw is None:
+            if field in REQUIRED_FIELDS:
+                problems.append(RowProblem(number, field, "is required"))
+            continue
+        value, message = _convert(field, raw)
+        if message:
+            problems.append(RowProblem(number, field, message))
+        else:
+            values[field] = value
+    if values.get("media_type") is MediaType.IMAGE and "file_url" not in values and "file_url" not in {
+            p.field for p in problems}:
+        # HubSpot requires hs_file_url on IMAGE media objects.
+        problems.append(RowProblem(number, "file_url", "is required for IMAGE media"))
+    if problems:
+        return None, problems
+    return MediaItem(**values), []
+
+
+def _convert(field: str, raw):
+    if field in INT_FIELDS:
+        return _convert_int(field, raw)
+    if not isinstance(raw, str):
+        return None, f"expected text, got {type(raw).__name__}"
+    value = raw.strip()
+    if field == "media_type":
+        try:
+            return MediaType(value.upper()), None
+        except ValueError:
+            return None, f"{raw!r} is not one of " + ", ".join(t.value for t in MediaType)
+    if field == "visibility":
+        try:
+            return Visibility(value.lower()), None
+        except ValueError:
+            return None, f"{raw!r} is not one of " + ", ".join(v.value for v in Visibility)
+    if field == "external_id":
+        return _check_external_id(value)
+    if not value:
+        return (None, "must not be empty") if field in REQUIRED_FIELDS else (None, None)
+    if len(value) > _TEXT_MAX:
+        return None, f"longer than {_TEXT_MAX} characters"
+    if field in URL_FIELDS and not _is_absolute_http_url(value):
+        return None, f"{raw!r} is not an absolute http(s) URL"
+    if any(ord(c) < 32 and c not in "\t\n\r" for c in value):
+        return None, "contains control characters"
+    return value, None
+
+
+def _convert_int(field: str, raw):
+    if isinstance(raw, bool):
+        return None, f"expected a whole number, got {raw!r}"
+    if isinstance(raw, str):
+        try:
+            raw = int(raw.strip())
+        except ValueError:
+            return None, f"{raw!r} is not a whole number"
+    elif isinstance(raw, float) and raw.is_integer():
+        raw = int(raw)
+    if not isinstance(raw, int):
+        return None, f"expected a whole number, got {raw!r}"
+    limit = _INT_LIMITS.get(field, _DEFAULT_INT_LIMIT)
+    if field == "duration_ms":
+        if raw < 0 or raw > limit:
+            return None, f"{raw} is outside 0..{limit}"
+    elif raw <= 0 or raw > limit:
+        return None, f"{raw} is outside 1..{limit}"
+    return raw, None
+
+
+def _check_external_id(value: str):
+    if not value:
+        return None, "must not be empty"
+    if len(value) > EXTERNAL_ID_MAX:
+        return None, f"longer than {EXTERNAL_ID_MAX} characters"
+    if "/" in value or any(ord(c) < 32 or ord(c) == 127 for c in value) or value != value.strip():
+        return None, f"{value!r} may not contain '/', control characters or surrounding spaces"
+    return value, None
+
+
+def _is_absolute_http_url(value: str) -> bool:
+    try:
+        parts = urlsplit(value)
+    except ValueError:
+        return False
+    return parts.scheme in ("http", "https") and bool(parts.netloc) and " " not in value

@@ -1,0 +1,184 @@
+"""The one way into the media catalog: SQLAlchemy Core over SQLite or PostgreSQL."""
+from __future__ import annotations
+
+import dataclasses
+from datetime import datetime, timezone
+from typing import Iterable, Iterator
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Engine
+
+from .media import IMPORT_FIELDS, MediaItem, MediaType, Visibility
+
+metadata = sa.MetaData()
+
+media_items = sa.Table(
+    "media_items",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    # unique=True gives the index every look-up by URL goes through.
+    sa.Column("external_id", sa.String(255), nullable=False, unique=True),
+    sa.Column("media_type", sa.String(16), nullable=False),
+    sa.Column("title", sa.Text, nullable=False),
+    sa.Column("file_url", sa.Text),
+    sa.Column("thumbnail_url", sa.Text),
+    sa.Column("thumbnail_width", sa.Integer),
+    sa.Column("thumbnail_height", sa.Integer),
+    sa.Column("poster_url", sa.Text),
+    sa.Column("duration_ms", sa.BigInteger),
+    sa.Column("width", sa.Integer),
+    sa.Column("height", sa.Integer),
+    sa.Column("folder_path", sa.Text),
+    sa.Column("details_page_link", sa.Text),
+    sa.Column("author_name", sa.Text),
+    sa.Column("author_url", sa.Text),
+    sa.Column("visibility", sa.String(16), nullable=False, server_default=Visibility.PUBLIC.value),
+    sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("hubspot_object_id", sa.String(64)),
+)
+
+# Bound parameters per statement stay under SQLite's historical 999-variable limit.
+_IN_CHUNK = 500
+
+
+@dataclasses.dataclass(frozen=True)
+class UpsertReport:
+    inserted: int
+    updated: int
+    unchanged: int
+
+
+def create_catalog_engine(database_url: str) -> Engine:
+    engine = sa.create_engine(database_url, pool_pre_ping=True, future=True)
+    if engine.dialect.name == "sqlite":
+        # WAL lets gunicorn workers read while an import writes.
+        @sa.event.listens_for(engine, "connect")
+        def _sqlite_pragmas(dbapi_connection, _record):
+            cursor = dbapi_connection.cursor()
+            cursor.execute("PRAGMA journal_mode=WAL")
+            cursor.execute("PRAGMA busy_timeout=5000")
+            cursor.close()
+    return engine
+
+
+class CatalogStore:
+    def __init__(self, engine: Engine):
+        self.engine = engine
+
+    @classmethod
+    def from_url(cls, database_url: str) -> "CatalogStore":
+        return cls(create_catalog_engine(database_url))
+
+    def create_schema(self) -> None:
+        metadata.create_all(self.engine)
+
+    def dispose(self) -> None:
+        self.engine.dispose()
+
+    # --- reads -------------------------------------------------------------------
+    def get(self, external_id: str) -> MediaItem | None:
+        with self.engine.connect() as conn:
+            row = conn.execute(
+                sa.select(media_items).where(media_items.c.external_id == external_id)
+            ).mappings().first()
+        return _item_from_row(row) if row else None
+
+    def get_many(self, external_ids: Iterable[str]) -> dict[str, MediaItem]:
+        ids = list(dict.fromkeys(external_ids))
+        found: dict[str, MediaItem] = {}
+        with self.engine.connect() as conn:
+            for chunk in _chunks(ids, _IN_CHUNK):
+                rows = conn.execute(
+                    sa.select(media_items).where(media_items.c.external_id.in_(chunk))
+                ).mappings()
+                found.update((r["external_id"], _item_from_row(r)) for r in rows)
+        return found
+
+    def list_items(self, limit: int = 100, offset: int = 0) -> list[MediaItem]:
+        with self.engine.connect() as conn:
+            rows = conn.execute(
+                sa.select(media_items).order_by(media_items.c.id).limit(limit).offset(offset)
+            ).mappings()
+            return [_item_from_row(r) for r in rows]
+
+    def count(self) -> int:
+        with self.engine.connect() as conn:
+            return conn.execute(sa.select(sa.func.count()).select_from(media_items)).scalar_one()
+
+    def iter_all(self, batch_size: int = 1000) -> Iterator[MediaItem]:
+        """Every item in id order, fetched in keyset pages so memory stays flat."""
+        last_id = 0
+        while True:
+            with self.engine.connect() as conn:
+                rows = conn.execute(
+                    sa.select(media_items).where(media_items.c.id > last_id)
+                    .order_by(media_items.c.id).limit(batch_size)
+                ).mappings().all()
+            if not rows:
+                return
+            for row in rows:
+                yield _item_from_row(row)
+            last_id = rows[-1]["id"]
+
+    # --- writes ------------------------------------------------------------------
+    def upsert(self, items: list[MediaItem], now: datetime | None = None) -> UpsertReport:
+        """Insert new items and update changed ones by external_id, all in one transaction."""
+        now = now or datetime.now(timezone.utc)
+        inserts, updates, unchanged = [], [], 0
+        with self.engine.begin() as conn:
+            existing: dict[str, dict] = {}
+            for chunk in _chunks([i.external_id for i in items], _IN_CHUNK):
+                for row in conn.execute(
+                    sa.select(*[media_items.c[f] for f in IMPORT_FIELDS])
+                    .where(media_items.c.external_id.in_(chunk))
+                ).mappings():
+                    existing[row["external_id"]] = dict(row)
+            for item in items:
+                content = item.content()
+                old = existing.get(item.external_id)
+                if old is None:
+                    inserts.append(content | {"created_at": now, "updated_at": now})
+                elif old != content:
+                    updates.append({f"b_{k}": v for k, v in content.items()} | {"b_updated_at": now})
+                else:
+                    unchanged += 1
+            if inserts:
+                conn.execute(media_items.insert(), inserts)
+            if updates:
+                conn.execute(
+                    media_items.update()
+                    .where(media_items.c.external_id == sa.bindparam("b_external_id"))
+                    .values({f: sa.bindparam(f"b_{f}") for f in IMPORT_FIELDS if f != "external_id"}
+                            | {"updated_at": sa.bindparam("b_updated_at")}),
+                    updates,
+                )
+        return UpsertReport(inserted=len(inserts), updated=len(updates), unchanged=unchanged)
+
+    def set_hubspot_object_ids(self, object_ids: dict[str, str]) -> None:
+        """Record each item's HubSpot media object id (external_id -> object id)."""
+        if not object_ids:
+            return
+        with self.engine.begin() as conn:
+            conn.execute(
+                media_items.update()
+                .where(media_items.c.external_id == sa.bindparam("b_external_id"))
+                .values(hubspot_object_id=sa.bindparam("b_object_id")),
+                [{"b_external_id": k, "b_object_id": v} for k, v in object_ids.items()],
+            )
+
+
+def _item_from_row(row) -> MediaItem:
+    values = {f.name: row[f.name] for f in dataclasses.fields(MediaItem)}
+    values["media_type"] = MediaType(values["media_type"])
+    values["visibility"] = Visibility(values["visibility"])
+    for stamp in ("created_at", "updated_at"):
+        # SQLite hands back naive datetimes; everything stored is UTC.
+        if values[stamp] is not None and values[stamp].tzinfo is None:
+            values[stamp] = values[stamp].replace(tzinfo=timezone.utc)
+    return MediaItem(**values)
+
+
+def _chunks(seq: list, size: int):
+    for start in range(0, len(seq), size):
+        yield seq[start:start + size]

@@ -1,0 +1,107 @@
+"""Command line: a thin click layer over the catalog and the app factory.
+
+``oembed-server`` is a FlaskGroup, so ``flask --app oembed_server ...`` offers the same commands.
+"""
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+
+import click
+from flask import Flask
+from flask.cli import FlaskGroup, with_appcontext
+
+from .catalog_import import CatalogFileError, read_catalog_file, validate_rows
+from .config import ConfigError
+from .extensions import current_catalog
+
+
+def register_commands(app: Flask) -> None:
+    app.cli.add_command(serve_command)
+    app.cli.add_command(import_catalog_command)
+    app.cli.add_command(init_db_command)
+
+
+@click.command("serve")
+@click.option("--host", default="127.0.0.1", show_default=True, help="Interface to listen on.")
+@click.option("--port", default=5000, show_default=True, type=click.IntRange(1, 65535), help="Port to listen on.")
+@click.option("--sample/--no-sample", default=None,
+              help="Load the sample media that ship with the project "
+                   "(default: on when the embedded SQLite catalog is used).")
+@click.option("--debug", is_flag=True, help="Reload on code changes and show tracebacks.")
+def serve_command(host: str, port: int, sample: bool | None, debug: bool) -> None:
+    """Run the provider with the development server (use gunicorn in production)."""
+    from . import create_app
+    from .sample_media import load_sample_media
+
+    overrides = {"PREVIEW_ENABLED": True}
+    if "OEMBED_PUBLIC_URL" not in os.environ:
+        # Without an explicit public URL the links must point where this server listens.
+        shown_host = "127.0.0.1" if host in ("0.0.0.0", "::") else host
+        overrides["OEMBED_PUBLIC_URL"] = f"http://{shown_host}:{port}"
+    app = _create_or_exit(create_app, overrides)
+    settings = app.extensions["oembed_settings"]
+    if settings.production:
+        app.config["PREVIEW_ENABLED"] = False
+    if sample if sample is not None else settings.embedded_database:
+        report = load_sample_media(app.extensions["catalog"], settings.public_url)
+        click.echo(f"Sample media: {report.inserted} added, {report.updated} updated, {report.unchanged} unchanged")
+    base = settings.public_url
+    click.echo(f"Catalog:        {settings.database_url.split('@')[-1]}")
+    click.echo(f"Index page:     {base}/")
+    click.echo(f"oEmbed (JSON):  {base}/oembed?url={base}/media/sample-video")
+    click.echo(f"oEmbed (XML):   {base}/oembed.xml?url={base}/media/sample-video")
+    click.echo(f"Media page:     {base}/media/sample-video")
+    if app.config["PREVIEW_ENABLED"]:
+        click.echo(f"Module preview: {base}/_preview/media_embed?media=sample-video")
+    app.run(host=host, port=port, debug=debug, use_reloader=debug, threaded=True)
+
+
+@click.command("import-catalog")
+@with_appcontext
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+def import_catalog_command(file: Path) -> None:
+    """Upsert media from a JSON array or CSV file; any invalid row imports nothing."""
+    try:
+        rows = read_catalog_file(file.name, file.read_bytes())
+    except CatalogFileError as exc:
+        raise click.ClickException(str(exc)) from None
+    items, problems = validate_rows(rows)
+    if problems:
+        for problem in problems:
+            click.echo(f"{file.name}: {problem}", err=True)
+        click.echo(f"Nothing imported: {len(problems)} problem(s) in {len(rows)} row(s).", err=True)
+        sys.exit(1)
+    report = current_catalog().upsert(items)
+    click.echo(f"Imported {len(items)} item(s) from {file.name}: {report.inserted} added, "
+               f"{report.updated} updated, {report.unchanged} unchanged.")
+
+
+@click.command("init-db")
+@with_appcontext
+def init_db_command() -> None:
+    """Create the catalog tables if they do not exist."""
+    current_catalog().create_schema()
+    click.echo(f"Catalog ready: {current_catalog().count()} item(s).")
+
+
+def _create_or_exit(factory, overrides=None) -> Flask:
+    try:
+        return factory(overrides)
+    except ConfigError as exc:
+        raise click.ClickException(f"configuration error: {exc}") from None
+
+
+def _app_factory() -> Flask:
+    from . import create_app
+    return _create_or_exit(create_app)
+
+
+cli = FlaskGroup(create_app=_app_factory, add_version_option=False,
+                 help="oEmbed provider for Media Bridge: serve the API, manage the catalog.")
+
+
+def main() -> None:
+    cli(prog_name="oembed-server")
+

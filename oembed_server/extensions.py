@@ -1,0 +1,15 @@
+"""Accessors for what create_app attaches to the Flask app, so views never build their own."""
+from __future__ import annotations
+
+from flask import current_app
+
+from .catalog_store import CatalogStore
+from .config import Settings
+
+
+def current_settings() -> Settings:
+    return current_app.extensions["oembed_settings"]
+
+
+def current_catalog() -> CatalogStore:
+    return current_app.extensions["catalog"]

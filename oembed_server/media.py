@@ -1,0 +1,98 @@
+"""The media item as the catalog holds it: plain data, no I/O.
+
+Field names mirror HubSpot's media object properties (``title`` -> ``hs_title``,
+``duration_ms`` -> ``hs_duration`` ...) so the sync can map them one to one.
+"""
+from __future__ import annotations
+
+import dataclasses
+import enum
+from datetime import datetime
+from urllib.parse import quote
+
+
+class MediaType(str, enum.Enum):
+    VIDEO = "VIDEO"
+    AUDIO = "AUDIO"
+    IMAGE = "IMAGE"
+    DOCUMENT = "DOCUMENT"
+    OTHER = "OTHER"
+
+
+class Visibility(str, enum.Enum):
+    PUBLIC = "public"
+    UNLISTED = "unlisted"
+    PRIVATE = "private"
+
+
+@dataclasses.dataclass(frozen=True)
+class MediaItem:
+    external_id: str
+    media_type: MediaType
+    title: str
+    file_url: str | None = None
+    thumbnail_url: str | None = None
+    thumbnail_width: int | None = None
+    thumbnail_height: int | None = None
+    poster_url: str | None = None
+    duration_ms: int | None = None
+    width: int | None = None
+    height: int | None = None
+    folder_path: str | None = None
+    details_page_link: str | None = None
+    author_name: str | None = None
+    author_url: str | None = None
+    visibility: Visibility = Visibility.PUBLIC
+    created_at: datetime | None = None
+    updated_at: datetime | None = None
+    # Id of the matching media object in the connected HubSpot portal, written by
+    # scripts/sync_media.py; the events relay needs it as mediaBridgeId.
+    hubspot_object_id: str | None = None
+
+    def content(self) -> dict:
+        """The integrator-supplied fields, as imported (no timestamps, no sync state)."""
+        return {name: _plain(getattr(self, name)) for name in IMPORT_FIELDS}
+
+
+def _plain(value):
+    return value.value if isinstance(value, enum.Enum) else value
+
+
+# The keys an import file carries, in the order the README documents them.
+IMPORT_FIELDS: tuple[str, ...] = (
+    "external_id",
+    "media_type",
+    "title",
+    "file_url",
+    "thumbnail_url",
+    "thumbnail_width",
+    "thumbnail_height",
+    "poster_url",
+    "duration_ms",
+    "width",
+    "height",
+    "folder_path",
+    "details_page_link",
+    "author_name",
+    "author_url",
+    "visibility",
+)
+
+INT_FIELDS = frozenset(
+    {"thumbnail_width", "thumbnail_height", "duration_ms", "width", "height"}
+)
+URL_FIELDS = frozenset(
+    {"file_url", "thumbnail_url", "poster_url", "details_page_link", "author_url"}
+)
+REQUIRED_FIELDS = ("external_id", "media_type", "title")
+EXTERNAL_ID_MAX = 200
+
+
+def media_page_url(public_url: str, external_id: str) -> str:
+    """The canonical media URL: what HubSpot stores as ``hs_oembed_url``."""
+    return f"{public_url}/media/{quote(external_id, safe='')}"
+
+
+def embed_url(public_url: str, external_id: str) -> str:
+    """The player page the oEmbed iframe points at."""
+    return f"{public_url}/embed/{quote(external_id, safe='')}"

@@ -1,0 +1,21 @@
+"""The sample media that ship with the project, so a fresh checkout has something to embed."""
+from __future__ import annotations
+
+import json
+from importlib import resources
+
+from .catalog_import import validate_rows
+from .catalog_store import CatalogStore, UpsertReport
+
+
+def sample_rows(public_url: str) -> list[dict]:
+    # The files are served by this app, so their URLs follow wherever it is published.
+    text = resources.files(__package__).joinpath("sample/catalog.json").read_text("utf-8")
+    return json.loads(text.replace("{public_url}", public_url))
+
+
+def load_sample_media(store: CatalogStore, public_url: str) -> UpsertReport:
+    items, problems = validate_rows(sample_rows(public_url))
+    if problems:  # a packaging mistake, not user input
+        raise RuntimeError("sample catalog is invalid: " + "; ".join(map(str, problems)))
+    return store.upsert(items)
