@@ -35,6 +35,11 @@ class Settings:
     # True when OEMBED_DATABASE_URL was not given and the embedded SQLite file is used.
     embedded_database: bool
 
+    @property
+    def effective_url_schemes(self) -> tuple[str, ...]:
+        """The media URL schemes this provider answers for, in HubSpot's registration syntax."""
+        return self.url_schemes or (f"{self.public_url}/media/*",)
+
 
 def load_settings(environ: Mapping[str, str], instance_path: str) -> Settings:
     production = _parse_env_name(environ.get("OEMBED_ENV", "development")) == "production"
