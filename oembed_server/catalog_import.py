@@ -26,6 +26,8 @@ from .media import (
 _INT_LIMITS = {"duration_ms": 2**53 - 1}
 _DEFAULT_INT_LIMIT = 2**31 - 1
 _TEXT_MAX = 2000
+# Stands in a CSV row's dict for cells beyond the header, so validation can name the row.
+EXTRA_CELLS = "(cells beyond the header)"
 
 
 @dataclasses.dataclass(frozen=True)
@@ -77,7 +79,7 @@ def _read_csv(name: str, text: str) -> list[dict]:
     for record in reader:
         if None in record:
             # DictReader files surplus cells under the None key.
-            record = {k: v for k, v in record.items() if k is not None} | {"": "(extra cells)"}
+            record = {k: v for k, v in record.items() if k is not None} | {EXTRA_CELLS: "x"}
         # An empty CSV cell means "no value"; JSON says that with null or by leaving the key out.
         rows.append({k: (v if v != "" else None) for k, v in record.items()})
     return rows
@@ -105,7 +107,8 @@ def validate_rows(rows: list) -> tuple[list[MediaItem], list[RowProblem]]:
 def _validate_row(number: int, row) -> tuple[MediaItem | None, list[RowProblem]]:
     if not isinstance(row, dict):
         return None, [RowProblem(number, None, f"expected an object, got {type(row).__name__}")]
-    problems = [RowProblem(number, key, "unknown field (allowed: " + ", ".join(IMPORT_FIELDS) + ")")
+    problems = [RowProblem(number, None, "has more cells than the header has columns") if key == EXTRA_CELLS
+                else RowProblem(number, key, "unknown field (allowed: " + ", ".join(IMPORT_FIELDS) + ")")
                 for key in row if key not in IMPORT_FIELDS]
     values: dict = {}
     for field in IMPORT_FIELDS:
@@ -183,8 +186,8 @@ def _check_external_id(value: str):
         return None, "must not be empty"
     if len(value) > EXTERNAL_ID_MAX:
         return None, f"longer than {EXTERNAL_ID_MAX} characters"
-    if "/" in value or any(ord(c) < 32 or ord(c) == 127 for c in value) or value != value.strip():
-        return None, f"{value!r} may not contain '/', control characters or surrounding spaces"
+    if "/" in value or any(ord(c) < 32 or ord(c) == 127 for c in value):
+        return None, f"{value!r} may not contain '/' or control characters"
     return value, None
 
 

@@ -105,3 +105,7 @@ cli = FlaskGroup(create_app=_app_factory, add_version_option=False,
 def main() -> None:
     cli(prog_name="oembed-server")
 
+
+
+if __name__ == "__main__":
+    main()

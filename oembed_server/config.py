@@ -104,8 +104,8 @@ def parse_database_url(value: str, name: str) -> str:
         raise ConfigError(f"{name} is not a SQLAlchemy database URL: {value.split('@')[-1]!r}") from None
     if url.get_backend_name() not in ("sqlite", "postgresql"):
         raise ConfigError(f"{name} must point at SQLite or PostgreSQL, got {url.get_backend_name()!r}")
-    if url.get_backend_name() == "postgresql" and url.get_driver_name() in ("psycopg2", "postgresql", None):
-        # psycopg (3) is the driver the project installs; a bare postgresql:// URL means it.
+    if url.get_backend_name() == "postgresql":
+        # psycopg (3) is the only PostgreSQL driver the project installs.
         url = url.set(drivername="postgresql+psycopg")
     return url.render_as_string(hide_password=False)
 

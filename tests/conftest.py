@@ -8,10 +8,12 @@ import pytest
 import sqlalchemy as sa
 
 from oembed_server import create_app
+from oembed_server.config import parse_database_url
 
 PUBLIC_URL = "http://media.test"
 SECRET_KEY = "test-secret-key-that-is-long-enough-0123456789"
-POSTGRES_URL = os.environ.get("OEMBED_TEST_POSTGRES_URL")
+_RAW_POSTGRES_URL = os.environ.get("OEMBED_TEST_POSTGRES_URL")
+POSTGRES_URL = parse_database_url(_RAW_POSTGRES_URL, "OEMBED_TEST_POSTGRES_URL") if _RAW_POSTGRES_URL else None
 
 
 @pytest.fixture(autouse=True)

@@ -1,0 +1,46 @@
+#!/usr/bin/env bash
+# Installs everything the test suite needs on a fresh Debian machine, then runs all of it.
+# Usage: bash tests/run_all.sh [extra pytest args]
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+need_apt=()
+command -v chromium >/dev/null 2>&1 || need_apt+=(chromium)
+command -v pg_ctlcluster >/dev/null 2>&1 || need_apt+=(postgresql)
+if ((${#need_apt[@]})); then
+  if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
+    echo "== installing ${need_apt[*]} from Debian's packages"
+    apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${need_apt[@]}" >/dev/null
+  else
+    echo "!! ${need_apt[*]} missing and cannot be installed (need root + apt): those tests will skip"
+  fi
+fi
+
+echo "== installing the project and its test dependencies"
+python3 -m pip install -q --disable-pip-version-check -e '.[test]' 2>&1 | grep -v -e "^WARNING: Location" -e "Running pip as the 'root' user" || true
+
+if [ -f package-lock.json ]; then
+  echo "== installing the HubL parser (npm)"
+  npm ci --no-audit --no-fund --loglevel=error
+fi
+
+if [ -z "${OEMBED_TEST_POSTGRES_URL:-}" ] && command -v pg_ctlcluster >/dev/null 2>&1 && [ "$(id -u)" = 0 ]; then
+  echo "== starting PostgreSQL"
+  read -r pg_version pg_cluster _ < <(pg_lsclusters --no-header | head -n 1)
+  pg_ctlcluster "$pg_version" "$pg_cluster" start 2>/dev/null || true
+  pg_port=$(pg_lsclusters --no-header | awk -v v="$pg_version" -v c="$pg_cluster" '$1==v && $2==c {print $3}')
+  su postgres -c "psql -q -p $pg_port" <<'SQL'
+DO $$BEGIN
+  IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = 'oembed_test') THEN
+    CREATE ROLE oembed_test LOGIN PASSWORD 'oembed_test';
+  END IF;
+END$$;
+SQL
+  su postgres -c "psql -p $pg_port -tAc \"SELECT 1 FROM pg_database WHERE datname = 'oembed_test'\"" | grep -q 1 \
+    || su postgres -c "createdb -p $pg_port -O oembed_test oembed_test"
+  export OEMBED_TEST_POSTGRES_URL="postgresql://oembed_test:oembed_test@127.0.0.1:${pg_port}/oembed_test"
+fi
+
+echo "== running the test suite"
+exec python3 -m pytest -n 2 "$@"

@@ -1,0 +1,70 @@
+"""Settings: defaults, and a message naming the variable for every bad value."""
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import pytest
+
+from oembed_server.config import ConfigError, load_settings
+
+KEY = "k" * 40
+
+
+def load(**env):
+    return load_settings(env, "/tmp/instance")
+
+
+def test_defaults():
+    s = load()
+    assert s.public_url == "http://127.0.0.1:5000"
+    assert s.database_url == "sqlite:////tmp/instance/catalog.sqlite3" and s.embedded_database
+    assert s.effective_url_schemes == ("http://127.0.0.1:5000/media/*",)
+    assert s.cache_age == 3600 and not s.production
+    assert len(s.secret_key) >= 32
+
+
+def test_values_are_normalised():
+    s = load(OEMBED_PUBLIC_URL="https://media.example.com/",
+             OEMBED_DATABASE_URL="postgresql://u:p@db/catalog",
+             OEMBED_URL_SCHEMES="https://media.example.com/media/*, http://media.example.com/media/*",
+             OEMBED_SECRET_KEY=KEY)
+    assert s.public_url == "https://media.example.com"
+    assert s.database_url == "postgresql+psycopg://u:p@db/catalog"
+    assert s.effective_url_schemes == ("https://media.example.com/media/*", "http://media.example.com/media/*")
+
+
+@pytest.mark.parametrize("env, named", [
+    ({"OEMBED_PUBLIC_URL": "media.example.com"}, "OEMBED_PUBLIC_URL"),
+    ({"OEMBED_PUBLIC_URL": "ftp://media.example.com"}, "OEMBED_PUBLIC_URL"),
+    ({"OEMBED_PUBLIC_URL": "http://media.example.com:99999"}, "OEMBED_PUBLIC_URL"),
+    ({"OEMBED_PUBLIC_URL": "https://m.example.com/?x=1"}, "OEMBED_PUBLIC_URL"),
+    ({"OEMBED_DATABASE_URL": "not a url"}, "OEMBED_DATABASE_URL"),
+    ({"OEMBED_DATABASE_URL": "mysql://u@h/db"}, "OEMBED_DATABASE_URL"),
+    ({"OEMBED_SECRET_KEY": "short"}, "OEMBED_SECRET_KEY"),
+    ({"OEMBED_ENV": "production"}, "OEMBED_SECRET_KEY"),
+    ({"OEMBED_ENV": "staging"}, "OEMBED_ENV"),
+    ({"OEMBED_CACHE_AGE": "-1"}, "OEMBED_CACHE_AGE"),
+    ({"OEMBED_CACHE_AGE": "soon"}, "OEMBED_CACHE_AGE"),
+    ({"OEMBED_PROVIDER_NAME": "  "}, "OEMBED_PROVIDER_NAME"),
+])
+def test_bad_settings_name_the_variable(env, named):
+    with pytest.raises(ConfigError, match=named):
+        load(**env)
+
+
+def test_database_password_is_not_echoed():
+    with pytest.raises(ConfigError) as err:
+        load(OEMBED_DATABASE_URL="oracle://user:hunter2@db/x")
+    assert "hunter2" not in str(err.value)
+
+
+def test_cli_fails_at_start_with_the_setting_named(tmp_path):
+    result = subprocess.run(
+        [sys.executable, "-m", "oembed_server.cli", "serve", "--port", "5999"],
+        env={"PATH": "/usr/bin:/bin", "OEMBED_PUBLIC_URL": "nope", "HOME": str(tmp_path)},
+        capture_output=True, text=True, timeout=60,
+    )
+    assert result.returncode != 0
+    assert "OEMBED_PUBLIC_URL" in result.stderr
+    assert "Traceback" not in result.stderr
