@@ -9,7 +9,8 @@ from flask import Flask
 from sqlalchemy.exc import OperationalError, ProgrammingError
 
 from .catalog_store import CatalogStore
-from .config import load_settings
+from .config import ConfigError, Settings, load_settings
+from .url_schemes import UrlMatcher, compile_url_schemes
 
 __all__ = ["create_app"]
 
@@ -25,12 +26,12 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
 
     app.config.update(
         SECRET_KEY=settings.secret_key,
-        # The local HubL preview is a development aid: `oembed-server serve` switches it on.
         PREVIEW_ENABLED=False,
         JSON_SORT_KEYS=False,
     )
     app.config.update({k: v for k, v in overrides.items() if not k.startswith("OEMBED_")})
     app.extensions["oembed_settings"] = settings
+    app.extensions["url_matcher"] = _compile_url_schemes(settings)
 
     catalog = CatalogStore.from_url(settings.database_url)
     _create_schema(catalog)
@@ -53,5 +54,15 @@ def _create_schema(catalog: CatalogStore) -> None:
         catalog.create_schema()
 
 
+def _compile_url_schemes(settings: Settings) -> UrlMatcher:
+    try:
+        return compile_url_schemes(settings.effective_url_schemes, settings.public_url)
+    except ValueError as exc:
+        raise ConfigError(f"OEMBED_URL_SCHEMES: {exc}") from None
+
+
 def _register_blueprints(app: Flask) -> None:
-    pass
+    from . import oembed_api, pages
+
+    app.register_blueprint(oembed_api.bp)
+    app.register_blueprint(pages.bp)

@@ -95,16 +95,20 @@ class CatalogStore:
                 found.update((r["external_id"], _item_from_row(r)) for r in rows)
         return found
 
-    def list_items(self, limit: int = 100, offset: int = 0) -> list[MediaItem]:
+    def list_items(self, limit: int = 100, offset: int = 0,
+                   visibility: Visibility | None = None) -> list[MediaItem]:
+        query = sa.select(media_items).order_by(media_items.c.id).limit(limit).offset(offset)
+        if visibility is not None:
+            query = query.where(media_items.c.visibility == visibility.value)
         with self.engine.connect() as conn:
-            rows = conn.execute(
-                sa.select(media_items).order_by(media_items.c.id).limit(limit).offset(offset)
-            ).mappings()
-            return [_item_from_row(r) for r in rows]
+            return [_item_from_row(r) for r in conn.execute(query).mappings()]
 
-    def count(self) -> int:
+    def count(self, visibility: Visibility | None = None) -> int:
+        query = sa.select(sa.func.count()).select_from(media_items)
+        if visibility is not None:
+            query = query.where(media_items.c.visibility == visibility.value)
         with self.engine.connect() as conn:
-            return conn.execute(sa.select(sa.func.count()).select_from(media_items)).scalar_one()
+            return conn.execute(query).scalar_one()
 
     def iter_all(self, batch_size: int = 1000) -> Iterator[MediaItem]:
         """Every item in id order, fetched in keyset pages so memory stays flat."""

@@ -5,6 +5,7 @@ from flask import current_app
 
 from .catalog_store import CatalogStore
 from .config import Settings
+from .url_schemes import UrlMatcher
 
 
 def current_settings() -> Settings:
@@ -13,3 +14,7 @@ def current_settings() -> Settings:
 
 def current_catalog() -> CatalogStore:
     return current_app.extensions["catalog"]
+
+
+def current_url_matcher() -> UrlMatcher:
+    return current_app.extensions["url_matcher"]

@@ -1,0 +1,115 @@
+"""The public oEmbed endpoint: ``/oembed``, ``/oembed.json`` and ``/oembed.xml``."""
+from __future__ import annotations
+
+import hashlib
+import json
+from http import HTTPStatus
+
+from flask import Blueprint, Response, request
+from werkzeug.exceptions import MethodNotAllowed
+
+from .extensions import current_catalog, current_settings, current_url_matcher
+from .oembed import PLAYER_OPTIONS, to_xml, xml_document
+from .oembed_service import OEmbedError, answer_oembed_request
+
+bp = Blueprint("oembed_api", __name__)
+
+CONTENT_TYPES = {
+    "json": "application/json; charset=utf-8",
+    "xml": "text/xml; charset=utf-8",
+}
+# The format each endpoint path fixes (None: chosen by the format argument).
+ENDPOINT_FORMATS = {"/oembed": None, "/oembed.json": "json", "/oembed.xml": "xml"}
+ALLOWED_METHODS = "GET, HEAD, OPTIONS"
+
+
+@bp.get("/oembed")
+def oembed():
+    requested = (request.args.get("format") or "json").strip().lower()
+    if requested not in CONTENT_TYPES:
+        return error_response(501, "format must be json or xml", "json")
+    return _answer(requested)
+
+
+@bp.get("/oembed.json")
+def oembed_json():
+    return _answer("json")
+
+
+@bp.get("/oembed.xml")
+def oembed_xml():
+    return _answer("xml")
+
+
+@bp.after_request
+def _cross_origin(response: Response) -> Response:
+    # Browser-side consumers fetch the endpoint directly; nothing here depends on credentials.
+    response.headers["Access-Control-Allow-Origin"] = "*"
+    response.headers["Access-Control-Expose-Headers"] = "ETag"
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    if request.method == "OPTIONS":
+        response.headers["Access-Control-Allow-Methods"] = ALLOWED_METHODS
+        # If-None-Match is not CORS-safelisted, so a revalidating fetch needs a preflight.
+        response.headers["Access-Control-Allow-Headers"] = "If-None-Match"
+        response.headers["Access-Control-Max-Age"] = "86400"
+    return response
+
+
+@bp.app_errorhandler(MethodNotAllowed)
+def _method_not_allowed(exc: MethodNotAllowed):
+    # Routing fails before any blueprint is chosen, so this handler is app-wide;
+    # other paths keep werkzeug's default 405.
+    if request.path not in ENDPOINT_FORMATS:
+        return exc
+    fmt = ENDPOINT_FORMATS[request.path] or _error_format()
+    response = error_response(405, f"method {request.method} is not allowed; use GET", fmt)
+    response.headers["Allow"] = ", ".join(exc.valid_methods) if exc.valid_methods else ALLOWED_METHODS
+    response.headers["Access-Control-Allow-Origin"] = "*"
+    return response
+
+
+def _answer(fmt: str) -> Response:
+    args = request.args
+    settings = current_settings()
+    try:
+        answer = answer_oembed_request(
+            args.get("url"),
+            catalog=current_catalog(),
+            settings=settings,
+            matcher=current_url_matcher(),
+            maxwidth=args.get("maxwidth"),
+            maxheight=args.get("maxheight"),
+            player_options={name: args[name] for name in PLAYER_OPTIONS if name in args},
+        )
+    except OEmbedError as exc:
+        return error_response(exc.status, exc.message, fmt)
+    body = _serialise(answer, fmt)
+    response = Response(body, status=200, content_type=CONTENT_TYPES[fmt])
+    response.headers["Cache-Control"] = f"public, max-age={settings.cache_age}"
+    # A strong validator: the same bytes always get the same tag, whichever worker answers.
+    response.set_etag(hashlib.sha256(body).hexdigest()[:32])
+    return response.make_conditional(request)
+
+
+def error_response(status: int, message: str, fmt: str) -> Response:
+    fields = {"status": status, "error": HTTPStatus(status).phrase, "message": message}
+    body = xml_document("error", fields).encode("utf-8") if fmt == "xml" else _json_bytes(fields)
+    response = Response(body, status=status, content_type=CONTENT_TYPES[fmt])
+    # An unknown URL may be imported a minute later; do not let caches remember the refusal.
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+def _error_format() -> str:
+    requested = (request.args.get("format") or "").strip().lower()
+    return "xml" if requested == "xml" else "json"
+
+
+def _serialise(answer: dict, fmt: str) -> bytes:
+    if fmt == "xml":
+        return to_xml(answer).encode("utf-8")
+    return _json_bytes(answer)
+
+
+def _json_bytes(value: dict) -> bytes:
+    return json.dumps(value, ensure_ascii=False, separators=(",", ":")).encode("utf-8")

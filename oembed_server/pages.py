@@ -1,0 +1,194 @@
+"""HTML pages: the catalog index, the canonical media page and the embeddable player page."""
+from __future__ import annotations
+
+import math
+from urllib.parse import urlencode
+
+from flask import Blueprint, current_app, Response, redirect, render_template, request, url_for
+
+from .extensions import current_catalog, current_settings
+from .media import MediaItem, MediaType, Visibility, embed_url, media_page_url
+from .oembed import artwork_url, discovery_url, parse_player_options, player_src
+from .page_meta import (
+    discovery_links,
+    format_duration,
+    guess_mime_type,
+    is_http_url,
+    media_page_player_size,
+    media_source,
+    open_graph,
+    tracking_context,
+)
+
+bp = Blueprint("pages", __name__)
+
+INDEX_PAGE_SIZE = 50
+# The player page is shown inside other sites' iframes: it may load media from anywhere,
+# but scripts and styles only from this app. No frame-ancestors: any site may frame it.
+EMBED_CSP = ("default-src 'self'; img-src * data: blob:; media-src * data: blob:; "
+             "object-src *; frame-src *; base-uri 'none'; form-action 'none'")
+
+
+@bp.get("/")
+def index():
+    catalog, settings = current_catalog(), current_settings()
+    # Only public media are listed: unlisted ones are reachable by URL alone, private ones not at all.
+    total = catalog.count(visibility=Visibility.PUBLIC)
+    last_page = max(1, math.ceil(total / INDEX_PAGE_SIZE))
+    page = _page_number(request.args.get("page"))
+    if page > last_page:
+        return _error_page(404, "No such page", f"The catalog has {last_page} page(s).")
+    items = catalog.list_items(limit=INDEX_PAGE_SIZE, offset=(page - 1) * INDEX_PAGE_SIZE,
+                               visibility=Visibility.PUBLIC)
+    return render_template(
+        "pages/index.html",
+        rows=[_index_row(settings.public_url, item) for item in items],
+        page=page,
+        last_page=last_page,
+        total=total,
+        first_number=(page - 1) * INDEX_PAGE_SIZE + 1,
+        provider_name=settings.provider_name,
+        # The local HubL preview (oembed_server/preview.py) only exists when switched on.
+        show_preview=bool(current_app.config.get("PREVIEW_ENABLED")),
+    )
+
+
+@bp.get("/media/<external_id>")
+def media_page(external_id: str):
+    item, refusal = _playable_item(external_id)
+    if refusal:
+        return refusal
+    settings = current_settings()
+    links = discovery_links(settings.public_url, item)
+    width, height = media_page_player_size(item)
+    response = Response(render_template(
+        "pages/media.html",
+        item=item,
+        provider_name=settings.provider_name,
+        canonical_url=media_page_url(settings.public_url, item.external_id),
+        discovery_links=links,
+        open_graph=open_graph(settings.public_url, settings.provider_name, item),
+        player_src=player_src(settings.public_url, item.external_id),
+        player_width=width,
+        player_height=height,
+        details=_details(item),
+    ))
+    for link in links:
+        response.headers.add("Link", link.header_value())
+    return response
+
+
+@bp.get("/media/<external_id>/")
+def media_page_slash(external_id: str):
+    return _redirect_without_slash("pages.media_page", external_id)
+
+
+@bp.get("/embed/<external_id>")
+def embed_page(external_id: str):
+    item, refusal = _playable_item(external_id, compact=True)
+    if refusal:
+        return refusal
+    settings = current_settings()
+    options = parse_player_options(request.args)
+    tracking = tracking_context(request.args)
+    config = {
+        "externalId": item.external_id,
+        "mediaType": item.media_type.value,
+        "title": item.title,
+        "durationMs": item.duration_ms,
+        "mediaUrl": media_page_url(settings.public_url, item.external_id),
+        "embedUrl": embed_url(settings.public_url, item.external_id),
+        "options": {
+            "autoplay": "autoplay" in options,
+            "muted": "muted" in options,
+            "loop": "loop" in options,
+            "start": float(options["start"]) if "start" in options else 0,
+        },
+        "tracking": tracking,
+    }
+    file_url = item.file_url if is_http_url(item.file_url) else None
+    response = Response(render_template(
+        "pages/embed.html",
+        item=item,
+        options=options,
+        config=config,
+        source=media_source(file_url, options.get("start")) if file_url else None,
+        file_url=file_url,
+        artwork=artwork_url(item) if is_http_url(artwork_url(item)) else None,
+        file_type=guess_mime_type(file_url) if file_url else None,
+        canonical_url=media_page_url(settings.public_url, item.external_id),
+    ))
+    response.headers["Content-Security-Policy"] = EMBED_CSP
+    # Tracking parameters differ per viewer; a shared cache must not hand one viewer's page to another.
+    response.headers["Cache-Control"] = "private, max-age=0" if tracking else "public, max-age=300"
+    return response
+
+
+@bp.get("/embed/<external_id>/")
+def embed_page_slash(external_id: str):
+    return _redirect_without_slash("pages.embed_page", external_id)
+
+
+def _playable_item(external_id: str, compact: bool = False) -> tuple[MediaItem | None, Response | None]:
+    item = current_catalog().get(external_id)
+    if item is None:
+        return None, _error_page(404, "Media not found", "There is no media at this address.", compact)
+    if item.visibility is Visibility.PRIVATE:
+        return None, _error_page(401, "Private media", "This media is private.", compact)
+    return item, None
+
+
+def _error_page(status: int, heading: str, message: str, compact: bool = False) -> Response:
+    # Inside someone else's iframe the site header would be noise; say it in the player's frame.
+    template = "pages/embed_error.html" if compact else "pages/error.html"
+    body = render_template(template, status=status, heading=heading, message=message,
+                           provider_name=current_settings().provider_name)
+    return Response(body, status=status)
+
+
+def _redirect_without_slash(endpoint: str, external_id: str) -> Response:
+    target = url_for(endpoint, external_id=external_id)
+    if request.query_string:
+        target += "?" + request.query_string.decode("utf-8", "replace")
+    return redirect(target, code=308)
+
+
+def _page_number(raw: str | None) -> int:
+    # A mangled page number shows the first page rather than an error: this page is for people.
+    if raw and raw.isascii() and raw.isdigit() and len(raw) < 10:
+        return max(1, int(raw))
+    return 1
+
+
+def _index_row(public_url: str, item: MediaItem) -> dict:
+    media_url = media_page_url(public_url, item.external_id)
+    return {
+        "item": item,
+        "media_url": media_url,
+        "embed_url": embed_url(public_url, item.external_id),
+        "oembed_json": discovery_url(public_url, media_url, "json"),
+        "oembed_xml": discovery_url(public_url, media_url, "xml"),
+        "preview_url": f"{public_url}/_preview/media_embed?{urlencode({'media': item.external_id})}",
+    }
+
+
+def _details(item: MediaItem) -> list[tuple[str, str, str | None]]:
+    """(label, text, link) rows for the media page's metadata list."""
+    rows: list[tuple[str, str, str | None]] = [("Type", item.media_type.value.title(), None)]
+    if duration := format_duration(item.duration_ms):
+        rows.append(("Duration", duration, None))
+    if item.width and item.height and item.media_type is not MediaType.AUDIO:
+        rows.append(("Dimensions", f"{item.width} × {item.height}", None))
+    if item.author_name:
+        rows.append(("Author", item.author_name, item.author_url if is_http_url(item.author_url) else None))
+    if item.folder_path:
+        rows.append(("Folder", item.folder_path, None))
+    if item.visibility is Visibility.UNLISTED:
+        rows.append(("Visibility", "Unlisted: only people with the link can find it", None))
+    if item.updated_at:
+        rows.append(("Updated", item.updated_at.strftime("%Y-%m-%d %H:%M UTC"), None))
+    if is_http_url(item.file_url):
+        rows.append(("File", "Download the original", item.file_url))
+    if is_http_url(item.details_page_link):
+        rows.append(("Details", item.details_page_link, item.details_page_link))
+    return rows

@@ -1,0 +1,53 @@
+/* Player page behaviour: start offset and autoplay fallback. Markup works without it.
+ * Exposes window.mediaPlayer = {config, element} for the engagement reporting to build on. */
+(function () {
+  "use strict";
+
+  function readConfig() {
+    var node = document.getElementById("player-config");
+    try {
+      return node ? JSON.parse(node.textContent) : {};
+    } catch (error) {
+      return {};
+    }
+  }
+
+  var config = readConfig();
+  var options = config.options || {};
+  var element = document.getElementById("player");
+  window.mediaPlayer = { config: config, element: element };
+
+  if (!element || typeof element.play !== "function") {
+    return;
+  }
+
+  // Browsers that ignore the #t= media fragment still get the requested start.
+  if (options.start > 0) {
+    var seek = function () {
+      if (element.currentTime < options.start) {
+        element.currentTime = options.start;
+      }
+    };
+    if (element.readyState >= 1) {
+      seek();
+    } else {
+      element.addEventListener("loadedmetadata", seek, { once: true });
+    }
+  }
+
+  // Browsers refuse autoplay with sound; playing muted beats not playing when autoplay was asked for.
+  if (options.autoplay) {
+    var attempt = element.play();
+    if (attempt && typeof attempt.catch === "function") {
+      attempt.catch(function () {
+        if (!element.muted) {
+          element.muted = true;
+          var retry = element.play();
+          if (retry && typeof retry.catch === "function") {
+            retry.catch(function () {});
+          }
+        }
+      });
+    }
+  }
+})();
