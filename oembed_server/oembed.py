@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import html
 import re
-from fractions import Fraction
 from typing import Mapping
 from urllib.parse import urlencode
 
@@ -46,28 +45,38 @@ RESPONSE_KEYS = (
 def fit_within(width: int, height: int, max_w: int | None, max_h: int | None) -> tuple[int, int]:
     """Scale (width, height) down to fit both limits, keeping the aspect ratio; never up.
 
-    Exact rational arithmetic keeps the constrained side equal to its limit and the
-    other side rounded, clamped so rounding can never step over a limit.
+    Exact integer arithmetic (the scale kept as a fraction num/den) keeps the constrained
+    side equal to its limit and the other side rounded half-to-even, clamped so rounding
+    can never step over a limit. Integers rather than Fraction: this runs on every request.
     """
     if width <= 0 or height <= 0:
         raise ValueError(f"dimensions must be positive, got {width}x{height}")
     for limit in (max_w, max_h):
         if limit is not None and limit <= 0:
             raise ValueError(f"limits must be positive, got {max_w}x{max_h}")
-    scale = Fraction(1)
-    if max_w is not None:
-        scale = min(scale, Fraction(max_w, width))
-    if max_h is not None:
-        scale = min(scale, Fraction(max_h, height))
-    if scale == 1:
+    num, den = 1, 1
+    if max_w is not None and max_w * den < num * width:
+        num, den = max_w, width
+    if max_h is not None and max_h * den < num * height:
+        num, den = max_h, height
+    if num == den:
         return width, height
-    new_w = max(1, round(width * scale))
-    new_h = max(1, round(height * scale))
+    new_w = max(1, _round_half_even(width * num, den))
+    new_h = max(1, _round_half_even(height * num, den))
     if max_w is not None:
         new_w = min(new_w, max_w)
     if max_h is not None:
         new_h = min(new_h, max_h)
     return new_w, new_h
+
+
+def _round_half_even(numerator: int, denominator: int) -> int:
+    """round(numerator / denominator) for positive integers, without floating point."""
+    quotient, remainder = divmod(numerator, denominator)
+    twice = 2 * remainder
+    if twice > denominator or (twice == denominator and quotient % 2):
+        return quotient + 1
+    return quotient
 
 
 def native_size(item: MediaItem) -> tuple[int, int]:

@@ -122,9 +122,10 @@ def parse_max_size(value: int | str | None, name: str) -> int | None:
 def merged_player_options(url: str, explicit: Mapping[str, str] | None) -> dict[str, str]:
     """Player options on the media URL itself, with explicit request arguments winning."""
     options: dict[str, str] = {}
-    for key, value in parse_qsl(urlsplit(url).query, keep_blank_values=True):
-        if key in PLAYER_OPTIONS and key not in options:
-            options[key] = value
+    if "?" in url:  # most media URLs carry no query; skip parsing one that is not there
+        for key, value in parse_qsl(urlsplit(url).query, keep_blank_values=True):
+            if key in PLAYER_OPTIONS and key not in options:
+                options[key] = value
     if explicit:
         for key in PLAYER_OPTIONS:
             value = explicit.get(key)
