@@ -1,0 +1,143 @@
+"""The one HTTP client for HubSpot: base URL, auth per endpoint family, timeouts, the
+per-portal limiter, retries with backoff, and errors that never carry a secret."""
+from __future__ import annotations
+
+import logging
+import random
+import threading
+import time
+from typing import Callable
+
+import requests
+
+from .calls import ApiCall, ApiResponse, Auth
+from .config import HubSpotConfig, HubSpotConfigError
+from .errors import HubSpotError, install_log_redaction, redact
+from .rate_limit import RateLimiter
+from .retry import RETRYABLE_STATUSES, RetryPolicy, request_never_sent
+from .tokens import TokenManager, TokenStore
+
+log = logging.getLogger(__name__)
+
+
+class HubSpotClient:
+    def __init__(self, config: HubSpotConfig, *, session: requests.Session | None = None,
+                 limiter: RateLimiter | None = None, token_store: TokenStore | None = None,
+                 sleep: Callable[[float], None] = time.sleep, clock: Callable[[], float] = time.time,
+                 rng: random.Random | None = None):
+        self.config = config
+        install_log_redaction()
+        self.session = session or requests.Session()
+        self.limiter = limiter or RateLimiter(config.rate_limit, config.rate_interval_s, sleep=sleep)
+        self.policy = RetryPolicy(config.max_retries, config.backoff_base_s, config.backoff_cap_s,
+                                  config.max_retry_wait_s)
+        self.tokens = TokenManager(config.access_token, config.refresh_token, config.client_id,
+                                   config.client_secret, config.token_refresh_margin_s, token_store, clock)
+        self._sleep = sleep
+        self._rng = rng or random.Random()
+        self._count_lock = threading.Lock()
+        # Requests that reached HubSpot, by method and outcome; the scripts report these.
+        self.sent: list[tuple[str, str, int | None]] = []
+
+    # --- public -----------------------------------------------------------------------
+    def execute(self, call: ApiCall, *, allow: tuple[int, ...] = ()) -> ApiResponse:
+        """Send ``call``; statuses in ``allow`` (e.g. 404 for "does it exist?") are returned
+        instead of raised."""
+        attempt = 0
+        refreshed = False
+        while True:
+            headers, params, token = self._credentials(call)
+            key = self._budget_key(call.auth)
+            if key:
+                self.limiter.acquire(key)
+            started = time.monotonic()
+            try:
+                response = self.session.request(
+                    call.method, self.config.api_base + call.path, params=params, json=call.json,
+                    data=call.form, files=call.files, headers=headers,
+                    timeout=(self.config.connect_timeout_s, self.config.read_timeout_s))
+            except requests.RequestException as exc:
+                never_sent = request_never_sent(exc)
+                self._record(call, None)
+                if (call.idempotent or never_sent) and attempt < self.policy.max_retries:
+                    wait = self.policy.backoff(attempt, self._rng)
+                    log.info("%s %s failed to connect (%s); retry %d in %.2fs", call.method, call.path,
+                             type(exc).__name__, attempt + 1, wait)
+                    self._sleep(wait)
+                    attempt += 1
+                    continue
+                raise self._connection_error(call, exc, never_sent) from None
+            log.debug("%s %s -> %d (%.0f ms)", call.method, call.path, response.status_code,
+                      (time.monotonic() - started) * 1000)
+            self._record(call, response.status_code)
+            if key:
+                self.limiter.observe(key, response.headers)
+
+            status = response.status_code
+            if status == 401 and call.auth is Auth.OAUTH and not refreshed and self.tokens.can_refresh:
+                refreshed = True
+                self.tokens.refresh_after_rejection(token, self._post_form)
+                continue
+            if status in RETRYABLE_STATUSES and (call.idempotent or status == 429) \
+                    and attempt < self.policy.max_retries:
+                # A 429 is HubSpot refusing before doing anything, so even a create may go again.
+                wait = self.policy.wait_for(attempt, status, response.headers, self._rng)
+                log.info("%s %s -> %d; retry %d in %.2fs", call.method, call.path, status, attempt + 1, wait)
+                if status == 429 and key:
+                    # Held in the limiter, so every thread on this portal waits, not just this one.
+                    self.limiter.block(key, wait)
+                else:
+                    self._sleep(wait)
+                attempt += 1
+                continue
+            if status >= 400 and status not in allow:
+                raise HubSpotError.from_response(response, self._secrets(), call.method, call.path)
+            return ApiResponse(status, _body(response), dict(response.headers))
+
+    # --- internals ---------------------------------------------------------------------
+    def _credentials(self, call: ApiCall) -> tuple[dict, dict, str | None]:
+        params = dict(call.params or {})
+        if call.auth is Auth.DEVELOPER_KEY:
+            if not self.config.developer_api_key:
+                raise HubSpotConfigError(f"{call.method} {call.path} needs the developer API key: "
+                                         "set HUBSPOT_DEVELOPER_API_KEY")
+            params["hapikey"] = self.config.developer_api_key
+            return {}, params, None
+        if call.auth is Auth.OAUTH:
+            token = self.tokens.access_token(self._post_form)
+            return {"Authorization": f"Bearer {token}"}, params, token
+        return {}, params, None
+
+    def _budget_key(self, auth: Auth) -> str | None:
+        if auth is Auth.DEVELOPER_KEY:
+            return f"app:{self.config.app_id}"
+        if auth is Auth.OAUTH:
+            return f"portal:{self.config.portal_id}"
+        return None
+
+    def _post_form(self, path: str, form: dict) -> dict:
+        # Repeating a refresh only mints another token, so the call counts as idempotent.
+        answer = self.execute(ApiCall("POST", path, Auth.NONE, idempotent=True, form=form))
+        return answer.body if isinstance(answer.body, dict) else {}
+
+    def _secrets(self) -> list[str]:
+        return [*self.config.secrets(), *self.tokens.secrets()]
+
+    def _connection_error(self, call: ApiCall, exc: Exception, never_sent: bool) -> HubSpotError:
+        detail = redact(f"{type(exc).__name__}: {exc}", self._secrets())
+        if not call.idempotent and not never_sent:
+            detail += " (not retried: HubSpot may have applied the request; check before sending it again)"
+        return HubSpotError(None, detail, "CONNECTION_ERROR", method=call.method, path=call.path)
+
+    def _record(self, call: ApiCall, status: int | None) -> None:
+        with self._count_lock:
+            self.sent.append((call.method, call.path, status))
+
+
+def _body(response: requests.Response):
+    if response.status_code == 204 or not response.content:
+        return None
+    try:
+        return response.json()
+    except ValueError:
+        return response.text

@@ -1,0 +1,94 @@
+"""The three events an integrator sends to check a setup: played, one quartile and an
+attention span for the same session, in HubSpot's v1 field names."""
+from __future__ import annotations
+
+import dataclasses
+import json
+from typing import Any
+
+from ..media import MediaItem, media_page_url
+from .calls import ApiCall
+from .media_events import MediaEvents, send
+
+QUARTILES = (0, 25, 50, 75, 100)
+
+
+def attention_spans(percent: int, spans: int = 10) -> dict[str, int]:
+    """rawDataMap for one viewer who watched the first ``percent`` of the media once."""
+    if not 0 <= percent <= 100 or spans < 1:
+        raise ValueError("percent must be 0..100 and spans at least 1")
+    watched = round(spans * percent / 100)
+    return {str(i): 1 if i < watched else 0 for i in range(spans)}
+
+
+def raw_data_string(raw: dict[str, int]) -> str:
+    return "".join(f"{k}={v};" for k, v in sorted(raw.items(), key=lambda kv: int(kv[0])))
+
+
+@dataclasses.dataclass(frozen=True)
+class EventContext:
+    session_id: str
+    occurred_ms: int
+    contact_utk: str | None = None
+    contact_id: int | None = None
+    page_id: int | None = None
+    page_name: str | None = None
+    page_url: str | None = None
+
+
+def build_test_events(item: MediaItem, public_url: str, ctx: EventContext, percent: int = 25
+                      ) -> list[tuple[str, dict[str, Any]]]:
+    if percent not in QUARTILES:
+        raise ValueError(f"the quartile must be one of {', '.join(map(str, QUARTILES))}, got {percent}")
+    if not ctx.contact_utk and ctx.contact_id is None:
+        raise ValueError("a contact is needed: --contact-utk or --contact-id")
+    if ctx.page_id is None and not (ctx.page_name and ctx.page_url):
+        raise ValueError("a page is needed: --page-id for a HubSpot page, or --page-name and --page-url")
+    common: dict[str, Any] = {"mediaType": item.media_type.value, "sessionId": ctx.session_id,
+                              "occurredTimestamp": ctx.occurred_ms}
+    # HubSpot prefers mediaBridgeId and contactId when given, so send only the one we trust.
+    if item.hubspot_object_id:
+        common["mediaBridgeId"] = int(item.hubspot_object_id)
+    else:
+        common["externalId"] = item.external_id
+    if ctx.contact_id is not None:
+        common["contactId"] = ctx.contact_id
+    else:
+        common["contactUtk"] = ctx.contact_utk
+    if ctx.page_id is not None:
+        common["pageId"] = ctx.page_id
+    else:
+        common |= {"pageName": ctx.page_name, "pageUrl": ctx.page_url}
+    media = {"mediaName": item.title, "mediaUrl": media_page_url(public_url, item.external_id)}
+    raw = attention_spans(percent)
+    derived: dict[str, Any] = {"totalPercentPlayed": float(percent)}
+    if item.duration_ms:
+        derived["totalSecondsPlayed"] = round(item.duration_ms / 1000 * percent / 100, 3)
+    return [
+        ("media-played", common | media | {"state": "STARTED"}),
+        ("media-played-percent", common | media | {"playedPercent": percent,
+                                                   "occurredTimestamp": ctx.occurred_ms + 1}),
+        ("attention-span", common | {"occurredTimestamp": ctx.occurred_ms + 2, "rawDataMap": raw,
+                                     "rawDataString": raw_data_string(raw), "derivedValues": derived}),
+    ]
+
+
+@dataclasses.dataclass
+class EventCheckReport:
+    answers: list[dict[str, Any]]
+    # Every run records three new events: by design nothing here is idempotent.
+    changed: bool = True
+
+    def to_dict(self) -> dict:
+        return {"changed": self.changed, "answers": self.answers}
+
+    def lines(self) -> list[str]:
+        return [f"{a['event']}: HubSpot answered {json.dumps(a['answer'], sort_keys=True)}" for a in self.answers]
+
+
+def send_test_events(api: MediaEvents, events: list[tuple[str, dict[str, Any]]]) -> EventCheckReport:
+    return EventCheckReport([{"event": kind, "answer": api.send(kind, body)} for kind, body in events])
+
+
+def plan_test_events(events: list[tuple[str, dict[str, Any]]], version: int = 1) -> list[ApiCall]:
+    return [send(kind, body, version) for kind, body in events]

@@ -1,0 +1,213 @@
+"""Upsert the whole catalog into the portal as media objects, 100 per batch call, keyed by
+hs_external_id so a repeat or a resumed run never duplicates; record object ids back in
+the catalog; optionally archive objects whose media left the catalog."""
+from __future__ import annotations
+
+import dataclasses
+from collections import defaultdict
+from typing import Callable, Iterable
+
+from ..catalog_store import CatalogStore
+from ..media import MediaItem, MediaType
+from . import crm
+from .calls import ApiCall
+from .crm import BATCH_LIMIT, CrmObjects
+from .media_bridge import MEDIA_TYPES, MediaBridgeSettings, get_object_definition
+from .media_mapping import (ID_PROPERTY, SYNCED_PROPERTIES, changed_properties, creation_properties,
+                            item_problems, media_object_properties)
+
+
+class SyncInputError(ValueError):
+    """The catalog or the app setup is not ready for a sync; nothing was written."""
+
+
+@dataclasses.dataclass
+class TypeReport:
+    object_type: str
+    created: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    archived: int = 0
+
+
+@dataclasses.dataclass
+class SyncReport:
+    types: dict[str, TypeReport] = dataclasses.field(default_factory=dict)
+    write_calls: int = 0
+    lookup_calls: int = 0
+    recorded_ids: int = 0
+
+    @property
+    def changed(self) -> bool:
+        return any(t.created or t.updated or t.archived for t in self.types.values())
+
+    def to_dict(self) -> dict:
+        return {"changed": self.changed, "writeCalls": self.write_calls, "lookupCalls": self.lookup_calls,
+                "recordedIds": self.recorded_ids,
+                "types": {k: dataclasses.asdict(v) for k, v in self.types.items()}}
+
+    def lines(self) -> list[str]:
+        lines = [f"{media_type} ({t.object_type}): {t.created} created, {t.updated} updated, "
+                 f"{t.unchanged} unchanged, {t.archived} archived" for media_type, t in self.types.items()]
+        lines.append(f"{self.write_calls} write call(s), {self.lookup_calls} look-up call(s)")
+        if not self.changed:
+            lines.append("Nothing to change: HubSpot already matches the catalog.")
+        return lines
+
+
+Progress = Callable[[int], None]
+
+
+def _definition_properties(definition: dict) -> list[str] | None:
+    props = definition.get("properties")
+    if not isinstance(props, list) or not props:
+        return None
+    return [p["name"] if isinstance(p, dict) else str(p) for p in props]
+
+
+def _load_catalog(catalog: CatalogStore) -> dict[MediaType, list[MediaItem]]:
+    by_type: dict[MediaType, list[MediaItem]] = defaultdict(list)
+    problems = []
+    for item in catalog.iter_all():
+        problems += item_problems(item)
+        by_type[item.media_type].append(item)
+    if problems:
+        shown = "; ".join(problems[:10]) + (f"; and {len(problems) - 10} more" if len(problems) > 10 else "")
+        raise SyncInputError(f"{len(problems)} catalog item(s) cannot become media objects: {shown}")
+    return dict(by_type)
+
+
+def _chunks(seq: list, size: int) -> Iterable[list]:
+    for start in range(0, len(seq), size):
+        yield seq[start:start + size]
+
+
+class _Sync:
+    def __init__(self, catalog: CatalogStore, objects: CrmObjects, app: MediaBridgeSettings, public_url: str,
+                 progress: Progress | None):
+        self.catalog = catalog
+        self.objects = objects
+        self.app = app
+        self.public_url = public_url
+        self.progress = progress or (lambda n: None)
+        self.report = SyncReport()
+
+    def object_types(self, media_types: Iterable[str], required: set[str]) -> dict[str, dict]:
+        definitions = {}
+        for media_type in media_types:
+            self.report.lookup_calls += 1
+            definition = self.app.object_definition(media_type)
+            if definition is not None:
+                definitions[media_type] = definition
+        missing = sorted(required - set(definitions))
+        if missing:
+            raise SyncInputError(f"the app has no object definition for {', '.join(missing)}: run "
+                                 f"scripts/setup_media_types.py --types {','.join(missing)} first")
+        return definitions
+
+    def upsert_type(self, media_type: str, definition: dict, items: list[MediaItem]) -> None:
+        object_type = definition["objectTypeName"]
+        allowed = _definition_properties(definition)
+        report = self.report.types.setdefault(media_type, TypeReport(object_type))
+        wanted_props = [p for p in SYNCED_PROPERTIES if allowed is None or p in allowed]
+        pending: list[tuple[dict, MediaItem]] = []
+        for chunk in _chunks(items, BATCH_LIMIT):
+            self.report.lookup_calls += 1
+            found = self.objects.batch_read(object_type, [i.external_id for i in chunk], wanted_props, ID_PROPERTY)
+            held = {(o.get("properties") or {}).get(ID_PROPERTY): o for o in found.found}
+            known_ids: dict[str, str] = {}
+            for item in chunk:
+                desired = media_object_properties(item, self.public_url, allowed)
+                current = held.get(item.external_id)
+                if current is None:
+                    pending.append(({"idProperty": ID_PROPERTY, "id": item.external_id,
+                                     "properties": creation_properties(desired)}, item))
+                    report.created += 1
+                    continue
+                changes = changed_properties(desired, current.get("properties") or {})
+                if changes:
+                    pending.append(({"idProperty": ID_PROPERTY, "id": item.external_id, "properties": changes}, item))
+                    report.updated += 1
+                else:
+                    report.unchanged += 1
+                    if item.hubspot_object_id != str(current["id"]):
+                        known_ids[item.external_id] = str(current["id"])
+            self._record(known_ids)
+            # Writes wait until a full batch is gathered, so scattered changes still cost few calls.
+            while len(pending) >= BATCH_LIMIT:
+                self._write(object_type, pending[:BATCH_LIMIT])
+                pending = pending[BATCH_LIMIT:]
+            self.progress(len(chunk))
+        if pending:
+            self._write(object_type, pending)
+
+    def _write(self, object_type: str, batch: list[tuple[dict, MediaItem]]) -> None:
+        self.report.write_calls += 1
+        results = self.objects.batch_upsert(object_type, [inputs for inputs, _ in batch])
+        recorded = {}
+        for result in results:
+            external_id = (result.get("properties") or {}).get(ID_PROPERTY)
+            if external_id:
+                recorded[external_id] = str(result["id"])
+        by_id = {item.external_id: item for _, item in batch}
+        self._record({k: v for k, v in recorded.items() if k in by_id and by_id[k].hubspot_object_id != v})
+
+    def _record(self, object_ids: dict[str, str]) -> None:
+        if object_ids:
+            # Recorded batch by batch: a run that fails later keeps what it already learned.
+            self.catalog.set_hubspot_object_ids(object_ids)
+            self.report.recorded_ids += len(object_ids)
+
+    def prune_type(self, media_type: str, definition: dict, keep: set[str]) -> None:
+        object_type = definition["objectTypeName"]
+        report = self.report.types.setdefault(media_type, TypeReport(object_type))
+        stale = []
+        for page in self.objects.list_pages(object_type, [ID_PROPERTY]):
+            self.report.lookup_calls += 1
+            for obj in page:
+                external_id = (obj.get("properties") or {}).get(ID_PROPERTY)
+                # Objects without an external id were not made by this sync: leave them alone.
+                if external_id and external_id not in keep:
+                    stale.append(str(obj["id"]))
+        for chunk in _chunks(stale, BATCH_LIMIT):
+            self.report.write_calls += 1
+            self.objects.batch_archive(object_type, chunk)
+            report.archived += len(chunk)
+
+
+def sync_catalog(catalog: CatalogStore, objects: CrmObjects, app: MediaBridgeSettings, public_url: str, *,
+                 prune: bool = False, progress: Progress | None = None) -> SyncReport:
+    by_type = _load_catalog(catalog)
+    if prune and not by_type:
+        raise SyncInputError("the catalog is empty: refusing to archive every media object in the portal")
+    sync = _Sync(catalog, objects, app, public_url, progress)
+    present = {t.value for t in by_type}
+    definitions = sync.object_types([t for t in MEDIA_TYPES if prune or t in present], present)
+    for media_type in MEDIA_TYPES:
+        if media_type in present:
+            sync.upsert_type(media_type, definitions[media_type], by_type[MediaType(media_type)])
+    if prune:
+        for media_type, definition in definitions.items():
+            keep = {i.external_id for i in by_type.get(MediaType(media_type), [])}
+            sync.prune_type(media_type, definition, keep)
+    return sync.report
+
+
+def plan_sync(catalog: CatalogStore, app_id: int, public_url: str, *, prune: bool = False) -> list[ApiCall]:
+    """The requests a run would send to a portal holding none of the catalog yet: the
+    look-ups, then at most one upsert per 100 items (a real run sends only what changed)."""
+    by_type = _load_catalog(catalog)
+    present = [t for t in MEDIA_TYPES if MediaType(t) in by_type]
+    calls = [get_object_definition(app_id, t) for t in (MEDIA_TYPES if prune else present)]
+    for media_type in present:
+        object_type = f"{media_type}-object-type"
+        for chunk in _chunks(by_type[MediaType(media_type)], BATCH_LIMIT):
+            calls.append(crm.batch_read(object_type, [i.external_id for i in chunk], list(SYNCED_PROPERTIES),
+                                        ID_PROPERTY))
+            calls.append(crm.batch_upsert(object_type, [
+                {"idProperty": ID_PROPERTY, "id": i.external_id,
+                 "properties": creation_properties(media_object_properties(i, public_url))} for i in chunk]))
+    if prune:
+        for media_type in MEDIA_TYPES:
+            calls.append(crm.list_page(f"{media_type}-object-type", [ID_PROPERTY]))
+    return calls

@@ -1,0 +1,68 @@
+"""Client-side limiter: keeps each budget key (one portal, or the developer account) under
+HubSpot's rolling window so 429s stay the exception, and obeys what HubSpot's headers say."""
+from __future__ import annotations
+
+import collections
+import threading
+import time
+from typing import Callable, Mapping
+
+
+class RateLimiter:
+    def __init__(self, max_requests: int = 100, interval_s: float = 10.0,
+                 clock: Callable[[], float] = time.monotonic, sleep: Callable[[float], None] = time.sleep):
+        if max_requests < 1 or interval_s <= 0:
+            raise ValueError("a rate limit needs at least one request per positive interval")
+        self.max_requests = max_requests
+        self.interval_s = interval_s
+        self._clock = clock
+        self._sleep = sleep
+        self._sent: dict[str, collections.deque[float]] = collections.defaultdict(collections.deque)
+        # Set from HubSpot's headers: no request on this key before that moment.
+        self._blocked_until: dict[str, float] = {}
+        self._lock = threading.Lock()
+
+    def acquire(self, key: str) -> float:
+        """Wait for a slot in ``key``'s window and take it; returns the seconds waited."""
+        waited = 0.0
+        while True:
+            with self._lock:
+                now = self._clock()
+                wait = self._wait_needed(key, now)
+                if wait <= 0:
+                    self._sent[key].append(now)
+                    return waited
+            self._sleep(wait)
+            waited += wait
+
+    def _wait_needed(self, key: str, now: float) -> float:
+        sent = self._sent[key]
+        while sent and sent[0] <= now - self.interval_s:
+            sent.popleft()
+        wait = self._blocked_until.get(key, 0.0) - now
+        if len(sent) >= self.max_requests:
+            wait = max(wait, sent[0] + self.interval_s - now)
+        return wait
+
+    def observe(self, key: str, headers: Mapping[str, str]) -> None:
+        """HubSpot counts requests we cannot see (other processes on the same app):
+        when it says the window is spent, hold this key for the window it names."""
+        remaining = _int_header(headers, "X-HubSpot-RateLimit-Remaining")
+        if remaining is None or remaining > 0:
+            return
+        interval_ms = _int_header(headers, "X-HubSpot-RateLimit-Interval-Milliseconds")
+        pause = interval_ms / 1000 if interval_ms else self.interval_s
+        self.block(key, pause)
+
+    def block(self, key: str, seconds: float) -> None:
+        with self._lock:
+            until = self._clock() + seconds
+            self._blocked_until[key] = max(self._blocked_until.get(key, 0.0), until)
+
+
+def _int_header(headers: Mapping[str, str], name: str) -> int | None:
+    value = headers.get(name)
+    try:
+        return int(value) if value is not None else None
+    except ValueError:
+        return None

@@ -1,0 +1,35 @@
+"""Upload a CMS module folder (cms_module/NAME.module/) to the portal through the CMS source
+code API: validate each changed file, then upload one file per request, meta.json first."""
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import click
+
+from oembed_server.hubspot.cli_common import common_options, default_instance_path
+from oembed_server.hubspot.module_push import PushRecord, collect_module_files, plan_push, push_module
+from oembed_server.hubspot.source_code import ENVIRONMENTS, SourceCode
+
+REPO_MODULES = Path(__file__).resolve().parent.parent / "cms_module"
+
+
+@click.command()
+@click.option("--module", default="media_embed", show_default=True, help="Module name (folder NAME.module).")
+@click.option("--dest", default="media-bridge", show_default=True, help="Folder in the portal's design manager.")
+@click.option("--environment", type=click.Choice(ENVIRONMENTS), default="draft", show_default=True)
+@click.option("--source-dir", type=click.Path(file_okay=False, path_type=Path), default=REPO_MODULES,
+              show_default=True, help="Folder holding the NAME.module folders.")
+@common_options
+def main(ctx, module: str, dest: str, environment: str, source_dir: Path):
+    """Push the module to the portal (needs an OAuth token with the content scope)."""
+    files = collect_module_files(source_dir, module, dest)
+    if ctx.dry_run:
+        return plan_push(files, environment)
+    record = PushRecord(Path(os.environ.get("HUBSPOT_PUSH_RECORD") or
+                             Path(default_instance_path()) / "hubspot-push-record.json"))
+    return push_module(SourceCode(ctx.client), files, environment, record, ctx.config.portal_id)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,46 @@
+"""Send a played, a quartile and an attention-span event for one catalog item through the
+synchronous v1 media events endpoints, and print HubSpot's answers."""
+from __future__ import annotations
+
+import time
+import uuid
+
+import click
+
+from oembed_server.hubspot.cli_common import common_options
+from oembed_server.hubspot.event_check import (QUARTILES, EventContext, build_test_events, plan_test_events,
+                                               send_test_events)
+from oembed_server.hubspot.media_events import MediaEvents
+from oembed_server.media import media_page_url
+
+
+@click.command()
+@click.option("--media", "external_id", required=True, help="The catalog item's external id.")
+@click.option("--contact-utk", help="The visitor's hubspotutk cookie value.")
+@click.option("--contact-id", type=click.IntRange(1), help="A HubSpot contact id (wins over --contact-utk).")
+@click.option("--session-id", default=None, help="Session id (default: a new random one).")
+@click.option("--percent", type=click.Choice([str(q) for q in QUARTILES]), default="25", show_default=True,
+              help="The quartile reached.")
+@click.option("--page-id", type=click.IntRange(1), help="A HubSpot CMS page id.")
+@click.option("--page-name", help="Page title for a page outside HubSpot (default: the media title).")
+@click.option("--page-url", help="Page URL for a page outside HubSpot (default: the media page).")
+@common_options
+def main(ctx, external_id, contact_utk, contact_id, session_id, percent, page_id, page_name, page_url):
+    """Check an integration: three v1 events for --media, attributed to a contact."""
+    item = ctx.catalog.get(external_id)
+    if item is None:
+        raise ValueError(f"no catalog item with external id {external_id!r}")
+    public_url = ctx.settings.public_url
+    if page_id is None:
+        page_name = page_name or item.title
+        page_url = page_url or media_page_url(public_url, item.external_id)
+    event_ctx = EventContext(session_id or f"test-{uuid.uuid4()}", int(time.time() * 1000), contact_utk, contact_id,
+                             page_id, page_name, page_url)
+    events = build_test_events(item, public_url, event_ctx, int(percent))
+    if ctx.dry_run:
+        return plan_test_events(events)
+    return send_test_events(MediaEvents(ctx.client, version=1), events)
+
+
+if __name__ == "__main__":
+    main()

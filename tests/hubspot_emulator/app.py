@@ -1,0 +1,148 @@
+"""The emulator's Flask app: auth, rate limits, faults and the request log wrap every route."""
+from __future__ import annotations
+
+import re
+import socket
+import time
+
+from flask import Flask, g, request
+
+from .responses import ApiError, error_response
+from .state import EmulatorState, LoggedRequest
+
+DEVELOPER_PATH = re.compile(r"^/media-bridge/v1/(?P<app>[^/]+)/(settings|schemas|properties)(/|$)")
+PORTAL_PREFIXES = ("/crm/", "/cms/", "/media-bridge/v1/events/", "/media-bridge/v2/events/")
+# Scope each portal family needs, as HubSpot checks them.
+SCOPES = (("/cms/", "content"), ("/crm/", "media_bridge.read"), ("/media-bridge/", "media_bridge.write"))
+
+
+def create_emulator_app(state: EmulatorState | None = None, **state_options) -> Flask:
+    app = Flask(__name__)
+    app.extensions["hubspot_emulator"] = state or EmulatorState(**state_options)
+    from . import routes_cms, routes_control, routes_crm, routes_events, routes_oauth, routes_settings
+    for module in (routes_oauth, routes_settings, routes_crm, routes_cms, routes_events, routes_control):
+        app.register_blueprint(module.blueprint)
+    app.before_request(_before)
+    app.after_request(_after)
+    app.register_error_handler(ApiError, lambda e: error_response(e.status, e.message, e.category, **e.extra))
+    app.register_error_handler(404, lambda e: error_response(404, f"No route for {request.method} {request.path}",
+                                                             "OBJECT_NOT_FOUND"))
+    app.register_error_handler(405, lambda e: error_response(405, f"{request.method} is not allowed on {request.path}",
+                                                             "VALIDATION_ERROR"))
+    return app
+
+
+def _state() -> EmulatorState:
+    from flask import current_app
+    return current_app.extensions["hubspot_emulator"]
+
+
+def _before():
+    if request.path.startswith("/_emulator/"):
+        return None
+    state = _state()
+    for fault in state.take_faults(request.method, request.path, ("latency",)):
+        time.sleep(fault.seconds)
+    if state.take_faults(request.method, request.path, ("drop",)):
+        g.auth_kind = "none"
+        g.dropped = True
+        _drop_connection()
+        return error_response(500, "connection dropped", None)
+    g.auth_kind = "bearer" if request.headers.get("Authorization", "").startswith("Bearer ") else (
+        "hapikey" if "hapikey" in request.args else "none")
+    for fault in state.take_faults(request.method, request.path, ("rate_limit",)):
+        return _rate_limited(state, fault.retry_after)
+    for fault in state.take_faults(request.method, request.path, ("status",)):
+        return error_response(fault.status, f"Injected failure {fault.status}",
+                              "INTERNAL_ERROR" if fault.status >= 500 else "VALIDATION_ERROR")
+    denied = _authenticate(state)
+    if denied is not None:
+        return denied
+    remaining = state.take_rate_slot(g.budget_key) if g.get("budget_key") else None
+    if g.get("budget_key") and remaining is None:
+        return _rate_limited(state, state.rate_limit_retry_after)
+    g.rate_remaining = remaining
+    g.handled = True
+    return None
+
+
+def _after(response):
+    if request.path.startswith("/_emulator/"):
+        return response
+    state = _state()
+    if g.get("budget_key") and response.status_code != 429:
+        response.headers["X-HubSpot-RateLimit-Max"] = str(state.rate_limit)
+        response.headers["X-HubSpot-RateLimit-Remaining"] = str(g.get("rate_remaining") or 0)
+        response.headers["X-HubSpot-RateLimit-Interval-Milliseconds"] = str(state.rate_interval_ms)
+    query = {k: ("[REDACTED]" if k == "hapikey" else v) for k, v in request.args.items()}
+    with state.lock:
+        state.requests.append(LoggedRequest(request.method, request.path, query, g.get("auth_kind", "none"),
+                                            0 if g.get("dropped") else response.status_code,
+                                            request.get_json(silent=True)))
+    if g.get("handled") and state.take_faults(request.method, request.path, ("drop_after",)):
+        # The work is done and stored; only the answer is lost on the way back.
+        _drop_connection()
+    return response
+
+
+def _drop_connection() -> None:
+    sock = request.environ.get("werkzeug.socket")
+    if sock is None:
+        raise RuntimeError("dropping connections needs the emulator served live (werkzeug server)")
+    try:
+        sock.shutdown(socket.SHUT_RDWR)
+    except OSError:
+        pass
+
+
+def _rate_limited(state: EmulatorState, retry_after: float | None):
+    headers = {"X-HubSpot-RateLimit-Max": str(state.rate_limit), "X-HubSpot-RateLimit-Remaining": "0",
+               "X-HubSpot-RateLimit-Interval-Milliseconds": str(state.rate_interval_ms)}
+    if retry_after is not None:
+        headers["Retry-After"] = f"{retry_after:g}"
+    return error_response(429, "You have reached your ten_secondly_rolling limit.", "RATE_LIMITS", headers,
+                          errorType="RATE_LIMIT", policyName="TEN_SECONDLY_ROLLING")
+
+
+def _authenticate(state: EmulatorState):
+    path = request.path
+    developer = DEVELOPER_PATH.match(path)
+    if developer:
+        key = request.args.get("hapikey")
+        if key is None:
+            if g.auth_kind == "bearer":
+                return error_response(403, "This endpoint requires a developer API key (hapikey); "
+                                           "OAuth access tokens are not accepted here.", "INVALID_AUTHENTICATION")
+            return error_response(401, "Authentication credentials not found. This API supports developer API "
+                                       "key authentication.", "INVALID_AUTHENTICATION")
+        if key != state.developer_api_key:
+            return error_response(401, "The API key provided is invalid.", "INVALID_AUTHENTICATION")
+        if developer.group("app") != str(state.app_id):
+            return error_response(403, f"App {developer.group('app')} does not belong to this developer account.",
+                                  "FORBIDDEN")
+        g.budget_key = f"app:{state.app_id}"
+        return None
+    if not path.startswith(PORTAL_PREFIXES):
+        return None
+    header = request.headers.get("Authorization", "")
+    if not header.startswith("Bearer "):
+        if "hapikey" in request.args:
+            return error_response(401, "API keys are not accepted for this endpoint; use an OAuth access token.",
+                                  "INVALID_AUTHENTICATION")
+        return error_response(401, "Authentication credentials not found. This API supports OAuth 2.0 "
+                                   "authentication.", "INVALID_AUTHENTICATION")
+    token = header[len("Bearer "):].strip()
+    info = state.access_tokens.get(token)
+    if info is None:
+        return error_response(401, "The OAuth token used to make this call is not valid.", "INVALID_AUTHENTICATION")
+    overdue = state.clock() - info.expires_at
+    if overdue >= 0:
+        return error_response(401, f"The OAuth token used to make this call expired {int(overdue) + 1} "
+                                   "second(s) ago.", "EXPIRED_AUTHENTICATION")
+    needed = next(scope for prefix, scope in SCOPES if path.startswith(prefix))
+    if needed not in info.scopes:
+        return error_response(403, f"This app hasn't been granted all required scopes to make this call. "
+                                   f"Required: {needed}", "MISSING_SCOPES")
+    g.budget_key = f"portal:{info.hub_id}"
+    g.token_info = info
+    return None

@@ -1,0 +1,112 @@
+"""/media-bridge/v1|v2/events: v1 validates synchronously and answers the stored event;
+v2 accepts for asynchronous processing (it still refuses malformed JSON shapes)."""
+from __future__ import annotations
+
+from flask import Blueprint, g, jsonify
+
+from .responses import ApiError, json_body, require, state
+from .state import MEDIA_TYPES
+
+blueprint = Blueprint("events", __name__)
+
+COMMON_OPTIONAL = {"contactId", "contactUtk", "mediaBridgeId", "externalId", "mediaName", "mediaUrl", "pageId",
+                   "pageName", "pageUrl"}
+REQUIRED = {
+    "media-played": {"mediaType", "occurredTimestamp", "sessionId", "state"},
+    "media-played-percent": {"mediaType", "occurredTimestamp", "sessionId", "playedPercent"},
+    "attention-span": {"mediaType", "occurredTimestamp", "sessionId", "rawDataMap"},
+}
+OPTIONAL = {
+    "media-played": COMMON_OPTIONAL | {"iframeUrl"},
+    "media-played-percent": COMMON_OPTIONAL,
+    "attention-span": COMMON_OPTIONAL | {"rawDataString", "derivedValues"},
+}
+STATES = ("STARTED", "VIEWED")
+PERCENTS = (0, 25, 50, 75, 100)
+
+
+def _is_int(value) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+def _check_shape(kind: str, event: dict) -> None:
+    unknown = set(event) - REQUIRED[kind] - OPTIONAL[kind]
+    # HubSpot's JSON binding refuses fields it does not know, e.g. the guide's older
+    # mediaBridgeObjectId or a top-level totalPercentPlayed.
+    require(not unknown, f"Unrecognized field(s) {sorted(unknown)} for {kind}")
+    missing = sorted(f for f in REQUIRED[kind] if event.get(f) in (None, ""))
+    require(not missing, f"Missing required field(s) {missing} for {kind}")
+    require(event["mediaType"] in MEDIA_TYPES, f"mediaType must be one of {list(MEDIA_TYPES)}")
+    require(_is_int(event["occurredTimestamp"]) and event["occurredTimestamp"] > 0,
+            "occurredTimestamp must be a positive whole number of milliseconds since the epoch")
+    require(isinstance(event["sessionId"], str), "sessionId must be a string")
+    if kind == "media-played":
+        require(event["state"] in STATES, f"state must be one of {list(STATES)}")
+    if kind == "media-played-percent":
+        require(event["playedPercent"] in PERCENTS and _is_int(event["playedPercent"]),
+                f"playedPercent must be one of {list(PERCENTS)}")
+    if kind == "attention-span":
+        raw = event["rawDataMap"]
+        require(isinstance(raw, dict) and raw, "rawDataMap must be a non-empty object of span index to play count")
+        for key, count in raw.items():
+            require(str(key).isdigit() and _is_int(count) and count >= 0,
+                    f"rawDataMap entry {key!r}: {count!r} must map a span index to a play count")
+        derived = event.get("derivedValues")
+        if derived is not None:
+            require(isinstance(derived, dict) and set(derived) <= {"totalPercentPlayed", "totalSecondsPlayed"},
+                    "derivedValues may hold only totalPercentPlayed and totalSecondsPlayed")
+            for key, value in derived.items():
+                require(isinstance(value, (int, float)) and not isinstance(value, bool) and value >= 0,
+                        f"derivedValues.{key} must be a non-negative number")
+    for key in ("contactId", "mediaBridgeId", "pageId"):
+        if key in event:
+            require(_is_int(event[key]) or (isinstance(event[key], str) and event[key].isdigit()),
+                    f"{key} must be a numeric id")
+    if ("pageName" in event) != ("pageUrl" in event):
+        raise ApiError(400, "pages outside HubSpot need both pageName and pageUrl")
+
+
+def _resolve(kind: str, event: dict) -> dict:
+    """v1's synchronous checks against the portal: the contact and the media must exist."""
+    require("contactId" in event or "contactUtk" in event, "contactId or contactUtk is required")
+    resolved = {}
+    if kind != "attention-span" or "mediaBridgeId" in event or "externalId" in event:
+        require("mediaBridgeId" in event or "externalId" in event, "mediaBridgeId or externalId is required")
+        s = state()
+        definition = s.definitions.get(event["mediaType"])
+        require(definition is not None, f"The app has no {event['mediaType']} object definition")
+        objects = s.objects.get(definition["objectTypeName"], {})
+        if "mediaBridgeId" in event:  # mediaBridgeId wins over externalId
+            obj = objects.get(str(event["mediaBridgeId"]))
+        else:
+            object_id = s.unique_index.get(definition["objectTypeName"], {}).get(
+                ("hs_external_id", str(event["externalId"])))
+            obj = objects.get(object_id) if object_id else None
+        require(obj is not None and not obj.archived,
+                f"No {event['mediaType']} media object matches "
+                f"{'mediaBridgeId ' + str(event['mediaBridgeId']) if 'mediaBridgeId' in event else 'externalId ' + repr(event['externalId'])}")
+        resolved["mediaBridgeId"] = int(obj.id)
+    if kind == "attention-span" and "derivedValues" not in event:
+        spans = event["rawDataMap"]
+        resolved["derivedValues"] = {"totalPercentPlayed": round(100 * sum(1 for c in spans.values() if c) / len(spans), 2)}
+    return resolved
+
+
+def _record(version: int, kind: str):
+    event = json_body()
+    _check_shape(kind, event)
+    s = state()
+    resolved = _resolve(kind, event) if version == 1 else {}
+    with s.lock:
+        stored = {"id": s.next_id(), "eventType": kind, "portalId": g.token_info.hub_id} | event | resolved
+        s.events.append({"version": version, "kind": kind, "event": stored})
+    if version == 1:
+        return jsonify(stored), 200
+    return "", 204
+
+
+@blueprint.post("/media-bridge/v<int:version>/events/<kind>")
+def event(version: int, kind: str):
+    require(version in (1, 2), f"No media events API v{version}", 404, "OBJECT_NOT_FOUND")
+    require(kind in REQUIRED, f"Unknown media event {kind!r}", 404, "OBJECT_NOT_FOUND")
+    return _record(version, kind)

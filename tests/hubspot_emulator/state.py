@@ -1,0 +1,240 @@
+"""Everything the emulated HubSpot remembers, plus the switches tests use to make it misbehave.
+
+One EmulatorState is one developer account with one app installed in one portal: enough
+for every call the scripts make, and small enough to read back in assertions."""
+from __future__ import annotations
+
+import collections
+import dataclasses
+import itertools
+import re
+import secrets
+import threading
+import time
+from typing import Any, Callable
+
+MEDIA_TYPES = ("VIDEO", "AUDIO", "DOCUMENT", "IMAGE", "OTHER")
+OBJECT_SUFFIX = {"VIDEO": "Videos", "AUDIO": "Audio", "IMAGE": "Images", "DOCUMENT": "Documents", "OTHER": "Other"}
+ALL_SCOPES = frozenset({"media_bridge.read", "media_bridge.write", "content", "oauth"})
+
+
+def _prop(name, label, type_="string", field_type="text", unique=False, read_only=False):
+    return {"name": name, "label": label, "type": type_, "fieldType": field_type, "groupName": "media_information",
+            "hasUniqueValue": unique, "modificationMetadata": {"readOnlyValue": read_only}}
+
+
+def media_properties(media_type: str) -> list[dict]:
+    props = [
+        _prop("hs_title", "Title"),
+        _prop("hs_oembed_url", "oEmbed URL"),
+        _prop("hs_file_url", "File URL"),
+        _prop("hs_thumbnail_url", "Thumbnail URL"),
+        _prop("hs_poster_url", "Poster URL"),
+        _prop("hs_external_id", "External ID", unique=True),
+        _prop("hs_folder_path", "Folder path"),
+        _prop("hs_details_page_link", "Details page link"),
+        _prop("hs_object_id", "Record ID", "number", "number", read_only=True),
+        _prop("hs_createdate", "Create date", "datetime", "date", read_only=True),
+        _prop("hs_lastmodifieddate", "Last modified date", "datetime", "date", read_only=True),
+    ]
+    if media_type in ("VIDEO", "AUDIO"):
+        props.insert(1, _prop("hs_duration", "Duration (ms)", "number", "number"))
+    return props
+
+
+def required_properties(media_type: str) -> tuple[str, ...]:
+    return ("hs_title", "hs_oembed_url", "hs_file_url") if media_type == "IMAGE" else ("hs_title", "hs_oembed_url")
+
+
+@dataclasses.dataclass
+class TokenInfo:
+    hub_id: int
+    app_id: int
+    scopes: frozenset[str]
+    expires_at: float
+
+
+@dataclasses.dataclass
+class Fault:
+    """One injected misbehaviour, applied to the next ``times`` matching requests after
+    letting ``skip`` of them through untouched."""
+    kind: str  # "status" | "rate_limit" | "drop" | "drop_after" | "latency"
+    times: int = 1
+    method: str | None = None
+    path: str | None = None  # regular expression searched in the path
+    skip: int = 0
+    status: int = 503
+    retry_after: float | None = None
+    seconds: float = 0.0
+
+    def matches(self, method: str, path: str) -> bool:
+        return (self.method is None or self.method == method) and (self.path is None or re.search(self.path, path))
+
+
+@dataclasses.dataclass
+class LoggedRequest:
+    method: str
+    path: str
+    query: dict[str, str]
+    auth: str  # "hapikey", "bearer", "none"
+    status: int  # 0: the connection was dropped before any handling
+    json: Any = None
+
+
+@dataclasses.dataclass
+class MediaObject:
+    id: str
+    object_type: str
+    properties: dict[str, str]
+    created_at: str
+    updated_at: str
+    archived: bool = False
+
+
+class EmulatorState:
+    def __init__(self, *, app_id: int = 4242, portal_id: int = 777, developer_api_key: str = "emu-dev-key-0001",
+                 access_token: str = "emu-access-token-0001", refresh_token: str = "emu-refresh-token-0001",
+                 client_id: str = "emu-client-id", client_secret: str = "emu-client-secret-0001",
+                 token_lifetime_s: int = 1800, rate_limit: int = 100, rate_interval_ms: int = 10_000,
+                 rate_limit_retry_after: float | None = None, metadata_includes_hash: bool = True,
+                 scopes: frozenset[str] = ALL_SCOPES, clock: Callable[[], float] = time.monotonic):
+        self.app_id = app_id
+        self.portal_id = portal_id
+        self.developer_api_key = developer_api_key
+        self.client_id = client_id
+        self.client_secret = client_secret
+        self.token_lifetime_s = token_lifetime_s
+        self.rate_limit = rate_limit
+        self.rate_interval_ms = rate_interval_ms
+        self.rate_limit_retry_after = rate_limit_retry_after
+        self.metadata_includes_hash = metadata_includes_hash
+        self.clock = clock
+        self.lock = threading.RLock()
+        self._ids = itertools.count(1001)
+        self.refresh_tokens: set[str] = {refresh_token}
+        self.access_tokens: dict[str, TokenInfo] = {}
+        self.auth_codes: dict[str, str] = {}  # code -> redirect_uri
+        self.issue_access_token(scopes, token=access_token)
+        self.definitions: dict[str, dict] = {}  # media type -> definition
+        self.properties: dict[str, list[dict]] = {}  # object type name -> property definitions
+        self.schemas: dict[str, dict] = {}  # object type name -> patched schema fields
+        self.objects: dict[str, dict[str, MediaObject]] = {}  # object type name -> id -> object
+        self.unique_index: dict[str, dict[tuple[str, str], str]] = {}
+        self.oembed_domains: dict[str, dict] = {}
+        self.source_files: dict[tuple[str, str], dict] = {}  # (environment, path) -> file record
+        self.events: list[dict] = []  # {"version", "kind", "event"}
+        self.requests: list[LoggedRequest] = []
+        self.faults: list[Fault] = []
+        self._windows: dict[str, collections.deque[float]] = collections.defaultdict(collections.deque)
+
+    # --- ids and tokens ---------------------------------------------------------------
+    def next_id(self) -> str:
+        return str(next(self._ids))
+
+    def issue_access_token(self, scopes: frozenset[str] = ALL_SCOPES, token: str | None = None) -> str:
+        token = token or f"emu-at-{secrets.token_hex(12)}"
+        self.access_tokens[token] = TokenInfo(self.portal_id, self.app_id, frozenset(scopes),
+                                              self.clock() + self.token_lifetime_s)
+        return token
+
+    def expire_tokens(self) -> None:
+        """Every access token issued so far is now expired; refresh tokens still work."""
+        with self.lock:
+            for info in self.access_tokens.values():
+                info.expires_at = self.clock() - 1
+
+    # --- faults -----------------------------------------------------------------------
+    def inject(self, kind: str, **options) -> Fault:
+        fault = Fault(kind=kind, **options)
+        with self.lock:
+            self.faults.append(fault)
+        return fault
+
+    def fail_next(self, status: int = 503, times: int = 1, **match) -> Fault:
+        return self.inject("status", status=status, times=times, **match)
+
+    def rate_limit_storm(self, times: int, retry_after: float | None = None, **match) -> Fault:
+        return self.inject("rate_limit", times=times, retry_after=retry_after, **match)
+
+    def drop_connections(self, times: int = 1, after_processing: bool = False, **match) -> Fault:
+        return self.inject("drop_after" if after_processing else "drop", times=times, **match)
+
+    def add_latency(self, seconds: float, times: int = 1, **match) -> Fault:
+        return self.inject("latency", seconds=seconds, times=times, **match)
+
+    def take_faults(self, method: str, path: str, kinds: tuple[str, ...]) -> list[Fault]:
+        """The faults that apply to this request, each used up by one."""
+        taken = []
+        with self.lock:
+            for fault in self.faults:
+                if fault.kind not in kinds or fault.times <= 0 or not fault.matches(method, path):
+                    continue
+                if fault.skip > 0:
+                    fault.skip -= 1
+                    continue
+                fault.times -= 1
+                taken.append(fault)
+            self.faults = [f for f in self.faults if f.times > 0]
+        return taken
+
+    # --- rate limits ------------------------------------------------------------------
+    def take_rate_slot(self, key: str) -> int | None:
+        """Count a request on ``key``'s rolling window; returns the remaining budget, or None
+        when the window is spent (the request must be refused)."""
+        with self.lock:
+            now = self.clock()
+            window = self._windows[key]
+            while window and window[0] <= now - self.rate_interval_ms / 1000:
+                window.popleft()
+            if len(window) >= self.rate_limit:
+                return None
+            window.append(now)
+            return self.rate_limit - len(window)
+
+    # --- read-back helpers for tests -----------------------------------------------------
+    def count(self, method: str | None = None, path: str | None = None, status: int | None = None) -> int:
+        return sum(1 for r in self.requests if (method is None or r.method == method)
+                   and (path is None or re.search(path, r.path)) and (status is None or r.status == status))
+
+    def counts(self) -> dict[str, int]:
+        """Requests per "METHOD path", for a quick look at what a script did."""
+        return dict(collections.Counter(f"{r.method} {r.path}" for r in self.requests))
+
+    def live_objects(self, object_type: str | None = None) -> list[MediaObject]:
+        types = [object_type] if object_type else list(self.objects)
+        return [o for t in types for o in self.objects.get(t, {}).values() if not o.archived]
+
+    def object_type_name(self, media_type: str) -> str:
+        return f"a{self.app_id}_{OBJECT_SUFFIX[media_type]}"
+
+    def define_media_types(self, *media_types: str) -> None:
+        """Shortcut for tests that start from an app already set up."""
+        with self.lock:
+            for media_type in media_types:
+                if media_type in self.definitions:
+                    continue
+                name = self.object_type_name(media_type)
+                self.properties[name] = media_properties(media_type)
+                self.objects.setdefault(name, {})
+                self.definitions[media_type] = {
+                    "objectTypeId": f"2-{self.next_id()}", "objectTypeName": name, "mediaType": media_type,
+                    "properties": [p["name"] for p in self.properties[name]],
+                    "propertyGroups": [{"name": "media_information", "label": "Media information"}],
+                }
+
+    def object_type_for(self, name_or_id: str) -> tuple[str, str] | None:
+        """(object type name, media type) for a name like a42_Videos or an id like 2-1001."""
+        for media_type, definition in self.definitions.items():
+            if name_or_id in (definition["objectTypeName"], definition["objectTypeId"]):
+                return definition["objectTypeName"], media_type
+        return None
+
+    def summary(self) -> dict[str, Any]:
+        return {
+            "definitions": {t: d["objectTypeName"] for t, d in self.definitions.items()},
+            "objects": {t: len([o for o in objs.values() if not o.archived]) for t, objs in self.objects.items()},
+            "oembedDomains": list(self.oembed_domains.values()),
+            "sourceFiles": sorted(f"{env}/{path}" for env, path in self.source_files),
+            "events": len(self.events),
+            "requests": len(self.requests),
+        }

@@ -1,0 +1,303 @@
+"""The emulator itself: HubSpot's validation, auth rules, error shapes, rate limits and the
+read-back and fault switches the other tests rely on. Driven through Flask's test client."""
+from __future__ import annotations
+
+import io
+
+import pytest
+
+from tests.hubspot_emulator import EmulatorState, create_emulator_app
+
+KEY = {"hapikey": "emu-dev-key-0001"}
+BEARER = {"Authorization": "Bearer emu-access-token-0001"}
+SETTINGS = "/media-bridge/v1/4242"
+VIDEOS = "/crm/v3/objects/a4242_Videos"
+
+
+@pytest.fixture
+def state():
+    s = EmulatorState()
+    s.define_media_types("VIDEO", "IMAGE")
+    return s
+
+
+@pytest.fixture
+def api(state):
+    return create_emulator_app(state).test_client()
+
+
+def video(external_id, **extra):
+    return {"hs_title": f"T {external_id}", "hs_oembed_url": f"http://m.test/media/{external_id}",
+            "hs_external_id": external_id} | extra
+
+
+def assert_error(response, status, category=None, text=None):
+    body = response.get_json()
+    assert response.status_code == status, body
+    assert body["status"] == "error" and body["correlationId"] and body["message"]
+    if category:
+        assert body["category"] == category
+    if text:
+        assert text in body["message"]
+    return body
+
+
+# --- auth -------------------------------------------------------------------------------------
+def test_hapikey_endpoints_refuse_bearer_tokens_with_a_developer_key_message(api):
+    assert_error(api.get(f"{SETTINGS}/settings/object-definitions/VIDEO", headers=BEARER), 403,
+                 text="developer API key")
+    assert_error(api.get(f"{SETTINGS}/settings/object-definitions/VIDEO"), 401, "INVALID_AUTHENTICATION")
+    assert_error(api.get(f"{SETTINGS}/settings/object-definitions/VIDEO", query_string={"hapikey": "nope"}), 401)
+    assert_error(api.get("/media-bridge/v1/1/settings/object-definitions/VIDEO", query_string=KEY), 403)
+    assert api.get(f"{SETTINGS}/settings/object-definitions/VIDEO", query_string=KEY).status_code == 200
+
+
+def test_portal_endpoints_need_a_valid_unexpired_bearer_token(api, state):
+    assert_error(api.post(f"{VIDEOS}/search", json={}, query_string=KEY), 401, "INVALID_AUTHENTICATION")
+    assert_error(api.post(f"{VIDEOS}/search", json={}, headers={"Authorization": "Bearer forged"}), 401,
+                 "INVALID_AUTHENTICATION")
+    assert api.post(f"{VIDEOS}/search", json={}, headers=BEARER).status_code == 200
+    state.expire_tokens()
+    assert_error(api.post(f"{VIDEOS}/search", json={}, headers=BEARER), 401, "EXPIRED_AUTHENTICATION")
+
+
+def test_refresh_is_form_encoded_and_issues_a_working_token(api, state):
+    form = {"grant_type": "refresh_token", "client_id": "emu-client-id", "client_secret": "emu-client-secret-0001",
+            "refresh_token": "emu-refresh-token-0001"}
+    assert_error(api.post("/oauth/v1/token", json=form), 400)
+    assert_error(api.post("/oauth/v1/token", data=form | {"client_secret": "bad"}), 400, "BAD_CLIENT_ID")
+    assert_error(api.post("/oauth/v1/token", data=form | {"refresh_token": "bad"}), 400, "BAD_REFRESH_TOKEN")
+    state.expire_tokens()
+    answer = api.post("/oauth/v1/token", data=form).get_json()
+    assert answer["expires_in"] == state.token_lifetime_s and answer["token_type"] == "bearer"
+    assert api.post(f"{VIDEOS}/search", json={}, headers={"Authorization": f"Bearer {answer['access_token']}"}
+                    ).status_code == 200
+    info = api.get(f"/oauth/v1/access-tokens/{answer['access_token']}").get_json()
+    assert info["hub_id"] == 777 and "media_bridge.write" in info["scopes"]
+
+
+def test_missing_scope_is_403(state):
+    token = state.issue_access_token(frozenset({"media_bridge.read"}))
+    api = create_emulator_app(state).test_client()
+    assert_error(api.put("/cms/v3/source-code/draft/content/x/meta.json", headers={"Authorization": f"Bearer {token}"},
+                         data={"file": (io.BytesIO(b"{}"), "meta.json")}), 403, "MISSING_SCOPES")
+
+
+# --- settings ----------------------------------------------------------------------------------
+def test_object_definitions_validate_media_types_and_refuse_repeats(api):
+    assert_error(api.post(f"{SETTINGS}/settings/object-definitions", query_string=KEY, json={"mediaTypes": ["GIF"]}),
+                 400, "VALIDATION_ERROR", "GIF")
+    assert_error(api.post(f"{SETTINGS}/settings/object-definitions", query_string=KEY, json={}), 400)
+    assert_error(api.post(f"{SETTINGS}/settings/object-definitions", query_string=KEY, json={"mediaTypes": ["VIDEO"]}),
+                 409, "CONFLICT")
+    created = api.post(f"{SETTINGS}/settings/object-definitions", query_string=KEY, json={"mediaTypes": ["AUDIO"]})
+    assert created.get_json()["createdObjects"]["AUDIO"]["objectTypeName"] == "a4242_Audio"
+    assert_error(api.get(f"{SETTINGS}/settings/object-definitions/OTHER", query_string=KEY), 404, "OBJECT_NOT_FOUND")
+
+
+def test_properties_need_the_required_fields_and_valid_enums(api):
+    url = f"{SETTINGS}/properties/a4242_Videos"
+    good = {"name": "rating", "label": "Rating", "type": "number", "fieldType": "number", "groupName": "media_information"}
+    assert_error(api.post(url, query_string=KEY, json={"name": "rating"}), 400, text="label")
+    assert_error(api.post(url, query_string=KEY, json=good | {"type": "float"}), 400, text="type")
+    assert_error(api.post(url, query_string=KEY, json=good | {"name": "Bad Name"}), 400)
+    assert api.post(url, query_string=KEY, json=good).status_code == 201
+    assert_error(api.post(url, query_string=KEY, json=good), 409)
+    assert api.patch(f"{url}/rating", query_string=KEY, json={"label": "Stars"}).get_json()["label"] == "Stars"
+    names = [p["name"] for p in api.get(url, query_string=KEY).get_json()["results"]]
+    assert "rating" in names and "hs_external_id" in names
+
+
+def test_schema_patch_checks_property_names(api):
+    url = f"{SETTINGS}/schemas/a4242_Videos"
+    assert_error(api.patch(url, query_string=KEY, json={"primaryDisplayProperty": "nope"}), 400, text="nope")
+    assert_error(api.patch(url, query_string=KEY, json={"colour": "red"}), 400)
+    assert api.patch(url, query_string=KEY, json={"primaryDisplayProperty": "hs_title"}).status_code == 200
+
+
+def test_oembed_domains_crud_by_portal(api, state):
+    url = f"{SETTINGS}/settings/oembed-domains"
+    endpoints = {"schemes": ["https://m.test/media/*"], "url": "https://m.test/oembed", "discovery": True}
+    assert_error(api.post(url, query_string=KEY, json={"endpoints": {"url": "https://m.test/oembed"}}), 400,
+                 text="schemes")
+    assert_error(api.post(url, query_string=KEY, json={"endpoints": endpoints | {"schemes": ["not a url"]}}), 400)
+    created = api.post(url, query_string=KEY, json={"endpoints": endpoints, "portalId": 777}).get_json()
+    assert created["portalId"] == 777 and created["appId"] == 4242 and created["endpoints"] == endpoints
+    api.post(url, query_string=KEY, json={"endpoints": endpoints})
+    assert len(api.get(url, query_string=KEY | {"domainPortalId": 777}).get_json()["results"]) == 1
+    assert len(api.get(url, query_string=KEY).get_json()["results"]) == 2
+    patched = api.patch(f"{url}/{created['id']}", query_string=KEY, json={"endpoints": {"discovery": False}})
+    assert patched.get_json()["endpoints"]["discovery"] is False
+    assert_error(api.delete(url, query_string=KEY | {"id": created["id"], "domainPortalId": 1}), 404)
+    assert api.delete(url, query_string=KEY | {"id": created["id"], "domainPortalId": 777}).status_code == 204
+    assert len(state.oembed_domains) == 1
+
+
+# --- CRM objects -------------------------------------------------------------------------------
+def test_unknown_property_is_a_validation_error_like_hubspot(api):
+    body = assert_error(api.post(VIDEOS, headers=BEARER, json={"properties": video("a", hs_colour="red")}), 400,
+                        "VALIDATION_ERROR", "PROPERTY_DOESNT_EXIST")
+    assert body["errors"][0]["context"]["propertyName"] == ["hs_colour"]
+    assert_error(api.post(VIDEOS, headers=BEARER, json={"properties": {"hs_title": "x"}}), 400, text="hs_oembed_url")
+    assert_error(api.post(VIDEOS, headers=BEARER, json={"properties": video("a", hs_duration="long")}), 400,
+                 text="INVALID_DOUBLE")
+    assert_error(api.post("/crm/v3/objects/a4242_Images", headers=BEARER, json={"properties": video("i")}), 400,
+                 text="hs_file_url")
+    assert_error(api.post("/crm/v3/objects/contacts_x/search", headers=BEARER, json={}), 400, text="object type")
+
+
+def test_batch_limit_is_100(api):
+    inputs = [{"idProperty": "hs_external_id", "id": str(i), "properties": video(str(i))} for i in range(101)]
+    assert_error(api.post(f"{VIDEOS}/batch/upsert", headers=BEARER, json={"inputs": inputs}), 400, text="100")
+
+
+def test_upsert_by_external_id_creates_then_updates(api, state):
+    def upsert(props):
+        return api.post(f"{VIDEOS}/batch/upsert", headers=BEARER, json={"inputs": [
+            {"idProperty": "hs_external_id", "id": "a", "properties": props}]})
+    first = upsert(video("a")).get_json()["results"][0]
+    second = upsert({"hs_title": "Renamed", "hs_folder_path": ""}).get_json()["results"][0]
+    assert first["new"] is True and second["new"] is False and first["id"] == second["id"]
+    assert state.live_objects()[0].properties["hs_title"] == "Renamed"
+    assert_error(api.post(f"{VIDEOS}/batch/upsert", headers=BEARER, json={"inputs": [
+        {"idProperty": "hs_title", "id": "x", "properties": {}}]}), 400, text="unique")
+    assert_error(api.post(f"{VIDEOS}/batch/upsert", headers=BEARER, json={"inputs": [
+        {"idProperty": "hs_external_id", "id": "b", "properties": video("b")}] * 2}), 400, text="Duplicate")
+    assert_error(api.post(VIDEOS, headers=BEARER, json={"properties": video("a")}), 409, "CONFLICT")
+
+
+def test_batch_read_by_id_property_reports_missing_ids_with_207(api):
+    api.post(f"{VIDEOS}/batch/create", headers=BEARER, json={"inputs": [{"properties": video("a")}]})
+    answer = api.post(f"{VIDEOS}/batch/read", headers=BEARER, json={
+        "idProperty": "hs_external_id", "properties": ["hs_title", "hs_duration"], "inputs": [{"id": "a"}, {"id": "z"}]})
+    body = answer.get_json()
+    assert answer.status_code == 207
+    assert body["results"][0]["properties"]["hs_title"] == "T a"
+    assert body["results"][0]["properties"]["hs_duration"] is None
+    assert body["errors"][0]["category"] == "OBJECT_NOT_FOUND" and body["errors"][0]["context"]["ids"] == ["z"]
+
+
+def test_search_filters_and_pages(api):
+    api.post(f"{VIDEOS}/batch/create", headers=BEARER,
+             json={"inputs": [{"properties": video(f"v{i}", hs_folder_path="/even" if i % 2 == 0 else "/odd")}
+                              for i in range(7)]})
+
+    def search(body):
+        return api.post(f"{VIDEOS}/search", headers=BEARER, json=body).get_json()
+    eq = search({"filterGroups": [{"filters": [{"propertyName": "hs_folder_path", "operator": "EQ", "value": "/even"}]}],
+                 "limit": 2, "properties": ["hs_external_id"]})
+    assert eq["total"] == 4 and len(eq["results"]) == 2 and eq["paging"]["next"]["after"] == "2"
+    rest = search({"filterGroups": [{"filters": [{"propertyName": "hs_folder_path", "operator": "EQ",
+                                                  "value": "/even"}]}], "limit": 2, "after": "2"})
+    assert len(rest["results"]) == 2 and "paging" not in rest
+    found = search({"filterGroups": [{"filters": [{"propertyName": "hs_external_id", "operator": "IN",
+                                                   "values": ["v1", "v6", "nope"]}]}]})
+    assert sorted(r["properties"]["hs_external_id"] for r in found["results"]) == ["v1", "v6"]
+    assert_error(api.post(f"{VIDEOS}/search", headers=BEARER, json={"filterGroups": [{"filters": [
+        {"propertyName": "hs_title", "operator": "LIKE", "value": "x"}]}]}), 400)
+    assert_error(api.post(f"{VIDEOS}/search", headers=BEARER, json={"limit": 500}), 400)
+
+
+def test_archive_hides_objects_from_read_list_and_search(api, state):
+    created = api.post(f"{VIDEOS}/batch/create", headers=BEARER,
+                       json={"inputs": [{"properties": video(x)} for x in "abc"]}).get_json()["results"]
+    assert api.post(f"{VIDEOS}/batch/archive", headers=BEARER,
+                    json={"inputs": [{"id": created[0]["id"]}]}).status_code == 204
+    listed = api.get(VIDEOS, headers=BEARER, query_string={"limit": 1, "properties": "hs_external_id"}).get_json()
+    assert listed["results"][0]["properties"]["hs_external_id"] == "b" and listed["paging"]["next"]["after"]
+    assert len(state.live_objects()) == 2
+    # The archived object's external id is free again.
+    assert api.post(VIDEOS, headers=BEARER, json={"properties": video("a")}).status_code == 201
+
+
+# --- CMS source code ---------------------------------------------------------------------------
+def upload(api, path, content, env="draft", field="file", action="content"):
+    method = api.put if action == "content" else api.post
+    return method(f"/cms/v3/source-code/{env}/{action}/{path}", headers=BEARER,
+                  data={field: (io.BytesIO(content), path.rsplit("/", 1)[-1])}, content_type="multipart/form-data")
+
+
+def test_source_code_upload_metadata_and_validation(api, state):
+    assert_error(upload(api, "m/x.module/meta.json", b"{}", field="data"), 400, text="'file'")
+    assert_error(upload(api, "m/x.module/meta.json", b"{}", env="staging"), 404)
+    assert_error(upload(api, "m/x.module/meta.json", b"{not json", action="validate"), 400, "VALIDATION_ERROR")
+    assert_error(upload(api, "m/x.module/meta.json", b"{}", action="validate"), 400, text="label")
+    assert_error(upload(api, "m/x.module/module.html", b"{% if x %", action="validate"), 400, text="unbalanced")
+    assert upload(api, "m/x.module/meta.json", b'{"label": "X"}', action="validate").status_code == 204
+    assert state.source_files == {}
+    assert upload(api, "m/x.module/meta.json", b'{"label": "X"}').status_code == 201
+    assert upload(api, "m/x.module/meta.json", b'{"label": "Y"}').status_code == 200
+    meta = api.get("/cms/v3/source-code/draft/metadata/m/x.module/meta.json", headers=BEARER).get_json()
+    assert meta["name"] == "meta.json" and meta["folder"] is False and len(meta["hash"]) == 64
+    folder = api.get("/cms/v3/source-code/draft/metadata/m/x.module", headers=BEARER).get_json()
+    assert folder["folder"] is True and folder["children"] == ["meta.json"]
+    assert api.get("/cms/v3/source-code/published/metadata/m/x.module", headers=BEARER).status_code == 404
+
+
+# --- media events ------------------------------------------------------------------------------
+def played(**extra):
+    return {"mediaType": "VIDEO", "occurredTimestamp": 1_700_000_000_000, "sessionId": "s1", "state": "STARTED",
+            "externalId": "a", "contactUtk": "utk", "pageName": "P", "pageUrl": "https://site.test/p"} | extra
+
+
+def test_v1_events_validate_synchronously(api, state):
+    api.post(VIDEOS, headers=BEARER, json={"properties": video("a")})
+    post = lambda kind, body: api.post(f"/media-bridge/v1/events/{kind}", headers=BEARER, json=body)  # noqa: E731
+    assert_error(post("media-played", played(state="PAUSED")), 400, text="state")
+    assert_error(post("media-played", {k: v for k, v in played().items() if k != "sessionId"}), 400, text="sessionId")
+    assert_error(post("media-played", played(mediaBridgeObjectId=1)), 400, text="Unrecognized")
+    assert_error(post("media-played", played(externalId="missing")), 400, text="No VIDEO media object")
+    assert_error(post("media-played", played(occurredTimestamp="yesterday")), 400, text="occurredTimestamp")
+    assert_error(post("media-played", {k: v for k, v in played().items() if k != "pageUrl"}), 400, text="pageUrl")
+    quartile = {k: v for k, v in played(playedPercent=30).items() if k != "state"}
+    assert_error(post("media-played-percent", quartile), 400, text="playedPercent")
+    assert_error(post("attention-span", {k: v for k, v in played(rawDataMap={"0": 1},
+                                         totalPercentPlayed=10).items() if k != "state"}), 400, text="Unrecognized")
+    answer = post("media-played", played())
+    assert answer.status_code == 200 and answer.get_json()["mediaBridgeId"] == int(state.live_objects()[0].id)
+    span = post("attention-span", {k: v for k, v in played(rawDataMap={"0": 2, "1": 0}).items() if k != "state"})
+    assert span.get_json()["derivedValues"] == {"totalPercentPlayed": 50.0}
+    assert [e["kind"] for e in state.events] == ["media-played", "attention-span"]
+
+
+def test_v2_events_are_accepted_without_media_lookup(api, state):
+    answer = api.post("/media-bridge/v2/events/media-played", headers=BEARER, json=played(externalId="unknown"))
+    assert answer.status_code == 204 and state.events[0]["version"] == 2
+
+
+# --- rate limits, faults, log --------------------------------------------------------------------
+def test_rate_limit_answers_429_with_hubspot_headers_and_body():
+    s = EmulatorState(rate_limit=2)
+    s.define_media_types("VIDEO")
+    api = create_emulator_app(s).test_client()
+    first = api.post(f"{VIDEOS}/search", headers=BEARER, json={})
+    assert first.headers["X-HubSpot-RateLimit-Remaining"] == "1" and first.headers["X-HubSpot-RateLimit-Max"] == "2"
+    api.post(f"{VIDEOS}/search", headers=BEARER, json={})
+    limited = api.post(f"{VIDEOS}/search", headers=BEARER, json={})
+    body = assert_error(limited, 429)
+    assert body["errorType"] == "RATE_LIMIT" and body["policyName"] == "TEN_SECONDLY_ROLLING"
+    assert limited.headers["X-HubSpot-RateLimit-Remaining"] == "0"
+    assert limited.headers["X-HubSpot-RateLimit-Interval-Milliseconds"] == "10000"
+    assert "Retry-After" not in limited.headers
+    # The developer key has its own budget.
+    assert api.get(f"{SETTINGS}/settings/object-definitions/VIDEO", query_string=KEY).status_code == 200
+
+
+def test_faults_and_request_log_from_python_and_http(api, state):
+    state.fail_next(502, times=1, method="POST", path="/search$", skip=1)
+    statuses = [api.post(f"{VIDEOS}/search", headers=BEARER, json={}).status_code for _ in range(3)]
+    assert statuses == [200, 502, 200]
+    assert api.post("/_emulator/faults", json={"kind": "rate_limit", "times": 1, "retry_after": 2}).status_code == 201
+    limited = api.post(f"{VIDEOS}/search", headers=BEARER, json={})
+    assert limited.status_code == 429 and limited.headers["Retry-After"] == "2"
+    assert_error(api.post("/_emulator/faults", json={"kind": "explode"}), 400)
+    assert state.count("POST", "/search$") == 4 and state.count(status=502) == 1
+    assert api.get("/_emulator/requests").get_json()["counts"] == {f"POST {VIDEOS}/search": 4}
+    api.post("/_emulator/expire-tokens")
+    assert_error(api.post(f"{VIDEOS}/search", headers=BEARER, json={}), 401, "EXPIRED_AUTHENTICATION")
+    assert api.get("/_emulator/state").get_json()["definitions"] == {"VIDEO": "a4242_Videos", "IMAGE": "a4242_Images"}
+
+
+def test_hapikey_is_not_kept_in_the_request_log(api, state):
+    api.get(f"{SETTINGS}/settings/object-definitions/VIDEO", query_string=KEY)
+    assert state.requests[0].query == {"hapikey": "[REDACTED]"} and state.requests[0].auth == "hapikey"
