@@ -26,6 +26,7 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
 
     app.config.update(
         SECRET_KEY=settings.secret_key,
+        # The local HubL preview is a development aid: `oembed-server serve` switches it on.
         PREVIEW_ENABLED=False,
         JSON_SORT_KEYS=False,
     )
@@ -66,3 +67,5 @@ def _register_blueprints(app: Flask) -> None:
 
     app.register_blueprint(oembed_api.bp)
     app.register_blueprint(pages.bp)
+    from .preview import bp as preview_bp  # the local HubL preview (404 unless PREVIEW_ENABLED)
+    app.register_blueprint(preview_bp)

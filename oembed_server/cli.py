@@ -6,11 +6,13 @@ from __future__ import annotations
 
 import os
 import sys
+from urllib.parse import urlencode
 from pathlib import Path
 
 import click
 from flask import Flask
 from flask.cli import FlaskGroup, with_appcontext
+from werkzeug.serving import run_simple
 
 from .catalog_import import CatalogFileError, read_catalog_file, validate_rows
 from .config import ConfigError
@@ -50,12 +52,14 @@ def serve_command(host: str, port: int, sample: bool | None, debug: bool) -> Non
     base = settings.public_url
     click.echo(f"Catalog:        {settings.database_url.split('@')[-1]}")
     click.echo(f"Index page:     {base}/")
-    click.echo(f"oEmbed (JSON):  {base}/oembed?url={base}/media/sample-video")
-    click.echo(f"oEmbed (XML):   {base}/oembed.xml?url={base}/media/sample-video")
+    query = urlencode({"url": f"{base}/media/sample-video"})
+    click.echo(f"oEmbed (JSON):  {base}/oembed?{query}")
+    click.echo(f"oEmbed (XML):   {base}/oembed.xml?{query}")
     click.echo(f"Media page:     {base}/media/sample-video")
     if app.config["PREVIEW_ENABLED"]:
         click.echo(f"Module preview: {base}/_preview/media_embed?media=sample-video")
-    app.run(host=host, port=port, debug=debug, use_reloader=debug, threaded=True)
+    # werkzeug directly: Flask's app.run() declines to start inside a Flask CLI command.
+    run_simple(host, port, app, use_reloader=debug, use_debugger=debug, threaded=True)
 
 
 @click.command("import-catalog")
@@ -100,6 +104,9 @@ def _app_factory() -> Flask:
 
 cli = FlaskGroup(create_app=_app_factory, add_version_option=False,
                  help="oEmbed provider for Media Bridge: serve the API, manage the catalog.")
+# Found on the group itself, `serve` needs no app loaded first (it builds its own with
+# the right public URL); through `flask --app oembed_server` it comes from app.cli.
+cli.add_command(serve_command)
 
 
 def main() -> None:

@@ -1,0 +1,153 @@
+"""The one HubL renderer: renders a module template the way a HubSpot page or email would.
+
+Callers hand in the field values, the host type (PAGE, BLOG_POST, EMAIL ...), a source
+of media objects for ``crm_object(s)`` and a resolver for ``oembed``; they get back the
+module's HTML plus what it asked to put into the page head and footer.
+"""
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+from collections.abc import Callable, Mapping
+
+from .assets import PageAssets
+from .crm import CrmFunctions, InMemoryMediaObjects, MediaObjectSource
+from .environment import compile_template, create_environment
+from .errors import HublError, NotAvailableError
+from .extension import STATE_KEY
+
+# (url, maxwidth, maxheight) -> the oEmbed answer as a dict, or None when there is none.
+OEmbedResolver = Callable[[str, "int | None", "int | None"], "Mapping | None"]
+
+EMAIL = "EMAIL"
+HOST_TYPES = ("PAGE", "BLOG_POST", "BLOG_LISTING", EMAIL)
+
+
+@dataclasses.dataclass(frozen=True)
+class RenderedModule:
+    html: str
+    head_html: str
+    footer_html: str
+
+
+@dataclasses.dataclass
+class RenderState:
+    """Everything one render collects or counts; HubSpot's limits are per page."""
+
+    host_type: str
+    crm: CrmFunctions
+    resolve_oembed: OEmbedResolver | None
+    assets: PageAssets = dataclasses.field(default_factory=PageAssets)
+
+    def require_css_url(self, url, options=None) -> None:
+        self._no_assets_in_email("require_css")
+        self.assets.add_css_url(_required_url("require_css", url), options)
+
+    def require_js_url(self, url, options=None) -> None:
+        self._no_assets_in_email("require_js")
+        self.assets.add_js_url(_required_url("require_js", url), options)
+
+    def require_block_css(self, markup: str) -> None:
+        self._no_assets_in_email("require_css")
+        self.assets.add_css_block(markup)
+
+    def require_block_js(self, markup: str, position: str) -> None:
+        self._no_assets_in_email("require_js")
+        self.assets.add_js_block(markup, position)
+
+    def oembed(self, request):
+        # HubSpot documents oembed() for emails only; on a page it would not work either.
+        if self.host_type != EMAIL:
+            raise NotAvailableError("oembed() is only available in email templates")
+        if not isinstance(request, Mapping) or not request.get("url"):
+            raise HublError("oembed() expects a dict with a url, e.g. oembed({url: ...})")
+        if self.resolve_oembed is None:
+            return None
+        return self.resolve_oembed(str(request["url"]),
+                                   _dimension(request, "max_width", "maxwidth"),
+                                   _dimension(request, "max_height", "maxheight"))
+
+    def _no_assets_in_email(self, what: str) -> None:
+        if self.host_type == EMAIL:
+            raise NotAvailableError(f"{what}: email modules may not carry CSS or JavaScript")
+
+
+class HublRenderer:
+    def __init__(self):
+        self.environment = create_environment()
+        self._compiled: dict[str, object] = {}
+
+    def compile(self, source: str, name: str = "module.html"):
+        key = hashlib.sha256(source.encode("utf-8")).hexdigest()
+        if key not in self._compiled:
+            self._compiled[key] = compile_template(self.environment, source, name)
+        return self._compiled[key]
+
+    def render_module(
+        self,
+        source: str,
+        module: Mapping,
+        *,
+        host_type: str = "PAGE",
+        media_objects: MediaObjectSource | None = None,
+        resolve_oembed: OEmbedResolver | None = None,
+        context: Mapping | None = None,
+        name: str = "module.html",
+    ) -> RenderedModule:
+        if host_type not in HOST_TYPES:
+            raise ValueError(f"host_type must be one of {HOST_TYPES}, got {host_type!r}")
+        template = self.compile(source, name)
+        render_state = RenderState(
+            host_type=host_type,
+            crm=CrmFunctions(media_objects or InMemoryMediaObjects({})),
+            resolve_oembed=resolve_oembed,
+        )
+        variables = dict(context or {})
+        # In HubSpot a module sees its fields as both `module` and (legacy) `widget`.
+        variables.update(module=module, widget=module, **{STATE_KEY: render_state})
+        html = template.render(variables)
+        return RenderedModule(html, render_state.assets.head_html(), render_state.assets.footer_html())
+
+
+def page_context(*, portal_id: int, page_id, page_name: str, page_url: str,
+                 module_name: str = "module_1") -> dict:
+    """The minimal HubL page context (``hub_id``, ``portal_id``, ``content``, ``request``,
+    ``name``) a module may read."""
+    from urllib.parse import parse_qs, urlsplit
+    parts = urlsplit(page_url)
+    return {
+        "hub_id": portal_id,
+        "portal_id": portal_id,
+        "name": module_name,
+        "content": {"id": page_id, "name": page_name, "absolute_url": page_url},
+        "page_meta": {"html_title": page_name, "name": page_name},
+        "request": {
+            "full_url": page_url,
+            "scheme": parts.scheme,
+            "domain": parts.hostname,
+            "path": parts.path,
+            "query": parts.query,
+            "query_dict": {k: v[0] for k, v in parse_qs(parts.query).items()},
+            "path_and_query": parts.path + (f"?{parts.query}" if parts.query else ""),
+        },
+    }
+
+
+def _required_url(what: str, url) -> str:
+    if not isinstance(url, str) or not url.strip():
+        raise HublError(f"{what}: expects a URL string, got {url!r}")
+    return url.strip()
+
+
+def _dimension(request: Mapping, *keys: str) -> int | None:
+    for key in keys:
+        value = request.get(key)
+        if value not in (None, ""):
+            try:
+                number = int(value)
+            except (TypeError, ValueError):
+                raise HublError(f"oembed(): {key} must be a whole number, got {value!r}") from None
+            if number <= 0:
+                raise HublError(f"oembed(): {key} must be positive, got {number}")
+            return number
+    return None

@@ -1,0 +1,90 @@
+"""Browser test fixtures: one live server and one Chromium per test session.
+
+The app runs in a thread on a free port with the sample media loaded, the preview on,
+and its public URL set to that port, so the oEmbed answers point back at it.
+"""
+from __future__ import annotations
+
+import threading
+from pathlib import Path
+
+import pytest
+from werkzeug.serving import make_server
+
+from oembed_server import create_app
+from oembed_server.sample_media import load_sample_media
+
+from ..conftest import SECRET_KEY
+
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
+    "--disable-sync", "--no-first-run", "--autoplay-policy=no-user-gesture-required",
+]
+SCREENSHOTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "screenshots"
+
+
+@pytest.fixture(scope="session")
+def live_server(tmp_path_factory):
+    """The base URL of a running app (sample media loaded, preview enabled)."""
+    holder = {}
+    # The app needs its own URL before it exists: bind first, hand the app over after.
+    server = make_server("127.0.0.1", 0, lambda environ, start: holder["app"](environ, start), threaded=True)
+    base_url = f"http://127.0.0.1:{server.port}"
+    database = tmp_path_factory.mktemp("live") / "catalog.sqlite3"
+    app = create_app({
+        "OEMBED_DATABASE_URL": f"sqlite:///{database}",
+        "OEMBED_PUBLIC_URL": base_url,
+        "OEMBED_SECRET_KEY": SECRET_KEY,
+        "OEMBED_URL_SCHEMES": "",
+        "OEMBED_ENV": "development",
+        "PREVIEW_ENABLED": True,
+    })
+    load_sample_media(app.extensions["catalog"], base_url)
+    holder["app"] = app
+    thread = threading.Thread(target=server.serve_forever, name="live-server", daemon=True)
+    thread.start()
+    yield base_url
+    server.shutdown()
+    thread.join(timeout=10)
+    app.extensions["catalog"].dispose()
+
+
+@pytest.fixture(scope="session")
+def chromium():
+    if not CHROMIUM.exists():
+        pytest.skip(f"{CHROMIUM} is not installed (Debian package `chromium`; tests/run_all.sh installs it)")
+    sync_api = pytest.importorskip("playwright.sync_api", reason="the Playwright Python package is not installed")
+    with sync_api.sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS)
+        yield browser
+        browser.close()
+
+
+@pytest.fixture
+def open_page(chromium):
+    """Opens a page in a fresh browser context (own cookies); all are closed after the test."""
+    contexts = []
+
+    def _open(viewport_width: int = 1200, viewport_height: int = 900, **context_options):
+        context = chromium.new_context(viewport={"width": viewport_width, "height": viewport_height},
+                                       **context_options)
+        context.set_default_timeout(10_000)
+        contexts.append(context)
+        return context.new_page()
+
+    yield _open
+    for context in contexts:
+        context.close()
+
+
+@pytest.fixture
+def screenshot():
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+
+    def _save(page, name: str) -> Path:
+        path = SCREENSHOTS / f"{name}.png"
+        page.screenshot(path=str(path), full_page=True)
+        return path
+
+    return _save

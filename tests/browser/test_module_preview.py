@@ -1,0 +1,190 @@
+"""The CMS modules as a visitor's browser sees them in the local preview (Debian Chromium)."""
+from __future__ import annotations
+
+from urllib.parse import parse_qs, urlsplit
+
+import pytest
+
+pytestmark = pytest.mark.browser
+
+FRAME = "[data-media-embed-frame]"
+PLAYER_IFRAME = "[data-media-embed-frame] iframe"
+
+
+def iframe_query(page) -> dict[str, str]:
+    src = page.locator(PLAYER_IFRAME).get_attribute("src")
+    return {k: v[0] for k, v in parse_qs(urlsplit(src).query).items()} | {"_path": urlsplit(src).path}
+
+
+def player_frame(page):
+    return page.locator(PLAYER_IFRAME).element_handle().content_frame()
+
+
+def wait_until_playing(frame, beyond: float = 0.5) -> None:
+    frame.wait_for_selector("video#player")
+    frame.wait_for_function(f"() => document.querySelector('video#player').currentTime > {beyond}")
+
+
+def track_player_loads(page) -> list[str]:
+    loads = []
+    page.on("framenavigated", lambda frame: frame != page.main_frame and "/embed/" in frame.url and loads.append(frame.url))
+    return loads
+
+
+def layout_shift_observer(page) -> None:
+    page.add_init_script("""
+        window.__layoutShift = 0;
+        new PerformanceObserver(list => {
+            for (const entry of list.getEntries()) if (!entry.hadRecentInput) window.__layoutShift += entry.value;
+        }).observe({type: 'layout-shift', buffered: true});
+    """)
+
+
+def test_player_loads_once_and_muted_autoplay_plays(live_server, open_page, screenshot):
+    page = open_page()
+    layout_shift_observer(page)
+    loads = track_player_loads(page)
+    page.goto(f"{live_server}/_preview/media_embed?media=sample-video&autoplay=1&muted=1")
+    frame = player_frame(page)
+    wait_until_playing(frame)
+    assert frame.evaluate("document.querySelector('video#player').muted") is True
+    query = iframe_query(page)
+    assert query["_path"] == "/embed/sample-video"
+    assert (query["autoplay"], query["muted"], query["hs_portal_id"], query["hs_page_id"]) == ("1", "1", "1234567", "1")
+    assert query["hs_page_name"] == "Preview: Media player"
+    assert query["hs_page_url"].startswith(f"{live_server}/_preview/media_embed?")
+    assert "hs_utk" not in query  # no cookie, no HubSpot tracking code: nothing to wait for
+    assert page.locator(PLAYER_IFRAME).get_attribute("title") == "Test pattern with a 440 Hz tone"
+    assert page.evaluate("window.__layoutShift") == 0
+    screenshot(page, "media_embed-playing")
+    assert len(loads) == 1, loads
+
+
+# Box sizes: the module sits in a 960px-wide page column with 16px padding each side.
+@pytest.mark.parametrize("viewport_width", [1200, 400])
+@pytest.mark.parametrize("query, expected", [
+    ("", lambda c: (min(640, c), min(640, c) * 9 / 16)),
+    ("&size_type=auto_full_width", lambda c: (c, c * 9 / 16)),
+    ("&size_type=exact&width=400&height=300", lambda c: (min(400, c), min(400, c) * 3 / 4)),
+    ("&size_type=auto_custom_max&max_width=500&max_height=200", lambda c: (min(355, c), min(355, c) * 9 / 16)),
+], ids=["auto", "auto_full_width", "exact", "auto_custom_max"])
+def test_size_types_give_the_expected_box(live_server, open_page, viewport_width, query, expected):
+    page = open_page(viewport_width=viewport_width)
+    page.goto(f"{live_server}/_preview/media_embed?media=sample-video{query}")
+    page.wait_for_selector(PLAYER_IFRAME)
+    column = page.locator("#preview-module").bounding_box()["width"]
+    assert column == (928 if viewport_width == 1200 else viewport_width - 32)
+    box = page.locator(FRAME).bounding_box()
+    iframe = page.locator(PLAYER_IFRAME).bounding_box()
+    want_w, want_h = expected(column)
+    assert box["width"] == pytest.approx(want_w, abs=1)
+    assert box["height"] == pytest.approx(want_h, abs=1)
+    assert (iframe["width"], iframe["height"]) == (box["width"], box["height"])
+
+
+def test_playlist_switches_by_mouse_and_keyboard(live_server, open_page, screenshot):
+    page = open_page()
+    url = f"{live_server}/_preview/media_embed?media=sample-video&media=sample-audio&media=sample-image"
+    page.goto(url)
+    page.wait_for_selector(PLAYER_IFRAME)
+    links = page.locator("[data-media-embed-index]")
+    assert links.count() == 3
+    assert links.nth(0).get_attribute("role") == "button"
+
+    links.nth(1).click()
+    assert iframe_query(page)["_path"] == "/embed/sample-audio"
+    assert iframe_query(page)["autoplay"] == "1"  # choosing an item is asking to play it
+    assert links.nth(1).get_attribute("aria-current") == "true"
+    assert links.nth(0).get_attribute("aria-current") is None
+    assert page.locator('[data-media-embed-details="1"]').is_visible()
+    assert not page.locator('[data-media-embed-details="0"]').is_visible()
+    assert page.url == url  # the link did not navigate
+    player_frame(page).wait_for_selector("#player")
+    screenshot(page, "media_embed-playlist")
+
+    links.nth(0).focus()
+    page.keyboard.press("ArrowDown")
+    page.keyboard.press("ArrowDown")
+    assert page.evaluate("document.activeElement.dataset.mediaEmbedIndex") == "2"
+    outline = page.evaluate("getComputedStyle(document.activeElement).outlineStyle")
+    assert outline == "solid"  # keyboard focus is visible
+    page.keyboard.press("Enter")
+    assert iframe_query(page)["_path"] == "/embed/sample-image"
+    assert page.locator(FRAME).get_attribute("style") == "width: 100%; max-width: 800px; aspect-ratio: 800 / 600;"
+    page.keyboard.press("Home")
+    page.keyboard.press(" ")
+    assert iframe_query(page)["_path"] == "/embed/sample-video"
+    assert links.nth(0).get_attribute("aria-current") == "true"
+    assert page.url == url
+
+
+def test_poster_click_reveals_an_autoplaying_player(live_server, open_page, screenshot):
+    page = open_page()
+    page.goto(f"{live_server}/_preview/media_embed?media=sample-video&poster=1")
+    poster = page.locator("button[data-media-embed-poster]")
+    poster.wait_for(state="visible")
+    assert page.locator(PLAYER_IFRAME).count() == 0
+    screenshot(page, "media_embed-poster")
+    poster.click()
+    page.wait_for_selector(PLAYER_IFRAME)
+    assert not poster.is_visible()
+    assert iframe_query(page)["autoplay"] == "1"
+    wait_until_playing(player_frame(page))
+
+
+def test_hubspotutk_cookie_becomes_hs_utk(live_server, open_page):
+    page = open_page()
+    page.context.add_cookies([{"name": "hubspotutk", "value": "5a1f0c1e9d2b4c3a8e7f6d5c4b3a2910", "url": live_server}])
+    page.goto(f"{live_server}/_preview/media_embed?media=sample-video")
+    page.wait_for_selector(PLAYER_IFRAME)
+    assert iframe_query(page)["hs_utk"] == "5a1f0c1e9d2b4c3a8e7f6d5c4b3a2910"
+
+
+def test_late_user_token_from_tracking_code_still_loads_the_player_once(live_server, open_page):
+    page = open_page()
+    # Stands in for HubSpot's tracking code: it answers addUserTokenListener a moment later.
+    page.add_init_script("""
+        window._hsq = [];
+        setTimeout(() => {
+            for (const command of window._hsq) {
+                if (command[0] === 'addUserTokenListener') command[1]('late-token');
+            }
+        }, 300);
+    """)
+    loads = track_player_loads(page)
+    page.goto(f"{live_server}/_preview/media_embed?media=sample-video")
+    page.wait_for_selector(PLAYER_IFRAME)
+    assert iframe_query(page)["hs_utk"] == "late-token"
+    page.wait_for_timeout(2000)  # past module.js's token timeout: nothing may reload the player
+    assert len(loads) == 1, loads
+
+
+def test_player_shows_without_javascript(live_server, open_page, screenshot):
+    page = open_page(java_script_enabled=False)
+    page.goto(f"{live_server}/_preview/media_embed?media=sample-video&media=sample-audio&poster=1")
+    iframe = page.locator(PLAYER_IFRAME)
+    iframe.wait_for(state="visible")
+    assert urlsplit(iframe.get_attribute("src")).path == "/embed/sample-video"
+    assert not page.locator("button[data-media-embed-poster]").is_visible()
+    box = iframe.bounding_box()
+    assert (box["width"], box["height"]) == (640, 360)
+    screenshot(page, "media_embed-no-javascript")
+
+
+def test_email_preview_has_no_script_or_style_and_links_the_image(live_server, open_page, screenshot):
+    page = open_page(viewport_width=800)
+    page.goto(f"{live_server}/_preview/media_email?media=sample-video")
+    assert page.locator("script, style, link[rel=stylesheet], iframe").count() == 0
+    link = page.locator("a.media-email__image-link")
+    assert link.get_attribute("href") == f"{live_server}/media/sample-video"
+    image = link.locator("img")
+    assert image.get_attribute("src") == f"{live_server}/static/sample/video-thumbnail.png"
+    page.wait_for_function("() => document.querySelector('a.media-email__image-link img').naturalWidth > 0")
+    assert image.bounding_box()["width"] == 600  # the email column
+    assert page.locator("a.media-email__badge").get_attribute("href") == f"{live_server}/media/sample-video"
+    screenshot(page, "media_email")
+    with page.context.expect_page() as opened:  # target="_blank", as email clients open links
+        image.click()
+    media_page = opened.value
+    media_page.wait_for_load_state()
+    assert media_page.url == f"{live_server}/media/sample-video"

@@ -1,0 +1,87 @@
+"""The quick start: `oembed-server serve` loads the sample media and serves what it prints."""
+from __future__ import annotations
+
+import json
+import os
+import re
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture
+def served(tmp_path):
+    port = free_port()
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("OEMBED_", "HUBSPOT_"))}
+    env["OEMBED_DATABASE_URL"] = f"sqlite:///{tmp_path / 'catalog.sqlite3'}"
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "oembed_server.cli", "serve", "--port", str(port), "--sample"],
+        cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+    )
+    lines = []
+    try:
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            line = proc.stdout.readline()
+            if not line:
+                break
+            lines.append(line)
+            if line.startswith("Module preview:"):
+                break
+        yield port, "".join(lines)
+    finally:
+        proc.terminate()
+        proc.wait(timeout=20)
+
+
+def fetch(url: str):
+    deadline = time.monotonic() + 30
+    while True:
+        try:
+            with urllib.request.urlopen(url, timeout=10) as response:
+                return response.status, response.headers, response.read()
+        except urllib.error.URLError:
+            if time.monotonic() > deadline:
+                raise
+            time.sleep(0.1)
+
+
+def test_serve_prints_working_urls_with_sample_media(served):
+    port, output = served
+    base = f"http://127.0.0.1:{port}"
+    assert "Sample media: 4 added" in output
+    urls = dict(re.findall(r"^([A-Za-z ()]+):\s+(http\S+)$", output, re.M))
+    assert urls["Index page"] == f"{base}/"
+
+    status, _, body = fetch(urls["Index page"])
+    assert status == 200 and b"sample-video" in body and b"Module preview" in body
+
+    status, headers, body = fetch(urls["oEmbed (JSON)"])
+    answer = json.loads(body)
+    assert status == 200 and headers["Content-Type"] == "application/json; charset=utf-8"
+    assert answer["type"] == "video" and f'src="{base}/embed/sample-video"' in answer["html"]
+
+    status, headers, _ = fetch(urls["oEmbed (XML)"])
+    assert status == 200 and headers["Content-Type"] == "text/xml; charset=utf-8"
+
+    status, _, body = fetch(urls["Media page"])
+    assert status == 200 and b"application/json+oembed" in body
+
+    status, _, body = fetch(urls["Module preview"])
+    assert status == 200 and b"media-embed" in body
+
+    status, headers, body = fetch(f"{base}/static/sample/video.webm")
+    assert status == 200 and body[:4] == b"\x1a\x45\xdf\xa3"  # EBML magic: a WebM file
