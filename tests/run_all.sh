@@ -39,6 +39,8 @@ END$$;
 SQL
   su postgres -c "psql -p $pg_port -tAc \"SELECT 1 FROM pg_database WHERE datname = 'oembed_test'\"" | grep -q 1 \
     || su postgres -c "createdb -p $pg_port -O oembed_test oembed_test"
+  # A database left by an earlier setup may belong to another role; tests create schemas in it.
+  su postgres -c "psql -q -p $pg_port -c 'ALTER DATABASE oembed_test OWNER TO oembed_test'"
   export OEMBED_TEST_POSTGRES_URL="postgresql://oembed_test:oembed_test@127.0.0.1:${pg_port}/oembed_test"
 fi
 
