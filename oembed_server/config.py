@@ -69,7 +69,7 @@ def load_settings(environ: Mapping[str, str], instance_path: str) -> Settings:
     raw_schemes = environ.get("OEMBED_URL_SCHEMES", "")
     url_schemes = tuple(s for s in raw_schemes.replace(",", " ").split() if s)
 
-    cache_age = parse_non_negative_int(environ.get("OEMBED_CACHE_AGE", str(DEFAULT_CACHE_AGE)), "OEMBED_CACHE_AGE")
+    cache_age = parse_non_negative_number(environ.get("OEMBED_CACHE_AGE", str(DEFAULT_CACHE_AGE)), "OEMBED_CACHE_AGE")
 
     return Settings(
         public_url=public_url,
@@ -110,13 +110,15 @@ def parse_database_url(value: str, name: str) -> str:
     return url.render_as_string(hide_password=False)
 
 
-def parse_non_negative_int(value: str, name: str) -> int:
+def parse_non_negative_number(value: str, name: str, kind: type = int, error: type = ConfigError):
+    """A setting that is a count (``kind=int``) or a duration (``kind=float``), never negative."""
     try:
-        number = int(value.strip())
+        number = kind(value.strip())
     except ValueError:
-        raise ConfigError(f"{name} must be a whole number, got {value!r}") from None
+        what = "a whole number" if kind is int else "a number"
+        raise error(f"{name} must be {what}, got {value!r}") from None
     if number < 0:
-        raise ConfigError(f"{name} must not be negative, got {number}")
+        raise error(f"{name} must not be negative, got {value.strip()}")
     return number
 
 

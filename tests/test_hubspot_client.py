@@ -95,6 +95,9 @@ def test_config_rejects_bad_values():
         load_hubspot_config({"HUBSPOT_API_BASE": "ftp://x"})
     with pytest.raises(HubSpotConfigError, match="HUBSPOT_RATE_LIMIT"):
         load_hubspot_config({"HUBSPOT_RATE_LIMIT": "lots"})
+    with pytest.raises(HubSpotConfigError, match="HUBSPOT_READ_TIMEOUT_S must not be negative"):
+        load_hubspot_config({"HUBSPOT_READ_TIMEOUT_S": "-2.5"})
+    assert load_hubspot_config({"HUBSPOT_READ_TIMEOUT_S": "2.5"}).read_timeout_s == 2.5
     assert load_hubspot_config({}).api_base == "https://api.hubapi.com"
 
 

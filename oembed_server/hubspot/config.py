@@ -5,10 +5,12 @@ import dataclasses
 from typing import Mapping
 from urllib.parse import urlsplit
 
+from ..config import ConfigError, parse_non_negative_number
+
 DEFAULT_API_BASE = "https://api.hubapi.com"
 
 
-class HubSpotConfigError(ValueError):
+class HubSpotConfigError(ConfigError):
     """A HUBSPOT_* setting is missing or malformed; the message names the variable."""
 
 
@@ -65,10 +67,10 @@ def load_hubspot_config(environ: Mapping[str, str], **overrides) -> HubSpotConfi
             values[field] = value
     for var, field in _INT_VARS.items():
         if (environ.get(var) or "").strip():
-            values[field] = _parse_number(environ[var], var, int)
+            values[field] = parse_non_negative_number(environ[var], var, int, HubSpotConfigError)
     for var, field in _FLOAT_VARS.items():
         if (environ.get(var) or "").strip():
-            values[field] = _parse_number(environ[var], var, float)
+            values[field] = parse_non_negative_number(environ[var], var, float, HubSpotConfigError)
     values.update({k: v for k, v in overrides.items() if v is not None})
     config = HubSpotConfig(**values)
     if config.rate_limit < 1:
@@ -85,14 +87,4 @@ def parse_api_base(value: str) -> str:
     parts = urlsplit(value)
     if parts.scheme not in ("http", "https") or not parts.hostname or parts.query:
         raise HubSpotConfigError(f"HUBSPOT_API_BASE must be an http(s) URL without a query, got {value!r}")
-    return value
-
-
-def _parse_number(raw: str, name: str, kind):
-    try:
-        value = kind(raw.strip())
-    except ValueError:
-        raise HubSpotConfigError(f"{name} must be a number, got {raw!r}") from None
-    if value < 0:
-        raise HubSpotConfigError(f"{name} must not be negative, got {raw!r}")
     return value
