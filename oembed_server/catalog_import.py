@@ -12,7 +12,6 @@ import json
 from urllib.parse import urlsplit
 
 from .media import (
-    EXTERNAL_ID_MAX,
     IMPORT_FIELDS,
     INT_FIELDS,
     REQUIRED_FIELDS,
@@ -20,6 +19,7 @@ from .media import (
     MediaItem,
     MediaType,
     Visibility,
+    external_id_problem,
 )
 
 # Large enough for any real dimension or a multi-day recording, small enough for BIGINT/INT columns.
@@ -182,13 +182,8 @@ def _convert_int(field: str, raw):
 
 
 def _check_external_id(value: str):
-    if not value:
-        return None, "must not be empty"
-    if len(value) > EXTERNAL_ID_MAX:
-        return None, f"longer than {EXTERNAL_ID_MAX} characters"
-    if "/" in value or any(ord(c) < 32 or ord(c) == 127 for c in value):
-        return None, f"{value!r} may not contain '/' or control characters"
-    return value, None
+    problem = external_id_problem(value)
+    return (None, problem) if problem else (value, None)
 
 
 def _is_absolute_http_url(value: str) -> bool:

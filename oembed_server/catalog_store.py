@@ -8,7 +8,7 @@ from typing import Iterable, Iterator
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
-from .media import IMPORT_FIELDS, MediaItem, MediaType, Visibility
+from .media import IMPORT_FIELDS, MediaItem, MediaType, Visibility, external_id_problem
 
 metadata = sa.MetaData()
 
@@ -94,6 +94,9 @@ class CatalogStore:
 
     # --- reads -------------------------------------------------------------------
     def get(self, external_id: str) -> MediaItem | None:
+        if external_id_problem(external_id):
+            # Such an id was never imported, and some (NUL in PostgreSQL) cannot even be sent.
+            return None
         params = (external_id,) if self._get_positional else {"external_id": external_id}
         connection = self.engine.raw_connection()
         try:
@@ -108,7 +111,7 @@ class CatalogStore:
         return _item_from_row(dict(zip(_COLUMN_NAMES, row))) if row else None
 
     def get_many(self, external_ids: Iterable[str]) -> dict[str, MediaItem]:
-        ids = list(dict.fromkeys(external_ids))
+        ids = [i for i in dict.fromkeys(external_ids) if not external_id_problem(i)]
         found: dict[str, MediaItem] = {}
         with self.engine.connect() as conn:
             for chunk in _chunks(ids, _IN_CHUNK):

@@ -88,6 +88,21 @@ REQUIRED_FIELDS = ("external_id", "media_type", "title")
 EXTERNAL_ID_MAX = 200
 
 
+def external_id_problem(value: str) -> str | None:
+    """Why ``value`` cannot be an external id, or None when it can.
+
+    Ids appear as one URL path segment and are stored in every supported database, so
+    '/' and control characters (PostgreSQL text cannot even hold NUL) are refused.
+    """
+    if not value:
+        return "must not be empty"
+    if len(value) > EXTERNAL_ID_MAX:
+        return f"longer than {EXTERNAL_ID_MAX} characters"
+    if "/" in value or any(ord(c) < 32 or ord(c) == 127 for c in value):
+        return f"{value!r} may not contain '/' or control characters"
+    return None
+
+
 def media_page_url(public_url: str, external_id: str) -> str:
     """The canonical media URL: what HubSpot stores as ``hs_oembed_url``."""
     return f"{public_url}/media/{quote(external_id, safe='')}"

@@ -10,7 +10,7 @@ from urllib.parse import parse_qsl, urlsplit
 
 from .catalog_store import CatalogStore
 from .config import Settings
-from .media import EXTERNAL_ID_MAX, Visibility
+from .media import Visibility
 from .oembed import PLAYER_OPTIONS, build_oembed_response
 from .url_schemes import UrlMatcher
 
@@ -57,7 +57,7 @@ def answer_oembed_request(
     external_id = matcher.external_id(url)
     if external_id is None:
         raise OEmbedError(404, "url does not match any URL scheme of this provider")
-    item = catalog.get(external_id) if len(external_id) <= EXTERNAL_ID_MAX else None
+    item = catalog.get(external_id)
     if item is None:
         raise OEmbedError(404, "no media with this URL")
     if item.visibility is Visibility.PRIVATE:

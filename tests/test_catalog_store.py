@@ -111,3 +111,10 @@ def test_schema_creation_is_idempotent(store):
     store.create_schema()
     store.create_schema()
     assert media_items.name in sa.inspect(store.engine).get_table_names()
+
+
+@pytest.mark.parametrize("bad_id", ["", "a\x00b", "x" * 300, "a/b", "line\nbreak"])
+def test_ids_that_cannot_exist_are_not_found_without_a_query(store, bad_id):
+    store.upsert([item("a")])
+    assert store.get(bad_id) is None
+    assert store.get_many([bad_id, "a"]).keys() == {"a"}

@@ -309,3 +309,33 @@ def test_xss_title_is_inert_on_the_index(client):
     soup = soup_of(client.get("/"))
     assert_no_injected_script(soup)
     assert soup.find("tr", attrs={"data-external-id": "xss"}).find("a").get_text() == XSS_TITLE
+
+
+@pytest.mark.parametrize("path", ["/media/%00", "/embed/%00", "/media/a%01b", "/embed/" + "z" * 300])
+def test_ids_that_cannot_exist_are_404_not_500(database_url, path):
+    app = make_app(database_url)
+    try:
+        assert app.test_client().get(path).status_code == 404
+    finally:
+        app.extensions["catalog"].dispose()
+
+
+def test_random_ids_on_the_pages_never_500(database_url):
+    from urllib.parse import quote
+
+    from hypothesis import given, settings, strategies as st
+
+    app = make_app(database_url)
+    app.testing = False  # let a server error surface as a 500, not an exception
+    client = app.test_client()
+
+    @settings(max_examples=150, deadline=None)
+    @given(st.text(max_size=260), st.sampled_from(["/media/", "/embed/"]))
+    def check(external_id, prefix):
+        response = client.get(prefix + quote(external_id, safe=""))
+        assert response.status_code in (200, 308, 404), (external_id, response.status_code)
+
+    try:
+        check()
+    finally:
+        app.extensions["catalog"].dispose()
