@@ -54,7 +54,8 @@ def test_wait_prefers_retry_after_then_rate_window_and_caps_it():
     assert policy.wait_for(0, 429, {"Retry-After": "3"}) == 3.0
     assert policy.wait_for(0, 429, {"X-HubSpot-RateLimit-Remaining": "0",
                                     "X-HubSpot-RateLimit-Interval-Milliseconds": "10000"}) == 10.0
-    assert policy.wait_for(0, 503, {"Retry-After": "600"}) == 30.0
+    assert policy.wait_for(0, 503, {"Retry-After": "30"}) == 30.0
+    assert policy.wait_for(0, 429, {"Retry-After": "600"}) is None  # longer than allowed: give up
     assert 0.5 <= policy.wait_for(0, 503, {}) <= 1.0
 
 
@@ -168,6 +169,16 @@ def test_429_without_retry_after_waits_the_announced_window(videos):
     videos.state.rate_limit_storm(times=1, method="GET")
     MediaBridgeSettings(make_client(videos, sleeps), 4242).object_definition("VIDEO")
     assert sleeps[0] == pytest.approx(0.2)  # X-HubSpot-RateLimit-Interval-Milliseconds of the emulator
+
+
+def test_a_retry_after_longer_than_allowed_fails_at_once(videos):
+    # A daily limit answers with hours to wait; retrying within minutes is futile.
+    sleeps = []
+    videos.state.rate_limit_storm(times=5, retry_after=3600, method="GET")
+    with pytest.raises(HubSpotError) as caught:
+        MediaBridgeSettings(make_client(videos, sleeps), 4242).object_definition("VIDEO")
+    assert caught.value.status == 429
+    assert sleeps == [] and videos.state.count("GET") == 1
 
 
 def test_retries_give_up_after_the_budget(videos):
@@ -330,3 +341,17 @@ def test_concurrent_401s_refresh_only_once():
     assert calls == ["/oauth/v1/token"]
     assert "old" in manager.secrets() and "r" in manager.secrets()
     assert "new-1" not in repr(OAuthTokens("new-1"))
+
+
+def test_the_attempt_log_stays_bounded_in_a_long_lived_process():
+    class Answering(requests.Session):
+        def request(self, method, url, **kwargs):
+            response = requests.Response()
+            response.status_code, response._content = 200, b"{}"
+            return response
+
+    config = load_hubspot_config({"HUBSPOT_DEVELOPER_API_KEY": "k", "HUBSPOT_RATE_LIMIT": "100000"})
+    client = HubSpotClient(config, session=Answering())
+    for _ in range(1500):
+        client.execute(ApiCall("GET", "/x", Auth.DEVELOPER_KEY, idempotent=True))
+    assert len(client.sent) == 1000

@@ -108,6 +108,23 @@ def test_properties_need_the_required_fields_and_valid_enums(api):
     assert "rating" in names and "hs_external_id" in names
 
 
+def test_app_properties_take_only_values_of_their_type(api):
+    url = f"{SETTINGS}/properties/a4242_Videos"
+    genre = {"name": "genre", "label": "Genre", "type": "enumeration", "fieldType": "select",
+             "groupName": "media_information", "options": [{"label": "Jazz", "value": "jazz"},
+                                                          {"label": "Folk", "value": "folk"}]}
+    featured = {"name": "featured", "label": "Featured", "type": "bool", "fieldType": "booleancheckbox",
+                "groupName": "media_information"}
+    for definition in (genre, featured):
+        assert api.post(url, query_string=KEY, json=definition).status_code == 201
+    created = api.post(VIDEOS, headers=BEARER, json={"properties": video("a", genre="jazz", featured="true")})
+    assert created.status_code == 201, created.get_json()
+    assert_error(api.post(VIDEOS, headers=BEARER, json={"properties": video("b", genre="rock")}), 400,
+                 "VALIDATION_ERROR", "INVALID_OPTION")
+    assert_error(api.post(VIDEOS, headers=BEARER, json={"properties": video("c", featured="maybe")}), 400,
+                 "VALIDATION_ERROR", "INVALID_BOOLEAN")
+
+
 def test_schema_patch_checks_property_names(api):
     url = f"{SETTINGS}/schemas/a4242_Videos"
     assert_error(api.patch(url, query_string=KEY, json={"primaryDisplayProperty": "nope"}), 400, text="nope")
@@ -191,8 +208,11 @@ def test_search_filters_and_pages(api):
                                                   "value": "/even"}]}], "limit": 2, "after": "2"})
     assert len(rest["results"]) == 2 and "paging" not in rest
     found = search({"filterGroups": [{"filters": [{"propertyName": "hs_external_id", "operator": "IN",
-                                                   "values": ["v1", "v6", "nope"]}]}]})
+                                                   "values": ["v1", "v6", "nope"]}]}],
+                    "properties": ["hs_external_id"]})
     assert sorted(r["properties"]["hs_external_id"] for r in found["results"]) == ["v1", "v6"]
+    # Without a properties list only HubSpot's default properties come back.
+    assert set(rest["results"][0]["properties"]) == {"hs_object_id", "hs_createdate", "hs_lastmodifieddate"}
     assert_error(api.post(f"{VIDEOS}/search", headers=BEARER, json={"filterGroups": [{"filters": [
         {"propertyName": "hs_title", "operator": "LIKE", "value": "x"}]}]}), 400)
     assert_error(api.post(f"{VIDEOS}/search", headers=BEARER, json={"limit": 500}), 400)
@@ -249,6 +269,8 @@ def test_v1_events_validate_synchronously(api, state):
     assert_error(post("media-played", played(externalId="missing")), 400, text="No VIDEO media object")
     assert_error(post("media-played", played(occurredTimestamp="yesterday")), 400, text="occurredTimestamp")
     assert_error(post("media-played", {k: v for k, v in played().items() if k != "pageUrl"}), 400, text="pageUrl")
+    assert_error(post("media-played", {k: v for k, v in played().items() if k not in ("pageName", "pageUrl")}), 400,
+                 text="pageId")
     quartile = {k: v for k, v in played(playedPercent=30).items() if k != "state"}
     assert_error(post("media-played-percent", quartile), 400, text="playedPercent")
     assert_error(post("attention-span", {k: v for k, v in played(rawDataMap={"0": 1},

@@ -132,3 +132,10 @@ def test_the_real_module_passes_validation_and_pushes(emulator, tmp_path):
     files = collect_module_files(REPO / "cms_module", "media_embed", "media-bridge")
     report = push_module(SourceCode(make_client(emulator)), files, "draft", PushRecord(tmp_path / "r.json"), 777)
     assert report.uploaded[0].endswith("/meta.json") and len(report.uploaded) == len(files)
+
+
+def test_a_destination_with_spaces_is_quoted_once(emulator, modules):
+    files = collect_module_files(modules, "media_embed", "/my modules/")
+    assert files[0].remote_path == "my modules/media_embed.module/meta.json"
+    push_module(SourceCode(make_client(emulator)), files, "draft", None, 777)
+    assert ("draft", "my modules/media_embed.module/meta.json") in emulator.state.source_files

@@ -70,3 +70,15 @@ def test_scheme_order_does_not_count_as_a_change():
     a = {"schemes": ["x/*", "y/*"], "url": "u", "discovery": True}
     assert same_endpoints(a, a | {"schemes": ["y/*", "x/*"]})
     assert not same_endpoints(a, a | {"discovery": False})
+
+
+def test_a_moved_endpoint_is_patched_not_duplicated(emulator):
+    app = MediaBridgeSettings(make_client(emulator), 4242)
+    schemes = ("https://m.test/media/*",)
+    register_domain(app, desired_endpoints("https://old.m.test", schemes), 777)
+    report = register_domain(app, desired_endpoints("https://m.test", schemes), 777)
+    assert report.action == "updated" and report.duplicates == []
+    [domain] = emulator.state.oembed_domains.values()
+    assert domain["endpoints"]["url"] == "https://m.test/oembed"
+    assert delete_domain(app, desired_endpoints("https://m.test", schemes), 777).action == "deleted"
+    assert emulator.state.oembed_domains == {}

@@ -183,3 +183,23 @@ def test_a_refused_batch_stops_the_sync_with_hubspots_message(ready, sqlite_url)
         sync(ready, catalog)
     assert caught.value.status == 400 and "INVALID_DOUBLE" in caught.value.message
     assert ready.state.live_objects() == []
+
+
+def test_object_ids_are_recorded_even_when_the_update_answer_omits_the_external_id(ready, sqlite_url, tmp_path):
+    sync(ready, make_catalog(sqlite_url, {MediaType.VIDEO: 3}))
+    # Another machine's catalog, with a renamed item and no object ids yet.
+    fresh = make_catalog(f"sqlite:///{tmp_path / 'fresh.sqlite3'}", {MediaType.VIDEO: 3})
+    fresh.upsert([media_item("video-00001", title="Renamed")])
+    client = make_client(ready, [])
+
+    class UpdateAnswerWithoutExternalId(CrmObjects):
+        # HubSpot documents no echo of the idProperty in the answer to an update.
+        def batch_upsert(self, object_type, inputs):
+            return [r if r["new"] else r | {"properties": {k: v for k, v in r["properties"].items()
+                                                           if k != "hs_external_id"}}
+                    for r in super().batch_upsert(object_type, inputs)]
+
+    report = sync_catalog(fresh, UpdateAnswerWithoutExternalId(client), MediaBridgeSettings(client, 4242), PUBLIC_URL)
+    assert report.types["VIDEO"].updated == 1
+    held = {o.properties["hs_external_id"]: o.id for o in ready.state.live_objects()}
+    assert {i.external_id: i.hubspot_object_id for i in fresh.iter_all()} == held

@@ -2,6 +2,7 @@
 per-portal limiter, retries with backoff, and errors that never carry a secret."""
 from __future__ import annotations
 
+import collections
 import logging
 import random
 import threading
@@ -36,8 +37,9 @@ class HubSpotClient:
         self._sleep = sleep
         self._rng = rng or random.Random()
         self._count_lock = threading.Lock()
-        # Requests that reached HubSpot, by method and outcome; the scripts report these.
-        self.sent: list[tuple[str, str, int | None]] = []
+        # The latest attempts (method, path, status; None when no answer came), for diagnosis;
+        # bounded because a long-lived process would otherwise keep every request it ever sent.
+        self.sent: collections.deque[tuple[str, str, int | None]] = collections.deque(maxlen=1000)
 
     # --- public -----------------------------------------------------------------------
     def execute(self, call: ApiCall, *, allow: tuple[int, ...] = ()) -> ApiResponse:
@@ -78,10 +80,12 @@ class HubSpotClient:
                 refreshed = True
                 self.tokens.refresh_after_rejection(token, self._post_form)
                 continue
+            wait = None
             if status in RETRYABLE_STATUSES and (call.idempotent or status == 429) \
                     and attempt < self.policy.max_retries:
                 # A 429 is HubSpot refusing before doing anything, so even a create may go again.
                 wait = self.policy.wait_for(attempt, status, response.headers, self._rng)
+            if wait is not None:
                 log.info("%s %s -> %d; retry %d in %.2fs", call.method, call.path, status, attempt + 1, wait)
                 if status == 429 and key:
                     # Held in the limiter, so every thread on this portal waits, not just this one.

@@ -52,13 +52,19 @@ def same_endpoints(a: dict[str, Any], b: dict[str, Any]) -> bool:
             and bool(a.get("discovery")) == bool(b.get("discovery")))
 
 
-def _matching(app: MediaBridgeSettings, url: str, portal_id: int | None) -> list[dict]:
-    return [d for d in app.oembed_domains(portal_id)
-            if (d.get("endpoints") or {}).get("url") == url and d.get("portalId") == portal_id]
+def _matching(app: MediaBridgeSettings, endpoints: dict[str, Any], portal_id: int | None) -> list[dict]:
+    """This provider's registrations in the same scope: those at its endpoint URL, else those
+    claiming one of its schemes (the endpoint moved; a second registration would compete for them)."""
+    scoped = [d for d in app.oembed_domains(portal_id) if d.get("portalId") == portal_id]
+    same_url = [d for d in scoped if (d.get("endpoints") or {}).get("url") == endpoints["url"]]
+    if same_url:
+        return same_url
+    schemes = set(endpoints["schemes"])
+    return [d for d in scoped if schemes & set((d.get("endpoints") or {}).get("schemes") or [])]
 
 
 def register_domain(app: MediaBridgeSettings, endpoints: dict[str, Any], portal_id: int | None) -> DomainReport:
-    matches = _matching(app, endpoints["url"], portal_id)
+    matches = _matching(app, endpoints, portal_id)
     report = DomainReport("unchanged", endpoints, portal_id)
     if not matches:
         created = app.create_oembed_domain(endpoints, portal_id)
@@ -75,7 +81,7 @@ def register_domain(app: MediaBridgeSettings, endpoints: dict[str, Any], portal_
 
 
 def delete_domain(app: MediaBridgeSettings, endpoints: dict[str, Any], portal_id: int | None) -> DomainReport:
-    matches = _matching(app, endpoints["url"], portal_id)
+    matches = _matching(app, endpoints, portal_id)
     for domain in matches:
         app.delete_oembed_domain(str(domain["id"]), portal_id)
     return DomainReport("deleted" if matches else "absent", endpoints, portal_id,

@@ -110,7 +110,8 @@ class _Sync:
         allowed = _definition_properties(definition)
         report = self.report.types.setdefault(media_type, TypeReport(object_type))
         wanted_props = [p for p in SYNCED_PROPERTIES if allowed is None or p in allowed]
-        pending: list[tuple[dict, MediaItem]] = []
+        # Upsert inputs, each with the item it creates (None for an update: its id is known already).
+        pending: list[tuple[dict, MediaItem | None]] = []
         for chunk in _chunks(items, BATCH_LIMIT):
             self.report.lookup_calls += 1
             found = self.objects.batch_read(object_type, [i.external_id for i in chunk], wanted_props, ID_PROPERTY)
@@ -124,14 +125,15 @@ class _Sync:
                                      "properties": creation_properties(desired)}, item))
                     report.created += 1
                     continue
+                # Taken from the look-up: HubSpot's answer to an update need not echo hs_external_id.
+                if item.hubspot_object_id != str(current["id"]):
+                    known_ids[item.external_id] = str(current["id"])
                 changes = changed_properties(desired, current.get("properties") or {})
                 if changes:
-                    pending.append(({"idProperty": ID_PROPERTY, "id": item.external_id, "properties": changes}, item))
+                    pending.append(({"idProperty": ID_PROPERTY, "id": item.external_id, "properties": changes}, None))
                     report.updated += 1
                 else:
                     report.unchanged += 1
-                    if item.hubspot_object_id != str(current["id"]):
-                        known_ids[item.external_id] = str(current["id"])
             self._record(known_ids)
             # Writes wait until a full batch is gathered, so scattered changes still cost few calls.
             while len(pending) >= BATCH_LIMIT:
@@ -141,16 +143,17 @@ class _Sync:
         if pending:
             self._write(object_type, pending)
 
-    def _write(self, object_type: str, batch: list[tuple[dict, MediaItem]]) -> None:
+    def _write(self, object_type: str, batch: list[tuple[dict, MediaItem | None]]) -> None:
         self.report.write_calls += 1
         results = self.objects.batch_upsert(object_type, [inputs for inputs, _ in batch])
-        recorded = {}
+        created = {item.external_id: item for _, item in batch if item is not None}
+        new_ids = {}
         for result in results:
+            # A create sends hs_external_id among its properties, so its answer carries it back.
             external_id = (result.get("properties") or {}).get(ID_PROPERTY)
-            if external_id:
-                recorded[external_id] = str(result["id"])
-        by_id = {item.external_id: item for _, item in batch}
-        self._record({k: v for k, v in recorded.items() if k in by_id and by_id[k].hubspot_object_id != v})
+            if external_id in created and created[external_id].hubspot_object_id != str(result["id"]):
+                new_ids[external_id] = str(result["id"])
+        self._record(new_ids)
 
     def _record(self, object_ids: dict[str, str]) -> None:
         if object_ids:

@@ -39,8 +39,10 @@ class ModuleFile:
 def collect_module_files(source_dir: Path, module: str, dest: str) -> list[ModuleFile]:
     if not MODULE_NAME.match(module):
         raise ModuleFolderError(f"module name {module!r} must be letters, digits, - and _ only")
+    dest = dest.strip("/")
     try:
-        dest = subpath(dest.strip("/"))
+        # Checked only: the request builders quote each level when they build the URL.
+        subpath(dest)
     except ValueError:
         raise ModuleFolderError(f"destination {dest!r} must be a relative folder path without . or .. parts") from None
     folder = Path(source_dir) / f"{module}.module"

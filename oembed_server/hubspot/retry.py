@@ -27,16 +27,17 @@ class RetryPolicy:
         return ceiling / 2 + (rng or random).uniform(0, ceiling / 2)
 
     def wait_for(self, attempt: int, status: int | None, headers: Mapping[str, str],
-                 rng: random.Random | None = None) -> float:
+                 rng: random.Random | None = None) -> float | None:
         """The wait before the next attempt: HubSpot's Retry-After when given, else the rate
-        window it announces on a spent 429, else backoff."""
+        window it announces on a spent 429, else backoff. None when HubSpot asks for more
+        than ``max_wait_s`` (a daily limit, say): retrying sooner would only be refused."""
         hinted = retry_after_seconds(headers.get("Retry-After")) if headers else None
         if hinted is None and status == 429 and headers and headers.get("X-HubSpot-RateLimit-Remaining") == "0":
             interval_ms = headers.get("X-HubSpot-RateLimit-Interval-Milliseconds")
             if interval_ms and interval_ms.isdigit():
                 hinted = int(interval_ms) / 1000
         if hinted is not None:
-            return min(max(hinted, 0.0), self.max_wait_s)
+            return None if hinted > self.max_wait_s else max(hinted, 0.0)
         return self.backoff(attempt, rng)
 
 

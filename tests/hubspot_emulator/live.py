@@ -33,7 +33,9 @@ class LiveEmulator:
         # Dropped connections make werkzeug log broken pipes; they are the point, not news.
         logging.getLogger("werkzeug").setLevel(logging.CRITICAL)
         self._server = make_server("127.0.0.1", 0, self.app, threaded=True)
-        self._thread = threading.Thread(target=self._server.serve_forever, name="hubspot-emulator", daemon=True)
+        # A short poll: stop() waits one interval, and every test using the emulator pays it.
+        self._thread = threading.Thread(target=self._server.serve_forever, kwargs={"poll_interval": 0.02},
+                                        name="hubspot-emulator", daemon=True)
         self._thread.start()
         return self
 

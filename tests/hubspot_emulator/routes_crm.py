@@ -3,6 +3,7 @@ list and search, with HubSpot's property validation and unique-value rules."""
 from __future__ import annotations
 
 import json
+from datetime import datetime
 
 from flask import Blueprint, jsonify, request
 
@@ -75,13 +76,10 @@ def _check_properties(t: _Type, properties, creating: bool) -> dict[str, str]:
                              "error": "INVALID_VALUE", "name": name})
             continue
         text = "" if value is None else (str(value).lower() if isinstance(value, bool) else str(value))
-        if prop["type"] == "number" and text:
-            try:
-                float(text)
-            except ValueError:
-                problems.append({"isValid": False, "message": f"{text!r} was not a valid number.",
-                                 "error": "INVALID_DOUBLE", "name": name})
-                continue
+        problem = _value_problem(prop, text) if text else None
+        if problem:
+            problems.append({"isValid": False, "message": problem[1], "error": problem[0], "name": name})
+            continue
         cleaned[name] = text
     if creating:
         for name in required_properties(t.media_type):
@@ -93,6 +91,34 @@ def _check_properties(t: _Type, properties, creating: bool) -> dict[str, str]:
                        errors=[{"message": p["message"], "code": p["error"], "context": {"propertyName": [p["name"]]}}
                                for p in problems])
     return cleaned
+
+
+def _value_problem(prop: dict, text: str) -> tuple[str, str] | None:
+    """(HubSpot's error code, message) when ``text`` does not fit the property's type."""
+    if prop["type"] == "number":
+        try:
+            float(text)
+        except ValueError:
+            return "INVALID_DOUBLE", f"{text!r} was not a valid number."
+    elif prop["type"] == "bool" and text not in ("true", "false"):
+        return "INVALID_BOOLEAN", f"{text!r} is not a valid boolean for {prop['name']}: true or false"
+    elif prop["type"] == "enumeration":
+        allowed = {str(o.get("value")) for o in prop.get("options") or [] if isinstance(o, dict)}
+        # Multiple checkboxes hold several options separated by ";".
+        unknown = [v for v in text.split(";") if v not in allowed]
+        if unknown:
+            return "INVALID_OPTION", f"{unknown[0]!r} was not one of the allowed options: {sorted(allowed)}"
+    elif prop["type"] in ("date", "datetime") and not (text.isdigit() or _iso_date(text)):
+        return "INVALID_DATE", f"{text!r} is not a valid {prop['type']}: epoch milliseconds or ISO 8601"
+    return None
+
+
+def _iso_date(text: str) -> bool:
+    try:
+        datetime.fromisoformat(text.replace("Z", "+00:00"))
+    except ValueError:
+        return False
+    return True
 
 
 def _check_unique(t: _Type, properties: dict[str, str], own_id: str | None, claimed: dict) -> None:
@@ -353,7 +379,8 @@ def search(object_type: str):
                        and (not groups or any(all(_matches(o, f) for f in g["filters"]) for g in groups))),
                       key=lambda o: int(o.id))
         page = hits[offset:offset + limit]
-        answer = {"total": len(hits), "results": [_render(o, wanted or None) for o in page]}
+        # Without a properties list HubSpot answers only the default properties, as list and read do.
+        answer = {"total": len(hits), "results": [_render(o, wanted) for o in page]}
     if offset + limit < len(hits):
         answer["paging"] = {"next": {"after": str(offset + limit)}}
     return jsonify(answer)

@@ -69,6 +69,8 @@ def _check_shape(kind: str, event: dict) -> None:
 def _resolve(kind: str, event: dict) -> dict:
     """v1's synchronous checks against the portal: the contact and the media must exist."""
     require("contactId" in event or "contactUtk" in event, "contactId or contactUtk is required")
+    require("pageId" in event or "pageName" in event,
+            "a page is required: pageId for a HubSpot page, pageName and pageUrl for any other")
     resolved = {}
     if kind != "attention-span" or "mediaBridgeId" in event or "externalId" in event:
         require("mediaBridgeId" in event or "externalId" in event, "mediaBridgeId or externalId is required")

@@ -105,7 +105,9 @@ def create_property(app_id: int, object_type: str):
     with s.lock:
         require(all(p["name"] != body["name"] for p in s.properties[name]),
                 f"A property named {body['name']!r} already exists on {name}", 409, "CONFLICT")
-        created = {"hasUniqueValue": False, "hidden": False, "description": ""} | body
+        # The CRM routes read modificationMetadata on every write, as HubSpot lists it for each property.
+        created = {"hasUniqueValue": False, "hidden": False, "description": "",
+                   "modificationMetadata": {"readOnlyValue": False}} | body
         s.properties[name].append(created)
     return jsonify(created), 201
 
