@@ -89,6 +89,14 @@ def test_unless_renders_body_only_when_false(renderer):
     assert render(renderer, source, {"flag": True}).html == ""
 
 
+def test_unless_takes_elif_and_else_like_hubl(renderer):
+    # HubL's unless is an if with the test inverted: its elif/else branches work as in if.
+    source = "{% unless module.a %}not a{% elif module.b %}a and b{% else %}a only{% endunless %}"
+    assert render(renderer, source, {"a": False}).html == "not a"
+    assert render(renderer, source, {"a": True, "b": True}).html == "a and b"
+    assert render(renderer, source, {"a": True, "b": False}).html == "a only"
+
+
 # --- require_css / require_js -----------------------------------------------------------
 def test_require_blocks_go_to_head_and_footer(renderer):
     out = render(renderer, "a{% require_css %}<style>.x{}</style>{% end_require_css %}"

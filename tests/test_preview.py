@@ -85,6 +85,21 @@ def test_size_types_become_aspect_ratio_boxes(preview_client, query, style):
     assert soup.select_one("[data-media-embed-frame]")["style"] == style
 
 
+@pytest.mark.parametrize("size, style", [
+    (EmbedSize(), "width: 100%; aspect-ratio: 16 / 9;"),
+    (EmbedSize(size_type="auto_full_width"), "width: 100%; aspect-ratio: 16 / 9;"),
+    (EmbedSize(size_type="auto_custom_max", max_width=500), "width: 100%; max-width: 500px; aspect-ratio: 16 / 9;"),
+])
+@pytest.mark.parametrize("width, height", [(None, None), ("100%", "auto")])
+def test_answer_without_a_pixel_size_keeps_a_usable_16_by_9_box(size, style, width, height):
+    # A rich answer may lack a pixel size; the box must not shrink to the 16:9 fallback's numbers.
+    response = {"type": "rich", "html": '<iframe src="https://p.test/embed/1"></iframe>', "width": width, "height": height}
+    field = embed_field_value("oembed", oembed_url="https://p.test/media/1", oembed_response=response, size=size)
+    module = {"playlist": [{"title": "", "media": field}], "show_details": True, "poster": {}, "styles": {}}
+    out = HublRenderer().render_module(_page_module_source(), module)
+    assert BeautifulSoup(out.html, "html.parser").select_one("[data-media-embed-frame]")["style"] == style
+
+
 def test_oembed_source_type_renders_without_crm_lookups(preview_client):
     soup = soup_of(preview_client.get("/_preview/media_embed?media=sample-video&source_type=oembed"))
     assert noscript_iframe(soup)["src"] == f"{PUBLIC_URL}/embed/sample-video"
@@ -205,9 +220,23 @@ def test_email_preview_is_a_linked_image_without_script_or_style(preview_client)
     assert badge["href"] == link["href"] and "(0:08)" in badge.text
 
 
+def test_email_badge_shows_hours_for_long_media(sample_app, preview_client):
+    from oembed_server.media import MediaItem
+
+    webinar = MediaItem(external_id="webinar", media_type=MediaType.VIDEO, title="Webinar",
+                        duration_ms=3_725_000, width=1280, height=720)
+    sample_app.extensions["catalog"].upsert([webinar])
+    badge = soup_of(preview_client.get("/_preview/media_email?media=webinar")).select_one("a.media-email__badge")
+    assert "(1:02:05)" in badge.text
+
+
 def test_email_preview_oembed_source_uses_the_live_thumbnail(preview_client):
     soup = soup_of(preview_client.get("/_preview/media_email?media=sample-image&source_type=oembed"))
     assert soup.select_one("a.media-email__image-link img")["src"] == f"{PUBLIC_URL}/static/sample/image-thumbnail.png"
+
+
+def _page_module_source() -> str:
+    return (ROOT / "cms_module" / "media_embed.module" / "module.html").read_text("utf-8")
 
 
 def _email_module_source() -> str:
@@ -260,8 +289,7 @@ def test_page_module_fetches_media_objects_once_per_object_type():
     })
     module = {"playlist": [row(1, "VIDEO"), row(2, "VIDEO"), row(3, "AUDIO"), row(4, "VIDEO")],
               "show_details": True, "poster": {}, "styles": {}}
-    source = (ROOT / "cms_module" / "media_embed.module" / "module.html").read_text("utf-8")
-    out = HublRenderer().render_module(source, module, media_objects=objects)
+    out = HublRenderer().render_module(_page_module_source(), module, media_objects=objects)
     assert objects.calls == [("7", MediaType.VIDEO), ("7", MediaType.AUDIO)]
     soup = BeautifulSoup(out.html, "html.parser")
     titles = [s.text for s in soup.select(".media-embed__playlist-title")]

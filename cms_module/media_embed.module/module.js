@@ -123,7 +123,7 @@
       return { markup: template.innerHTML, style: template.getAttribute("data-frame-style"), title: template.getAttribute("data-title") };
     }
     var noscript = this.frame.querySelector("noscript[data-media-embed-player]");
-    return noscript ? { markup: noscript.textContent, style: null, title: "" } : null;
+    return noscript ? { markup: noscript.textContent, style: null, title: noscript.getAttribute("data-title") } : null;
   };
 
   MediaEmbed.prototype.mount = function (index, autoplay) {

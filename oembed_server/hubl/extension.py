@@ -1,8 +1,9 @@
 """The HubL tags Jinja2 lacks: ``unless`` and the block forms of ``require_css``/``require_js``.
 
-``{% unless x %}...{% endunless %}`` is ``if not x``. ``{% require_css %}<style>..</style>
-{% end_require_css %}`` moves its body into the page head; ``{% require_js %}`` moves its
-body to the footer, or the head with ``{% require_js position="head" %}``.
+``{% unless x %}...{% endunless %}`` is ``if not x``, with ``elif``/``else`` as in ``if``.
+``{% require_css %}<style>..</style>{% end_require_css %}`` moves its body into the page
+head; ``{% require_js %}`` moves its body to the footer, or the head with
+``{% require_js position="head" %}``.
 """
 from __future__ import annotations
 
@@ -24,9 +25,18 @@ class HublTagsExtension(Extension):
         return self._parse_require_block(parser, token.value, token.lineno)
 
     def _parse_unless(self, parser, lineno):
-        test = parser.parse_expression()
-        body = parser.parse_statements(("name:endunless",), drop_needle=True)
-        return nodes.If(nodes.Not(test, lineno=lineno), body, [], [], lineno=lineno)
+        # HubL's unless is its if with the first test inverted, so elif and else work too.
+        result = node = nodes.If(nodes.Not(parser.parse_expression(), lineno=lineno), [], [], [], lineno=lineno)
+        while True:
+            node.body = parser.parse_statements(("name:elif", "name:else", "name:endunless"))
+            token = next(parser.stream)
+            if token.test("name:elif"):
+                node = nodes.If(parser.parse_tuple(with_condexpr=False), [], [], [], lineno=token.lineno)
+                result.elif_.append(node)
+                continue
+            if token.test("name:else"):
+                result.else_ = parser.parse_statements(("name:endunless",), drop_needle=True)
+            return result
 
     def _parse_require_block(self, parser, tag, lineno):
         position: nodes.Expr = nodes.Const("head" if tag == "require_css" else "footer")

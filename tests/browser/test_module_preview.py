@@ -5,10 +5,16 @@ from urllib.parse import parse_qs, urlsplit
 
 import pytest
 
+from oembed_server.hubl import HublRenderer
+from oembed_server.hubl.embed_field import EmbedSize, embed_field_value
+
+from ..test_module_files import PAGE_MODULE
+
 pytestmark = pytest.mark.browser
 
 FRAME = "[data-media-embed-frame]"
 PLAYER_IFRAME = "[data-media-embed-frame] iframe"
+PAGE_MODULE_HTML = PAGE_MODULE / "module.html"
 
 
 def iframe_query(page) -> dict[str, str]:
@@ -29,6 +35,17 @@ def track_player_loads(page) -> list[str]:
     loads = []
     page.on("framenavigated", lambda frame: frame != page.main_frame and "/embed/" in frame.url and loads.append(frame.url))
     return loads
+
+
+def serve_page_module(page, live_server: str, module: dict) -> None:
+    """Opens the page module rendered from hand-made field values (for oEmbed html the
+    preview's own provider never gives), with its CSS and JS from the live server."""
+    rendered = HublRenderer().render_module(PAGE_MODULE_HTML.read_text("utf-8"), module)
+    url = f"{live_server}/_test/page-module"
+    html = (f'<!doctype html><html><head><link rel="stylesheet" href="{live_server}/_preview/media_embed/module.css">'
+            f'</head><body>{rendered.html}<script src="{live_server}/_preview/media_embed/module.js"></script></body></html>')
+    page.route(url, lambda route: route.fulfill(status=200, content_type="text/html", body=html))
+    page.goto(url)
 
 
 def layout_shift_observer(page) -> None:
@@ -142,21 +159,44 @@ def test_hubspotutk_cookie_becomes_hs_utk(live_server, open_page):
 
 def test_late_user_token_from_tracking_code_still_loads_the_player_once(live_server, open_page):
     page = open_page()
-    # Stands in for HubSpot's tracking code: it answers addUserTokenListener a moment later.
+    # Fake timers: the test decides when module.js's token timeout passes, however slow the machine.
+    page.clock.install()
+    # Stands in for HubSpot's tracking code: _hsq queues commands until the code loads, which
+    # then runs the queued ones and every later push at once.
     page.add_init_script("""
         window._hsq = [];
-        setTimeout(() => {
-            for (const command of window._hsq) {
-                if (command[0] === 'addUserTokenListener') command[1]('late-token');
-            }
-        }, 300);
+        window.trackingCodeLoads = (utk) => {
+            const run = command => { if (command[0] === 'addUserTokenListener') command[1](utk); };
+            const queued = window._hsq;
+            window._hsq = {push: run};
+            queued.forEach(run);
+        };
     """)
     loads = track_player_loads(page)
     page.goto(f"{live_server}/_preview/media_embed?media=sample-video")
+    page.wait_for_selector("[data-media-embed-ready]", state="attached")
+    assert page.locator(PLAYER_IFRAME).count() == 0  # waiting for the visitor token
+    page.evaluate("trackingCodeLoads('late-token')")
     page.wait_for_selector(PLAYER_IFRAME)
     assert iframe_query(page)["hs_utk"] == "late-token"
-    page.wait_for_timeout(2000)  # past module.js's token timeout: nothing may reload the player
+    player_frame(page).wait_for_load_state()
+    page.locator(PLAYER_IFRAME).evaluate("iframe => { iframe.firstMount = true; }")
+    page.clock.run_for(10_000)  # far past module.js's token timeout
+    assert page.locator(PLAYER_IFRAME).evaluate("iframe => iframe.firstMount") is True  # not remounted
     assert len(loads) == 1, loads
+
+
+def test_player_without_its_own_title_gets_the_media_title(live_server, open_page):
+    # Our own oEmbed html carries a title; other providers' may not, and the iframe needs one.
+    response = {"type": "video", "title": "Untitled provider video", "width": 640, "height": 360,
+                "html": f'<iframe src="{live_server}/embed/sample-video" width="640" height="360"></iframe>'}
+    field = embed_field_value("oembed", oembed_url=f"{live_server}/media/sample-video",
+                              oembed_response=response, size=EmbedSize())
+    page = open_page()
+    serve_page_module(page, live_server, {"playlist": [{"title": "", "media": field}],
+                                          "show_details": True, "poster": {}, "styles": {}})
+    page.wait_for_selector(PLAYER_IFRAME)
+    assert page.locator(PLAYER_IFRAME).get_attribute("title") == "Untitled provider video"
 
 
 def test_player_shows_without_javascript(live_server, open_page, screenshot):
