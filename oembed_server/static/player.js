@@ -35,12 +35,13 @@
     }
   }
 
-  // Browsers refuse autoplay with sound; playing muted beats not playing when autoplay was asked for.
+  // Browsers refuse autoplay with sound. For video, playing muted beats not playing when
+  // autoplay was asked for; muted audio is just silence, so audio waits for a click, unmuted.
   if (options.autoplay) {
     var attempt = element.play();
     if (attempt && typeof attempt.catch === "function") {
       attempt.catch(function () {
-        if (!element.muted) {
+        if (element.tagName === "VIDEO" && !element.muted) {
           element.muted = true;
           var retry = element.play();
           if (retry && typeof retry.catch === "function") {

@@ -33,10 +33,25 @@ def test_looping_video_wraps_around(open_page, live_server):
     assert media_state(page)["loop"]
 
 
-def test_audio_player_plays(open_page, live_server):
+def test_blocked_autoplay_falls_back_to_muted_video(open_page, live_server):
+    # Chromium's default policy refuses autoplay with sound, as browsers do for visitors.
+    page = open_page()
+    page.goto(f"{live_server}/embed/sample-video?autoplay=1")
+    page.wait_for_function("() => document.querySelector('#player').currentTime > 0.5")
+    assert media_state(page)["muted"]
+
+
+def test_blocked_autoplay_leaves_audio_unmuted_for_a_click(open_page, live_server):
     page = open_page()
     page.goto(f"{live_server}/embed/sample-audio?autoplay=1&start=1")
-    page.wait_for_function("() => document.querySelector('audio#player').currentTime > 1.5")
+    page.wait_for_function("() => document.querySelector('#player').readyState >= 1")
+    page.wait_for_timeout(500)  # give the refused autoplay and player.js's handling time to settle
+    state = media_state(page)
+    assert state["paused"] and not state["muted"] and state["t"] == pytest.approx(1, abs=0.05)
+    page.click(".player__caption")  # a visitor's gesture on the page lets it play, with sound
+    page.eval_on_selector("#player", "m => m.play()")
+    page.wait_for_function("() => document.querySelector('#player').currentTime > 1.5")
+    assert not media_state(page)["muted"]
 
 
 def test_tracking_parameters_reach_the_player_script(open_page, live_server):
