@@ -63,6 +63,23 @@ def test_extra_properties_are_created_then_updated_then_left_alone(emulator, tmp
     assert [p["label"] for p in emulator.state.properties["a4242_Videos"] if p["name"] == "rating"] == ["Stars"]
 
 
+def test_keys_hubspot_adds_to_options_do_not_make_every_run_an_update(emulator, tmp_path):
+    genre = {"name": "genre", "label": "Genre", "type": "enumeration", "fieldType": "select",
+             "groupName": "media_information",
+             "options": [{"label": "Talk", "value": "talk"}, {"label": "Demo", "value": "demo"}]}
+    app = MediaBridgeSettings(make_client(emulator), 4242)
+    path = tmp_path / "props.json"
+    path.write_text(json.dumps([genre]))
+    assert setup_media_types(app, ["VIDEO"], load_extra_properties(path, ["VIDEO"])).created_properties
+    # HubSpot answers options with keys of its own (unconfirmed: the emulator stores what it gets).
+    held = next(p for p in emulator.state.properties["a4242_Videos"] if p["name"] == "genre")
+    held["options"] = [o | {"displayOrder": n, "hidden": False} for n, o in enumerate(held["options"])]
+    assert not setup_media_types(app, ["VIDEO"], load_extra_properties(path, ["VIDEO"])).changed
+    path.write_text(json.dumps([genre | {"options": [{"label": "Talks", "value": "talk"}, genre["options"][1]]}]))
+    report = setup_media_types(app, ["VIDEO"], load_extra_properties(path, ["VIDEO"]))
+    assert report.updated_properties == ["a4242_Videos.genre"]
+
+
 @pytest.mark.parametrize("content, message", [
     ("{not json", "cannot read JSON"),
     (json.dumps([{"name": "rating"}]), "missing label, type, fieldType, groupName"),

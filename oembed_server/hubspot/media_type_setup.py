@@ -87,7 +87,18 @@ def _property_changes(wanted: dict[str, Any], held: dict[str, Any], label: str) 
     if "type" in held and held["type"] != wanted["type"]:
         raise PropertiesFileError(f"property {label} exists with type {held['type']!r}; HubSpot cannot change it "
                                   f"to {wanted['type']!r}")
-    return {k: wanted[k] for k in EDITABLE_PROPERTY_KEYS if k in wanted and held.get(k) != wanted[k]}
+    return {k: wanted[k] for k in EDITABLE_PROPERTY_KEYS if k in wanted and not _same_value(wanted[k], held.get(k))}
+
+
+def _same_value(wanted: Any, held: Any) -> bool:
+    """Whether HubSpot already holds what the file asks for. HubSpot may answer with keys
+    the file never gave (an option's displayOrder, hidden...); only the file's keys count,
+    or every run would PATCH again."""
+    if isinstance(wanted, dict) and isinstance(held, dict):
+        return all(_same_value(v, held.get(k)) for k, v in wanted.items())
+    if isinstance(wanted, list) and isinstance(held, list):
+        return len(wanted) == len(held) and all(_same_value(w, h) for w, h in zip(wanted, held))
+    return wanted == held
 
 
 def setup_media_types(app: MediaBridgeSettings, media_types: list[str],
