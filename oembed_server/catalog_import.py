@@ -9,7 +9,6 @@ import csv
 import dataclasses
 import io
 import json
-from urllib.parse import urlsplit
 
 from .media import (
     IMPORT_FIELDS,
@@ -20,6 +19,7 @@ from .media import (
     MediaType,
     Visibility,
     external_id_problem,
+    is_absolute_http_url,
 )
 
 # Large enough for any real dimension or a multi-day recording, small enough for BIGINT/INT columns.
@@ -153,7 +153,7 @@ def _convert(field: str, raw):
         return (None, "must not be empty") if field in REQUIRED_FIELDS else (None, None)
     if len(value) > _TEXT_MAX:
         return None, f"longer than {_TEXT_MAX} characters"
-    if field in URL_FIELDS and not _is_absolute_http_url(value):
+    if field in URL_FIELDS and not is_absolute_http_url(value):
         return None, f"{raw!r} is not an absolute http(s) URL"
     if any(ord(c) < 32 and c not in "\t\n\r" for c in value):
         return None, "contains control characters"
@@ -184,11 +184,3 @@ def _convert_int(field: str, raw):
 def _check_external_id(value: str):
     problem = external_id_problem(value)
     return (None, problem) if problem else (value, None)
-
-
-def _is_absolute_http_url(value: str) -> bool:
-    try:
-        parts = urlsplit(value)
-    except ValueError:
-        return False
-    return parts.scheme in ("http", "https") and bool(parts.netloc) and " " not in value

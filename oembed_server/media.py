@@ -8,7 +8,7 @@ from __future__ import annotations
 import dataclasses
 import enum
 from datetime import datetime
-from urllib.parse import quote
+from urllib.parse import quote, urlsplit
 
 
 class MediaType(str, enum.Enum):
@@ -101,6 +101,17 @@ def external_id_problem(value: str) -> str | None:
     if "/" in value or any(ord(c) < 32 or ord(c) == 127 for c in value):
         return f"{value!r} may not contain '/' or control characters"
     return None
+
+
+def is_absolute_http_url(value: str | None) -> bool:
+    """An http(s) URL with a host and no spaces: what the catalog accepts and pages link to."""
+    if not value or " " in value:
+        return False
+    try:
+        parts = urlsplit(value)
+    except ValueError:
+        return False
+    return parts.scheme in ("http", "https") and bool(parts.netloc)
 
 
 def media_page_url(public_url: str, external_id: str) -> str:

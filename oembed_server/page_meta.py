@@ -106,16 +106,6 @@ def format_duration(duration_ms: int | None) -> str | None:
     return f"{hours}:{minutes:02d}:{seconds:02d}" if hours else f"{minutes}:{seconds:02d}"
 
 
-def is_http_url(value: str | None) -> bool:
-    # Catalog import already insists on http(s); pages check again before making a link of it.
-    if not value:
-        return False
-    try:
-        return urlsplit(value).scheme in ("http", "https")
-    except ValueError:
-        return False
-
-
 def _title_param(title: str) -> str:
     clean = _CONTROL_RE.sub(" ", title)
     if _HEADER_TOKEN_SAFE_RE.fullmatch(clean):

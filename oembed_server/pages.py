@@ -7,13 +7,12 @@ from urllib.parse import urlencode
 from flask import Blueprint, current_app, Response, redirect, render_template, request, url_for
 
 from .extensions import current_catalog, current_settings
-from .media import MediaItem, MediaType, Visibility, embed_url, media_page_url
+from .media import MediaItem, MediaType, Visibility, embed_url, is_absolute_http_url, media_page_url
 from .oembed import artwork_url, discovery_url, parse_player_options, player_src
 from .page_meta import (
     discovery_links,
     format_duration,
     guess_mime_type,
-    is_http_url,
     media_page_player_size,
     media_source,
     open_graph,
@@ -106,7 +105,7 @@ def embed_page(external_id: str):
         },
         "tracking": tracking,
     }
-    file_url = item.file_url if is_http_url(item.file_url) else None
+    file_url = item.file_url if is_absolute_http_url(item.file_url) else None
     response = Response(render_template(
         "pages/embed.html",
         item=item,
@@ -114,7 +113,7 @@ def embed_page(external_id: str):
         config=config,
         source=media_source(file_url, options.get("start")) if file_url else None,
         file_url=file_url,
-        artwork=artwork_url(item) if is_http_url(artwork_url(item)) else None,
+        artwork=artwork_url(item) if is_absolute_http_url(artwork_url(item)) else None,
         file_type=guess_mime_type(file_url) if file_url else None,
         canonical_url=media_page_url(settings.public_url, item.external_id),
     ))
@@ -180,15 +179,15 @@ def _details(item: MediaItem) -> list[tuple[str, str, str | None]]:
     if item.width and item.height and item.media_type is not MediaType.AUDIO:
         rows.append(("Dimensions", f"{item.width} × {item.height}", None))
     if item.author_name:
-        rows.append(("Author", item.author_name, item.author_url if is_http_url(item.author_url) else None))
+        rows.append(("Author", item.author_name, item.author_url if is_absolute_http_url(item.author_url) else None))
     if item.folder_path:
         rows.append(("Folder", item.folder_path, None))
     if item.visibility is Visibility.UNLISTED:
         rows.append(("Visibility", "Unlisted: only people with the link can find it", None))
     if item.updated_at:
         rows.append(("Updated", item.updated_at.strftime("%Y-%m-%d %H:%M UTC"), None))
-    if is_http_url(item.file_url):
+    if is_absolute_http_url(item.file_url):
         rows.append(("File", "Download the original", item.file_url))
-    if is_http_url(item.details_page_link):
+    if is_absolute_http_url(item.details_page_link):
         rows.append(("Details", item.details_page_link, item.details_page_link))
     return rows

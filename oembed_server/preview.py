@@ -9,7 +9,7 @@ from __future__ import annotations
 import dataclasses
 import re
 from pathlib import Path
-from urllib.parse import urlencode, urlsplit
+from urllib.parse import urlencode
 
 from flask import Blueprint, Response, abort, current_app, render_template, request, send_file, url_for
 
@@ -18,7 +18,7 @@ from .hubl import EMAIL, HublError, HublRenderer, page_context
 from .hubl.catalog_objects import CatalogMediaObjects, preview_object_id
 from .hubl.embed_field import SIZE_TYPES, SOURCE_TYPES, EmbedSize, embed_field_value
 from .hubl.module_files import ModuleNotFound, default_values, find_embed_field, load_module
-from .media import MediaItem, media_page_url
+from .media import MediaItem, is_absolute_http_url, media_page_url
 from .oembed_service import OEmbedError, answer_oembed_request
 
 bp = Blueprint("preview", __name__, url_prefix="/_preview")
@@ -103,8 +103,7 @@ def _poster(args) -> str | None:
         return None
     if raw == "1":
         return raw
-    parts = urlsplit(raw)
-    if parts.scheme not in ("http", "https") or not parts.netloc:
+    if not is_absolute_http_url(raw):
         raise PreviewArgumentError("poster must be 1 (the media's own poster) or an absolute http(s) URL")
     return raw
 
