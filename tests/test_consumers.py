@@ -1,16 +1,15 @@
 """Interoperability: real oEmbed consumers (micawber, pyembed) against a live server on 127.0.0.1."""
 from __future__ import annotations
 
-import threading
 import warnings
 
 import pytest
 from bs4 import BeautifulSoup
-from werkzeug.serving import make_server
 
 from oembed_server.media import MediaType
 
 from tests.conftest import SECRET_KEY
+from tests.live_server import serve_in_thread
 from tests.oembed_fixtures import XSS_TITLE, add_items, media_item
 
 with warnings.catch_warnings():
@@ -24,36 +23,31 @@ from micawber import Provider, ProviderRegistry  # noqa: E402
 
 @pytest.fixture
 def live_server(sqlite_url):
-    """The app served on a free loopback port, its public URL being that address.
-
-    The port is known only once bound, and the app needs it as OEMBED_PUBLIC_URL, so the
-    server starts with a forwarding WSGI callable and the real app is plugged in after.
-    """
+    """The app served on a free loopback port, its public URL being that address."""
     from oembed_server import create_app
 
-    holder = {}
-    server = make_server("127.0.0.1", 0, lambda environ, start: holder["app"](environ, start), threaded=True)
-    public_url = f"http://127.0.0.1:{server.server_port}"
-    app = create_app({"OEMBED_DATABASE_URL": sqlite_url, "OEMBED_PUBLIC_URL": public_url,
-                      "OEMBED_SECRET_KEY": SECRET_KEY, "TESTING": True})
-    holder["app"] = app
-    add_items(
-        app,
-        media_item("clip", title="Consumer clip", width=720, height=720, file_url=f"{public_url}/static/sample/video.webm",
-                   thumbnail_url=f"{public_url}/static/sample/video-thumbnail.png",
-                   thumbnail_width=640, thumbnail_height=360),
-        media_item("pic", media_type=MediaType.IMAGE, title="Consumer picture", width=800, height=600,
-                   file_url=f"{public_url}/static/sample/image.png"),
-        media_item("xss", title=XSS_TITLE),
-        media_item("secret", visibility="private"),
-    )
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield public_url
-    server.shutdown()
-    thread.join(timeout=5)
-    server.server_close()
-    app.extensions["catalog"].dispose()
+    apps = []
+
+    def build(public_url):
+        app = create_app({"OEMBED_DATABASE_URL": sqlite_url, "OEMBED_PUBLIC_URL": public_url,
+                          "OEMBED_SECRET_KEY": SECRET_KEY, "TESTING": True})
+        add_items(
+            app,
+            media_item("clip", title="Consumer clip", width=720, height=720,
+                       file_url=f"{public_url}/static/sample/video.webm",
+                       thumbnail_url=f"{public_url}/static/sample/video-thumbnail.png",
+                       thumbnail_width=640, thumbnail_height=360),
+            media_item("pic", media_type=MediaType.IMAGE, title="Consumer picture", width=800, height=600,
+                       file_url=f"{public_url}/static/sample/image.png"),
+            media_item("xss", title=XSS_TITLE),
+            media_item("secret", visibility="private"),
+        )
+        apps.append(app)
+        return app
+
+    with serve_in_thread(build) as public_url:
+        yield public_url
+    apps[0].extensions["catalog"].dispose()
 
 
 # --- micawber: a registered endpoint, JSON only ---------------------------------------------------

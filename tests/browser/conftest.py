@@ -5,16 +5,15 @@ and its public URL set to that port, so the oEmbed answers point back at it.
 """
 from __future__ import annotations
 
-import threading
 from pathlib import Path
 
 import pytest
-from werkzeug.serving import make_server
 
 from oembed_server import create_app
 from oembed_server.sample_media import load_sample_media
 
 from ..conftest import SECRET_KEY
+from ..live_server import serve_in_thread
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = [
@@ -27,27 +26,25 @@ SCREENSHOTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "screensh
 @pytest.fixture(scope="session")
 def live_server(tmp_path_factory):
     """The base URL of a running app (sample media loaded, preview enabled)."""
-    holder = {}
-    # The app needs its own URL before it exists: bind first, hand the app over after.
-    server = make_server("127.0.0.1", 0, lambda environ, start: holder["app"](environ, start), threaded=True)
-    base_url = f"http://127.0.0.1:{server.port}"
     database = tmp_path_factory.mktemp("live") / "catalog.sqlite3"
-    app = create_app({
-        "OEMBED_DATABASE_URL": f"sqlite:///{database}",
-        "OEMBED_PUBLIC_URL": base_url,
-        "OEMBED_SECRET_KEY": SECRET_KEY,
-        "OEMBED_URL_SCHEMES": "",
-        "OEMBED_ENV": "development",
-        "PREVIEW_ENABLED": True,
-    })
-    load_sample_media(app.extensions["catalog"], base_url)
-    holder["app"] = app
-    thread = threading.Thread(target=server.serve_forever, name="live-server", daemon=True)
-    thread.start()
-    yield base_url
-    server.shutdown()
-    thread.join(timeout=10)
-    app.extensions["catalog"].dispose()
+    apps = []
+
+    def build(base_url):
+        app = create_app({
+            "OEMBED_DATABASE_URL": f"sqlite:///{database}",
+            "OEMBED_PUBLIC_URL": base_url,
+            "OEMBED_SECRET_KEY": SECRET_KEY,
+            "OEMBED_URL_SCHEMES": "",
+            "OEMBED_ENV": "development",
+            "PREVIEW_ENABLED": True,
+        })
+        load_sample_media(app.extensions["catalog"], base_url)
+        apps.append(app)
+        return app
+
+    with serve_in_thread(build) as base_url:
+        yield base_url
+    apps[0].extensions["catalog"].dispose()
 
 
 @pytest.fixture(scope="session")

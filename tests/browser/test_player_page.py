@@ -1,13 +1,11 @@
 """The player page (/embed/<id>) as Chromium runs it: options honoured, framable from any site."""
 from __future__ import annotations
 
-import threading
-
 import pytest
-from werkzeug.serving import make_server
+
+from ..live_server import serve_in_thread
 
 pytestmark = pytest.mark.browser
-
 
 
 def media_state(page, selector: str = "#player") -> dict:
@@ -73,12 +71,8 @@ def customer_site():
         start_response("200 OK" if body else "404 Not Found", [("Content-Type", "text/html; charset=utf-8")])
         return [body]
 
-    server = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.port}", pages
-    server.shutdown()
-    thread.join(timeout=10)
+    with serve_in_thread(lambda _url: app) as site_url:
+        yield site_url, pages
 
 
 def test_oembed_html_plays_when_framed_by_another_site(open_page, live_server, customer_site):
