@@ -11,6 +11,8 @@ import re
 from typing import Iterable
 from urllib.parse import unquote, urlsplit
 
+from .media import external_id_problem
+
 _DEFAULT_PORTS = {"http": 80, "https": 443}
 _SCHEME_RE = re.compile(r"(?P<scheme>[^:/?#]*)://(?P<authority>[^/?#]*)(?P<rest>.*)", re.DOTALL)
 _HOST_LABEL_RE = re.compile(r"[a-z0-9_*-]+|\[[0-9a-f:.*]+\]")
@@ -61,10 +63,8 @@ class UrlMatcher:
             external_id = unquote(raw_id, errors="strict")
         except UnicodeDecodeError:
             return None
-        # Encoded slashes or control characters cannot belong to a catalog id.
-        if "/" in external_id or any(ord(c) < 32 or ord(c) == 127 for c in external_id):
-            return None
-        return external_id
+        # Encoded slashes, control characters and the like cannot belong to a catalog id.
+        return None if external_id_problem(external_id) else external_id
 
     def _id_segment(self, path: str) -> str | None:
         for form in _MEDIA_PATHS:
