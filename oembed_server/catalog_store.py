@@ -87,6 +87,9 @@ class CatalogStore:
         return cls(create_catalog_engine(database_url))
 
     def create_schema(self) -> None:
+        # The job queue shares this database (one transaction can hold an event and its
+        # job); its tables join the metadata when their module is imported.
+        from .jobs import queue  # noqa: F401
         metadata.create_all(self.engine)
 
     def dispose(self) -> None:
