@@ -85,5 +85,6 @@ def enqueue(
         from sqlalchemy.dialects.postgresql import insert
     else:
         from sqlalchemy.dialects.sqlite import insert
-    result = conn.execute(insert(jobs).values(**values).on_conflict_do_nothing(index_elements=["dedupe_key"]))
-    return result.rowcount == 1
+    # RETURNING, not rowcount: drivers disagree on rowcount for an insert that returns a key.
+    statement = insert(jobs).values(**values).on_conflict_do_nothing(index_elements=["dedupe_key"])
+    return conn.execute(statement.returning(jobs.c.id)).first() is not None
