@@ -17,6 +17,10 @@ DEFAULT_PUBLIC_URL = "http://127.0.0.1:5000"
 DEFAULT_PROVIDER_NAME = "Example Media"
 DEFAULT_CACHE_AGE = 3600
 SECRET_KEY_MIN_LENGTH = 32
+# A play session with no report for this long is over: its attention data goes out.
+DEFAULT_EVENTS_IDLE_SECONDS = 1800.0
+# Delivered events (and closed play sessions) are kept this long, then pruned.
+DEFAULT_EVENTS_RETENTION_DAYS = 30.0
 
 
 class ConfigError(ValueError):
@@ -34,6 +38,8 @@ class Settings:
     production: bool
     # True when OEMBED_DATABASE_URL was not given and the embedded SQLite file is used.
     embedded_database: bool
+    events_idle_seconds: float = DEFAULT_EVENTS_IDLE_SECONDS
+    events_retention_days: float = DEFAULT_EVENTS_RETENTION_DAYS
 
     @property
     def effective_url_schemes(self) -> tuple[str, ...]:
@@ -71,6 +77,12 @@ def load_settings(environ: Mapping[str, str], instance_path: str) -> Settings:
 
     cache_age = parse_non_negative_number(environ.get("OEMBED_CACHE_AGE", str(DEFAULT_CACHE_AGE)), "OEMBED_CACHE_AGE")
 
+    events_idle_seconds = parse_non_negative_number(
+        environ.get("OEMBED_EVENTS_IDLE_SECONDS", str(DEFAULT_EVENTS_IDLE_SECONDS)), "OEMBED_EVENTS_IDLE_SECONDS", float)
+    events_retention_days = parse_non_negative_number(
+        environ.get("OEMBED_EVENTS_RETENTION_DAYS", str(DEFAULT_EVENTS_RETENTION_DAYS)),
+        "OEMBED_EVENTS_RETENTION_DAYS", float)
+
     return Settings(
         public_url=public_url,
         database_url=database_url,
@@ -80,6 +92,8 @@ def load_settings(environ: Mapping[str, str], instance_path: str) -> Settings:
         cache_age=cache_age,
         production=production,
         embedded_database=embedded,
+        events_idle_seconds=events_idle_seconds,
+        events_retention_days=events_retention_days,
     )
 
 

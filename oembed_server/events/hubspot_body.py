@@ -81,7 +81,7 @@ def attention_fields(spans: tuple[int, ...], span_seconds: float,
         seconds += count * length
     return {
         "rawDataMap": raw,
-        "rawDataString": "".join(f"{index}={count};" for index, count in raw.items()),
+        "rawDataString": raw_data_string(raw),
         # HubSpot's schema requires both totals together. totalPercentPlayed is HubSpot's own
         # default (spans played at least once over all spans); totalSecondsPlayed is the
         # cumulative play time, rewatches included, and an int32 in the schema.
@@ -90,3 +90,8 @@ def attention_fields(spans: tuple[int, ...], span_seconds: float,
             "totalSecondsPlayed": int(round(seconds)),
         },
     }
+
+
+def raw_data_string(raw: dict[str, int]) -> str:
+    """HubSpot's rawDataString: "0=2;1=2;2=1;" in span order."""
+    return "".join(f"{k}={v};" for k, v in sorted(raw.items(), key=lambda kv: int(kv[0])))

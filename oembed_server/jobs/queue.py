@@ -122,12 +122,20 @@ def _due(now: float):
                    sa.or_(jobs.c.lease_until.is_(None), jobs.c.lease_until < now))
 
 
-def claim(conn: Connection, owner: str, *, limit: int, lease_s: float, now: float | None = None) -> list[Job]:
+def claim(conn: Connection, owner: str, *, limit: int, lease_s: float, now: float | None = None,
+          skip_portals: Iterable[int | None] = ()) -> list[Job]:
     """Lease up to ``limit`` due jobs to ``owner``, in priority order, and return them. The
-    caller commits before doing the work, so the lease outlives this transaction."""
+    caller commits before doing the work, so the lease outlives this transaction.
+    ``skip_portals``: portals the caller is pausing (after a 429 or 5xx there)."""
     now = time.time() if now is None else now
     lease_until = now + lease_s
-    pick = (sa.select(jobs.c.id).where(_due(now))
+    conditions = [_due(now)]
+    skip = set(skip_portals)
+    if None in skip:
+        conditions.append(jobs.c.portal_id.is_not(None))
+    if skip - {None}:
+        conditions.append(sa.or_(jobs.c.portal_id.is_(None), jobs.c.portal_id.not_in(sorted(skip - {None}))))
+    pick = (sa.select(jobs.c.id).where(*conditions)
             .order_by(jobs.c.priority, jobs.c.next_attempt_at, jobs.c.id).limit(limit)
             # PostgreSQL: rows another worker is claiming right now are passed over, not
             # waited for. SQLite renders no FOR UPDATE; its single writer serialises claims.
@@ -141,6 +149,12 @@ def claim(conn: Connection, owner: str, *, limit: int, lease_s: float, now: floa
     rows = sorted(rows, key=lambda r: (r["priority"], r["next_attempt_at"], r["id"]))
     return [Job(r["id"], r["kind"], r["portal_id"], r["priority"], json.loads(r["payload"]), r["attempts"],
                 r["created_at"], lease_until) for r in rows]
+
+
+def any_due(conn: Connection, now: float | None = None) -> bool:
+    """Is there a job some worker could claim now?"""
+    now = time.time() if now is None else now
+    return conn.execute(sa.select(jobs.c.id).where(_due(now)).limit(1)).first() is not None
 
 
 def _mine(job_id: int, owner: str):
@@ -168,6 +182,14 @@ def bury(conn: Connection, job: Job, owner: str, error: str, now: float | None =
     return conn.execute(jobs.update().where(_mine(job.id, owner)).values(
         state=DEAD, attempts=jobs.c.attempts + 1, lease_owner=None, lease_until=None, updated_at=now,
         last_error=error[:2000])).rowcount == 1
+
+
+def renew_leases(conn: Connection, owner: str, lease_s: float, now: float | None = None) -> int:
+    """Extend every lease ``owner`` holds: a live worker keeps its jobs however long HubSpot
+    makes it wait; a dead one stops renewing and its jobs are claimed again."""
+    now = time.time() if now is None else now
+    return conn.execute(jobs.update().where(jobs.c.lease_owner == owner, jobs.c.state == QUEUED)
+                        .values(lease_until=now + lease_s)).rowcount
 
 
 def release(conn: Connection, job_ids: Iterable[int], owner: str, now: float | None = None) -> int:
