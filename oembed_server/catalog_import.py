@@ -20,6 +20,7 @@ from .media import (
     Visibility,
     external_id_problem,
     is_absolute_http_url,
+    library_problem,
 )
 
 # Large enough for any real dimension or a multi-day recording, small enough for BIGINT/INT columns.
@@ -149,6 +150,9 @@ def _convert(field: str, raw):
             return None, f"{raw!r} is not one of " + ", ".join(v.value for v in Visibility)
     if field == "external_id":
         return _check_external_id(value)
+    if field == "library":
+        problem = library_problem(value)
+        return (None, problem) if problem else (value, None)
     if not value:
         return (None, "must not be empty") if field in REQUIRED_FIELDS else (None, None)
     if len(value) > _TEXT_MAX:

@@ -8,7 +8,7 @@ from typing import Iterable, Iterator
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
-from .media import IMPORT_FIELDS, MediaItem, MediaType, Visibility, external_id_problem
+from .media import DEFAULT_LIBRARY, IMPORT_FIELDS, MediaItem, MediaType, Visibility, external_id_problem
 
 metadata = sa.MetaData()
 
@@ -36,6 +36,9 @@ media_items = sa.Table(
     sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
     sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
     sa.Column("hubspot_object_id", sa.String(64)),
+    # NULL is the default library. Nullable without a server default, so an older
+    # database gains the column on start (add_missing_columns).
+    sa.Column("library", sa.String(64)),
 )
 
 # Bound parameters per statement stay under SQLite's historical 999-variable limit.
@@ -47,6 +50,8 @@ class UpsertReport:
     inserted: int
     updated: int
     unchanged: int
+    # Libraries with an added, changed or departed item.
+    libraries: tuple[str, ...] = ()
 
 
 def create_catalog_engine(database_url: str) -> Engine:
@@ -90,6 +95,7 @@ class CatalogStore:
         # The job queue shares this database (one transaction can hold an event and its
         # job); its tables join the metadata when their module is imported.
         from .jobs import queue  # noqa: F401
+        from .portals import store  # noqa: F401
         metadata.create_all(self.engine)
 
     def dispose(self) -> None:
@@ -139,13 +145,15 @@ class CatalogStore:
         with self.engine.connect() as conn:
             return conn.execute(query).scalar_one()
 
-    def iter_all(self, batch_size: int = 1000) -> Iterator[MediaItem]:
-        """Every item in id order, fetched in keyset pages so memory stays flat."""
+    def iter_all(self, batch_size: int = 1000, library: str | None = None) -> Iterator[MediaItem]:
+        """Every item (of one ``library`` when given) in id order, fetched in keyset pages
+        so memory stays flat."""
         last_id = 0
+        where = [] if library is None else [_in_library(library)]
         while True:
             with self.engine.connect() as conn:
                 rows = conn.execute(
-                    sa.select(media_items).where(media_items.c.id > last_id)
+                    sa.select(media_items).where(media_items.c.id > last_id, *where)
                     .order_by(media_items.c.id).limit(batch_size)
                 ).mappings().all()
             if not rows:
@@ -154,11 +162,19 @@ class CatalogStore:
                 yield _item_from_row(row)
             last_id = rows[-1]["id"]
 
+    def libraries(self) -> list[str]:
+        with self.engine.connect() as conn:
+            names = conn.execute(sa.select(media_items.c.library).distinct()).scalars()
+            return sorted({name or DEFAULT_LIBRARY for name in names})
+
     # --- writes ------------------------------------------------------------------
     def upsert(self, items: list[MediaItem], now: datetime | None = None) -> UpsertReport:
         """Insert new items and update changed ones by external_id, all in one transaction."""
         now = now or datetime.now(timezone.utc)
         inserts, updates, unchanged = [], [], 0
+        # Libraries whose content changed (an item that moved touches both), for whoever
+        # keeps copies of a library in sync.
+        touched: set[str] = set()
         with self.engine.begin() as conn:
             existing: dict[str, dict] = {}
             for chunk in _chunks([i.external_id for i in items], _IN_CHUNK):
@@ -166,14 +182,16 @@ class CatalogStore:
                     sa.select(*[media_items.c[f] for f in IMPORT_FIELDS])
                     .where(media_items.c.external_id.in_(chunk))
                 ).mappings():
-                    existing[row["external_id"]] = dict(row)
+                    existing[row["external_id"]] = dict(row) | {"library": row["library"] or DEFAULT_LIBRARY}
             for item in items:
                 content = item.content()
                 old = existing.get(item.external_id)
                 if old is None:
                     inserts.append(content | {"created_at": now, "updated_at": now})
+                    touched.add(item.library)
                 elif old != content:
                     updates.append({f"b_{k}": v for k, v in content.items()} | {"b_updated_at": now})
+                    touched.update((item.library, old["library"]))
                 else:
                     unchanged += 1
             if inserts:
@@ -186,7 +204,8 @@ class CatalogStore:
                             | {"updated_at": sa.bindparam("b_updated_at")}),
                     updates,
                 )
-        return UpsertReport(inserted=len(inserts), updated=len(updates), unchanged=unchanged)
+        return UpsertReport(inserted=len(inserts), updated=len(updates), unchanged=unchanged,
+                            libraries=tuple(sorted(touched)))
 
     def set_hubspot_object_ids(self, object_ids: dict[str, str]) -> None:
         """Record each item's HubSpot media object id (external_id -> object id)."""
@@ -208,6 +227,7 @@ def _item_from_row(row) -> MediaItem:
     values = {name: row[name] for name in _ITEM_FIELDS}
     values["media_type"] = MediaType(values["media_type"])
     values["visibility"] = Visibility(values["visibility"])
+    values["library"] = values["library"] or DEFAULT_LIBRARY
     for stamp in ("created_at", "updated_at"):
         value = values[stamp]
         if isinstance(value, str):  # SQLite's storage format, when read past SQLAlchemy's types
@@ -217,6 +237,12 @@ def _item_from_row(row) -> MediaItem:
             value = value.replace(tzinfo=timezone.utc)
         values[stamp] = value
     return MediaItem(**values)
+
+
+def _in_library(library: str):
+    if library == DEFAULT_LIBRARY:
+        return sa.or_(media_items.c.library == library, media_items.c.library.is_(None))
+    return media_items.c.library == library
 
 
 def _chunks(seq: list, size: int):

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import dataclasses
 import enum
+import re
 from datetime import datetime
 from urllib.parse import quote, urlsplit
 
@@ -43,6 +44,8 @@ class MediaItem:
     author_name: str | None = None
     author_url: str | None = None
     visibility: Visibility = Visibility.PUBLIC
+    # Whose media this is: a portal installed for a library gets that library's items only.
+    library: str = "default"
     created_at: datetime | None = None
     updated_at: datetime | None = None
     # Id of the matching media object in the connected HubSpot portal, written by
@@ -76,6 +79,7 @@ IMPORT_FIELDS: tuple[str, ...] = (
     "author_name",
     "author_url",
     "visibility",
+    "library",
 )
 
 INT_FIELDS = frozenset(
@@ -100,6 +104,18 @@ def external_id_problem(value: str) -> str | None:
         return f"longer than {EXTERNAL_ID_MAX} characters"
     if "/" in value or any(ord(c) < 32 or ord(c) == 127 for c in value):
         return f"{value!r} may not contain '/' or control characters"
+    return None
+
+
+DEFAULT_LIBRARY = "default"
+_LIBRARY_NAME = re.compile(r"^[a-z0-9][a-z0-9_-]{0,63}$")
+
+
+def library_problem(value: str) -> str | None:
+    """Why ``value`` cannot name a library, or None when it can. Library names travel in
+    signed install links and command lines, so they stay short and plain."""
+    if not _LIBRARY_NAME.match(value):
+        return f"{value!r} must be 1 to 64 lower-case letters, digits, - and _, starting with a letter or digit"
     return None
 
 

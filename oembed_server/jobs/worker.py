@@ -184,6 +184,8 @@ class Worker:
                 if isinstance(outcome, RetryLater):
                     self._pause(portal_id, outcome.delay_s)
                 else:
+                    if self.portals.refused(portal_id, outcome.reason):
+                        log.warning("portal %s disconnected: HubSpot refused its tokens", portal_id)
                     with self.engine.begin() as conn:
                         report.held += queue.hold_portal(conn, portal_id, outcome.reason, now=self.clock())
                 break

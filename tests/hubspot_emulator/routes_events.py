@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from flask import Blueprint, g, jsonify
 
-from .responses import ApiError, json_body, require, state
+from .responses import ApiError, json_body, portal_data, require, state
 from .state import MEDIA_TYPES
 
 blueprint = Blueprint("events", __name__)
@@ -95,11 +95,12 @@ def _resolve(kind: str, event: dict) -> dict:
         s = state()
         definition = s.definitions.get(event["mediaType"])
         require(definition is not None, f"The app has no {event['mediaType']} object definition")
-        objects = s.objects.get(definition["objectTypeName"], {})
+        data = portal_data()
+        objects = data.objects.get(definition["objectTypeName"], {})
         if "mediaBridgeId" in event:  # mediaBridgeId wins over externalId
             obj = objects.get(str(event["mediaBridgeId"]))
         else:
-            object_id = s.unique_index.get(definition["objectTypeName"], {}).get(
+            object_id = data.unique_index.get(definition["objectTypeName"], {}).get(
                 ("hs_external_id", str(event["externalId"])))
             obj = objects.get(object_id) if object_id else None
         require(obj is not None and not obj.archived,
