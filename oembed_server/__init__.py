@@ -20,7 +20,7 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     environment variables of the same name; the others go into ``app.config``."""
     app = Flask(__name__, instance_relative_config=True)
     overrides = dict(test_config or {})
-    environ = dict(os.environ) | {k: str(v) for k, v in overrides.items() if k.startswith("OEMBED_")}
+    environ = dict(os.environ) | {k: str(v) for k, v in overrides.items() if k.startswith(("OEMBED_", "HUBSPOT_"))}
     os.makedirs(app.instance_path, exist_ok=True)
     settings = load_settings(environ, app.instance_path)
 
@@ -30,8 +30,12 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
         PREVIEW_ENABLED=False,
         JSON_SORT_KEYS=False,
     )
-    app.config.update({k: v for k, v in overrides.items() if not k.startswith("OEMBED_")})
+    app.config.update({k: v for k, v in overrides.items() if not k.startswith(("OEMBED_", "HUBSPOT_"))})
     app.extensions["oembed_settings"] = settings
+    # Read when an install needs them, so a server that only answers oEmbed needs none.
+    app.extensions["hubspot_environ"] = {k: v for k, v in environ.items() if k.startswith("HUBSPOT_")}
+    # Only a key from the environment can encrypt tokens that later processes read back.
+    app.extensions["stable_secret_key"] = settings.secret_key if environ.get("OEMBED_SECRET_KEY") else None
     app.extensions["url_matcher"] = _compile_url_schemes(settings)
 
     catalog = CatalogStore.from_url(settings.database_url)
@@ -63,9 +67,11 @@ def _compile_url_schemes(settings: Settings) -> UrlMatcher:
 
 
 def _register_blueprints(app: Flask) -> None:
-    from . import oembed_api, pages
+    from . import install, oembed_api, pages
 
     app.register_blueprint(oembed_api.bp)
     app.register_blueprint(pages.bp)
+    app.register_blueprint(install.bp)
+    install.install_log_filter()
     from .preview import bp as preview_bp  # the local HubL preview (404 unless PREVIEW_ENABLED)
     app.register_blueprint(preview_bp)

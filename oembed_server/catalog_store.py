@@ -95,7 +95,7 @@ class CatalogStore:
         # The job queue shares this database (one transaction can hold an event and its
         # job); its tables join the metadata when their module is imported.
         from .jobs import queue  # noqa: F401
-        from .portals import store  # noqa: F401
+        from .portals import provisioning  # noqa: F401 - and its store
         metadata.create_all(self.engine)
 
     def dispose(self) -> None:
@@ -161,6 +161,12 @@ class CatalogStore:
             for row in rows:
                 yield _item_from_row(row)
             last_id = rows[-1]["id"]
+
+    def media_types(self) -> list[MediaType]:
+        """The media types the catalog holds (the app needs an object definition for each)."""
+        with self.engine.connect() as conn:
+            values = conn.execute(sa.select(media_items.c.media_type).distinct()).scalars()
+            return sorted((MediaType(v) for v in values), key=lambda t: t.value)
 
     def libraries(self) -> list[str]:
         with self.engine.connect() as conn:

@@ -24,6 +24,8 @@ def register_commands(app: Flask) -> None:
     app.cli.add_command(import_catalog_command)
     app.cli.add_command(init_db_command)
     app.cli.add_command(worker_command)
+    from .portals.commands import portals_group
+    app.cli.add_command(portals_group)
 
 
 @click.command("serve")
@@ -81,6 +83,12 @@ def import_catalog_command(file: Path) -> None:
     report = current_catalog().upsert(items)
     click.echo(f"Imported {len(items)} item(s) from {file.name}: {report.inserted} added, "
                f"{report.updated} updated, {report.unchanged} unchanged.")
+    from .portals.provisioning import queue_catalog_change
+    from .portals.store import PortalStore
+    with current_catalog().engine.begin() as conn:
+        portals = queue_catalog_change(conn, PortalStore(current_catalog().engine, None), report.libraries)
+    if portals:
+        click.echo(f"Queued a sync for {len(portals)} installed portal(s) of the changed libraries.")
 
 
 @click.command("init-db")
@@ -105,7 +113,7 @@ def init_db_command() -> None:
               help="How long a killed worker's claimed jobs wait before another worker takes them.")
 def worker_command(once: bool, show_status: bool, retry_dead: bool, portal_id: int | None, kind: str | None,
                    batch_size: int, lease_seconds: float) -> None:
-    """Send queued jobs (engagement events) to HubSpot; runs until stopped (SIGTERM/Ctrl-C)."""
+    """Send queued jobs (engagement events, portal provisioning) to HubSpot; runs until stopped (SIGTERM/Ctrl-C)."""
     import signal
 
     from flask import current_app
@@ -135,6 +143,11 @@ def worker_command(once: bool, show_status: bool, retry_dead: bool, portal_id: i
         raise click.ClickException(f"configuration error: {exc}") from None
     if catalog.engine.dialect.name == "sqlite":
         click.echo("SQLite: run a single worker (use PostgreSQL for several).", err=True)
+    from .portals.provisioning import modules_fingerprint, queue_module_update
+    with catalog.engine.begin() as conn:
+        pushed = queue_module_update(conn, worker.portals.store, modules_fingerprint())
+    if pushed:
+        click.echo(f"New module version: queued a push for {len(pushed)} portal(s).")
     for signum in (signal.SIGTERM, signal.SIGINT):
         signal.signal(signum, lambda *_: worker.stop())
     report = worker.run(once=once)

@@ -8,7 +8,7 @@ from collections import defaultdict
 from typing import Callable, Iterable
 
 from ..catalog_store import CatalogStore
-from ..media import MediaItem, MediaType
+from ..media import MediaItem, MediaType, Visibility
 from . import crm
 from .calls import ApiCall
 from .crm import BATCH_LIMIT, CrmObjects
@@ -19,6 +19,10 @@ from .media_mapping import (ID_PROPERTY, SYNCED_PROPERTIES, changed_properties, 
 
 class SyncInputError(ValueError):
     """The catalog or the app setup is not ready for a sync; nothing was written."""
+
+
+class MissingObjectDefinition(SyncInputError):
+    """The app has no object definition for a media type the catalog holds."""
 
 
 @dataclasses.dataclass
@@ -65,10 +69,12 @@ def _definition_properties(definition: dict) -> list[str] | None:
     return [p["name"] if isinstance(p, dict) else str(p) for p in props]
 
 
-def _load_catalog(catalog: CatalogStore) -> dict[MediaType, list[MediaItem]]:
+def _load_catalog(catalog: CatalogStore, library: str | None = None) -> dict[MediaType, list[MediaItem]]:
     by_type: dict[MediaType, list[MediaItem]] = defaultdict(list)
     problems = []
-    for item in catalog.iter_all():
+    for item in catalog.iter_all(library=library):
+        if library is not None and item.visibility is Visibility.PRIVATE:
+            continue  # an installed portal gets its library's public and unlisted items only
         problems += item_problems(item)
         by_type[item.media_type].append(item)
     if problems:
@@ -84,8 +90,10 @@ def _chunks(seq: list, size: int) -> Iterable[list]:
 
 class _Sync:
     def __init__(self, catalog: CatalogStore, objects: CrmObjects, app: MediaBridgeSettings, public_url: str,
-                 progress: Progress | None):
+                 progress: Progress | None, record_ids: bool = True, first_sync: bool = False):
         self.catalog = catalog
+        self.record_ids = record_ids
+        self.first_sync = first_sync
         self.objects = objects
         self.app = app
         self.public_url = public_url
@@ -101,7 +109,7 @@ class _Sync:
                 definitions[media_type] = definition
         missing = sorted(required - set(definitions))
         if missing:
-            raise SyncInputError(f"the app has no object definition for {', '.join(missing)}: run "
+            raise MissingObjectDefinition(f"the app has no object definition for {', '.join(missing)}: run "
                                  f"scripts/setup_media_types.py --types {','.join(missing)} first")
         return definitions
 
@@ -113,9 +121,15 @@ class _Sync:
         # Upsert inputs, each with the item it creates (None for an update: its id is known already).
         pending: list[tuple[dict, MediaItem | None]] = []
         for chunk in _chunks(items, BATCH_LIMIT):
-            self.report.lookup_calls += 1
-            found = self.objects.batch_read(object_type, [i.external_id for i in chunk], wanted_props, ID_PROPERTY)
-            held = {(o.get("properties") or {}).get(ID_PROPERTY): o for o in found.found}
+            if self.first_sync:
+                # A portal this app never wrote to holds none of them: upserting all skips the
+                # look-ups, and a repeat (a resumed run) still lands on the same objects.
+                held = {}
+            else:
+                self.report.lookup_calls += 1
+                found = self.objects.batch_read(object_type, [i.external_id for i in chunk], wanted_props,
+                                                ID_PROPERTY)
+                held = {(o.get("properties") or {}).get(ID_PROPERTY): o for o in found.found}
             known_ids: dict[str, str] = {}
             for item in chunk:
                 desired = media_object_properties(item, self.public_url, allowed)
@@ -156,7 +170,9 @@ class _Sync:
         self._record(new_ids)
 
     def _record(self, object_ids: dict[str, str]) -> None:
-        if object_ids:
+        # The catalog keeps one object id per item: the configured portal's. Installed
+        # portals each have their own ids, which the sync never needs (it keys on hs_external_id).
+        if object_ids and self.record_ids:
             # Recorded batch by batch: a run that fails later keeps what it already learned.
             self.catalog.set_hubspot_object_ids(object_ids)
             self.report.recorded_ids += len(object_ids)
@@ -179,11 +195,15 @@ class _Sync:
 
 
 def sync_catalog(catalog: CatalogStore, objects: CrmObjects, app: MediaBridgeSettings, public_url: str, *,
-                 prune: bool = False, progress: Progress | None = None) -> SyncReport:
-    by_type = _load_catalog(catalog)
+                 prune: bool = False, progress: Progress | None = None, library: str | None = None,
+                 record_ids: bool = True, first_sync: bool = False) -> SyncReport:
+    """``library``: only that library's public and unlisted items (an installed portal's
+    share); ``record_ids``: write object ids back to the catalog (the configured portal);
+    ``first_sync``: the portal holds none of these objects yet, so nothing is looked up."""
+    by_type = _load_catalog(catalog, library)
     if prune and not by_type:
         raise SyncInputError("the catalog is empty: refusing to archive every media object in the portal")
-    sync = _Sync(catalog, objects, app, public_url, progress)
+    sync = _Sync(catalog, objects, app, public_url, progress, record_ids, first_sync)
     present = {t.value for t in by_type}
     definitions = sync.object_types([t for t in MEDIA_TYPES if prune or t in present], present)
     for media_type in MEDIA_TYPES:

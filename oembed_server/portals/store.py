@@ -47,6 +47,36 @@ hubspot_portals = sa.Table(
 )
 
 
+install_states = sa.Table(
+    "hubspot_install_states",
+    metadata,
+    # The nonce of every OAuth state a callback has used: a replayed callback finds its own.
+    sa.Column("nonce", sa.String(64), primary_key=True),
+    sa.Column("used_at", sa.Float, nullable=False),
+)
+
+
+def state_nonce_used(engine: Engine, nonce: str) -> bool:
+    with engine.connect() as conn:
+        return conn.execute(sa.select(install_states.c.nonce).where(install_states.c.nonce == nonce)).first() is not None
+
+
+def use_state_nonce(engine: Engine, nonce: str, max_age_s: float) -> bool:
+    """Mark an install state's nonce used; False when it already was (a replay). States
+    expire after ``max_age_s``, so older marks are pruned here too."""
+    now = time.time()
+    with engine.begin() as conn:
+        conn.execute(install_states.delete().where(install_states.c.used_at < now - 2 * max_age_s))
+        if conn.execute(sa.select(install_states.c.nonce).where(install_states.c.nonce == nonce)).first():
+            return False
+        try:
+            with conn.begin_nested():
+                conn.execute(install_states.insert().values(nonce=nonce, used_at=now))
+        except sa.exc.IntegrityError:  # a concurrent replay won the race
+            return False
+    return True
+
+
 @dataclasses.dataclass(frozen=True)
 class PortalRecord:
     portal_id: int
