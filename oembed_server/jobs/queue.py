@@ -157,6 +157,13 @@ def any_due(conn: Connection, now: float | None = None) -> bool:
     return conn.execute(sa.select(jobs.c.id).where(_due(now)).limit(1)).first() is not None
 
 
+def next_due_at(conn: Connection) -> float | None:
+    """When the earliest queued job (waiting for a retry or for a lost worker's lease to run
+    out) can next be claimed; None when nothing is queued."""
+    ready = sa.case((jobs.c.lease_until > jobs.c.next_attempt_at, jobs.c.lease_until), else_=jobs.c.next_attempt_at)
+    return conn.execute(sa.select(sa.func.min(ready)).where(jobs.c.state == QUEUED)).scalar()
+
+
 def _mine(job_id: int, owner: str):
     return sa.and_(jobs.c.id == job_id, jobs.c.lease_owner == owner, jobs.c.state == QUEUED)
 

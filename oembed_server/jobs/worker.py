@@ -56,6 +56,8 @@ class WorkerOptions:
     idle_poll_s: float = 1.0
     release_held_every_s: float = 10.0
     prune_every_s: float = 600.0
+    # --once waits this long at most for queued work that is not due yet.
+    once_max_wait_s: float = 120.0
 
 
 @dataclasses.dataclass
@@ -105,7 +107,8 @@ class Worker:
         self._stop.set()
 
     def run(self, once: bool = False) -> RunReport:
-        """Work until stopped; with ``once``, until nothing is due, then prune and return."""
+        """Work until stopped. With ``once``: until nothing is queued that could run within
+        ``once_max_wait_s`` (short retries, a lost worker's leases), then prune and return."""
         total = RunReport()
         heartbeat = threading.Thread(target=self._renew_leases, name="lease-heartbeat", daemon=True)
         heartbeat.start()
@@ -113,11 +116,15 @@ class Worker:
             while not self._stop.is_set():
                 report = self.run_batch()
                 total.add(report)
-                worked = report.sent + report.retried + report.dead + report.held
-                if once and not worked and not self._anything_due():
+                if report.sent + report.retried + report.dead + report.held:
+                    continue
+                if not once:
+                    self._stop.wait(self.options.idle_poll_s)
+                    continue
+                wait = self._next_work_in()
+                if wait is None or wait > self.options.once_max_wait_s:
                     break
-                if not worked:
-                    self._stop.wait(self.options.idle_poll_s if not once else min(0.05, self.options.idle_poll_s))
+                self._stop.wait(min(max(wait, 0.02), self.options.idle_poll_s))
             if once:
                 total.pruned += self.prune()
         finally:
@@ -261,13 +268,10 @@ class Worker:
             with self.engine.begin() as conn:
                 queue.release(conn, [j.id for j in jobs], self.owner, now=self.clock())
 
-    def _anything_due(self) -> bool:
-        now = self.clock()
-        paused = self._paused_portals(now)
-        if paused:
-            return True  # paused work is due soon; --once waits for it rather than leaving it
+    def _next_work_in(self) -> float | None:
         with self.engine.connect() as conn:
-            return bool(queue.any_due(conn, now))
+            when = queue.next_due_at(conn)
+        return None if when is None else when - self.clock()
 
     # --- housekeeping ----------------------------------------------------------------------
     def close_sessions(self, now: float) -> int:
@@ -318,7 +322,8 @@ def build_worker(catalog: CatalogStore, settings: Settings, environ: dict[str, s
 
     config = load_hubspot_config(environ)
     if catalog.engine.dialect.name == "postgresql":
-        from ..hubspot.shared_budget import SharedRateLimiter
+        from ..hubspot.shared_budget import SharedRateLimiter, skip_commit_fsync
+        skip_commit_fsync(catalog.engine)  # see there: nothing this process writes must survive a crash
         limiter = SharedRateLimiter(catalog.engine, config.rate_limit, config.rate_interval_s)
     else:
         limiter = RateLimiter(config.rate_limit, config.rate_interval_s)

@@ -23,7 +23,7 @@ def send_event(job: Job, ctx: JobContext) -> None:
         record = EventRecord.from_payload(job.payload)
     except (TypeError, ValueError) as exc:
         raise GiveUp(f"job {job.id} holds no valid event record: {exc}") from None
-    item = ctx.catalog.get(record.external_id)
+    item = ctx.media_item(record.external_id)
     kind, body = hubspot_event(record, item, public_url=ctx.settings.public_url,
                                secret_key=ctx.stable_secret_key)
     MediaEvents(ctx.client, version=EVENTS_API_VERSION).send(kind, body)
