@@ -41,18 +41,18 @@ def _before():
     if request.path.startswith("/_emulator/"):
         return None
     state = _state()
-    for fault in state.take_faults(request.method, request.path, ("latency",)):
+    for fault in state.take_faults(request.method, request.path, ("latency",), _bearer_hub(state)):
         time.sleep(fault.seconds)
-    if state.take_faults(request.method, request.path, ("drop",)):
+    if state.take_faults(request.method, request.path, ("drop",), _bearer_hub(state)):
         g.auth_kind = "none"
         g.dropped = True
         _drop_connection()
         return error_response(500, "connection dropped", None)
     g.auth_kind = "bearer" if request.headers.get("Authorization", "").startswith("Bearer ") else (
         "hapikey" if "hapikey" in request.args else "none")
-    for fault in state.take_faults(request.method, request.path, ("rate_limit",)):
+    for fault in state.take_faults(request.method, request.path, ("rate_limit",), _bearer_hub(state)):
         return _rate_limited(state, fault.retry_after)
-    for fault in state.take_faults(request.method, request.path, ("status",)):
+    for fault in state.take_faults(request.method, request.path, ("status",), _bearer_hub(state)):
         return error_response(fault.status, f"Injected failure {fault.status}",
                               "INTERNAL_ERROR" if fault.status >= 500 else "VALIDATION_ERROR")
     denied = _authenticate(state)
@@ -64,6 +64,13 @@ def _before():
     g.rate_remaining = remaining
     g.handled = True
     return None
+
+
+def _bearer_hub(state: EmulatorState) -> int | None:
+    """The portal a request's access token belongs to, so a fault can target one portal."""
+    header = request.headers.get("Authorization", "")
+    info = state.access_tokens.get(header[len("Bearer "):].strip()) if header.startswith("Bearer ") else None
+    return info.hub_id if info else None
 
 
 def _after(response):
@@ -78,8 +85,8 @@ def _after(response):
     with state.lock:
         state.requests.append(LoggedRequest(request.method, request.path, query, g.get("auth_kind", "none"),
                                             0 if g.get("dropped") else response.status_code,
-                                            request.get_json(silent=True)))
-    if g.get("handled") and state.take_faults(request.method, request.path, ("drop_after",)):
+                                            request.get_json(silent=True), _bearer_hub(state)))
+    if g.get("handled") and state.take_faults(request.method, request.path, ("drop_after",), _bearer_hub(state)):
         # The work is done and stored; only the answer is lost on the way back.
         _drop_connection()
     return response

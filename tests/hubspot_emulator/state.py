@@ -84,9 +84,11 @@ class Fault:
     status: int = 503
     retry_after: float | None = None
     seconds: float = 0.0
+    hub_id: int | None = None  # only requests made with this portal's token
 
-    def matches(self, method: str, path: str) -> bool:
-        return (self.method is None or self.method == method) and (self.path is None or re.search(self.path, path))
+    def matches(self, method: str, path: str, hub_id: int | None = None) -> bool:
+        return ((self.method is None or self.method == method) and (self.path is None or re.search(self.path, path))
+                and (self.hub_id is None or self.hub_id == hub_id))
 
 
 @dataclasses.dataclass
@@ -97,6 +99,7 @@ class LoggedRequest:
     auth: str  # "hapikey", "bearer", "none"
     status: int  # 0: the connection was dropped before any handling
     json: Any = None
+    hub_id: int | None = None  # the portal of the request's access token, if any
 
 
 @dataclasses.dataclass
@@ -222,12 +225,12 @@ class EmulatorState:
     def add_latency(self, seconds: float, times: int = 1, **match) -> Fault:
         return self.inject("latency", seconds=seconds, times=times, **match)
 
-    def take_faults(self, method: str, path: str, kinds: tuple[str, ...]) -> list[Fault]:
+    def take_faults(self, method: str, path: str, kinds: tuple[str, ...], hub_id: int | None = None) -> list[Fault]:
         """The faults that apply to this request, each used up by one."""
         taken = []
         with self.lock:
             for fault in self.faults:
-                if fault.kind not in kinds or fault.times <= 0 or not fault.matches(method, path):
+                if fault.kind not in kinds or fault.times <= 0 or not fault.matches(method, path, hub_id):
                     continue
                 if fault.skip > 0:
                     fault.skip -= 1
