@@ -1,5 +1,6 @@
 """Upsert the whole catalog (OEMBED_DATABASE_URL) into the portal as Media Bridge media
-objects, 100 per batch call, and record each item's HubSpot object id in the catalog."""
+objects, 100 per batch call, and record each item's HubSpot object id in the catalog.
+With --portal-id of a portal installed by OAuth: its stored tokens, its library only."""
 from __future__ import annotations
 
 import sys
@@ -22,10 +23,13 @@ def main(ctx, prune: bool):
     public_url = ctx.settings.public_url
     if ctx.dry_run:
         return plan_sync(ctx.catalog, app_id, public_url, prune=prune)
+    installed = ctx.installed_portal
+    # A portal installed by OAuth gets its own library only, and its object ids are its own.
+    scope = {"library": installed.library, "record_ids": False} if installed else {}
     # A bar only where someone watches; logs and CI get the summary alone.
     with tqdm(total=ctx.catalog.count(), unit="item", file=sys.stderr, disable=not sys.stderr.isatty()) as bar:
         return sync_catalog(ctx.catalog, CrmObjects(ctx.client), MediaBridgeSettings(ctx.client, app_id),
-                            public_url, prune=prune, progress=bar.update)
+                            public_url, prune=prune, progress=bar.update, **scope)
 
 
 if __name__ == "__main__":

@@ -167,3 +167,18 @@ def test_disconnect_command_forgets_tokens(app, emulator):
     result = runner.invoke(args=["portals", "disconnect", str(PORTAL_A), "--json"])
     assert json.loads(result.output) == {"portalId": PORTAL_A, "disconnected": True}
     assert stored_rows(app)[0]["ciphertext"] is None
+
+
+def test_scripts_use_an_installed_portals_stored_tokens(app, emulator, sqlite_url):
+    from .hubspot_emulator.testing import run_script, script_env
+    install(app.test_client(), emulator, PORTAL_B)
+    emulator.state.define_media_types("VIDEO")
+    env = script_env(emulator, sqlite_url)
+    env = {k: v for k, v in env.items() if k not in ("HUBSPOT_ACCESS_TOKEN", "HUBSPOT_REFRESH_TOKEN")}
+    result = run_script("sync_media", "--portal-id", str(PORTAL_B), env=env)
+    assert result.returncode == 0, result.stderr
+    assert external_ids(emulator, PORTAL_B) == ["a-1", "a-2"]
+    assert emulator.state.live_objects() == []  # nothing went to the configured portal
+    result = run_script("push_module", "--portal-id", str(PORTAL_B), env=env)
+    assert result.returncode == 0, result.stderr
+    assert ("draft", "media-bridge/media_embed.module/meta.json") in emulator.state.data(PORTAL_B).source_files
