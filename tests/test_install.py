@@ -169,11 +169,11 @@ def test_disconnect_command_forgets_tokens(app, emulator):
     assert stored_rows(app)[0]["ciphertext"] is None
 
 
-def test_scripts_use_an_installed_portals_stored_tokens(app, emulator, sqlite_url):
+def test_scripts_use_an_installed_portals_stored_tokens(app, emulator, sqlite_url, tmp_path):
     from .hubspot_emulator.testing import run_script, script_env
     install(app.test_client(), emulator, PORTAL_B)
     emulator.state.define_media_types("VIDEO")
-    env = script_env(emulator, sqlite_url)
+    env = script_env(emulator, sqlite_url, HUBSPOT_PUSH_RECORD=str(tmp_path / "record.json"))
     env = {k: v for k, v in env.items() if k not in ("HUBSPOT_ACCESS_TOKEN", "HUBSPOT_REFRESH_TOKEN")}
     result = run_script("sync_media", "--portal-id", str(PORTAL_B), env=env)
     assert result.returncode == 0, result.stderr

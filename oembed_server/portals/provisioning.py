@@ -49,6 +49,41 @@ provisioning_marks = sa.Table(
 )
 
 
+module_push_records = sa.Table(
+    "module_push_records",
+    metadata,
+    # What was last pushed to each portal file (PushRecord.key): the fallback when HubSpot's
+    # metadata carries no hash. In the database, so every worker process and thread shares it.
+    sa.Column("key", sa.String(600), primary_key=True),
+    sa.Column("sha256", sa.String(64), nullable=False),
+    sa.Column("remote_updated_at", sa.String(64)),
+)
+
+
+class StoredPushRecord:
+    """The module_push library's PushRecord interface over the database."""
+
+    def __init__(self, engine):
+        self.engine = engine
+
+    def get(self, key: str) -> dict | None:
+        with self.engine.connect() as conn:
+            row = conn.execute(sa.select(module_push_records).where(module_push_records.c.key == key)).mappings().first()
+        return {"sha256": row["sha256"], "updatedAt": _stamp(row["remote_updated_at"])} if row else None
+
+    def put(self, key: str, sha256: str, updated_at) -> None:
+        values = {"sha256": sha256, "remote_updated_at": None if updated_at is None else str(updated_at)}
+        with self.engine.begin() as conn:
+            if not conn.execute(module_push_records.update().where(module_push_records.c.key == key)
+                                .values(**values)).rowcount:
+                conn.execute(module_push_records.insert().values(key=key, **values))
+
+
+def _stamp(value: str | None):
+    # HubSpot answers updatedAt as epoch milliseconds (a number) or an ISO string.
+    return int(value) if value is not None and value.isdigit() else value
+
+
 def modules_dir() -> Path:
     return Path(os.environ.get("OEMBED_MODULES_DIR") or REPO_MODULES)
 

@@ -100,6 +100,7 @@ class LoggedRequest:
     status: int  # 0: the connection was dropped before any handling
     json: Any = None
     hub_id: int | None = None  # the portal of the request's access token, if any
+    answered_at: float = dataclasses.field(default_factory=time.monotonic)
 
 
 @dataclasses.dataclass

@@ -5,11 +5,7 @@ incomplete or that HubSpot's validator rejects: retrying would not change the fi
 """
 from __future__ import annotations
 
-from pathlib import Path
-
-from ...hubspot.cli_common import default_instance_path
-from ...hubspot.module_push import (ModuleFolderError, ModuleValidationError, PushRecord, collect_module_files,
-                                    push_module)
+from ...hubspot.module_push import ModuleFolderError, ModuleValidationError, collect_module_files, push_module
 from ...hubspot.source_code import SourceCode
 from ...portals import provisioning
 from ..outcomes import GiveUp
@@ -21,8 +17,7 @@ KINDS = (provisioning.KIND_PUSH_MODULES,)
 
 def run(job: Job, ctx: JobContext) -> None:
     source = SourceCode(ctx.client)
-    # The scripts' record of what was pushed: the fallback when HubSpot's metadata has no hash.
-    record = PushRecord(Path(default_instance_path()) / "hubspot-push-record.json")
+    record = provisioning.StoredPushRecord(ctx.catalog.engine)
     try:
         for module in provisioning.MODULES:
             files = collect_module_files(provisioning.modules_dir(), module, provisioning.MODULES_DEST)
