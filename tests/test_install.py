@@ -26,7 +26,17 @@ def emulator():
 
 @pytest.fixture
 def app(emulator, sqlite_url):
-    app = make_install_app(sqlite_url, emulator)
+    yield from _app(emulator, sqlite_url)
+
+
+@pytest.fixture
+def any_app(emulator, database_url):
+    """The same app on each database engine available."""
+    yield from _app(emulator, database_url)
+
+
+def _app(emulator, database_url):
+    app = make_install_app(database_url, emulator)
     app.extensions["catalog"].upsert([
         item("a-1"), item("a-2", visibility=Visibility.UNLISTED), item("a-secret", visibility=Visibility.PRIVATE),
         item("x-1", library="acme"),
@@ -40,7 +50,8 @@ def stored_rows(app):
         return conn.execute(sa.select(hubspot_portals)).mappings().all()
 
 
-def test_install_provisions_the_portal_with_its_library(app, emulator, caplog):
+def test_install_provisions_the_portal_with_its_library(any_app, emulator, caplog):
+    app = any_app
     client = app.test_client()
     caplog.set_level("DEBUG")
     response, _ = install(client, emulator, PORTAL_A)
@@ -136,7 +147,8 @@ def test_invite_links_connect_to_their_library_and_cannot_be_edited(app, emulato
     assert [(p["portalId"], p["library"], p["tokenState"]) for p in listed] == [(PORTAL_B, "acme", "connected")]
 
 
-def test_revoked_portal_is_disconnected_and_resumes_on_reinstall(app, emulator):
+def test_revoked_portal_is_disconnected_and_resumes_on_reinstall(any_app, emulator):
+    app = any_app
     client = app.test_client()
     install(client, emulator, PORTAL_A)
     install(client, emulator, PORTAL_B)
@@ -182,3 +194,36 @@ def test_scripts_use_an_installed_portals_stored_tokens(app, emulator, sqlite_ur
     result = run_script("push_module", "--portal-id", str(PORTAL_B), env=env)
     assert result.returncode == 0, result.stderr
     assert ("draft", "media-bridge/media_embed.module/meta.json") in emulator.state.data(PORTAL_B).source_files
+
+
+def test_catalog_changes_reach_only_their_librarys_portals_and_module_versions_every_portal(app, emulator, tmp_path):
+    from oembed_server.portals.provisioning import KIND_PUSH_MODULES, KIND_SYNC, modules_fingerprint, \
+        queue_module_update
+    from oembed_server.portals.store import PortalStore
+    client = app.test_client()
+    install(client, emulator, PORTAL_A)
+    invite = json.loads(app.test_cli_runner().invoke(args=["portals", "invite", "acme", "--json"]).output)["link"]
+    install(client, emulator, PORTAL_B, invite=invite.split("invite=", 1)[1])
+    run_worker(app, emulator)
+    definitions = emulator.state.count("POST", r"/settings/object-definitions$")
+    assert definitions == 1 and emulator.state.count("POST", r"/settings/oembed-domains$") == 1  # once per app
+
+    def waiting(kind):
+        with app.extensions["catalog"].engine.connect() as conn:
+            return sorted(r.portal_id for r in conn.execute(sa.select(queue.jobs.c.portal_id).where(
+                queue.jobs.c.kind == kind, queue.jobs.c.state == queue.QUEUED)))
+
+    catalog_file = tmp_path / "acme.json"
+    catalog_file.write_text(json.dumps([{"external_id": "x-2", "media_type": "VIDEO", "title": "X two",
+                                         "library": "acme"}]))
+    result = app.test_cli_runner().invoke(args=["import-catalog", str(catalog_file)])
+    assert "Queued a sync for 1 installed portal(s)" in result.output
+    assert waiting(KIND_SYNC) == [PORTAL_B]
+    store = PortalStore(app.extensions["catalog"].engine, None)
+    with app.extensions["catalog"].engine.begin() as conn:
+        assert queue_module_update(conn, store, "version-2") == [PORTAL_A, PORTAL_B]
+        assert queue_module_update(conn, store, "version-2") == []
+    assert waiting(KIND_PUSH_MODULES) == [PORTAL_A, PORTAL_B]
+    run_worker(app, emulator)
+    assert external_ids(emulator, PORTAL_B) == ["x-1", "x-2"] and external_ids(emulator, PORTAL_A) == ["a-1", "a-2"]
+    assert len(modules_fingerprint()) == 64
