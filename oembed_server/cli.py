@@ -109,10 +109,12 @@ def init_db_command() -> None:
 @click.option("--kind", help="With --retry-dead: only jobs of this kind (e.g. event.played).")
 @click.option("--batch-size", default=50, show_default=True, type=click.IntRange(1, 1000),
               help="Jobs claimed per turn of the loop.")
+@click.option("--senders", default=4, show_default=True, type=click.IntRange(1, 32),
+              help="Requests in flight at once per portal.")
 @click.option("--lease-seconds", default=60.0, show_default=True, type=click.FloatRange(1),
               help="How long a killed worker's claimed jobs wait before another worker takes them.")
 def worker_command(once: bool, show_status: bool, retry_dead: bool, portal_id: int | None, kind: str | None,
-                   batch_size: int, lease_seconds: float) -> None:
+                   batch_size: int, senders: int, lease_seconds: float) -> None:
     """Send queued jobs (engagement events, portal provisioning) to HubSpot; runs until stopped (SIGTERM/Ctrl-C)."""
     import signal
 
@@ -138,7 +140,8 @@ def worker_command(once: bool, show_status: bool, retry_dead: bool, portal_id: i
     settings = current_app.extensions["oembed_settings"]
     try:
         worker = build_worker(catalog, settings, os.environ,
-                              options=WorkerOptions(batch_size=batch_size, lease_s=lease_seconds))
+                              options=WorkerOptions(batch_size=batch_size, senders_per_portal=senders,
+                                                   lease_s=lease_seconds))
     except ConfigError as exc:
         raise click.ClickException(f"configuration error: {exc}") from None
     if catalog.engine.dialect.name == "sqlite":

@@ -15,7 +15,7 @@ import zlib
 from typing import Callable, Mapping
 
 import sqlalchemy as sa
-from sqlalchemy.engine import Connection, Engine
+from sqlalchemy.engine import Engine
 
 from ..catalog_store import metadata
 from .rate_limit import _int_header
@@ -40,6 +40,42 @@ rate_blocks = sa.Table(
 _LOCK_NAMESPACE = 0x6D62  # "mb"
 _DB_NOW = sa.text("SELECT extract(epoch from clock_timestamp())::float8")
 
+# Take a slot in one round trip: lock the key, restamp the slots whose answers came (counted
+# from the answer: HubSpot counted them on arrival, earlier), count the window, and either
+# take a slot or say how long to wait. Time is the database's, shared by every process.
+_TAKE_SLOT_FUNCTION = """
+CREATE OR REPLACE FUNCTION hubspot_take_rate_slot(p_ns int, p_lock int, p_key text, p_max int,
+                                                  p_interval float8, p_answered bigint[])
+RETURNS TABLE(slot_id bigint, wait_s float8) LANGUAGE plpgsql AS $$
+DECLARE
+  v_now float8;
+  v_count int;
+  v_oldest float8;
+  v_blocked float8;
+  v_wait float8;
+BEGIN
+  PERFORM pg_advisory_xact_lock(p_ns, p_lock);
+  v_now := extract(epoch from clock_timestamp());
+  IF cardinality(p_answered) > 0 THEN
+    UPDATE hubspot_rate_slots SET taken_at = v_now WHERE id = ANY(p_answered);
+  END IF;
+  SELECT count(*), min(taken_at) INTO v_count, v_oldest FROM hubspot_rate_slots
+   WHERE budget_key = p_key AND taken_at > v_now - p_interval;
+  SELECT blocked_until INTO v_blocked FROM hubspot_rate_blocks WHERE budget_key = p_key;
+  v_wait := coalesce(v_blocked, 0) - v_now;
+  IF v_count >= p_max THEN
+    v_wait := greatest(v_wait, v_oldest + p_interval - v_now);
+  END IF;
+  IF v_wait > 0 THEN
+    RETURN QUERY SELECT NULL::bigint, v_wait;
+  ELSE
+    RETURN QUERY INSERT INTO hubspot_rate_slots AS s (budget_key, taken_at) VALUES (p_key, v_now)
+                 RETURNING s.id, 0::float8;
+  END IF;
+END
+$$
+"""
+
 
 class SharedRateLimiter:
     def __init__(self, engine: Engine, max_requests: int = 100, interval_s: float = 10.0,
@@ -57,11 +93,16 @@ class SharedRateLimiter:
         # Slots whose answer has come, to restamp in the next acquire: key -> slot ids.
         self._answered: dict[str, list[int]] = {}
         self._lock = threading.Lock()
-        try:
-            metadata.create_all(engine, tables=[rate_slots, rate_blocks], checkfirst=True)
-        except sa.exc.DBAPIError:
-            # Workers starting together race on CREATE TABLE; the loser finds the tables made.
-            metadata.create_all(engine, tables=[rate_slots, rate_blocks], checkfirst=True)
+        for attempt in (1, 2):
+            try:
+                metadata.create_all(engine, tables=[rate_slots, rate_blocks], checkfirst=True)
+                with engine.begin() as conn:
+                    conn.execute(sa.text(_TAKE_SLOT_FUNCTION))
+                break
+            except sa.exc.DBAPIError:
+                # Workers starting together race on CREATE; the loser finds everything made.
+                if attempt == 2:
+                    raise
 
     def acquire(self, key: str) -> float:
         """Wait for a slot in ``key``'s window (across all processes) and take it."""
@@ -69,32 +110,24 @@ class SharedRateLimiter:
         while True:
             with self._lock:
                 answered, self._answered[key] = self._answered.get(key, []), []
-            with self.engine.begin() as conn:
-                now = self._lock_key(conn, key)
-                if answered:
-                    # Counted from the answer (HubSpot counted them on arrival, earlier); done
-                    # here, in the transaction that needs it, to save a commit per request.
-                    conn.execute(rate_slots.update().where(rate_slots.c.id.in_(answered)).values(taken_at=now))
-                count, oldest, blocked = conn.execute(self._window, {"key": key, "since": now - self.interval_s}).one()
-                wait = (blocked or 0.0) - now
-                if count >= self.max_requests:
-                    wait = max(wait, oldest + self.interval_s - now)
-                if wait <= 0:
-                    self._taken.slot = (key, conn.execute(
-                        rate_slots.insert().values(budget_key=key, taken_at=now).returning(rate_slots.c.id)
-                    ).scalar_one())
-                    self._calls += 1
-                    if self._calls % 200 == 0:  # slots out of every window are only clutter
-                        conn.execute(rate_slots.delete().where(rate_slots.c.taken_at <= now - self.interval_s))
-                    return waited
+            # One statement in autocommit: the advisory lock that serialises every process's
+            # acquire on this key is held only while the server runs the function.
+            with self.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+                slot_id, wait = conn.execute(sa.text(
+                    "SELECT slot_id, wait_s FROM hubspot_take_rate_slot(:ns, :lock_key, :key, :max, :interval, "
+                    "CAST(:answered AS bigint[]))"),
+                    {"ns": _LOCK_NAMESPACE, "lock_key": zlib.crc32(key.encode()) - 2 ** 31, "key": key,
+                     "max": self.max_requests, "interval": self.interval_s, "answered": answered}).one()
+                self._calls += 1
+                if self._calls % 200 == 0:  # slots out of every window are only clutter
+                    conn.execute(sa.text("DELETE FROM hubspot_rate_slots "
+                                         "WHERE taken_at <= extract(epoch from clock_timestamp()) - :interval"),
+                                 {"interval": self.interval_s})
+            if slot_id is not None:
+                self._taken.slot = (key, slot_id)
+                return waited
             self._sleep(wait)
             waited += wait
-
-    _window = sa.select(
-        sa.func.count(), sa.func.min(rate_slots.c.taken_at),
-        sa.select(rate_blocks.c.blocked_until).where(rate_blocks.c.budget_key == sa.bindparam("key"))
-        .scalar_subquery(),
-    ).where(rate_slots.c.budget_key == sa.bindparam("key"), rate_slots.c.taken_at > sa.bindparam("since"))
 
     def observe(self, key: str, headers: Mapping[str, str]) -> None:
         taken = getattr(self._taken, "slot", None)
@@ -123,13 +156,6 @@ class SharedRateLimiter:
                 index_elements=[rate_blocks.c.budget_key],
                 set_={"blocked_until": sa.func.greatest(rate_blocks.c.blocked_until,
                                                         statement.excluded.blocked_until)}))
-
-    @staticmethod
-    def _lock_key(conn: Connection, key: str) -> float:
-        # One writer per budget key at a time, across processes, for this transaction only;
-        # the database's clock read after the lock is granted.
-        return conn.execute(sa.text("SELECT pg_advisory_xact_lock(:ns, :k), extract(epoch from clock_timestamp())::float8"),
-                            {"ns": _LOCK_NAMESPACE, "k": zlib.crc32(key.encode()) - 2 ** 31}).one()[1]
 
 
 def skip_commit_fsync(engine: Engine) -> None:
