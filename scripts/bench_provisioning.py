@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import math
 import os
-import re
 import sys
 import tempfile
 import time
@@ -21,27 +20,11 @@ from pathlib import Path
 import click
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # for tests.*
+sys.path.insert(0, str(Path(__file__).resolve().parent))  # for the sync benchmark's catalog
 
-from oembed_server.media import MediaItem, MediaType  # noqa: E402
+from bench_sync_media import WRITE, build_catalog  # noqa: E402
 from tests.hubspot_emulator import LiveEmulator  # noqa: E402
 from tests.portal_installs import install, make_install_app, run_worker  # noqa: E402
-
-MIX = ((MediaType.VIDEO, 0.6), (MediaType.AUDIO, 0.3), (MediaType.IMAGE, 0.1))
-OBJECT_WRITE = re.compile(r"^/crm/v3/objects/[^/]+(/batch/(create|update|upsert|archive))?$")
-
-
-def catalog_items(total: int) -> list[MediaItem]:
-    items = []
-    for media_type, share in MIX:
-        for i in range(int(total * share)):
-            external_id = f"{media_type.value.lower()}-{i:06d}"
-            items.append(MediaItem(
-                external_id=external_id, media_type=media_type, title=f"{media_type.value.title()} {i}",
-                file_url=f"https://cdn.example.com/{external_id}",
-                thumbnail_url=f"https://cdn.example.com/{external_id}.png",
-                duration_ms=60_000 + i if media_type is not MediaType.IMAGE else None))
-    return items
-
 
 @click.command()
 @click.option("--items", default=10_000, show_default=True, type=click.IntRange(100))
@@ -54,8 +37,9 @@ def main(items: int, portals: int, rate_limit: int, interval_s: float) -> None:
     budget = {"HUBSPOT_RATE_LIMIT": str(rate_limit), "HUBSPOT_RATE_LIMIT_INTERVAL_S": f"{interval_s:g}"}
     with tempfile.TemporaryDirectory() as tmp, LiveEmulator(rate_limit=rate_limit, test_portals=hubs,
                                                             rate_interval_ms=int(interval_s * 1000)) as live:
-        app = make_install_app(f"sqlite:///{os.path.join(tmp, 'bench.sqlite3')}", live, **budget)
-        app.extensions["catalog"].upsert(catalog_items(items))
+        database_url = f"sqlite:///{os.path.join(tmp, 'bench.sqlite3')}"
+        build_catalog(database_url, items).dispose()  # the same catalog as bench_sync_media's
+        app = make_install_app(database_url, live, **budget)
         client = app.test_client()
         for hub_id in hubs:
             response, _ = install(client, live, hub_id)
@@ -72,7 +56,7 @@ def main(items: int, portals: int, rate_limit: int, interval_s: float) -> None:
         worst = 0
         for hub_id in hubs:
             mine = [r for r in requests if r.hub_id == hub_id]
-            writes = sum(1 for r in mine if r.method == "POST" and OBJECT_WRITE.match(r.path))
+            writes = sum(1 for r in mine if r.method == "POST" and WRITE.match(r.path))
             uploads = sum(1 for r in mine if r.method == "PUT")
             objects = len(live.state.live_objects(hub_id=hub_id))
             worst = max(worst, len(mine))
