@@ -227,3 +227,22 @@ def test_catalog_changes_reach_only_their_librarys_portals_and_module_versions_e
     run_worker(app, emulator)
     assert external_ids(emulator, PORTAL_B) == ["x-1", "x-2"] and external_ids(emulator, PORTAL_A) == ["a-1", "a-2"]
     assert len(modules_fingerprint()) == 64
+
+
+def test_events_for_an_installed_portal_name_media_by_external_id(app, emulator):
+    from oembed_server.events.record import EventRecord
+    install(app.test_client(), emulator, PORTAL_A)
+    run_worker(app, emulator)
+    # The configured portal's object id, recorded by a script sync: not portal A's.
+    app.extensions["catalog"].set_hubspot_object_ids({"a-1": "999999"})
+    record = EventRecord(kind="played", occurred_at_ms=1_700_000_000_000, state="STARTED", external_id="a-1",
+                         media_type="VIDEO", session_id="s1", portal_id=PORTAL_A, contact_utk="utk-1",
+                         page_name="Landing", page_url="https://site.test/landing")
+    with app.extensions["catalog"].engine.begin() as conn:
+        queue.enqueue(conn, record.job_kind, record.to_payload(), portal_id=PORTAL_A, priority=record.job_priority)
+    run_worker(app, emulator)
+    sent = [e["event"] for e in emulator.state.events]
+    own = next(o.id for o in emulator.state.live_objects(hub_id=PORTAL_A) if o.properties["hs_external_id"] == "a-1")
+    # Sent by externalId only; HubSpot resolved it to portal A's own object.
+    assert len(sent) == 1 and sent[0]["externalId"] == "a-1" and sent[0]["mediaBridgeId"] == int(own)
+    assert not [e for e in emulator.state.events if e.get("rejected")]

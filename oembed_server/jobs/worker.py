@@ -174,7 +174,8 @@ class Worker:
                 report.held += queue.hold_portal(conn, portal_id, reason, now=self.clock())
             log.warning("holding jobs for portal %s: %s", portal_id, reason)
             return report
-        context = JobContext(client, self.catalog, self.settings, self.stable_secret_key)
+        context = JobContext(client, self.catalog, self.settings, self.stable_secret_key,
+                             catalog_object_ids=not self.portals.is_installed(portal_id))
         pending = collections.deque(jobs)  # in priority order; senders take from the front
         halt = threading.Event()  # the portal is unwell: stop taking jobs
         lock = threading.Lock()

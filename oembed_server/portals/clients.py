@@ -100,6 +100,10 @@ class PortalClients:
                 cached = self._installed[portal_id] = (generation, client)
             return cached[1]
 
+    def is_installed(self, portal_id: int | None) -> bool:
+        """Installed by OAuth (its own tokens, its own media object ids)."""
+        return portal_id not in (None, APP_PORTAL) and self.store.get(portal_id) is not None
+
     def refused(self, portal_id: int | None, reason: str) -> bool:
         """HubSpot refused the portal's credentials (an uninstall revokes the refresh token):
         an installed portal is marked disconnected. True when that happened."""
