@@ -97,6 +97,7 @@ class CatalogStore:
         from .jobs import queue  # noqa: F401
         from .portals import provisioning  # noqa: F401 - and its store
         metadata.create_all(self.engine)
+        add_missing_columns(self.engine, metadata)
 
     def dispose(self) -> None:
         self.engine.dispose()
@@ -224,6 +225,34 @@ class CatalogStore:
                 .values(hubspot_object_id=sa.bindparam("b_object_id")),
                 [{"b_external_id": k, "b_object_id": v} for k, v in object_ids.items()],
             )
+
+
+def add_missing_columns(engine: Engine, schema: sa.MetaData) -> list[str]:
+    """Add the columns ``schema`` declares that existing tables lack; the ``table.column``
+    names added. create_all makes missing tables but never alters one that exists, so
+    without this a database from an older release would fail on every query of a new column.
+
+    Only nullable columns without a server default are added, which every addition so far
+    is; anything else needs a real migration, and is refused here rather than half-done.
+    """
+    with engine.begin() as conn:
+        inspector = sa.inspect(conn)
+        missing = []
+        for table in schema.sorted_tables:
+            if inspector.has_table(table.name, schema=table.schema):
+                present = {c["name"] for c in inspector.get_columns(table.name, schema=table.schema)}
+                missing += [(table, column) for column in table.columns if column.name not in present]
+        # Checked before any ALTER: SQLite commits DDL at once, so a refusal midway would leave half.
+        for table, column in missing:
+            if not column.nullable or column.server_default is not None or column.primary_key:
+                raise RuntimeError(f"cannot add {table.name}.{column.name} to an existing table: "
+                                   "only nullable columns without defaults are added automatically")
+        preparer = conn.dialect.identifier_preparer
+        for table, column in missing:
+            conn.execute(sa.text(f"ALTER TABLE {preparer.format_table(table)} ADD COLUMN "
+                                 f"{preparer.format_column(column)} {column.type.compile(dialect=conn.dialect)}"))
+    added = [f"{table.name}.{column.name}" for table, column in missing]
+    return added
 
 
 _ITEM_FIELDS = tuple(f.name for f in dataclasses.fields(MediaItem))
