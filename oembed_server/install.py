@@ -122,6 +122,12 @@ def _message(heading: str, message: str, status: int, *, retry: bool = True, for
     return response
 
 
+def _already_used():
+    return _message("This install link was already used",
+                    "Each HubSpot authorization completes once. Nothing more was stored; start again to "
+                    "reinstall.", 400, forget_cookie=True)
+
+
 @bp.get("/connect")
 def connect():
     settings = install_settings()
@@ -173,17 +179,13 @@ def oauth_callback():
         data = None
     nonce = data.get("nonce") if isinstance(data, dict) else None
     if isinstance(nonce, str) and state_nonce_used(current_catalog().engine, nonce):
-        return _message("This install link was already used",
-                        "Each HubSpot authorization completes once. Nothing more was stored; start again to "
-                        "reinstall.", 400, forget_cookie=True)
+        return _already_used()
     if not isinstance(nonce, str) or not secrets.compare_digest(request.cookies.get(STATE_COOKIE, ""), nonce):
         return _message("This install attempt cannot be completed",
                         "It was not started from this browser, or the link was altered. Nothing was stored; "
                         "please start again from the Connect HubSpot page.", 400, forget_cookie=True)
     if not use_state_nonce(current_catalog().engine, nonce, STATE_MAX_AGE_S):
-        return _message("This install link was already used",
-                        "Each HubSpot authorization completes once. Nothing more was stored; start again to "
-                        "reinstall.", 400, forget_cookie=True)
+        return _already_used()
     code = request.args.get("code", "")
     if not code:
         return _message("HubSpot sent no authorization code", "Nothing was stored; please start again.", 400,

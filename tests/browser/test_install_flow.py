@@ -32,8 +32,8 @@ def connect(page, url: str, hub_id: int | None) -> None:
 
 def wait_done(page, app, emulator) -> None:
     run_worker(app, emulator)
-    page.reload()
-    page.wait_for_selector(".install-state[data-state='done']")
+    # No reload by the test: the status page refreshes itself until every step is done.
+    page.wait_for_selector(".install-state[data-state='done']", timeout=30_000)
     assert page.locator(".install-step[data-state='done']").count() == 3
 
 
