@@ -2,10 +2,12 @@
 safety rules, the limiter, token refresh and storage, and secrets kept out of sight."""
 from __future__ import annotations
 
+import dataclasses
 import logging
 import random
 import socket
 
+import flask
 import pytest
 import requests
 import sqlalchemy as sa
@@ -13,7 +15,7 @@ from urllib3.exceptions import NewConnectionError, ProtocolError
 
 from tests.hubspot_emulator import LiveEmulator
 from tests.hubspot_emulator.testing import SECRET_KEY, assert_no_secrets, emulator, make_client  # noqa: F401
-from oembed_server.hubspot import crm
+from oembed_server.hubspot import crm, media_bridge
 from oembed_server.hubspot.calls import ApiCall, Auth
 from oembed_server.hubspot.client import HubSpotClient
 from oembed_server.hubspot.config import HubSpotConfigError, load_hubspot_config
@@ -119,12 +121,35 @@ def test_batch_helpers_refuse_more_than_100_inputs_before_sending():
 
 
 # --- against the emulator ----------------------------------------------------------------------
-def test_auth_per_family_hapikey_for_settings_bearer_for_objects(videos):
-    client = make_client(videos)
-    assert MediaBridgeSettings(client, 4242).object_definition("VIDEO")["objectTypeName"] == VIDEOS
+def _credentials_seen(emulator, client) -> list[tuple[str, str]]:
+    MediaBridgeSettings(client, 4242).object_definition("VIDEO")
     CrmObjects(client).batch_upsert(VIDEOS, [{"idProperty": "hs_external_id", "id": "a", "properties": _video("a")}])
-    kinds = {(r.path.split("/")[1], r.auth) for r in videos.state.requests}
-    assert kinds == {("media-bridge", "hapikey"), ("crm", "bearer")}
+    return [(r.path.split("/")[1], r.auth) for r in emulator.state.requests]
+
+
+def test_app_calls_send_the_developer_token_as_bearer_when_set_and_never_the_portal_token(videos):
+    seen = []
+    videos.app.before_request(lambda: seen.append(flask.request.headers.get("Authorization")) and None)
+    assert _credentials_seen(videos, make_client(videos)) == [("media-bridge", "bearer"), ("crm", "bearer")]
+    developer, portal = next(iter(videos.state.developer_tokens)), next(iter(videos.state.access_tokens))
+    assert seen == [f"Bearer {developer}", f"Bearer {portal}"]
+
+
+def test_app_calls_fall_back_to_the_developer_api_key(videos):
+    client = make_client(videos)
+    client.config = dataclasses.replace(client.config, developer_access_token=None)
+    assert _credentials_seen(videos, client) == [("media-bridge", "hapikey"), ("crm", "bearer")]
+    config = load_hubspot_config({"HUBSPOT_ACCESS_TOKEN": "portal-token"})
+    with pytest.raises(HubSpotConfigError, match="HUBSPOT_DEVELOPER_ACCESS_TOKEN .* or HUBSPOT_DEVELOPER_API_KEY"):
+        HubSpotClient(config).execute(media_bridge.get_object_definition(4242, "VIDEO"))
+
+
+def test_a_refused_developer_credential_is_named_in_the_error(videos):
+    client = make_client(videos)
+    videos.state.developer_tokens.clear()  # revoked
+    with pytest.raises(HubSpotError, match=r"401 .*\(sent HUBSPOT_DEVELOPER_ACCESS_TOKEN\)") as caught:
+        MediaBridgeSettings(client, 4242).object_definition("VIDEO")
+    assert_no_secrets(str(caught.value), videos)
 
 
 def test_bearer_on_a_hapikey_endpoint_surfaces_403_readably(videos):
@@ -133,7 +158,7 @@ def test_bearer_on_a_hapikey_endpoint_surfaces_403_readably(videos):
     with pytest.raises(HubSpotError) as caught:
         client.execute(call)
     assert caught.value.status == 403
-    assert "developer API key" in str(caught.value)
+    assert "developer account token" in str(caught.value)
     assert "\n" not in str(caught.value)
     assert_no_secrets(str(caught.value), videos)
 
@@ -353,5 +378,5 @@ def test_the_attempt_log_stays_bounded_in_a_long_lived_process():
     config = load_hubspot_config({"HUBSPOT_DEVELOPER_API_KEY": "k", "HUBSPOT_RATE_LIMIT": "100000"})
     client = HubSpotClient(config, session=Answering())
     for _ in range(1500):
-        client.execute(ApiCall("GET", "/x", Auth.DEVELOPER_KEY, idempotent=True))
+        client.execute(ApiCall("GET", "/x", Auth.DEVELOPER, idempotent=True))
     assert len(client.sent) == 1000

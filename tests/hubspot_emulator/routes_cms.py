@@ -100,14 +100,12 @@ def upload(environment: str, path: str):
         if record is None:
             record = {"id": s.next_id(), "createdAt": stamp}
             s.source_files[(environment, path)] = record
-            status = 201
-        else:
-            status = 200
         # Strictly increasing, so a re-upload in the same millisecond still shows as a change.
         record["updatedAt"] = max(stamp, record.get("updatedAt", 0) + 1)
         record["content"] = content
         meta = _metadata(environment, path, record)
-    return jsonify(meta), status
+    # The spec answers 200 whether the file is new or replaced.
+    return jsonify(meta), 200
 
 
 @blueprint.get("/content/<path:path>")
@@ -128,4 +126,7 @@ def metadata(environment: str, path: str):
     children = sorted({p[len(path) + 1:].split("/")[0] for env, p in s.source_files
                        if env == environment and p.startswith(path + "/")})
     require(bool(children), f"No file or folder at {path}", 404, "OBJECT_NOT_FOUND")
-    return jsonify({"id": path, "name": posixpath.basename(path), "folder": True, "children": children})
+    stamps = [r["updatedAt"] for (env, p), r in s.source_files.items() if env == environment
+              and p.startswith(path + "/")]
+    return jsonify({"id": path, "name": posixpath.basename(path), "folder": True, "children": children,
+                    "createdAt": min(stamps), "updatedAt": max(stamps)})

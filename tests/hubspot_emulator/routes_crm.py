@@ -161,7 +161,8 @@ def _render(obj: MediaObject, wanted: list[str] | None = None, **extra) -> dict:
     if wanted is None:
         props = dict(obj.properties)
     else:
-        props = {name: obj.properties.get(name) for name in wanted}
+        # The spec's property values are strings, never null: an unset property is left out.
+        props = {name: obj.properties[name] for name in wanted if name in obj.properties}
     return {"id": obj.id, "properties": props | defaults, "createdAt": obj.created_at,
             "updatedAt": obj.updated_at, "archived": obj.archived} | extra
 
@@ -245,7 +246,8 @@ def batch_read(object_type: str):
     return jsonify({"status": "COMPLETE", "results": found, "numErrors": 1, "startedAt": stamp, "completedAt": stamp,
                     "errors": [{"status": "error", "category": "OBJECT_NOT_FOUND",
                                 "message": f"Could not get some {t.name} objects, they may be deleted or not exist. "
-                                           "Check that ids are valid.", "context": {"ids": missing}}]}), 207
+                                           "Check that ids are valid.", "context": {"ids": missing},
+                                "errors": [], "links": {}}]}), 207
 
 
 @blueprint.post("/batch/create")
