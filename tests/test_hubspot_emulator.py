@@ -93,6 +93,19 @@ def test_refresh_is_form_encoded_and_issues_a_working_token(api, state):
     assert info["hub_id"] == 777 and "media_bridge.write" in info["scopes"]
 
 
+def test_a_read_only_install_may_read_media_objects_but_not_write_them(state):
+    token = {"Authorization": f"Bearer {state.issue_access_token(frozenset({'media_bridge.read'}))}"}
+    api = create_emulator_app(state).test_client()
+    assert api.post(f"{VIDEOS}/search", headers=token, json=SEARCH).status_code == 200
+    assert api.get(VIDEOS, headers=token).status_code == 200
+    for write in (lambda: api.post(VIDEOS, headers=token, json=create(video("a"))),
+                  lambda: api.post(f"{VIDEOS}/batch/upsert", headers=token, json={"inputs": [
+                      {"idProperty": "hs_external_id", "id": "a", "properties": video("a")}]}),
+                  lambda: api.post(f"{VIDEOS}/batch/archive", headers=token, json={"inputs": [{"id": "1"}]})):
+        assert_error(write(), 403, "MISSING_SCOPES", "media_bridge.write")
+    assert state.live_objects() == []
+
+
 def test_missing_scope_is_403(state):
     token = state.issue_access_token(frozenset({"media_bridge.read"}))
     api = create_emulator_app(state).test_client()
@@ -173,6 +186,13 @@ def test_oembed_domains_crud_by_portal(api, state):
 
 
 # --- CRM objects -------------------------------------------------------------------------------
+def test_hs_oembed_url_must_be_an_absolute_http_url(api, state):
+    for bad in ("not-a-url-at-all", "/media/a", "ftp://m.test/a"):
+        assert_error(api.post(VIDEOS, headers=BEARER, json=create(video("a", hs_oembed_url=bad))), 400,
+                     "VALIDATION_ERROR", "INVALID_URL")
+    assert state.live_objects() == []
+
+
 def test_unknown_property_is_a_validation_error_like_hubspot(api):
     body = assert_error(api.post(VIDEOS, headers=BEARER, json=create(video("a", hs_colour="red"))), 400,
                         "VALIDATION_ERROR", "PROPERTY_DOESNT_EXIST")
@@ -277,6 +297,12 @@ def test_source_code_upload_metadata_and_validation(api, state):
     assert api.get("/cms/v3/source-code/published/metadata/m/x.module", headers=BEARER).status_code == 404
 
 
+def test_uploads_are_refused_where_the_validator_would_refuse_them(api, state):
+    assert_error(upload(api, "m/x.module/fields.json", b"{broken"), 400, "VALIDATION_ERROR", "invalid JSON")
+    assert_error(upload(api, "m/x.module/module.html", b"{% if x %}<p>{{ x }</p>"), 400, text="unbalanced")
+    assert state.source_files == {}
+
+
 # --- media events ------------------------------------------------------------------------------
 def played(**extra):
     return {"mediaType": "VIDEO", "occurredTimestamp": 1_700_000_000_000, "sessionId": "s1", "state": "STARTED",
@@ -298,6 +324,8 @@ def test_v1_events_validate_synchronously(api, state):
     assert_error(post("media-played-percent", quartile), 400, text="playedPercent")
     assert_error(post("attention-span", {k: v for k, v in played(rawDataMap={"0": 1},
                                          totalPercentPlayed=10).items() if k != "state"}), 400, text="Unrecognized")
+    quartile_first = {k: v for k, v in played(playedPercent=25, sessionId="s0").items() if k != "state"}
+    assert_error(post("media-played-percent", quartile_first), 400, text="no media-played event")
     answer = post("media-played", played())
     assert answer.status_code == 200 and answer.get_json()["mediaBridgeId"] == int(state.live_objects()[0].id)
     span = post("attention-span", {k: v for k, v in played(rawDataMap={"0": 2, "1": 0}).items() if k != "state"})

@@ -74,11 +74,15 @@ def validation_problems(path: str, content: bytes) -> list[str]:
 @blueprint.post("/validate/<path:path>")
 def validate(environment: str, path: str):
     _check_path(environment, path)
-    problems = validation_problems(path, _uploaded())
+    _refuse_invalid(path, _uploaded())
+    return "", 204
+
+
+def _refuse_invalid(path: str, content: bytes) -> None:
+    problems = validation_problems(path, content)
     if problems:
         raise ApiError(400, f"{path}: {'; '.join(problems)}", "VALIDATION_ERROR",
                        errors=[{"message": p, "context": {"path": [path]}} for p in problems])
-    return "", 204
 
 
 def _metadata(environment: str, path: str, record: dict) -> dict:
@@ -93,6 +97,8 @@ def _metadata(environment: str, path: str, record: dict) -> dict:
 def upload(environment: str, path: str):
     _check_path(environment, path)
     content = _uploaded()
+    # HubSpot refuses on upload what its validator refuses; a broken file is never stored.
+    _refuse_invalid(path, content)
     s = state()
     with s.lock:
         record = s.source_files.get((environment, path))

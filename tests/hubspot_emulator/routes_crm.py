@@ -7,6 +7,8 @@ from datetime import datetime
 
 from flask import Blueprint, jsonify, request
 
+from oembed_server.media import is_absolute_http_url
+
 from .responses import ApiError, json_body, now_iso, require, state
 from .state import MediaObject, required_properties
 
@@ -95,6 +97,9 @@ def _check_properties(t: _Type, properties, creating: bool) -> dict[str, str]:
 
 def _value_problem(prop: dict, text: str) -> tuple[str, str] | None:
     """(HubSpot's error code, message) when ``text`` does not fit the property's type."""
+    if prop["name"] == "hs_oembed_url" and not is_absolute_http_url(text):
+        # HubSpot fetches it for a video or rich oEmbed answer: it must be an absolute http(s) URL.
+        return "INVALID_URL", f"{text!r} is not an absolute http(s) URL for hs_oembed_url"
     if prop["type"] == "number":
         try:
             float(text)
