@@ -6,6 +6,8 @@ import dataclasses
 import logging
 import random
 import socket
+import threading
+import time
 
 import flask
 import pytest
@@ -355,15 +357,30 @@ def test_refreshed_tokens_are_stored_encrypted_and_read_back(videos, sqlite_url)
 
 def test_concurrent_401s_refresh_only_once():
     calls = []
+    threads = 8
+    start = threading.Barrier(threads)
 
     def post_form(path, form):
         calls.append(path)
+        # A slow token endpoint: without the manager's lock every thread that was rejected
+        # with "old" arrives here before the first refresh lands.
+        time.sleep(0.05)
         return {"access_token": f"new-{len(calls)}", "expires_in": 1800}
 
     manager = TokenManager("old", "r", "id", "secret")
-    assert manager.refresh_after_rejection("old", post_form) == "new-1"
-    assert manager.refresh_after_rejection("old", post_form) == "new-1"  # someone already refreshed
+    answers = []
+
+    def rejected():
+        start.wait()
+        answers.append(manager.refresh_after_rejection("old", post_form))
+
+    workers = [threading.Thread(target=rejected) for _ in range(threads)]
+    for worker in workers:
+        worker.start()
+    for worker in workers:
+        worker.join()
     assert calls == ["/oauth/v1/token"]
+    assert answers == ["new-1"] * threads
     assert "old" in manager.secrets() and "r" in manager.secrets()
     assert "new-1" not in repr(OAuthTokens("new-1"))
 

@@ -1,8 +1,6 @@
 """url_schemes.py: compiling HubSpot-style schemes and reading the external_id off a media URL."""
 from __future__ import annotations
 
-import time
-
 import pytest
 
 from oembed_server.config import ConfigError
@@ -139,31 +137,8 @@ def test_no_scheme_at_all_is_rejected():
         compile_url_schemes([], PUBLIC)
 
 
-def test_matching_cost_does_not_depend_on_the_catalog():
-    # Matching is one precompiled regular expression and never looks anything up.
+def test_many_schemes_still_match_the_one_for_this_provider():
+    # How long matching takes is scripts/bench_url_schemes.py's question; this is what it returns.
     many = compile_url_schemes([f"https://site{n}.example/media/*" for n in range(200)] + [f"{PUBLIC}/media/*"], PUBLIC)
-    start = time.perf_counter()
-    for _ in range(2000):
-        assert many.external_id("http://media.test/media/clip?x=1") == "clip"
-    assert time.perf_counter() - start < 2.0
-
-
-# --- wiring in create_app -------------------------------------------------------------------
-def test_malformed_setting_fails_create_app_naming_it(sqlite_url):
-    with pytest.raises(ConfigError, match="OEMBED_URL_SCHEMES"):
-        make_app(sqlite_url, OEMBED_URL_SCHEMES="https://media.*/media/*")
-
-
-def test_configured_schemes_reach_the_app(sqlite_url):
-    app = make_app(sqlite_url, OEMBED_URL_SCHEMES="http://media.test/media/* https://media.test/media/*")
-    try:
-        matcher = app.extensions["url_matcher"]
-        assert matcher.external_id("https://media.test/media/clip") == "clip"
-    finally:
-        app.extensions["catalog"].dispose()
-
-
-def test_default_scheme_follows_public_url(app):
-    matcher = app.extensions["url_matcher"]
-    assert matcher.schemes == ("http://media.test/media/*",)
-    assert matcher.external_id("https://media.test/media/clip") is None
+    assert many.external_id("http://media.test/media/clip?x=1") == "clip"
+    assert many.external_id("https://elsewhere.example/media/clip") is None
