@@ -213,6 +213,10 @@ def _body_problem(op: Operation) -> str | None:
 
 def response_problem(op: Operation, status: int, mimetype: str, data: bytes) -> str | None:
     schemas = op.responses.get(str(status))
+    if schemas is None and status < 300 and mimetype != "application/json":
+        # The spec describes no success answer for a file download (GET .../content/{path}):
+        # the file itself is the answer, and "default" covers only errors.
+        return None
     if schemas is None:
         schemas = op.responses.get("default")
         if schemas is None:
