@@ -1,5 +1,6 @@
-"""/media-bridge/v1/{appId}: object definitions, schemas, properties and oEmbed domains
-(all behind the developer API key, checked in app._authenticate)."""
+"""/media-bridge/{v1|2026-03}/{appId}: object definitions, schemas, properties and oEmbed domains
+(all behind developer account credentials, checked in app._authenticate_developer), answered
+in the spec's shapes (shapes.py)."""
 from __future__ import annotations
 
 import re
