@@ -17,7 +17,7 @@ from urllib3.exceptions import NewConnectionError, ProtocolError
 
 from tests.hubspot_emulator import LiveEmulator
 from tests.hubspot_emulator.testing import SECRET_KEY, assert_no_secrets, emulator, make_client  # noqa: F401
-from oembed_server.hubspot import crm, media_bridge
+from oembed_server.hubspot import crm, media_bridge, media_events
 from oembed_server.hubspot.calls import ApiCall, Auth
 from oembed_server.hubspot.client import HubSpotClient
 from oembed_server.hubspot.config import HubSpotConfigError, load_hubspot_config
@@ -397,3 +397,20 @@ def test_the_attempt_log_stays_bounded_in_a_long_lived_process():
     for _ in range(1500):
         client.execute(ApiCall("GET", "/x", Auth.DEVELOPER, idempotent=True))
     assert len(client.sent) == 1000
+
+
+def test_api_versions_are_settings_with_todays_paths_as_defaults():
+    default = load_hubspot_config({})
+    assert (default.media_bridge_version, default.media_events_version) == ("v1", "v2")
+    assert media_bridge.list_properties(1, "t").path == "/media-bridge/v1/1/properties/t"
+    assert media_events.send("media-played", {}).path == "/media-bridge/v2/events/media-played"
+    dated = load_hubspot_config({"HUBSPOT_MEDIA_BRIDGE_VERSION": "2026-03", "HUBSPOT_MEDIA_EVENTS_VERSION": "v1"})
+    app = MediaBridgeSettings(HubSpotClient(dated), 7)
+    assert app.version == "2026-03" and media_events.MediaEvents(HubSpotClient(dated)).version == "v1"
+    assert media_events.send("attention-span", {}, 2).path == "/media-bridge/v2/events/attention-span"
+    for var, value in (("HUBSPOT_MEDIA_BRIDGE_VERSION", "v2"), ("HUBSPOT_MEDIA_EVENTS_VERSION", "v3"),
+                       ("HUBSPOT_MEDIA_EVENTS_VERSION", "2026-13")):
+        with pytest.raises(HubSpotConfigError, match=var):
+            load_hubspot_config({var: value})
+    with pytest.raises(ValueError, match="version"):
+        media_events.send("media-played", {}, "v9")
