@@ -8,6 +8,7 @@ import time
 from flask import Flask, g, request
 
 from .responses import ApiError, error_response
+from .spec_check import operation_for
 from .state import EmulatorState, LoggedRequest
 
 DEVELOPER_PATH = re.compile(r"^/media-bridge/(v1|\d{4}-\d{2})/(?P<app>[^/]+)/(settings|schemas|properties)(/|$)")
@@ -151,7 +152,6 @@ def _authenticate(state: EmulatorState):
 def _portal_scope(method: str, path: str) -> str:
     if path.startswith("/crm/"):
         return "media_bridge.read" if method == "GET" or CRM_READS.search(path) else "media_bridge.write"
-    from .spec_check import operation_for
     op = operation_for(method, path)
     if op is not None and len(op.scopes) == 1:
         return next(iter(op.scopes))
@@ -179,7 +179,6 @@ def _authenticate_developer(state: EmulatorState):
     scopes = state.developer_tokens.get(token)
     if scopes is None:
         return error_response(401, "The OAuth token used to make this call is not valid.", "INVALID_AUTHENTICATION")
-    from .spec_check import operation_for
     op = operation_for(request.method, request.path)
     needed = op.scopes if op is not None else frozenset({"developers-write"})
     if needed and not needed & scopes:
