@@ -10,6 +10,7 @@ import pytest
 from oembed_server.hubspot.crm import CrmObjects
 from oembed_server.hubspot.domain_registration import desired_endpoints, register_domain
 from oembed_server.hubspot.media_bridge import MediaBridgeSettings
+from oembed_server.hubspot.media_events import MediaEvents
 from oembed_server.hubspot.media_sync import sync_catalog
 from oembed_server.hubspot.media_type_setup import load_extra_properties, setup_media_types
 from oembed_server.media import MediaType
@@ -58,6 +59,10 @@ def test_all_five_scripts_speak_the_published_specs(strict, sqlite_url, tmp_path
     endpoints = desired_endpoints(PUBLIC_URL, ("http://media.test/watch/*",))
     assert register_domain(app, endpoints, None).action == "created"
     assert register_domain(app, endpoints | {"discovery": False}, None).action == "updated"
+    # The production default for events (v2, queued), held to the v1 schemas.
+    played = {"mediaType": "VIDEO", "sessionId": "s-v2", "occurredTimestamp": 1_700_000_000_000, "state": "STARTED",
+              "externalId": "video-00000", "contactUtk": "utk-1", "pageName": "P", "pageUrl": f"{PUBLIC_URL}/p"}
+    assert MediaEvents(client).send("media-played", played) is None
     smaller = make_catalog(f"sqlite:///{tmp_path / 'smaller.sqlite3'}", {MediaType.VIDEO: 2})
     report = sync_catalog(smaller, CrmObjects(client), app, PUBLIC_URL, prune=True)
     assert sum(t.archived for t in report.types.values()) == 4
