@@ -142,3 +142,24 @@ def test_many_schemes_still_match_the_one_for_this_provider():
     many = compile_url_schemes([f"https://site{n}.example/media/*" for n in range(200)] + [f"{PUBLIC}/media/*"], PUBLIC)
     assert many.external_id("http://media.test/media/clip?x=1") == "clip"
     assert many.external_id("https://elsewhere.example/media/clip") is None
+
+
+# --- wiring in create_app -------------------------------------------------------------------
+def test_malformed_setting_fails_create_app_naming_it(sqlite_url):
+    with pytest.raises(ConfigError, match="OEMBED_URL_SCHEMES"):
+        make_app(sqlite_url, OEMBED_URL_SCHEMES="https://media.*/media/*")
+
+
+def test_configured_schemes_reach_the_app(sqlite_url):
+    app = make_app(sqlite_url, OEMBED_URL_SCHEMES="http://media.test/media/* https://media.test/media/*")
+    try:
+        matcher = app.extensions["url_matcher"]
+        assert matcher.external_id("https://media.test/media/clip") == "clip"
+    finally:
+        app.extensions["catalog"].dispose()
+
+
+def test_default_scheme_follows_public_url(app):
+    matcher = app.extensions["url_matcher"]
+    assert matcher.schemes == ("http://media.test/media/*",)
+    assert matcher.external_id("https://media.test/media/clip") is None

@@ -7,7 +7,6 @@ spec_check.py records any answer that still differs."""
 from __future__ import annotations
 
 import time
-from typing import Any
 
 GROUP = "media_information"
 
