@@ -18,11 +18,11 @@ from oembed_server.hubspot.media_sync import plan_sync, sync_catalog
 @click.option("--prune", is_flag=True, help="Archive media objects whose media left the catalog.")
 @common_options
 def main(ctx, prune: bool):
-    """Sync the catalog to HubSpot (developer API key for object types, OAuth for objects)."""
+    """Sync the catalog to HubSpot (developer credentials for object types, OAuth for objects)."""
     app_id = ctx.config.require_app_id()
     public_url = ctx.settings.public_url
     if ctx.dry_run:
-        return plan_sync(ctx.catalog, app_id, public_url, prune=prune)
+        return plan_sync(ctx.catalog, app_id, public_url, prune=prune, version=ctx.config.media_bridge_version)
     installed = ctx.installed_portal
     # A portal installed by OAuth gets its own library only, and its object ids are its own.
     scope = {"library": installed.library, "record_ids": False} if installed else {}

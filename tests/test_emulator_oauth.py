@@ -45,8 +45,9 @@ def test_codes_work_once_for_their_redirect_and_name_their_portal():
         emulator.state.define_media_types("VIDEO")
         bearer = {"Authorization": f"Bearer {tokens['access_token']}"}
         created = requests.post(f"{emulator.url}/crm/v3/objects/a4242_Videos", headers=bearer, timeout=5,
-                                json={"properties": {"hs_title": "t", "hs_oembed_url": "http://media.test/m/1"}})
-        assert created.status_code == 201
+                                json={"properties": {"hs_title": "t", "hs_oembed_url": "http://media.test/m/1"},
+                                      "associations": []})
+        assert created.status_code == 201, created.text
         assert len(emulator.state.live_objects(hub_id=502)) == 1 and emulator.state.live_objects() == []
 
         emulator.state.uninstall(502)

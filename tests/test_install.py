@@ -77,7 +77,7 @@ def test_install_provisions_the_portal_with_its_library(any_app, emulator, caplo
     assert ("published", "media-bridge/media_email.module/module.html") in files
     assert emulator.state.data(emulator.state.portal_id).source_files == {}
     assert [d["endpoints"]["url"] for d in emulator.state.oembed_domains.values()] == ["http://media.test/oembed"]
-    assert emulator.state.event_visibility["ALL"]["showInTimeline"] is True
+    assert emulator.state.event_visibility["ALL"]["showInTimeline"] is True, emulator.state.spec_violations
 
     progress = client.get(status_url + "/progress.json").get_json()
     assert progress["state"] == "done" and progress["library"] == "default"

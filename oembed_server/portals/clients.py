@@ -52,7 +52,7 @@ class PortalClients:
 
     def _has_app_credentials(self) -> bool:
         c = self.config
-        return bool(c.app_id and (c.developer_api_key or getattr(c, "developer_access_token", None)))
+        return bool(c.app_id and c.developer_credential)
 
     def serves(self, portal_id: int | None) -> bool:
         if portal_id == APP_PORTAL:
@@ -118,7 +118,8 @@ class PortalClients:
 
     def missing_reason(self, portal_id: int | None) -> str:
         if portal_id == APP_PORTAL:
-            return "app setup needs HUBSPOT_APP_ID and the developer credentials (HUBSPOT_DEVELOPER_API_KEY)"
+            return ("app setup needs HUBSPOT_APP_ID and developer account credentials (HUBSPOT_DEVELOPER_ACCESS_TOKEN "
+                    "or HUBSPOT_DEVELOPER_API_KEY)")
         if portal_id is not None:
             record = self.store.get(portal_id)
             if record is not None:
