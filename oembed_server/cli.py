@@ -59,6 +59,7 @@ def serve_command(host: str, port: int, sample: bool | None, debug: bool) -> Non
     click.echo(f"Media page:     {base}/media/sample-video")
     if app.config["PREVIEW_ENABLED"]:
         click.echo(f"Module preview: {base}/_preview/media_embed?media=sample-video")
+        click.echo(f"Email preview:  {base}/_preview/media_email?media=sample-video")
     # werkzeug directly: Flask's app.run() declines to start inside a Flask CLI command.
     run_simple(host, port, app, use_reloader=debug, use_debugger=debug, threaded=True)
 
