@@ -215,6 +215,7 @@ def test_email_preview_is_a_linked_image_without_script_or_style(preview_client)
     assert link["href"] == f"{PUBLIC_URL}/media/sample-video"
     assert link.img["src"] == f"{PUBLIC_URL}/static/sample/video-thumbnail.png"  # hs_poster_url
     assert link.img["width"] == "600"
+    assert link.img["height"] == "338"  # the 640x360 video's shape: room kept while the image loads
     assert link.img["alt"] == "Play: Spring product tour"
     badge = soup.select_one("a.media-email__badge")
     assert badge["href"] == link["href"] and "(0:08)" in badge.text

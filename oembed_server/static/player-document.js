@@ -3,17 +3,23 @@
  * markup. Loaded only by document player pages. Until a page is drawn, and whenever PDF.js
  * cannot draw it (not a PDF, another origin refusing CORS, an old browser), the page keeps
  * its "Open the document" link, so the document is always one click away. */
-import * as pdfjs from "./vendor/pdfjs/pdf.min.mjs";
-
 const root = document.querySelector("[data-document-src]");
+let pdfjs = null;
 
 if (root) {
-  pdfjs.GlobalWorkerOptions.workerSrc = new URL("./vendor/pdfjs/pdf.worker.min.mjs", import.meta.url).href;
-  // Warnings (e.g. a missing standard font, drawn with a system font instead) are not the viewer's concern.
-  pdfjs.GlobalWorkerOptions.verbosity = pdfjs.VerbosityLevel.ERRORS;
-  showDocument(root).catch(() => {
+  // PDF.js (350 kB) is fetched once the page has painted its title and links, so a slow
+  // connection shows them at once instead of waiting for the library.
+  requestAnimationFrame(() => setTimeout(start, 0));
+}
+
+async function start() {
+  try {
+    pdfjs = await import("./vendor/pdfjs/pdf.min.mjs");
+    pdfjs.GlobalWorkerOptions.workerSrc = new URL("./vendor/pdfjs/pdf.worker.min.mjs", import.meta.url).href;
+    await showDocument(root);
+  } catch (error) {
     root.classList.add("player--document-failed");
-  });
+  }
 }
 
 async function showDocument(container) {
@@ -26,6 +32,7 @@ async function showDocument(container) {
 
   const task = pdfjs.getDocument({
     url: container.getAttribute("data-document-src"),
+    // Warnings (e.g. a standard font drawn with a system font instead) are not the viewer's concern.
     // PDF.js probes eval for faster fonts; the player's CSP forbids eval, and the probe
     // would log a CSP violation. Without it PDF.js draws the same pages.
     isEvalSupported: false,
@@ -90,7 +97,6 @@ async function showDocument(container) {
     window.clearTimeout(resizeTimer);
     resizeTimer = window.setTimeout(draw, 150);
   });
-  previous.hidden = false;
-  next.hidden = false;
+  container.classList.add("player--document-ready");
   await draw();
 }
