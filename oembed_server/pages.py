@@ -132,6 +132,7 @@ def embed_page(external_id: str):
         artwork=artwork_url(item) if is_absolute_http_url(artwork_url(item)) else None,
         canonical_url=media_page_url(settings.public_url, item.external_id),
         description=page_description(settings.provider_name, item),
+        duration=format_duration(item.duration_ms),
     ))
     response.headers["Content-Security-Policy"] = EMBED_CSP
     # Tracking parameters differ per viewer; a shared cache must not hand one viewer's page to another.

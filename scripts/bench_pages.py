@@ -96,6 +96,7 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--preset", choices=("mobile", "desktop"), default="mobile",
                         help="Lighthouse's device and throttling preset (mobile is its default, the stricter)")
+    parser.add_argument("--only", help="comma-separated page names to run (default: all)")
     parser.add_argument("--check", action="store_true", help="exit 1 when a page misses a goal")
     parser.add_argument("--reports", type=Path, default=ROOT / "test-artifacts" / "lighthouse",
                         help="where the JSON reports go")
@@ -105,7 +106,10 @@ def main() -> int:
         server, base = start_server(Path(tmp))
         try:
             results = {}
+            wanted = [n.strip() for n in args.only.split(",")] if args.only else list(PAGES)
             for name, path in PAGES.items():
+                if name not in wanted:
+                    continue
                 report = args.reports / f"{args.preset}-{name.replace(' ', '-').replace(':', '').replace('(', '').replace(')', '')}.json"
                 results[name] = lighthouse(base + path, args.preset, report)
         finally:
