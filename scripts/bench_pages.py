@@ -110,7 +110,8 @@ def main() -> int:
             for name, path in PAGES.items():
                 if name not in wanted:
                     continue
-                report = args.reports / f"{args.preset}-{name.replace(' ', '-').replace(':', '').replace('(', '').replace(')', '')}.json"
+                slug = "".join(c if c.isalnum() else "-" for c in name).strip("-")
+                report = args.reports / f"{args.preset}-{slug}.json"
                 results[name] = lighthouse(base + path, args.preset, report)
         finally:
             server.terminate()

@@ -16,13 +16,14 @@ from typing import Any, Callable
 
 import click
 
-from ..catalog_store import CatalogStore
 from .. import public_url as public_url_rule
+from ..catalog_store import CatalogStore
 from ..config import ConfigError, Settings, load_settings
 from .calls import ApiCall
 from .client import HubSpotClient
 from .config import HubSpotConfig, HubSpotConfigError, load_hubspot_config
 from .errors import HubSpotError, redact
+
 
 class ScriptInputError(ValueError):
     """Something the script was given would make HubSpot's copy wrong; nothing was sent."""
@@ -142,13 +143,15 @@ def default_instance_path() -> str:
 
 def allow_local_url_option(command: Callable) -> Callable:
     """--allow-local-url for the scripts that send the public URL to HubSpot."""
-    return click.option("--allow-local-url", is_flag=True,
-                        help="Send OEMBED_PUBLIC_URL to HubSpot even when it is loopback, private or plain http.")(command)
+    option = click.option("--allow-local-url", is_flag=True,
+                          help="Send OEMBED_PUBLIC_URL to HubSpot even when it is loopback, private or plain http.")
+    return option(command)
 
 
 def common_options(command: Callable) -> Callable:
     """--app-id, --portal-id, --dry-run, --json; the command receives a ScriptContext first
-    and returns a result (with to_dict() and lines()) or, in a dry run, a list of ApiCalls."""
+    and returns a result (with to_dict() and lines()) or, in a dry run, a DryRunPlan (or a
+    plain list of ApiCalls)."""
 
     @click.option("--json", "as_json", is_flag=True, help="Print a machine-readable JSON result.")
     @click.option("--dry-run", is_flag=True, help="Print the requests that would be sent; send nothing.")

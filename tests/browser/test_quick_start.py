@@ -8,7 +8,6 @@ import pytest
 pytestmark = pytest.mark.browser
 
 WIDTHS = {"desktop": (1280, 800), "phone": (390, 844)}
-FRAME_PLAYER = "() => [...document.querySelectorAll('iframe')].length > 0"
 
 
 def watch_console(page) -> list[str]:
@@ -92,7 +91,9 @@ def test_document_player_draws_the_first_page_and_turns_pages(open_page, live_se
     colours = page.eval_on_selector("[data-document-canvas]", """c => {
         const data = c.getContext('2d').getImageData(0, 0, c.width, c.height).data;
         const seen = new Set();
-        for (let i = 0; i < data.length; i += 4 * 97) seen.add(data[i] >> 4 << 8 | data[i + 1] >> 4 << 4 | data[i + 2] >> 4);
+        for (let i = 0; i < data.length; i += 4 * 97) {
+            seen.add(data[i] >> 4 << 8 | data[i + 1] >> 4 << 4 | data[i + 2] >> 4);
+        }
         return seen.size;
     }""")
     assert colours > 4
