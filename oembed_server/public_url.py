@@ -51,8 +51,9 @@ def talks_to_hubspot(api_base: str) -> bool:
     return host == HUBSPOT_API_DOMAIN or host.endswith("." + HUBSPOT_API_DOMAIN)
 
 
-def unreachable_reason(url: str) -> str | None:
-    """Why HubSpot's servers could not fetch ``url``, or None when it looks public https."""
+def unreachable_reason(url: str, require_https: bool = True) -> str | None:
+    """Why HubSpot's servers could not fetch ``url``, or None when it looks public (https,
+    unless ``require_https`` is off: a URL scheme may list the http form of media URLs)."""
     parts = urlsplit(url)
     host = (parts.hostname or "").lower().rstrip(".")
     if host in _LOCAL_NAMES or host.endswith(_LOCAL_SUFFIXES):
@@ -66,9 +67,18 @@ def unreachable_reason(url: str) -> str | None:
             return f"{host} is a loopback address"
         if address.is_private or address.is_link_local or address.is_unspecified or address.is_reserved:
             return f"{host} is a private address"
-    if parts.scheme != "https":
+    if require_https and parts.scheme != "https":
         return "it is plain http (HubSpot pages are https and block mixed content)"
     return None
+
+
+def scheme_problem(scheme: str, api_base: str) -> str | None:
+    """A refusal for an OEMBED_URL_SCHEMES entry on a host HubSpot cannot reach, or None."""
+    if not talks_to_hubspot(api_base):
+        return None
+    reason = unreachable_reason(scheme, require_https=False)
+    return (f"OEMBED_URL_SCHEMES entry {scheme} cannot be sent to HubSpot: {reason}. List public media URLs, "
+            "or pass --allow-local-url to send it anyway") if reason else None
 
 
 def hubspot_reachability_problem(public_url: str, api_base: str, *, from_default: bool) -> str | None:

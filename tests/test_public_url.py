@@ -37,6 +37,14 @@ def test_public_https_passes_and_only_the_real_api_refuses():
     assert explicit.startswith("OEMBED_PUBLIC_URL=http://10.0.0.5 ") and "private" in explicit
 
 
+def test_schemes_on_local_hosts_are_refused_but_http_forms_are_fine():
+    from oembed_server.public_url import scheme_problem
+    assert scheme_problem("http://media.example.com/media/*", REAL_API) is None
+    assert scheme_problem("https://*.example.com/v/*", REAL_API) is None
+    assert "loopback" in scheme_problem("http://127.0.0.1:5000/media/*", REAL_API)
+    assert scheme_problem("http://127.0.0.1:5000/media/*", "http://127.0.0.1:8765") is None
+
+
 def test_server_fallback_names_where_scripts_point():
     assert local_server_url("0.0.0.0", 5001) == "http://127.0.0.1:5001"
     assert local_server_url("::1", 5000) == "http://[::1]:5000"
@@ -64,14 +72,16 @@ def test_scripts_refuse_a_loopback_url_against_hubspot_before_sending(script, sq
 
 def test_dry_run_lists_every_problem_the_real_run_stops_on(sqlite_url):
     make_catalog(sqlite_url, {MediaType.VIDEO: 1, MediaType.DOCUMENT: 1}).dispose()
-    env = _real_api_env(sqlite_url, OEMBED_PUBLIC_URL="http://10.0.0.5", HUBSPOT_ACCESS_TOKEN="")
+    env = _real_api_env(sqlite_url, OEMBED_PUBLIC_URL="http://10.0.0.5", HUBSPOT_ACCESS_TOKEN="",
+                        OEMBED_URL_SCHEMES="http://localhost/media/*")
     result = run_script("sync_media", "--dry-run", "--json", env=env)
     assert result.returncode == 1
     plan = json.loads(result.stdout)
     assert plan["ok"] is False and plan["requests"]
     assert "VIDEO, DOCUMENT" in plan["needs"]
-    [url_problem, oauth_problem] = plan["problems"]
+    [url_problem, scheme_problem, oauth_problem] = plan["problems"]
     assert "OEMBED_PUBLIC_URL=http://10.0.0.5" in url_problem and "HUBSPOT_ACCESS_TOKEN" in oauth_problem
+    assert "OEMBED_URL_SCHEMES entry http://localhost/media/*" in scheme_problem
 
     allowed = run_script("sync_media", "--dry-run", "--allow-local-url", env=env | {"HUBSPOT_ACCESS_TOKEN": "t"})
     assert allowed.returncode == 0, allowed.stderr

@@ -102,6 +102,9 @@ class ScriptContext:
         if not allow_local:
             self.stop_unless_dry_run(public_url_rule.hubspot_reachability_problem(
                 url, _api_base(self), from_default=not explicit))
+            # Explicit schemes are sent as they are; the default ones derive from the URL above.
+            for scheme in self.settings.url_schemes:
+                self.stop_unless_dry_run(public_url_rule.scheme_problem(scheme, _api_base(self)))
         return url
 
     def need_credentials(self, *kinds: str) -> None:
