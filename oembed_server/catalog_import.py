@@ -35,6 +35,9 @@ from .whole_numbers import parse_whole_number
 _INT_LIMITS = {"duration_ms": 2**53 - 1}
 _DEFAULT_INT_LIMIT = 2**31 - 1
 _TEXT_MAX = 2000
+_KNOWN_FIELDS = frozenset(IMPORT_FIELDS)
+_MEDIA_TYPES = {t.value: t for t in MediaType}
+_VISIBILITIES = {v.value: v for v in Visibility}
 # Stands in a CSV row's dict for cells beyond the header, so validation can name the row.
 EXTRA_CELLS = "(cells beyond the header)"
 # How much text the JSON reader holds at once, and how long one row may be: a valid row
@@ -156,8 +159,7 @@ class _JsonArrayRows:
         self.eof = False
         self.line = 1  # line number and column of buffer[0]
         self.column = 1
-        self.decoder = json.JSONDecoder(object_pairs_hook=_json_object, parse_int=_json_int,
-                                        parse_constant=_refuse_constant)
+        self.decoder = json.JSONDecoder(object_pairs_hook=_json_object, parse_constant=_refuse_constant)
 
     def __iter__(self) -> Iterator:
         first = self._peek()
@@ -200,6 +202,8 @@ class _JsonArrayRows:
                 raise CatalogFileError(f"{self.name}: row {number}: nested too deeply to read") from None
             except _NotJson as exc:
                 raise CatalogFileError(f"{self.name}: row {number}: {exc}") from None
+            except ValueError:  # int() refuses literals past 4300 digits
+                raise CatalogFileError(f"{self.name}: row {number}: a number too long to read") from None
             if end == len(self.buffer) and self._read_more_for_row():
                 continue  # a number at the very end of the chunk may go on in the next one
             self.pos = end
@@ -262,20 +266,6 @@ def _json_object(pairs: list) -> dict:
     return marked
 
 
-class _LongNumber:
-    """A JSON integer literal too long to be any field's value (not converted: see whole_numbers)."""
-
-    def __init__(self, digits: int):
-        self.digits = digits
-
-    def __repr__(self) -> str:
-        return f"a {self.digits}-digit number"
-
-
-def _json_int(text: str):
-    return int(text) if len(text) <= 20 else _LongNumber(len(text))
-
-
 class _NotJson(ValueError):
     """Python's json module reads NaN and Infinity; JSON has no such values."""
 
@@ -291,7 +281,7 @@ def validate_row(number: int, row) -> tuple[MediaItem | None, list[RowProblem]]:
         return None, [RowProblem(number, None, f"expected an object, got {_json_type(row)}")]
     problems = [RowProblem(number, None, "has more cells than the header has columns") if key == EXTRA_CELLS
                 else RowProblem(number, key, "unknown field (allowed: " + ", ".join(IMPORT_FIELDS) + ")")
-                for key in row if key not in IMPORT_FIELDS]
+                for key in row if key not in _KNOWN_FIELDS]
     problems += [RowProblem(number, key, "is given more than once") for key in getattr(row, "repeated", ())]
     values: dict = {}
     for field in IMPORT_FIELDS:
@@ -321,15 +311,11 @@ def _convert(field: str, raw):
         return None, f"expected text, got {_json_type(raw)}"
     value = raw.strip()
     if field == "media_type":
-        try:
-            return MediaType(value.upper()), None
-        except ValueError:
-            return None, f"{raw!r} is not one of " + ", ".join(t.value for t in MediaType)
+        found = _MEDIA_TYPES.get(value.upper())
+        return (found, None) if found else (None, f"{raw!r} is not one of " + ", ".join(_MEDIA_TYPES))
     if field == "visibility":
-        try:
-            return Visibility(value.lower()), None
-        except ValueError:
-            return None, f"{raw!r} is not one of " + ", ".join(v.value for v in Visibility)
+        found = _VISIBILITIES.get(value.lower())
+        return (found, None) if found else (None, f"{raw!r} is not one of " + ", ".join(_VISIBILITIES))
     if field == "external_id":
         problem = external_id_problem(value)
         return (None, problem) if problem else (value, None)
@@ -353,12 +339,10 @@ def _convert_int(field: str, raw):
             return None, f"{_shorten(raw)!r} is not a whole number"
     elif isinstance(raw, int) and not isinstance(raw, bool):
         number = raw
-    elif isinstance(raw, _LongNumber):
-        number = limit + 1
     else:
         return None, f"expected a whole number, got {raw!r}"
     if not low <= number <= limit:
-        shown = raw if isinstance(raw, int) else _shorten(str(raw).strip())
+        shown = _shorten(str(raw).strip())
         return None, f"{shown} is outside {low}..{limit}"
     return number, None
 
@@ -366,7 +350,7 @@ def _convert_int(field: str, raw):
 def _json_type(value) -> str:
     if isinstance(value, bool):
         return "a boolean"
-    if isinstance(value, (int, float, _LongNumber)):
+    if isinstance(value, (int, float)):
         return "a number"
     return {dict: "an object", _RepeatedKeys: "an object", list: "an array", str: "text"}.get(type(value), "null")
 

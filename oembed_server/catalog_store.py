@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
+import operator
 from datetime import datetime, timezone
 from typing import Iterable, Iterator
 
@@ -224,6 +225,15 @@ _STAGING_NAME = "import_staging"
 _STAGE_BATCH = 2000
 
 
+def _import_values(item: MediaItem) -> list:
+    """The import fields of ``item`` in IMPORT_FIELDS order (one C call: imports do this a million times)."""
+    return list(_IMPORT_GETTER(item))
+
+
+_IMPORT_GETTER = operator.attrgetter(*IMPORT_FIELDS)
+_ENUMS_AT = (IMPORT_FIELDS.index("media_type"), IMPORT_FIELDS.index("visibility"))
+
+
 def _staging_table() -> sa.Table:
     """Where an import's rows wait, with their row numbers: the catalog's own columns for
     every import field, so a new field needs no change here."""
@@ -243,18 +253,22 @@ class StagedUpsert:
         self._now = now
         self._table = _staging_table()
         self._table.create(conn)
-        # Rows go to the driver's executemany as they are: SQLAlchemy's per-row parameter
+        # Rows go to the driver's executemany as plain tuples: SQLAlchemy's per-row parameter
         # handling would cost more than the insert itself (no column here needs conversion).
-        compiled = self._table.insert().compile(dialect=conn.dialect)
-        self._insert_sql = str(compiled)
-        self._positions = tuple(compiled.positiontup) if compiled.positional else None
-        self._pending: list[dict] = []
+        mark = "?" if conn.dialect.paramstyle == "qmark" else "%s"
+        columns = ("row_number", *IMPORT_FIELDS)
+        self._insert_sql = (f"INSERT INTO {_STAGING_NAME} ({', '.join(columns)}) "
+                            f"VALUES ({', '.join([mark] * len(columns))})")
+        self._pending: list[tuple] = []
         self._indexed = False
         self.staged = 0
         self.applied = False
 
     def add(self, row_number: int, item: MediaItem) -> None:
-        self._pending.append(item.content() | {"row_number": row_number})
+        values = _import_values(item)
+        for at in _ENUMS_AT:  # stored as their plain values, as content() gives them
+            values[at] = getattr(values[at], "value", values[at])
+        self._pending.append((row_number, *values))
         if len(self._pending) >= _STAGE_BATCH:
             self._flush()
 
@@ -298,10 +312,7 @@ class StagedUpsert:
 
     def _flush(self) -> None:
         if self._pending:
-            rows = self._pending
-            if self._positions is not None:
-                rows = [tuple(row[name] for name in self._positions) for row in rows]
-            self._conn.exec_driver_sql(self._insert_sql, rows)
+            self._conn.exec_driver_sql(self._insert_sql, self._pending)
             self.staged += len(self._pending)
             self._pending = []
 

@@ -135,6 +135,8 @@ def test_unreadable_files_name_the_problem():
         read_catalog_file("c.json", b"\xff\xfe\x00")
     with pytest.raises(CatalogFileError, match="row 1: nested too deeply"):
         read_catalog_file("c.json", b"[" * 200_000)
+    with pytest.raises(CatalogFileError, match="row 2: a number too long to read"):
+        read_catalog_file("c.json", b'[1, {"width": ' + b"9" * 5000 + b"}]")
     with pytest.raises(CatalogFileError, match="row 2: NaN is not a JSON value"):
         read_catalog_file("c.json", b"[1, NaN]")
     with pytest.raises(CatalogFileError, match="line 2: a cell is longer than 131072 characters"):
