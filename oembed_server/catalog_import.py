@@ -35,6 +35,8 @@ from .whole_numbers import parse_whole_number
 _INT_LIMITS = {"duration_ms": 2**53 - 1}
 _DEFAULT_INT_LIMIT = 2**31 - 1
 _TEXT_MAX = 2000
+_INT_BOUNDS = {field: (0 if field == "duration_ms" else 1, _INT_LIMITS.get(field, _DEFAULT_INT_LIMIT))
+               for field in INT_FIELDS}
 _KNOWN_FIELDS = frozenset(IMPORT_FIELDS)
 _MEDIA_TYPES = {t.value: t for t in MediaType}
 _VISIBILITIES = {v.value: v for v in Visibility}
@@ -331,9 +333,10 @@ def _convert(field: str, raw):
 
 
 def _convert_int(field: str, raw):
-    limit = _INT_LIMITS.get(field, _DEFAULT_INT_LIMIT)
-    low = 0 if field == "duration_ms" else 1
-    if isinstance(raw, str):
+    low, limit = _INT_BOUNDS[field]
+    if type(raw) is int:  # the usual case in JSON files, checked first
+        number = raw
+    elif isinstance(raw, str):
         number = parse_whole_number(raw.strip(), limit)
         if number is None:
             return None, f"{_shorten(raw)!r} is not a whole number"

@@ -9,8 +9,6 @@ from flask import Blueprint, current_app, Response, redirect, render_template, r
 from .extensions import current_catalog, current_settings
 from .media import MediaItem, MediaType, Visibility, embed_url, is_absolute_http_url, media_page_url
 from .oembed import artwork_url, discovery_url, parse_player_options, player_src
-from .security_headers import PLAYER, page_policy
-from .whole_numbers import parse_whole_number
 from .page_meta import (
     discovery_links,
     format_duration,
@@ -20,6 +18,8 @@ from .page_meta import (
     open_graph,
     tracking_context,
 )
+from .security_headers import PLAYER, page_policy
+from .whole_numbers import parse_whole_number
 
 bp = Blueprint("pages", __name__)
 

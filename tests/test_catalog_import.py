@@ -8,7 +8,6 @@ import subprocess
 import sys
 
 import pytest
-import sqlalchemy as sa
 
 from oembed_server.catalog_import import (
     _CHUNK_CHARS,
@@ -18,9 +17,9 @@ from oembed_server.catalog_import import (
     read_catalog_rows,
     validate_row,
 )
-from oembed_server.catalog_store import CatalogStore
 from oembed_server.media import MediaType, Visibility
 from tests.conftest import make_app
+from tests.test_catalog_store import store  # noqa: F401 - fixture: an empty catalog on each engine
 
 GOOD = {
     "external_id": "clip-1",
@@ -35,14 +34,6 @@ GOOD = {
     "height": 720,
     "visibility": "Unlisted",
 }
-
-
-@pytest.fixture
-def store(database_url):
-    store = CatalogStore.from_url(database_url)
-    store.create_schema()
-    yield store
-    store.dispose()
 
 
 def check(store, rows) -> tuple[list, list]:
