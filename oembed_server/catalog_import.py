@@ -117,11 +117,6 @@ def read_catalog_rows(name: str, stream: BinaryIO) -> Iterator:
         raise CatalogFileError(f"{name}: not UTF-8 text ({exc.reason})") from None
 
 
-def read_catalog_file(name: str, data: bytes) -> list:
-    """All rows of a small file held in memory (the sample catalog, tests)."""
-    return list(read_catalog_rows(name, io.BytesIO(data)))
-
-
 def _csv_rows(name: str, text) -> Iterator[dict]:
     reader = csv.reader(text)
     try:

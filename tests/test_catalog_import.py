@@ -13,7 +13,6 @@ from oembed_server.catalog_import import (
     _CHUNK_CHARS,
     CatalogFileError,
     import_catalog,
-    read_catalog_file,
     read_catalog_rows,
     validate_row,
 )
@@ -34,6 +33,10 @@ GOOD = {
     "height": 720,
     "visibility": "Unlisted",
 }
+
+
+def read_catalog_file(name: str, data: bytes) -> list:
+    return list(read_catalog_rows(name, io.BytesIO(data)))
 
 
 def check(store, rows) -> tuple[list, list]:
