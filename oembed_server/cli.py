@@ -12,9 +12,8 @@ from pathlib import Path
 import click
 from flask import Flask
 from flask.cli import FlaskGroup, with_appcontext
-from werkzeug.serving import run_simple
-
 from sqlalchemy.exc import SQLAlchemyError
+from werkzeug.serving import run_simple
 
 from .catalog_import import CatalogFileError, import_catalog, read_catalog_rows
 from .catalog_store import describe_database_error
