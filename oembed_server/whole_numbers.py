@@ -6,10 +6,6 @@ digit strings never reach ``int()`` (Python refuses past 4300 digits with a Valu
 """
 from __future__ import annotations
 
-import re
-
-_DIGITS = re.compile(r"[0-9]+")
-
 
 def parse_whole_number(text: str, maximum: int) -> int | None:
     """The value of ``text`` when it is ASCII digits only, else None.
@@ -17,7 +13,8 @@ def parse_whole_number(text: str, maximum: int) -> int | None:
     A value above ``maximum`` comes back as ``maximum + 1``, so callers refuse or clamp
     it without converting thousands of digits.
     """
-    if not _DIGITS.fullmatch(text):
+    # isascii() first: for ASCII text isdigit() means exactly 0-9 (it would take "²" or "٣").
+    if not (text.isascii() and text.isdigit()):
         return None
     significant = text.lstrip("0") or "0"
     if len(significant) > len(str(maximum)):
