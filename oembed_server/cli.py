@@ -12,9 +12,12 @@ from pathlib import Path
 import click
 from flask import Flask
 from flask.cli import FlaskGroup, with_appcontext
+from sqlalchemy.exc import SQLAlchemyError
 from werkzeug.serving import run_simple
 
-from .catalog_import import CatalogFileError, read_catalog_file, validate_rows
+from . import public_url
+from .catalog_import import CatalogFileError, import_catalog, read_catalog_rows
+from .catalog_store import describe_database_error
 from .config import ConfigError
 from .extensions import current_catalog
 
@@ -41,10 +44,10 @@ def serve_command(host: str, port: int, sample: bool | None, debug: bool) -> Non
     from .sample_media import load_sample_media
 
     overrides = {"PREVIEW_ENABLED": True}
-    if "OEMBED_PUBLIC_URL" not in os.environ:
+    if not public_url.is_explicit(os.environ):
         # Without an explicit public URL the links must point where this server listens.
-        shown_host = "127.0.0.1" if host in ("0.0.0.0", "::") else host
-        overrides["OEMBED_PUBLIC_URL"] = f"http://{shown_host}:{port}"
+        overrides["OEMBED_PUBLIC_URL"] = public_url.local_server_url(host, port)
+        click.echo(public_url.fallback_warning(overrides["OEMBED_PUBLIC_URL"]), err=True)
     app = _create_or_exit(create_app, overrides)
     settings = app.extensions["oembed_settings"]
     if settings.production:
@@ -61,6 +64,7 @@ def serve_command(host: str, port: int, sample: bool | None, debug: bool) -> Non
     click.echo(f"Media page:     {base}/media/sample-video")
     if app.config["PREVIEW_ENABLED"]:
         click.echo(f"Module preview: {base}/_preview/media_embed?media=sample-video")
+        click.echo(f"Email preview:  {base}/_preview/media_email?media=sample-video")
     # werkzeug directly: Flask's app.run() declines to start inside a Flask CLI command.
     run_simple(host, port, app, use_reloader=debug, use_debugger=debug, threaded=True)
 
@@ -70,18 +74,21 @@ def serve_command(host: str, port: int, sample: bool | None, debug: bool) -> Non
 @click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 def import_catalog_command(file: Path) -> None:
     """Upsert media from a JSON array or CSV file; any invalid row imports nothing."""
+    catalog = current_catalog()
     try:
-        rows = read_catalog_file(file.name, file.read_bytes())
+        with file.open("rb") as stream:
+            outcome = import_catalog(catalog, read_catalog_rows(file.name, stream),
+                                     lambda problem: click.echo(f"{file.name}: {problem}", err=True))
     except CatalogFileError as exc:
-        raise click.ClickException(str(exc)) from None
-    items, problems = validate_rows(rows)
-    if problems:
-        for problem in problems:
-            click.echo(f"{file.name}: {problem}", err=True)
-        click.echo(f"Nothing imported: {len(problems)} problem(s) in {len(rows)} row(s).", err=True)
+        raise click.ClickException(f"{exc} (nothing imported)") from None
+    except SQLAlchemyError as exc:
+        raise click.ClickException(
+            f"database error, nothing imported: {describe_database_error(exc, catalog.engine.url)}") from None
+    if outcome.report is None:
+        click.echo(f"Nothing imported: {outcome.problems} problem(s) in {outcome.rows} row(s).", err=True)
         sys.exit(1)
-    report = current_catalog().upsert(items)
-    click.echo(f"Imported {len(items)} item(s) from {file.name}: {report.inserted} added, "
+    report = outcome.report
+    click.echo(f"Imported {outcome.rows} item(s) from {file.name}: {report.inserted} added, "
                f"{report.updated} updated, {report.unchanged} unchanged.")
     from .portals.provisioning import queue_catalog_change
     from .portals.store import PortalStore
@@ -158,16 +165,18 @@ def worker_command(once: bool, show_status: bool, retry_dead: bool, portal_id: i
                f"closed {report.sessions_closed} play session(s); pruned {report.pruned} delivered job(s).")
 
 
-def _create_or_exit(factory, overrides=None) -> Flask:
+def _create_or_exit(factory, overrides) -> Flask:
+    from . import describe_start_failure
     try:
         return factory(overrides)
-    except ConfigError as exc:
-        raise click.ClickException(f"configuration error: {exc}") from None
+    except (ConfigError, SQLAlchemyError) as exc:
+        raise click.ClickException(describe_start_failure(exc)) from None
 
 
 def _app_factory() -> Flask:
     from . import create_app
-    return _create_or_exit(create_app)
+    # Commands other than serve neither serve nor sign anything with a per-process key.
+    return _create_or_exit(create_app, {"WARN_EPHEMERAL_SECRET": False})
 
 
 cli = FlaskGroup(create_app=_app_factory, add_version_option=False,

@@ -4,16 +4,16 @@ from __future__ import annotations
 
 import sqlalchemy as sa
 
-from oembed_server.catalog_import import validate_rows
+from oembed_server.catalog_import import validate_row
 from oembed_server.catalog_store import CatalogStore
 from oembed_server.media import MediaItem, MediaType
 
 
 def test_library_is_optional_checked_and_defaults_to_default():
-    items, problems = validate_rows([{"external_id": "a", "media_type": "VIDEO", "title": "A"},
-                                     {"external_id": "b", "media_type": "VIDEO", "title": "B", "library": "acme"}])
-    assert not problems and [i.library for i in items] == ["default", "acme"]
-    _, problems = validate_rows([{"external_id": "c", "media_type": "VIDEO", "title": "C", "library": "Acme/../x"}])
+    first, problems = validate_row(1, {"external_id": "a", "media_type": "VIDEO", "title": "A"})
+    second, more = validate_row(2, {"external_id": "b", "media_type": "VIDEO", "title": "B", "library": "acme"})
+    assert not problems + more and [first.library, second.library] == ["default", "acme"]
+    _, problems = validate_row(3, {"external_id": "c", "media_type": "VIDEO", "title": "C", "library": "Acme/../x"})
     assert [(p.field, "lower-case" in p.message) for p in problems] == [("library", True)]
 
 

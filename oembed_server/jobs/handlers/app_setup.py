@@ -28,7 +28,7 @@ def run(job: Job, ctx: JobContext) -> None:
     if app_id is None:
         raise GiveUp("app setup needs HUBSPOT_APP_ID")
     app = MediaBridgeSettings(ctx.client, app_id)
-    types = [t.value for t in ctx.catalog.media_types()]
+    types = sorted(ctx.catalog.media_types())
     try:
         if types:
             setup_media_types(app, types)
