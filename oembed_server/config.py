@@ -17,6 +17,10 @@ DEFAULT_PUBLIC_URL = "http://127.0.0.1:5000"
 DEFAULT_PROVIDER_NAME = "Example Media"
 DEFAULT_CACHE_AGE = 3600
 SECRET_KEY_MIN_LENGTH = 32
+# A play session with no report for this long is over: its attention data goes out.
+DEFAULT_EVENTS_IDLE_SECONDS = 1800.0
+# Reports one client address may make per minute (each gunicorn worker counts its own).
+DEFAULT_EVENTS_CLIENT_RATE = 600
 
 
 class ConfigError(ValueError):
@@ -34,6 +38,8 @@ class Settings:
     production: bool
     # True when OEMBED_DATABASE_URL was not given and the embedded SQLite file is used.
     embedded_database: bool
+    events_idle_seconds: float = DEFAULT_EVENTS_IDLE_SECONDS
+    events_client_rate: int = DEFAULT_EVENTS_CLIENT_RATE
 
     @property
     def effective_url_schemes(self) -> tuple[str, ...]:
@@ -71,6 +77,11 @@ def load_settings(environ: Mapping[str, str], instance_path: str) -> Settings:
 
     cache_age = parse_non_negative_number(environ.get("OEMBED_CACHE_AGE", str(DEFAULT_CACHE_AGE)), "OEMBED_CACHE_AGE")
 
+    events_idle_seconds = parse_non_negative_number(
+        environ.get("OEMBED_EVENTS_IDLE_SECONDS", str(DEFAULT_EVENTS_IDLE_SECONDS)), "OEMBED_EVENTS_IDLE_SECONDS", float)
+    events_client_rate = parse_non_negative_number(
+        environ.get("OEMBED_EVENTS_CLIENT_RATE", str(DEFAULT_EVENTS_CLIENT_RATE)), "OEMBED_EVENTS_CLIENT_RATE")
+
     return Settings(
         public_url=public_url,
         database_url=database_url,
@@ -80,6 +91,8 @@ def load_settings(environ: Mapping[str, str], instance_path: str) -> Settings:
         cache_age=cache_age,
         production=production,
         embedded_database=embedded,
+        events_idle_seconds=events_idle_seconds,
+        events_client_rate=events_client_rate,
     )
 
 

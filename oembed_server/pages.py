@@ -6,6 +6,7 @@ from urllib.parse import urlencode
 
 from flask import Blueprint, current_app, Response, redirect, render_template, request, url_for
 
+from .events_api import player_config
 from .extensions import current_catalog, current_settings
 from .media import MediaItem, MediaType, Visibility, embed_url, is_absolute_http_url, media_page_url
 from .oembed import artwork_url, discovery_url, parse_player_options, player_src
@@ -104,6 +105,7 @@ def embed_page(external_id: str):
             "start": float(options["start"]) if "start" in options else 0,
         },
         "tracking": tracking,
+        "events": player_config(item, request.args),
     }
     file_url = item.file_url if is_absolute_http_url(item.file_url) else None
     response = Response(render_template(
