@@ -12,7 +12,6 @@ import json
 import time
 
 from flask import Blueprint, Response, current_app, jsonify, request, url_for
-from werkzeug.exceptions import RequestEntityTooLarge
 
 from .events.intake_token import PlayerClaims, issue_token, parse_portal_id, read_token
 from .events.limits import ClientBudget, RefusedSessions
@@ -31,13 +30,10 @@ ACCEPTED_TYPES = ("application/json", "text/plain")
 
 @bp.post("/events")
 def receive_event():
-    request.max_content_length = MAX_BODY_BYTES
-    mimetype = request.mimetype
-    if mimetype not in ACCEPTED_TYPES:
+    if request.mimetype not in ACCEPTED_TYPES:
         return _refuse(415, "Content-Type", "must be application/json or text/plain")
-    try:
-        body = request.get_data(cache=False)
-    except RequestEntityTooLarge:
+    body = _read_body()
+    if body is None:
         return _refuse(413, "body", f"must be at most {MAX_BODY_BYTES} bytes")
 
     now = time.time()
@@ -48,6 +44,10 @@ def receive_event():
     except (ValueError, UnicodeDecodeError):
         return _refuse(400, "body", "is not valid JSON")
 
+    refused = _refused_sessions()
+    if isinstance(data, dict) and data.get("sessionId") in refused:
+        # A session known to flood is turned away before any further work.
+        return _refuse(429, "sessionId", "this play session has made all the reports it may")
     settings = current_settings()
     try:
         report = parse_report(data, now_ms=int(now * 1000))
@@ -67,9 +67,6 @@ def receive_event():
     if claims.dnt or report.dnt or request.headers.get("Sec-GPC") == "1":
         report = report.without_visitor()
 
-    refused = _refused_sessions()
-    if report.session_id in refused:
-        return _refuse(429, "sessionId", "this play session has made all the reports it may")
     limit = current_app.config.get("EVENTS_SESSION_REPORT_LIMIT", DEFAULT_SESSION_REPORT_LIMIT)
     try:
         with current_catalog().engine.begin() as conn:
@@ -79,6 +76,21 @@ def receive_event():
             refused.add(report.session_id)
         return _refuse(exc.status, exc.field, exc.message)
     return _json(202, {"accepted": True, "duplicate": accepted.duplicate, "closed": accepted.closed})
+
+
+def _read_body() -> bytes | None:
+    """The body, or None past the limit: a declared length is refused unread, a chunked
+    body is read no further than one byte past the limit."""
+    if request.content_length is not None and request.content_length > MAX_BODY_BYTES:
+        return None
+    stream, chunks, size = request.stream, [], 0
+    while size <= MAX_BODY_BYTES:
+        chunk = stream.read(MAX_BODY_BYTES + 1 - size)  # a socket may answer short
+        if not chunk:
+            break
+        chunks.append(chunk)
+        size += len(chunk)
+    return None if size > MAX_BODY_BYTES else b"".join(chunks)
 
 
 def _client_budget() -> ClientBudget:
