@@ -15,8 +15,6 @@ import dataclasses
 import json
 import time
 from datetime import datetime, timezone
-from typing import Iterable
-
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
@@ -220,7 +218,48 @@ def _utc_day(ms: int) -> str:
     return datetime.fromtimestamp(ms / 1000, tz=timezone.utc).strftime("%Y-%m-%d")
 
 
-def sessions_of(conn: Connection, session_ids: Iterable[str]) -> list[dict]:
-    ids = list(session_ids)
-    rows = conn.execute(sa.select(play_sessions).where(play_sessions.c.session_id.in_(ids))).mappings()
+# --- reads for the insights pages ----------------------------------------------------
+# Attention charts sum at most this many of an item's newest sessions: a page, not a report.
+ATTENTION_CHART_SESSIONS = 5000
+
+
+def get_session(conn: Connection, session_id: str) -> dict | None:
+    row = conn.execute(sa.select(play_sessions).where(play_sessions.c.session_id == session_id)).mappings().first()
+    return dict(row) if row else None
+
+
+def media_summary(conn: Connection, external_id: str) -> dict:
+    """Plays (sessions with a played report), distinct visitor tokens among them, and the
+    average percent played of those with attention data."""
+    c = play_sessions.c
+    row = conn.execute(
+        sa.select(sa.func.count().label("plays"),
+                  sa.func.count(sa.distinct(c.contact_utk)).label("unique_contacts"),
+                  sa.func.avg(c.percent_played).label("average_percent"))
+        .where(c.external_id == external_id, c.started_day.is_not(None))
+    ).mappings().one()
+    return dict(row)
+
+
+def plays_per_day(conn: Connection, external_id: str, since_day: str) -> dict[str, int]:
+    c = play_sessions.c
+    rows = conn.execute(sa.select(c.started_day, sa.func.count())
+                        .where(c.external_id == external_id, c.started_day >= since_day)
+                        .group_by(c.started_day))
+    return {day: count for day, count in rows}
+
+
+def attention_rows(conn: Connection, external_id: str, limit: int = ATTENTION_CHART_SESSIONS) -> list[dict]:
+    c = play_sessions.c
+    rows = conn.execute(sa.select(c.spans, c.span_seconds, c.duration_seconds)
+                        .where(c.external_id == external_id, c.spans.is_not(None))
+                        .order_by(c.id.desc()).limit(limit)).mappings()
+    return [dict(r) for r in rows]
+
+
+def recent_sessions(conn: Connection, external_id: str, limit: int = 20) -> list[dict]:
+    c = play_sessions.c
+    rows = conn.execute(sa.select(c.session_id, c.started_at_ms, c.percent_played, c.page_name, c.page_url)
+                        .where(c.external_id == external_id, c.started_day.is_not(None))
+                        .order_by(c.id.desc()).limit(limit)).mappings()
     return [dict(r) for r in rows]
