@@ -21,6 +21,8 @@ SECRET_KEY_MIN_LENGTH = 32
 DEFAULT_EVENTS_IDLE_SECONDS = 1800.0
 # Reports one client address may make per minute (each gunicorn worker counts its own).
 DEFAULT_EVENTS_CLIENT_RATE = 600
+# Delivered events (and closed play sessions) are kept this long, then pruned.
+DEFAULT_EVENTS_RETENTION_DAYS = 30.0
 
 
 class ConfigError(ValueError):
@@ -40,6 +42,7 @@ class Settings:
     embedded_database: bool
     events_idle_seconds: float = DEFAULT_EVENTS_IDLE_SECONDS
     events_client_rate: int = DEFAULT_EVENTS_CLIENT_RATE
+    events_retention_days: float = DEFAULT_EVENTS_RETENTION_DAYS
 
     @property
     def effective_url_schemes(self) -> tuple[str, ...]:
@@ -81,6 +84,9 @@ def load_settings(environ: Mapping[str, str], instance_path: str) -> Settings:
         environ.get("OEMBED_EVENTS_IDLE_SECONDS", str(DEFAULT_EVENTS_IDLE_SECONDS)), "OEMBED_EVENTS_IDLE_SECONDS", float)
     events_client_rate = parse_non_negative_number(
         environ.get("OEMBED_EVENTS_CLIENT_RATE", str(DEFAULT_EVENTS_CLIENT_RATE)), "OEMBED_EVENTS_CLIENT_RATE")
+    events_retention_days = parse_non_negative_number(
+        environ.get("OEMBED_EVENTS_RETENTION_DAYS", str(DEFAULT_EVENTS_RETENTION_DAYS)),
+        "OEMBED_EVENTS_RETENTION_DAYS", float)
 
     return Settings(
         public_url=public_url,
@@ -93,6 +99,7 @@ def load_settings(environ: Mapping[str, str], instance_path: str) -> Settings:
         embedded_database=embedded,
         events_idle_seconds=events_idle_seconds,
         events_client_rate=events_client_rate,
+        events_retention_days=events_retention_days,
     )
 
 

@@ -32,7 +32,7 @@ def test_script_sends_played_quartile_and_attention_span(synced, sqlite_url):
     assert all(e["event"]["mediaBridgeId"] == object_id and e["event"]["contactUtk"] == "utk-123"
                and e["event"]["sessionId"] == "s-1" for e in events)
     assert events[1]["event"]["playedPercent"] == 50
-    assert events[2]["event"]["derivedValues"] == {"totalPercentPlayed": 50.0, "totalSecondsPlayed": 0.5}
+    assert events[2]["event"]["derivedValues"] == {"totalPercentPlayed": 50.0, "totalSecondsPlayed": 0}
     assert events[0]["event"]["pageUrl"] == f"{PUBLIC_URL}/media/video-00001"
     assert_no_secrets(result.stdout + result.stderr, synced)
 
@@ -67,7 +67,7 @@ def test_attention_spans_and_events_are_built_in_hubspot_names():
     assert played[1]["externalId"] == "clip" and "mediaBridgeId" not in played[1]
     assert played[1]["contactId"] == 42 and "contactUtk" not in played[1] and played[1]["pageId"] == 9
     assert quartile[1]["playedPercent"] == 100 and "state" not in quartile[1]
-    assert span[1]["derivedValues"] == {"totalPercentPlayed": 100.0} and "mediaName" not in span[1]
+    assert "derivedValues" not in span[1] and "mediaName" not in span[1]
     with pytest.raises(ValueError, match="quartile"):
         build_test_events(item, PUBLIC_URL, ctx, 30)
     with pytest.raises(ValueError, match="page"):

@@ -6,6 +6,7 @@ import dataclasses
 import json
 from typing import Any
 
+from ..events.hubspot_body import raw_data_string
 from ..media import MediaItem, media_page_url
 from .calls import ApiCall
 from .media_events import MediaEvents, send
@@ -21,8 +22,6 @@ def attention_spans(percent: int, spans: int = 10) -> dict[str, int]:
     return {str(i): 1 if i < watched else 0 for i in range(spans)}
 
 
-def raw_data_string(raw: dict[str, int]) -> str:
-    return "".join(f"{k}={v};" for k, v in sorted(raw.items(), key=lambda kv: int(kv[0])))
 
 
 @dataclasses.dataclass(frozen=True)
@@ -61,15 +60,17 @@ def build_test_events(item: MediaItem, public_url: str, ctx: EventContext, perce
         common |= {"pageName": ctx.page_name, "pageUrl": ctx.page_url}
     media = {"mediaName": item.title, "mediaUrl": media_page_url(public_url, item.external_id)}
     raw = attention_spans(percent)
-    derived: dict[str, Any] = {"totalPercentPlayed": float(percent)}
+    span = {"occurredTimestamp": ctx.occurred_ms + 2, "rawDataMap": raw, "rawDataString": raw_data_string(raw)}
     if item.duration_ms:
-        derived["totalSecondsPlayed"] = round(item.duration_ms / 1000 * percent / 100, 3)
+        # HubSpot's schema takes both totals or neither, the seconds as a whole number;
+        # without a duration HubSpot derives the percent itself.
+        span["derivedValues"] = {"totalPercentPlayed": float(percent),
+                                 "totalSecondsPlayed": int(round(item.duration_ms / 1000 * percent / 100))}
     return [
         ("media-played", common | media | {"state": "STARTED"}),
         ("media-played-percent", common | media | {"playedPercent": percent,
                                                    "occurredTimestamp": ctx.occurred_ms + 1}),
-        ("attention-span", common | {"occurredTimestamp": ctx.occurred_ms + 2, "rawDataMap": raw,
-                                     "rawDataString": raw_data_string(raw), "derivedValues": derived}),
+        ("attention-span", common | span),
     ]
 
 

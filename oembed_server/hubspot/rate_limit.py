@@ -1,5 +1,9 @@
 """Client-side limiter: keeps each budget key (one portal, or the developer account) under
-HubSpot's rolling window so 429s stay the exception, and obeys what HubSpot's headers say."""
+HubSpot's rolling window so 429s stay the exception, and obeys what HubSpot's headers say.
+
+A slot is taken before a request leaves and counted from when its answer came back:
+HubSpot counts the request when it arrives, which lies between the two, so a window
+measured from the answer can never reopen before HubSpot's does, whatever the latency."""
 from __future__ import annotations
 
 import collections
@@ -21,6 +25,8 @@ class RateLimiter:
         # Set from HubSpot's headers: no request on this key before that moment.
         self._blocked_until: dict[str, float] = {}
         self._lock = threading.Lock()
+        # The slot this thread took last, until its answer restamps it: (key, stamp).
+        self._taken = threading.local()
 
     def acquire(self, key: str) -> float:
         """Wait for a slot in ``key``'s window and take it; returns the seconds waited."""
@@ -31,6 +37,7 @@ class RateLimiter:
                 wait = self._wait_needed(key, now)
                 if wait <= 0:
                     self._sent[key].append(now)
+                    self._taken.slot = (key, now)
                     return waited
             self._sleep(wait)
             waited += wait
@@ -45,14 +52,32 @@ class RateLimiter:
         return wait
 
     def observe(self, key: str, headers: Mapping[str, str]) -> None:
-        """HubSpot counts requests we cannot see (other processes on the same app):
-        when it says the window is spent, hold this key for the window it names."""
+        """An answer came back on ``key``. HubSpot counts requests we cannot see (other
+        processes on the same app): when it says the window is spent and our own count
+        does not explain it, hold this key for the window it names."""
+        with self._lock:
+            self._restamp(key)
+            own_full = len(self._sent[key]) >= self.max_requests
         remaining = _int_header(headers, "X-HubSpot-RateLimit-Remaining")
-        if remaining is None or remaining > 0:
+        if remaining is None or remaining > 0 or own_full:
+            # A full window of our own already makes the next acquire wait for it to reopen.
             return
         interval_ms = _int_header(headers, "X-HubSpot-RateLimit-Interval-Milliseconds")
         pause = interval_ms / 1000 if interval_ms else self.interval_s
         self.block(key, pause)
+
+    def _restamp(self, key: str) -> None:
+        taken = getattr(self._taken, "slot", None)
+        if taken is None or taken[0] != key:
+            return
+        self._taken.slot = None
+        sent = self._sent[key]
+        try:
+            sent.remove(taken[1])
+        except ValueError:  # already out of the window
+            return
+        # The newest stamp of all, so the deque stays in time order.
+        sent.append(max(self._clock(), taken[1]))
 
     def block(self, key: str, seconds: float) -> None:
         with self._lock:
