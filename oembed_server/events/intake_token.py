@@ -9,6 +9,7 @@ timeline). Refuses tampered, foreign and expired tokens alike, without saying wh
 from __future__ import annotations
 
 import dataclasses
+import functools
 
 from itsdangerous import BadData, URLSafeTimedSerializer
 
@@ -25,7 +26,9 @@ class PlayerClaims:
     dnt: bool
 
 
+@functools.lru_cache(maxsize=4)
 def _serializer(secret_key: str) -> URLSafeTimedSerializer:
+    # Built once per key: it derives its signing key on creation, on every report's path.
     return URLSafeTimedSerializer(secret_key, salt=_SALT)
 
 

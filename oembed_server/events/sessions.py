@@ -12,6 +12,7 @@ their report limit; on the hot path every statement goes through an index.
 from __future__ import annotations
 
 import dataclasses
+import functools
 import json
 import time
 from datetime import datetime, timezone
@@ -80,15 +81,31 @@ class Accepted:
     closed: bool = False
 
 
-def _insert(conn: Connection):
-    if conn.dialect.name == "postgresql":
+_VISITOR_COLUMNS = ("contact_utk", "page_id", "page_name", "page_url", "hsenc", "external_play_context")
+
+
+@functools.lru_cache(maxsize=2)
+def _session_upsert(dialect_name: str):
+    """Insert the session or count one more report on it, returning what the report needs.
+    Built once per dialect with bound parameters: on every report's path, building the
+    statement again would cost more than running it."""
+    if dialect_name == "postgresql":
         from sqlalchemy.dialects.postgresql import insert
     else:
         from sqlalchemy.dialects.sqlite import insert
-    return insert
-
-
-_VISITOR_COLUMNS = ("contact_utk", "page_id", "page_name", "page_url", "hsenc", "external_play_context")
+    c = play_sessions.c
+    now = sa.bindparam("now", type_=sa.Float)
+    statement = insert(play_sessions).values(
+        session_id=sa.bindparam("session_id"), external_id=sa.bindparam("external_id"),
+        media_type=sa.bindparam("media_type"), portal_id=sa.bindparam("portal_id", type_=sa.BigInteger),
+        reports=1, first_seen_at=now, last_seen_at=now,
+        **{name: sa.bindparam(name, type_=getattr(c, name).type) for name in _VISITOR_COLUMNS})
+    return statement.on_conflict_do_update(
+        index_elements=["session_id"],
+        set_={"reports": c.reports + 1, "last_seen_at": statement.excluded.last_seen_at,
+              **{name: sa.func.coalesce(getattr(c, name), getattr(statement.excluded, name))
+                 for name in _VISITOR_COLUMNS}},
+    ).returning(c.id, c.external_id, c.reports, c.closed_at, c.spans, c.state)
 
 
 def record_report(conn: Connection, report: PlayerReport, media_type: str, *, now: float | None = None,
@@ -98,21 +115,12 @@ def record_report(conn: Connection, report: PlayerReport, media_type: str, *, no
     Raises SessionRefused; the caller rolls back, so a refused report leaves no trace.
     """
     now = time.time() if now is None else now
-    insert = _insert(conn)
     c = play_sessions.c
-    values = dict(session_id=report.session_id, external_id=report.external_id, media_type=media_type,
-                  portal_id=report.portal_id, reports=1, first_seen_at=now, last_seen_at=now,
-                  **{name: getattr(report, name) for name in _VISITOR_COLUMNS})
-    statement = insert(play_sessions).values(**values)
+    params = dict(session_id=report.session_id, external_id=report.external_id, media_type=media_type,
+                  portal_id=report.portal_id, now=now, **{name: getattr(report, name) for name in _VISITOR_COLUMNS})
     # The upsert is the first statement, so on SQLite the transaction takes the write lock
     # at once (waiting on busy_timeout) instead of failing to upgrade a read later.
-    statement = statement.on_conflict_do_update(
-        index_elements=["session_id"],
-        set_={"reports": c.reports + 1, "last_seen_at": now,
-              **{name: sa.func.coalesce(getattr(c, name), getattr(statement.excluded, name))
-                 for name in _VISITOR_COLUMNS}},
-    ).returning(c.id, c.external_id, c.reports, c.closed_at, c.spans, c.state)
-    row = conn.execute(statement).mappings().one()
+    row = conn.execute(_session_upsert(conn.dialect.name), params).mappings().one()
     if row["external_id"] != report.external_id:
         raise SessionRefused(409, "sessionId", "belongs to a play session of another media item")
     if row["reports"] > report_limit:
