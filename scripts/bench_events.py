@@ -52,6 +52,17 @@ def create_bench_app():
     from oembed_server import create_app
 
     app = create_app()
+    synchronous = os.environ.get("BENCH_SQLITE_SYNCHRONOUS")
+    if synchronous:
+        # Bench-only: how fast the intake would be if each commit did not wait for the disk.
+        import sqlalchemy as sa
+        engine = app.extensions["catalog"].engine
+
+        @sa.event.listens_for(engine, "connect")
+        def _synchronous(dbapi_connection, _record):
+            dbapi_connection.execute(f"PRAGMA synchronous={synchronous}")
+
+        engine.dispose()
 
     @app.post("/_bench/constant")
     def constant():
@@ -197,60 +208,74 @@ def query_plans(path: str) -> list[tuple[str, str]]:
     return plans
 
 
+def bench_server(path: str, port: int, synchronous: str | None, args) -> dict:
+    public_url = f"http://127.0.0.1:{port}"
+    env = os.environ | {"OEMBED_ENV": "production", "OEMBED_SECRET_KEY": SECRET, "OEMBED_PUBLIC_URL": public_url,
+                        "OEMBED_DATABASE_URL": f"sqlite:///{path}", "OEMBED_EVENTS_CLIENT_RATE": "0"}
+    if synchronous:
+        env["BENCH_SQLITE_SYNCHRONOUS"] = synchronous
+    proc = subprocess.Popen([sys.executable, "-m", "gunicorn", "--workers", "2", "--bind", f"127.0.0.1:{port}",
+                             "--chdir", str(ROOT / "scripts"), "--log-level", "warning",
+                             "bench_events:create_bench_app()"], env=env, cwd=ROOT)
+    token = player_token()
+    try:
+        wait_until_up(port, proc)  # a GET answers 405: the app is up
+        run_load(port, "/events", token, 1.0, args.clients)  # warm-up
+        run_load(port, "/_bench/constant", token, 1.0, args.clients)
+        events_runs, constant_runs = [], []
+        for _ in range(args.rounds):  # alternate so drifts in machine load hit both sides alike
+            constant_runs.append(run_load(port, "/_bench/constant", token, args.seconds, args.clients))
+            events_runs.append(run_load(port, "/events", token, args.seconds, args.clients))
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        try:
+            proc.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+    return {"events": _median_run(events_runs), "constant": _median_run(constant_runs)}
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--outbox-rows", type=int, default=1_000_000, help="rows already in the outbox and sessions table")
     parser.add_argument("--seconds", type=float, default=5.0, help="length of each load round")
     parser.add_argument("--rounds", type=int, default=3, help="alternating rounds per endpoint (median kept)")
     parser.add_argument("--clients", type=int, default=2, help="client processes generating load")
+    parser.add_argument("--no-normal", action="store_true",
+                        help="skip the second run with SQLite synchronous=NORMAL (commits not waiting for the disk)")
     args = parser.parse_args()
 
     with tempfile.TemporaryDirectory() as tmp:
         port = free_port()
-        public_url = f"http://127.0.0.1:{port}"
         path = f"{tmp}/catalog.sqlite3"
         t0 = time.perf_counter()
-        build_database(path, public_url, args.outbox_rows)
+        build_database(path, f"http://127.0.0.1:{port}", args.outbox_rows)
         print(f"database with {args.outbox_rows:,} outbox rows and sessions built in {time.perf_counter() - t0:.1f}s",
               flush=True)
-        env = os.environ | {"OEMBED_ENV": "production", "OEMBED_SECRET_KEY": SECRET, "OEMBED_PUBLIC_URL": public_url,
-                            "OEMBED_DATABASE_URL": f"sqlite:///{path}", "OEMBED_EVENTS_CLIENT_RATE": "0"}
-        proc = subprocess.Popen([sys.executable, "-m", "gunicorn", "--workers", "2", "--bind", f"127.0.0.1:{port}",
-                                 "--chdir", str(ROOT / "scripts"), "--log-level", "warning",
-                                 "bench_events:create_bench_app()"], env=env, cwd=ROOT)
-        token = player_token()
-        try:
-            wait_until_up(port, proc)  # a GET answers 405: the app is up
-            run_load(port, "/events", token, 1.0, args.clients)  # warm-up
-            run_load(port, "/_bench/constant", token, 1.0, args.clients)
-            events_runs, constant_runs = [], []
-            for _ in range(args.rounds):  # alternate so drifts in machine load hit both sides alike
-                constant_runs.append(run_load(port, "/_bench/constant", token, args.seconds, args.clients))
-                events_runs.append(run_load(port, "/events", token, args.seconds, args.clients))
-        finally:
-            proc.send_signal(signal.SIGTERM)
-            try:
-                proc.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                proc.kill()
+        modes = {"synchronous=FULL (as shipped)": None}
+        if not args.no_normal:
+            modes["synchronous=NORMAL"] = "NORMAL"
+        results = {label: bench_server(path, port, mode, args) for label, mode in modes.items()}
         plans = query_plans(path)
         conn = sqlite3.connect(path)
         outbox = conn.execute("SELECT count(*) FROM jobs").fetchone()[0]
         conn.close()
 
-    results = {"events": _median_run(events_runs), "constant": _median_run(constant_runs)}
-    print()
-    print(f"{'endpoint':>9} {'req/s':>9} {'p50 ms':>8} {'p99 ms':>8} {'errors':>7}")
-    for name, r in results.items():
-        print(f"{name:>9} {r['rps']:>9.0f} {r['p50_ms']:>8.2f} {r['p99_ms']:>8.2f} {r['errors']:>7.0f}")
+    for label, result in results.items():
+        print(f"\nSQLite {label}")
+        print(f"{'endpoint':>9} {'req/s':>9} {'p50 ms':>8} {'p99 ms':>8} {'errors':>7}")
+        for name, r in result.items():
+            print(f"{name:>9} {r['rps']:>9.0f} {r['p50_ms']:>8.2f} {r['p99_ms']:>8.2f} {r['errors']:>7.0f}")
     print(f"\noutbox rows at the end: {outbox:,}")
     print("\nquery plans of the intake's statements (SQLite, full tables):")
     for head, plan in plans:
         print(f"  {head}\n      -> {plan}")
-    ratio = results["events"]["rps"] / results["constant"]["rps"]
-    p99_ratio = results["events"]["p99_ms"] / results["constant"]["p99_ms"]
-    print(f"\nthroughput ratio /events : constant = {ratio:.2f} (target >= 0.50)")
-    print(f"p99 ratio /events : constant = {p99_ratio:.2f}")
+    print()
+    for label, result in results.items():
+        ratio = result["events"]["rps"] / result["constant"]["rps"]
+        p99_ratio = result["events"]["p99_ms"] / result["constant"]["p99_ms"]
+        print(f"{label}: throughput ratio /events : constant = {ratio:.2f} (target >= 0.50); "
+              f"p99 ratio = {p99_ratio:.2f}")
     return 0
 
 
