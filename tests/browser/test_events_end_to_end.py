@@ -3,7 +3,6 @@
 must hold exactly what HubSpot would put on the contact's timeline."""
 from __future__ import annotations
 
-import json
 import os
 import subprocess
 import sys
@@ -11,10 +10,8 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 import pytest
-import sqlalchemy as sa
 
 from oembed_server import create_app
-from oembed_server.jobs.queue import jobs
 from oembed_server.sample_media import load_sample_media
 
 from ..conftest import SECRET_KEY
@@ -22,7 +19,7 @@ from ..hubspot_emulator.events_log import duplicates, received
 from ..hubspot_emulator.live import LiveEmulator
 from ..hubspot_emulator.testing import FAST_CLIENT
 from ..live_server import serve_in_thread
-from .test_player_events import play_until, seek, wait_for
+from .test_player_events import ended_session_reported, play_until, seek
 
 pytestmark = pytest.mark.browser
 
@@ -73,10 +70,6 @@ def open_preview_player(open_page, base_url: str):
     return page, frame
 
 
-def attention_queued(engine, session_id: str) -> bool:
-    with engine.connect() as conn:
-        rows = conn.execute(sa.select(jobs.c.payload).where(jobs.c.kind == "event.attention")).scalars().all()
-    return any(json.loads(p)["session_id"] == session_id for p in rows)
 
 
 def delivered(emulator, portal_id: int, session_id: str) -> dict[str, list[dict]]:
@@ -105,7 +98,7 @@ def test_module_preview_plays_reach_hubspot_through_the_worker(stack, open_page)
     frame.evaluate("() => { const m = document.querySelector('#player'); m.playbackRate = 4; m.play(); }")
     frame.wait_for_function("() => document.querySelector('#player').ended", timeout=15_000)
     first = frame.evaluate("() => window.mediaPlayerEvents.sessionId")
-    assert wait_for(lambda: attention_queued(engine, first)), "the ended beacon did not reach the outbox"
+    assert ended_session_reported(engine, first), "the ended session did not reach the outbox"
     run_worker_once(worker_env)
 
     kinds = delivered(emulator, portal_id, first)
@@ -134,7 +127,7 @@ def test_module_preview_plays_reach_hubspot_through_the_worker(stack, open_page)
     frame.wait_for_function("() => document.querySelector('#player').ended", timeout=15_000)
     second = frame.evaluate("() => window.mediaPlayerEvents.sessionId")
     assert second != first
-    assert wait_for(lambda: attention_queued(engine, second))
+    assert ended_session_reported(engine, second)
     run_worker_once(worker_env)
 
     kinds = delivered(emulator, portal_id, second)

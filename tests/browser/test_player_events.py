@@ -9,7 +9,7 @@ import pytest
 import sqlalchemy as sa
 
 from oembed_server import create_app
-from oembed_server.events.sessions import close_due_sessions, play_sessions
+from oembed_server.events.sessions import play_sessions
 from oembed_server.jobs.queue import jobs
 from oembed_server.sample_media import load_sample_media
 
@@ -101,9 +101,14 @@ def seek(page, position: float) -> None:
     })""", position)
 
 
-def wait_for_attention(engine, session_id: str) -> list[dict]:
-    return wait_for(lambda: (found := session_jobs(engine, session_id))
-                    and any(j["kind"] == "attention" for j in found) and found) or session_jobs(engine, session_id)
+def ended_session_reported(engine, session_id: str) -> list[dict]:
+    """The session's jobs once its attention record and its 100% quartile are both in
+    (separate requests: either may land first)."""
+    def complete():
+        found = session_jobs(engine, session_id)
+        kinds = {(j["kind"], j.get("played_percent")) for j in found}
+        return found if ("attention", None) in kinds and ("quartile", 100) in kinds else None
+    return wait_for(complete) or session_jobs(engine, session_id)
 
 
 def test_video_played_to_the_end_reports_played_quartiles_and_attention(events_server, open_page):
@@ -112,7 +117,7 @@ def test_video_played_to_the_end_reports_played_quartiles_and_attention(events_s
     play(page)
     page.wait_for_function("() => document.querySelector('#player').ended", timeout=15_000)
     session_id = page.evaluate("() => window.mediaPlayerEvents.sessionId")
-    kinds = by_kind(wait_for_attention(engine, session_id))
+    kinds = by_kind(ended_session_reported(engine, session_id))
 
     assert [j["state"] for j in kinds["played"]] == ["STARTED"]
     played = kinds["played"][0]
@@ -137,7 +142,7 @@ def test_seek_past_half_and_rewatch(events_server, open_page):
     page.evaluate("() => document.querySelector('#player').play()")
     page.wait_for_function("() => document.querySelector('#player').ended", timeout=15_000)
     session_id = page.evaluate("() => window.mediaPlayerEvents.sessionId")
-    kinds = by_kind(wait_for_attention(engine, session_id))
+    kinds = by_kind(ended_session_reported(engine, session_id))
 
     assert len(kinds["played"]) == 1
     assert sorted(j["played_percent"] for j in kinds["quartile"]) == [0, 25, 75, 100]
@@ -151,7 +156,7 @@ def test_audio_reports_like_video(events_server, open_page):
     play(page)
     page.wait_for_function("() => document.querySelector('#player').ended", timeout=15_000)
     session_id = page.evaluate("() => window.mediaPlayerEvents.sessionId")
-    kinds = by_kind(wait_for_attention(engine, session_id))
+    kinds = by_kind(ended_session_reported(engine, session_id))
     assert [(j["media_type"], j["state"]) for j in kinds["played"]] == [("AUDIO", "STARTED")]
     assert sorted(j["played_percent"] for j in kinds["quartile"]) == [0, 25, 50, 75, 100]
     assert kinds["attention"][0]["spans"] == [1] * 8
@@ -187,13 +192,11 @@ def test_closing_the_tab_mid_play_still_delivers_the_attention_span(events_serve
     session_id = page.evaluate("() => window.mediaPlayerEvents.sessionId")
     page.close(run_before_unload=True)
 
-    # Nothing was sent between play and close but the played event and two quartiles:
-    # the spans arrive only through the beacon the closing page sends.
-    row = wait_for(lambda: (r := session_row(engine, session_id)) and r["spans"] and r)
-    assert row, "no attention data arrived after the tab closed"
+    # Between play and close only the played event and two quartiles were sent: the spans
+    # arrive with the beacon the closing page sends, which also ends the session.
+    row = wait_for(lambda: (r := session_row(engine, session_id)) and r["closed_at"] and r)
+    assert row, "the closing page's beacon did not arrive"
     spans = json.loads(row["spans"])
     assert spans[:3] == [1, 1, 1] and spans[-3:] == [0, 0, 0]
-    with engine.begin() as conn:  # the worker's idle sweep closes it if the beacon did not
-        close_due_sessions(conn, now=time.time() + 3600, idle_seconds=1800)
     [attention] = by_kind(session_jobs(engine, session_id))["attention"]
     assert attention["spans"] == spans
