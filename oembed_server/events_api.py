@@ -16,7 +16,7 @@ from flask import Blueprint, Response, current_app, jsonify, request, url_for
 from .events.intake_token import PlayerClaims, issue_token, parse_portal_id, read_token
 from .events.limits import ClientBudget, RefusedSessions
 from .events.sessions import DEFAULT_SESSION_REPORT_LIMIT, SessionRefused, record_report
-from .events.validation import ReportError, check_media_type, parse_report
+from .events.validation import ReportError, parse_report, report_token
 from .extensions import current_catalog, current_settings
 
 bp = Blueprint("events_api", __name__)
@@ -50,30 +50,31 @@ def receive_event():
         return _refuse(429, "sessionId", "this play session has made all the reports it may")
     settings = current_settings()
     try:
-        report = parse_report(data, now_ms=int(now * 1000))
+        claims = read_token(settings.secret_key, report_token(data))
     except ReportError as exc:
-        # A report without a token is refused as forbidden, not as malformed.
-        return _refuse(403 if exc.field == "token" else 400, exc.field, exc.message)
-
-    claims = read_token(settings.secret_key, report.token)
-    if claims is None or claims.external_id != report.external_id:
-        return _refuse(403, "token", "is missing, expired or not for this media item")
-    if claims.portal_id != report.portal_id:
-        return _refuse(403, "portalId", "is not the portal this player was given")
+        # A report without a token is refused as forbidden; only a non-object body is malformed.
+        return _refuse(400 if exc.field == "body" else 403, exc.field, exc.message)
+    if claims is None:
+        return _refuse(403, "token", "is not valid: expired, or not issued by this server")
     try:
-        check_media_type(report, claims.media_type)
+        report = parse_report(data, now_ms=int(now * 1000), media_type=claims.media_type)
     except ReportError as exc:
         return _refuse(400, exc.field, exc.message)
+    record = report.record
+    if claims.external_id != record.external_id:
+        return _refuse(403, "token", "is not for this media item")
+    if claims.portal_id != record.portal_id:
+        return _refuse(403, "portalId", "is not the portal this player was given")
     if claims.dnt or report.dnt or request.headers.get("Sec-GPC") == "1":
         report = report.without_visitor()
 
     limit = current_app.config.get("EVENTS_SESSION_REPORT_LIMIT", DEFAULT_SESSION_REPORT_LIMIT)
     try:
         with current_catalog().engine.begin() as conn:
-            accepted = record_report(conn, report, claims.media_type, now=now, report_limit=limit)
+            accepted = record_report(conn, report, now=now, report_limit=limit)
     except SessionRefused as exc:
         if exc.status == 429:
-            refused.add(report.session_id)
+            refused.add(record.session_id)
         return _refuse(exc.status, exc.field, exc.message)
     return _json(202, {"accepted": True, "duplicate": accepted.duplicate, "closed": accepted.closed})
 

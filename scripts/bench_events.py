@@ -22,9 +22,7 @@ from __future__ import annotations
 import argparse
 import http.client
 import json
-import multiprocessing as mp
 import os
-import signal
 import sqlite3
 import subprocess
 import sys
@@ -37,7 +35,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "scripts"))
 
-from bench_oembed import _median_run, free_port, wait_until_up  # noqa: E402
+from bench_oembed import alternate_rounds, free_port, run_load, stop_server, wait_until_up  # noqa: E402
 
 SECRET = "bench-secret-key-0123456789-abcdefghijklmnop"
 PORTAL_ID = 42
@@ -124,7 +122,9 @@ def session_reports(token: str) -> list[bytes]:
 
 
 # --- load ------------------------------------------------------------------------------
-def _client(port: int, path: str, token: str, seconds: float, queue) -> None:
+def _client(port: int, work: tuple[str, str], seconds: float, queue) -> None:
+    """POSTs ``work`` = (path, token): one player session's reports after another."""
+    path, token = work
     latencies, errors = [], 0
     deadline = time.perf_counter() + seconds
     conn = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
@@ -151,23 +151,8 @@ def _client(port: int, path: str, token: str, seconds: float, queue) -> None:
     queue.put((latencies, errors))
 
 
-def run_load(port: int, path: str, token: str, seconds: float, clients: int) -> dict:
-    queue = mp.Queue()
-    procs = [mp.Process(target=_client, args=(port, path, token, seconds, queue)) for _ in range(clients)]
-    started = time.perf_counter()
-    for p in procs:
-        p.start()
-    results = [queue.get(timeout=seconds + 60) for _ in procs]
-    for p in procs:
-        p.join(timeout=10)
-    elapsed = time.perf_counter() - started
-    latencies = sorted(l for lat, _ in results for l in lat)
-    errors = sum(e for _, e in results)
-    if not latencies:
-        raise RuntimeError(f"no successful requests ({errors} errors)")
-    return {"requests": len(latencies), "errors": errors, "rps": len(latencies) / elapsed,
-            "p50_ms": 1000 * latencies[len(latencies) // 2],
-            "p99_ms": 1000 * latencies[min(len(latencies) - 1, int(len(latencies) * 0.99))]}
+def post_load(port: int, path: str, token: str, seconds: float, clients: int) -> dict:
+    return run_load(port, (path, token), seconds, clients, client=_client)
 
 
 def query_plans(path: str) -> list[tuple[str, str]]:
@@ -190,8 +175,8 @@ def query_plans(path: str) -> list[tuple[str, str]]:
     assert read_token(SECRET, token)
     with store.engine.begin() as conn:
         for body in session_reports(token)[:7] + session_reports(token)[-1:]:
-            report = parse_report(json.loads(body), now_ms=int(time.time() * 1000))
-            record_report(conn, report, "VIDEO")
+            report = parse_report(json.loads(body), now_ms=int(time.time() * 1000), media_type="VIDEO")
+            record_report(conn, report)
         conn.rollback()
     plans = []
     raw = sqlite3.connect(path)
@@ -220,19 +205,13 @@ def bench_server(path: str, port: int, synchronous: str | None, args) -> dict:
     token = player_token()
     try:
         wait_until_up(port, proc)  # a GET answers 405: the app is up
-        run_load(port, "/events", token, 1.0, args.clients)  # warm-up
-        run_load(port, "/_bench/constant", token, 1.0, args.clients)
-        events_runs, constant_runs = [], []
-        for _ in range(args.rounds):  # alternate so drifts in machine load hit both sides alike
-            constant_runs.append(run_load(port, "/_bench/constant", token, args.seconds, args.clients))
-            events_runs.append(run_load(port, "/events", token, args.seconds, args.clients))
+        post_load(port, "/events", token, 1.0, args.clients)  # warm-up
+        post_load(port, "/_bench/constant", token, 1.0, args.clients)
+        return alternate_rounds(
+            args.rounds, constant=lambda: post_load(port, "/_bench/constant", token, args.seconds, args.clients),
+            events=lambda: post_load(port, "/events", token, args.seconds, args.clients))
     finally:
-        proc.send_signal(signal.SIGTERM)
-        try:
-            proc.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-    return {"events": _median_run(events_runs), "constant": _median_run(constant_runs)}
+        stop_server(proc)
 
 
 def main() -> int:
@@ -264,7 +243,8 @@ def main() -> int:
     for label, result in results.items():
         print(f"\nSQLite {label}")
         print(f"{'endpoint':>9} {'req/s':>9} {'p50 ms':>8} {'p99 ms':>8} {'errors':>7}")
-        for name, r in result.items():
+        for name in ("events", "constant"):
+            r = result[name]
             print(f"{name:>9} {r['rps']:>9.0f} {r['p50_ms']:>8.2f} {r['p99_ms']:>8.2f} {r['errors']:>7.0f}")
     print(f"\noutbox rows at the end: {outbox:,}")
     print("\nquery plans of the intake's statements (SQLite, full tables):")

@@ -12,7 +12,7 @@ import pytest
 from oembed_server.events import attention
 from oembed_server.events.intake_token import PlayerClaims, issue_token, parse_portal_id, read_token
 from oembed_server.events.limits import ClientBudget, RefusedSessions
-from oembed_server.events.validation import MAX_AGE_MS, ReportError, check_media_type, parse_report
+from oembed_server.events.validation import MAX_AGE_MS, ReportError, parse_report, report_token
 
 ROOT = Path(__file__).resolve().parents[1]
 PLAYER_EVENTS_JS = ROOT / "oembed_server" / "static" / "player-events.js"
@@ -32,21 +32,23 @@ def attention_report(**fields) -> dict:
 
 def test_a_full_played_report_is_read_field_by_field():
     parsed = parse_report(report(portalId=42, contactUtk="utk1", pageId="77", pageName="Landing",
-                                 pageUrl="https://example.com/p", hsenc="enc", externalPlayContext="EMAIL"), NOW_MS)
-    assert (parsed.kind, parsed.external_id, parsed.session_id, parsed.state, parsed.portal_id) == (
-        "played", "clip-1", "A" * 22, "STARTED", 42)
-    assert (parsed.contact_utk, parsed.page_id, parsed.page_name, parsed.page_url, parsed.hsenc) == (
+                                 pageUrl="https://example.com/p", hsenc="enc", externalPlayContext="EMAIL"),
+                          NOW_MS, "VIDEO")
+    record = parsed.record
+    assert (record.kind, record.external_id, record.session_id, record.state, record.portal_id, record.media_type) == (
+        "played", "clip-1", "A" * 22, "STARTED", 42, "VIDEO")
+    assert (record.contact_utk, record.page_id, record.page_name, record.page_url, record.hsenc) == (
         "utk1", "77", "Landing", "https://example.com/p", "enc")
-    stripped = parsed.without_visitor()
+    stripped = parsed.without_visitor().record
     assert (stripped.contact_utk, stripped.page_id, stripped.page_name, stripped.page_url, stripped.hsenc) == (None,) * 5
-    assert stripped.portal_id == 42
+    assert stripped.portal_id == 42 and stripped.external_play_context == "EMAIL"
 
 
 def test_attention_report_uses_the_span_rule():
-    parsed = parse_report(attention_report(final=True), NOW_MS)
-    assert parsed.spans == (1,) * 9 and parsed.span_seconds == 1.0 and parsed.final
-    long = parse_report(attention_report(spans=[0] * 100, spanSeconds=3.6, durationSeconds=360), NOW_MS)
-    assert long.span_seconds == 3.6
+    parsed = parse_report(attention_report(final=True), NOW_MS, "AUDIO")
+    assert parsed.record.spans == (1,) * 9 and parsed.record.span_seconds == 1.0 and parsed.final
+    long = parse_report(attention_report(spans=[0] * 100, spanSeconds=3.6, durationSeconds=360), NOW_MS, "VIDEO")
+    assert long.record.span_seconds == 3.6 and not long.final
 
 
 @pytest.mark.parametrize("fields, field", [
@@ -79,7 +81,7 @@ def test_attention_report_uses_the_span_rule():
 ])
 def test_every_bad_field_is_named(fields, field):
     with pytest.raises(ReportError) as caught:
-        parse_report(report(**fields), NOW_MS)
+        parse_report(report(**fields), NOW_MS, "VIDEO")
     assert caught.value.field == field
 
 
@@ -90,9 +92,9 @@ def test_every_bad_field_is_named(fields, field):
 ])
 def test_quartile_values(fields, field):
     with pytest.raises(ReportError) as caught:
-        parse_report(report(kind="quartile", state=..., **fields), NOW_MS)
+        parse_report(report(kind="quartile", state=..., **fields), NOW_MS, "VIDEO")
     assert caught.value.field == field
-    assert parse_report(report(kind="quartile", state=..., playedPercent=75), NOW_MS).played_percent == 75
+    assert parse_report(report(kind="quartile", state=..., playedPercent=75), NOW_MS, "VIDEO").record.played_percent == 75
 
 
 @pytest.mark.parametrize("fields, field", [
@@ -109,24 +111,28 @@ def test_quartile_values(fields, field):
 ])
 def test_attention_fields(fields, field):
     with pytest.raises(ReportError) as caught:
-        parse_report(attention_report(**fields), NOW_MS)
+        parse_report(attention_report(**fields), NOW_MS, "VIDEO")
     assert caught.value.field == field
 
 
-def test_the_body_must_be_an_object():
-    with pytest.raises(ReportError) as caught:
-        parse_report([report()], NOW_MS)
-    assert caught.value.field == "body"
+def test_the_body_must_be_an_object_with_a_token():
+    for check in (lambda data: parse_report(data, NOW_MS, "VIDEO"), report_token):
+        with pytest.raises(ReportError) as caught:
+            check([report()])
+        assert caught.value.field == "body"
+    assert report_token(report()) == "abc.def.ghi"
+    with pytest.raises(ReportError, match="token"):
+        report_token(report(token=...))
 
 
 def test_what_a_report_may_say_depends_on_the_media_type():
-    check_media_type(parse_report(report(), NOW_MS), "AUDIO")
-    check_media_type(parse_report(report(state="VIEWED"), NOW_MS), "DOCUMENT")
+    parse_report(report(), NOW_MS, "AUDIO")
+    parse_report(report(state="VIEWED"), NOW_MS, "DOCUMENT")
     for state, media_type in (("VIEWED", "VIDEO"), ("STARTED", "IMAGE")):
         with pytest.raises(ReportError, match="state"):
-            check_media_type(parse_report(report(state=state), NOW_MS), media_type)
+            parse_report(report(state=state), NOW_MS, media_type)
     with pytest.raises(ReportError, match="kind"):
-        check_media_type(parse_report(attention_report(), NOW_MS), "IMAGE")
+        parse_report(attention_report(), NOW_MS, "IMAGE")
 
 
 def test_token_binds_item_portal_and_dnt_and_expires():

@@ -108,48 +108,49 @@ def _session_upsert(dialect_name: str):
     ).returning(c.id, c.external_id, c.reports, c.closed_at, c.spans, c.state)
 
 
-def record_report(conn: Connection, report: PlayerReport, media_type: str, *, now: float | None = None,
+def record_report(conn: Connection, report: PlayerReport, *, now: float | None = None,
                   report_limit: int = DEFAULT_SESSION_REPORT_LIMIT) -> Accepted:
     """Store one checked report inside the caller's transaction (commit, then answer 202).
 
     Raises SessionRefused; the caller rolls back, so a refused report leaves no trace.
     """
     now = time.time() if now is None else now
+    record = report.record
     c = play_sessions.c
-    params = dict(session_id=report.session_id, external_id=report.external_id, media_type=media_type,
-                  portal_id=report.portal_id, now=now, **{name: getattr(report, name) for name in _VISITOR_COLUMNS})
+    params = dict(session_id=record.session_id, external_id=record.external_id, media_type=record.media_type,
+                  portal_id=record.portal_id, now=now, **{name: getattr(record, name) for name in _VISITOR_COLUMNS})
     # The upsert is the first statement, so on SQLite the transaction takes the write lock
     # at once (waiting on busy_timeout) instead of failing to upgrade a read later.
     row = conn.execute(_session_upsert(conn.dialect.name), params).mappings().one()
-    if row["external_id"] != report.external_id:
+    if row["external_id"] != record.external_id:
         raise SessionRefused(409, "sessionId", "belongs to a play session of another media item")
     if row["reports"] > report_limit:
         raise SessionRefused(429, "sessionId", f"this play session has made its {report_limit} reports")
 
-    if report.kind == PLAYED:
-        queued = _enqueue_record(conn, _record_from_report(report, media_type), f"{report.session_id}:played", now)
+    if record.kind == PLAYED:
+        queued = _enqueue_record(conn, record, f"{record.session_id}:played", now)
         if row["state"] is None:
             conn.execute(play_sessions.update().where(c.id == row["id"]).values(
-                state=report.state, started_at_ms=report.occurred_at_ms,
-                started_day=_utc_day(report.occurred_at_ms)))
+                state=record.state, started_at_ms=record.occurred_at_ms,
+                started_day=_utc_day(record.occurred_at_ms)))
         return Accepted(queued=queued, duplicate=not queued)
-    if report.kind == QUARTILE:
-        queued = _enqueue_record(conn, _record_from_report(report, media_type),
-                                 f"{report.session_id}:q{report.played_percent}", now)
+    if record.kind == QUARTILE:
+        queued = _enqueue_record(conn, record, f"{record.session_id}:q{record.played_percent}", now)
         return Accepted(queued=queued, duplicate=not queued)
     return _update_attention(conn, row, report, now)
 
 
 def _update_attention(conn: Connection, row, report: PlayerReport, now: float) -> Accepted:
+    record = report.record
     if row["closed_at"] is not None:
         # Its attention event is already in the outbox; a late beacon cannot change it.
         return Accepted(queued=False, duplicate=True, closed=True)
     stored = json.loads(row["spans"]) if row["spans"] else None
-    spans = merge_spans(stored, report.spans)
+    spans = merge_spans(stored, record.spans)
     changed = spans != stored
-    values = dict(spans=json.dumps(spans, separators=(",", ":")), span_seconds=report.span_seconds,
-                  duration_seconds=report.duration_seconds, percent_played=percent_played(spans),
-                  attention_at_ms=report.occurred_at_ms)
+    values = dict(spans=json.dumps(spans, separators=(",", ":")), span_seconds=record.span_seconds,
+                  duration_seconds=record.duration_seconds, percent_played=percent_played(spans),
+                  attention_at_ms=record.occurred_at_ms)
     if report.final:
         values["closed_at"] = now
     conn.execute(play_sessions.update().where(play_sessions.c.id == row["id"]).values(**values))
@@ -158,7 +159,7 @@ def _update_attention(conn: Connection, row, report: PlayerReport, now: float) -
     queued = False
     if played_any(spans):
         session = conn.execute(sa.select(play_sessions).where(play_sessions.c.id == row["id"])).mappings().one()
-        queued = _enqueue_record(conn, _attention_record(session), f"{report.session_id}:attention", now)
+        queued = _enqueue_record(conn, _attention_record(session), f"{record.session_id}:attention", now)
     return Accepted(queued=queued, duplicate=False, closed=True)
 
 
@@ -199,16 +200,6 @@ def prune_play_sessions(conn: Connection, closed_before: float) -> int:
 def _enqueue_record(conn: Connection, record: EventRecord, dedupe_key: str, now: float) -> bool:
     return enqueue(conn, record.job_kind, record.to_payload(), portal_id=record.portal_id,
                    priority=record.job_priority, dedupe_key=dedupe_key, now=now)
-
-
-def _record_from_report(report: PlayerReport, media_type: str) -> EventRecord:
-    return EventRecord(
-        kind=report.kind, external_id=report.external_id, media_type=media_type,
-        session_id=report.session_id, occurred_at_ms=report.occurred_at_ms, portal_id=report.portal_id,
-        contact_utk=report.contact_utk, page_id=report.page_id, page_name=report.page_name,
-        page_url=report.page_url, hsenc=report.hsenc, external_play_context=report.external_play_context,
-        state=report.state, played_percent=report.played_percent,
-    )
 
 
 def _attention_record(session) -> EventRecord:

@@ -3,7 +3,8 @@
 Pure: no Flask, no database, no clock of its own (the caller passes ``now_ms``). Every
 field is checked for type, enum, length and range; fields the kind does not carry and
 fields nobody defined are refused, so a report either means exactly one thing or is
-rejected. The token is only checked for shape here (``intake_token`` verifies it).
+rejected. The token is only checked for shape here (``intake_token`` verifies it); the
+media type comes from the verified token, not from the player.
 """
 from __future__ import annotations
 
@@ -14,7 +15,7 @@ from typing import Any, Mapping
 
 from ..media import external_id_problem, is_absolute_http_url
 from .attention import MAX_SPANS, span_layout
-from .record import ATTENTION, KINDS, PLAY_CONTEXTS, PLAY_STATES, PLAYED, QUARTILE, QUARTILES
+from .record import ATTENTION, KINDS, PLAY_CONTEXTS, PLAY_STATES, PLAYED, QUARTILE, QUARTILES, EventRecord
 
 # A report may be delayed (a beacon sent as the tab closed, a phone waking up) but not by days.
 MAX_AGE_MS = 48 * 3600 * 1000
@@ -55,32 +56,28 @@ class ReportError(ValueError):
 
 @dataclasses.dataclass(frozen=True)
 class PlayerReport:
-    token: str
-    kind: str
-    external_id: str
-    session_id: str
-    occurred_at_ms: int
-    portal_id: int | None = None
-    contact_utk: str | None = None
-    page_id: str | None = None
-    page_name: str | None = None
-    page_url: str | None = None
-    hsenc: str | None = None
-    external_play_context: str | None = None
-    dnt: bool = False
-    state: str | None = None
-    played_percent: int | None = None
-    spans: tuple[int, ...] | None = None
-    span_seconds: float | None = None
-    duration_seconds: float | None = None
-    final: bool = False
+    """A checked report: the record to store, and what only the intake needs to know."""
+    record: EventRecord
+    dnt: bool = False     # the player says its visitor opted out
+    final: bool = False   # attention only: the session is over
 
     def without_visitor(self) -> "PlayerReport":
-        return dataclasses.replace(self, **{name: None for name in VISITOR_FIELDS})
+        return dataclasses.replace(self, record=dataclasses.replace(self.record, **{n: None for n in VISITOR_FIELDS}))
 
 
-def parse_report(data: Any, now_ms: int) -> PlayerReport:
-    """The checked report, or ReportError naming the first field that is wrong."""
+def report_token(data: Any) -> str:
+    """The report's player token (checked for shape only; ``intake_token`` verifies it)."""
+    if not isinstance(data, Mapping):
+        raise ReportError("body", "must be a JSON object")
+    token = data.get("token")
+    if not isinstance(token, str) or not _TOKEN_RE.fullmatch(token):
+        raise ReportError("token", "is required: the player token of the page")
+    return token
+
+
+def parse_report(data: Any, now_ms: int, media_type: str) -> PlayerReport:
+    """The checked report about media of ``media_type`` (which its token names), or
+    ReportError naming the first field that is wrong."""
     if not isinstance(data, Mapping):
         raise ReportError("body", "must be a JSON object")
     kind = data.get("kind")
@@ -92,9 +89,7 @@ def parse_report(data: Any, now_ms: int) -> PlayerReport:
             other = next((k for k, fields in KIND_FIELDS.items() if name in fields), None)
             raise ReportError(name, f"is not part of a {kind} report" if other else "is not a known field")
 
-    token = _required_str(data, "token")
-    if not _TOKEN_RE.fullmatch(token):
-        raise ReportError("token", "is not a player token")
+    report_token(data)
     external_id = _required_str(data, "externalId")
     if problem := external_id_problem(external_id):
         raise ReportError("externalId", problem)
@@ -113,14 +108,14 @@ def parse_report(data: Any, now_ms: int) -> PlayerReport:
         raise ReportError("portalId", "must be a positive whole number or null")
 
     values: dict[str, Any] = dict(
-        token=token, kind=kind, external_id=external_id, session_id=session_id,
+        kind=kind, external_id=external_id, media_type=media_type, session_id=session_id,
         occurred_at_ms=occurred, portal_id=portal_id,
         contact_utk=_optional_match(data, "contactUtk", _UTK_RE, "must be a HubSpot user token (hubspotutk)"),
         page_id=_optional_match(data, "pageId", _PAGE_ID_RE, "must be a HubSpot page id"),
         page_name=_optional_text(data, "pageName", MAX_PAGE_NAME),
         hsenc=_optional_text(data, "hsenc", MAX_HSENC),
-        dnt=_optional_bool(data, "dnt"),
     )
+    dnt = _optional_bool(data, "dnt")
     page_url = _optional_text(data, "pageUrl", MAX_PAGE_URL)
     if page_url is not None and not is_absolute_http_url(page_url):
         raise ReportError("pageUrl", "must be an absolute http(s) URL")
@@ -130,6 +125,7 @@ def parse_report(data: Any, now_ms: int) -> PlayerReport:
         raise ReportError("externalPlayContext", f"must be one of {', '.join(PLAY_CONTEXTS)}")
     values["external_play_context"] = context
 
+    final = False
     if kind == PLAYED:
         state = data.get("state")
         if state not in PLAY_STATES:
@@ -142,17 +138,19 @@ def parse_report(data: Any, now_ms: int) -> PlayerReport:
         values["played_percent"] = percent
     else:
         values.update(_attention_fields(data))
-    return PlayerReport(**values)
+        final = _optional_bool(data, "final")
+    _check_media_type(kind, values.get("state"), media_type)
+    return PlayerReport(EventRecord(**values), dnt=dnt, final=final)
 
 
-def check_media_type(report: PlayerReport, media_type: str) -> None:
+def _check_media_type(kind: str, state: str | None, media_type: str) -> None:
     """What a report may say depends on the media: time-based media start and have a
     timeline; images and documents are only viewed."""
     timed = media_type in ("VIDEO", "AUDIO")
-    if report.kind == PLAYED:
-        if timed and report.state != "STARTED":
+    if kind == PLAYED:
+        if timed and state != "STARTED":
             raise ReportError("state", "video and audio report STARTED")
-        if not timed and report.state != "VIEWED":
+        if not timed and state != "VIEWED":
             raise ReportError("state", f"{media_type.lower()} media report VIEWED")
     elif not timed:
         raise ReportError("kind", f"{media_type.lower()} media report only a played event")
@@ -174,8 +172,7 @@ def _attention_fields(data: Mapping[str, Any]) -> dict[str, Any]:
     for position, value in enumerate(spans):
         if not (_is_int(value) and 0 <= value <= MAX_SPAN_COUNT):
             raise ReportError(f"spans[{position}]", f"must be a whole number from 0 to {MAX_SPAN_COUNT}")
-    return dict(spans=tuple(spans), span_seconds=float(expected_span), duration_seconds=float(duration),
-                final=_optional_bool(data, "final"))
+    return dict(spans=tuple(spans), span_seconds=float(expected_span), duration_seconds=float(duration))
 
 
 def _is_int(value: Any) -> bool:
