@@ -303,3 +303,13 @@ def test_index_links_a_preview_of_each_item(preview_client):
     hrefs = [a["href"] for a in soup.find_all("a", href=re.compile("/_preview/"))]
     assert f"{PUBLIC_URL}/_preview/media_embed?media=sample-video" in hrefs
     assert len(hrefs) == 4
+
+
+def test_preview_uses_the_connected_portal(preview_client, monkeypatch):
+    # Plays in the preview then reach the portal the worker sends to (hs_portal_id).
+    monkeypatch.setenv("HUBSPOT_PORTAL_ID", "98765")
+    root = soup_of(preview_client.get("/_preview/media_embed?media=sample-video")).select_one("[data-media-embed]")
+    assert root["data-portal-id"] == "98765"
+    monkeypatch.setenv("HUBSPOT_PORTAL_ID", "not-a-number")
+    root = soup_of(preview_client.get("/_preview/media_embed?media=sample-video")).select_one("[data-media-embed]")
+    assert root["data-portal-id"] == "1234567"
