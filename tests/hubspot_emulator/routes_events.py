@@ -5,8 +5,11 @@ and processes later, as HubSpot does: what it could not resolve is kept, marked 
 never answered as an error. Stored per portal (the token's hub); ``events_log`` reads back."""
 from __future__ import annotations
 
+import hashlib
+
 from flask import Blueprint, g, jsonify
 
+from . import shapes
 from .responses import ApiError, json_body, require, state
 from .state import MEDIA_TYPES
 
@@ -84,9 +87,17 @@ def _check_shape(kind: str, event: dict) -> None:
         raise ApiError(400, "pages outside HubSpot need both pageName and pageUrl")
 
 
-def _resolve(kind: str, event: dict) -> dict:
-    """The checks against the portal: the contact, the page and the media must be known."""
+def _resolve(kind: str, event: dict, synchronous: bool) -> dict:
+    """The checks against the portal: the media must exist and, for v1, the session must have
+    had its played event (HubSpot shows nothing for a session without one; v2 processes
+    asynchronously, so a session's events may come in any order and ``events_log.timeline``
+    applies the rule when read). The emulator keeps no contacts: it needs a contactId or
+    contactUtk and takes either as an existing one."""
     require("contactId" in event or "contactUtk" in event, "contactId or contactUtk is required")
+    if synchronous and kind != "media-played":
+        require(any(e["kind"] == "media-played" and e["event"]["sessionId"] == event["sessionId"]
+                    for e in state().events),
+                f"session {event['sessionId']!r} has no media-played event: send one before {kind}")
     require("pageId" in event or "pageName" in event,
             "a page is required: pageId for a HubSpot page, pageName and pageUrl for any other")
     resolved = {}
@@ -117,17 +128,17 @@ def _record(version: int, kind: str):
     _check_shape(kind, event)
     s = state()
     if version == 1:
-        resolved, problem = _resolve(kind, event), None
+        resolved, problem = _resolve(kind, event, synchronous=True), None
     else:
         try:  # "processed asynchronously": a failure here is HubSpot's to log, not the caller's answer
-            resolved, problem = _resolve(kind, event), None
+            resolved, problem = _resolve(kind, event, synchronous=False), None
         except ApiError as error:
             resolved, problem = {}, error.message
     with s.lock:
         stored = {"id": s.next_id(), "eventType": kind, "portalId": g.token_info.hub_id} | event | resolved
         s.events.append({"version": version, "kind": kind, "event": stored, "rejected": problem})
     if version == 1:
-        return jsonify(stored), 200
+        return jsonify(_answer(kind, stored)), 200
     return "", 202
 
 
@@ -136,3 +147,14 @@ def event(version: int, kind: str):
     require(version in (1, 2), f"No media events API v{version}", 404, "OBJECT_NOT_FOUND")
     require(kind in REQUIRED, f"Unknown media event {kind!r}", 404, "OBJECT_NOT_FOUND")
     return _record(version, kind)
+
+
+def _answer(kind: str, stored: dict) -> dict:
+    """The stored event as the spec's answer shows it: resolved contact and media ids."""
+    s = state()
+    definition = s.definitions[stored["mediaType"]]
+    obj = s.objects[definition["objectTypeName"]].get(str(stored.get("mediaBridgeId")))
+    media = {"id": int(obj.id) if obj else 0, "typeId": definition["objectTypeId"],
+             "title": obj.properties.get("hs_title", "") if obj else ""}
+    contact = stored.get("contactId") or int(hashlib.sha256(stored["contactUtk"].encode()).hexdigest()[:7], 16)
+    return shapes.event(kind, stored, media, int(contact), s.portal_id, s.app_id)
