@@ -116,7 +116,17 @@ class Worker:
         heartbeat.start()
         try:
             while not self._stop.is_set():
-                report = self.run_batch()
+                try:
+                    report = self.run_batch()
+                except DBAPIError as error:
+                    if once:
+                        raise
+                    # The database went away: nothing is lost (claims expire), so wait and
+                    # try again rather than leave the supervisor to restart us.
+                    log.warning("database error, retrying in %.0fs: %s", self.options.idle_poll_s * 5,
+                                type(error.orig).__name__)
+                    self._stop.wait(self.options.idle_poll_s * 5)
+                    continue
                 total.add(report)
                 if report.sent + report.retried + report.dead + report.held:
                     continue
