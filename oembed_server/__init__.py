@@ -99,10 +99,12 @@ def _compile_url_schemes(settings: Settings) -> UrlMatcher:
 
 
 def _register_blueprints(app: Flask) -> None:
-    from . import install, oembed_api, pages
+    from . import events_api, insights_pages, install, oembed_api, pages
 
     app.register_blueprint(oembed_api.bp)
     app.register_blueprint(pages.bp)
+    app.register_blueprint(events_api.bp)
+    app.register_blueprint(insights_pages.bp)
     app.register_blueprint(install.bp)
     install.install_log_filter()
     from .preview import bp as preview_bp  # the local HubL preview (404 unless PREVIEW_ENABLED)

@@ -23,6 +23,8 @@ DEFAULT_CACHE_AGE = 3600
 SECRET_KEY_MIN_LENGTH = 32
 # A play session with no report for this long is over: its attention data goes out.
 DEFAULT_EVENTS_IDLE_SECONDS = 1800.0
+# Reports one client address may make per minute (each gunicorn worker counts its own).
+DEFAULT_EVENTS_CLIENT_RATE = 600
 # Delivered events (and closed play sessions) are kept this long, then pruned.
 DEFAULT_EVENTS_RETENTION_DAYS = 30.0
 _SETTING_COUNT_MAX = 2**63 - 1
@@ -49,6 +51,7 @@ class Settings:
     # True when OEMBED_DATABASE_URL was not given and the embedded SQLite file is used.
     embedded_database: bool
     events_idle_seconds: float = DEFAULT_EVENTS_IDLE_SECONDS
+    events_client_rate: int = DEFAULT_EVENTS_CLIENT_RATE
     events_retention_days: float = DEFAULT_EVENTS_RETENTION_DAYS
     # True when OEMBED_SECRET_KEY was not given and secret_key is random for this process.
     ephemeral_secret: bool = False
@@ -92,6 +95,8 @@ def load_settings(environ: Mapping[str, str], instance_path: str) -> Settings:
 
     events_idle_seconds = parse_non_negative_number(
         environ.get("OEMBED_EVENTS_IDLE_SECONDS", str(DEFAULT_EVENTS_IDLE_SECONDS)), "OEMBED_EVENTS_IDLE_SECONDS", float)
+    events_client_rate = parse_non_negative_number(
+        environ.get("OEMBED_EVENTS_CLIENT_RATE", str(DEFAULT_EVENTS_CLIENT_RATE)), "OEMBED_EVENTS_CLIENT_RATE")
     events_retention_days = parse_non_negative_number(
         environ.get("OEMBED_EVENTS_RETENTION_DAYS", str(DEFAULT_EVENTS_RETENTION_DAYS)),
         "OEMBED_EVENTS_RETENTION_DAYS", float)
@@ -106,6 +111,7 @@ def load_settings(environ: Mapping[str, str], instance_path: str) -> Settings:
         production=production,
         embedded_database=embedded,
         events_idle_seconds=events_idle_seconds,
+        events_client_rate=events_client_rate,
         events_retention_days=events_retention_days,
         ephemeral_secret=ephemeral_secret,
     )

@@ -14,7 +14,7 @@ from oembed_server.media import MediaItem, MediaType
 
 PUBLIC = "https://media.example.com"
 KEY = "k" * 40
-SPEC = Path("/work/shared/reference/openapi/media-bridge-v1.json")
+SPEC = Path(__file__).parent / "hubspot_emulator" / "openapi" / "media-bridge-v1.json"
 SCHEMA_OF = {"media-played": "MediaPlayedEventRequest", "media-played-percent": "MediaPlayedPercentageEventRequest",
              "attention-span": "AttentionSpanEventRequest"}
 ITEM = MediaItem("clip-1", MediaType.VIDEO, "Launch film", duration_ms=25_000, hubspot_object_id="9001")

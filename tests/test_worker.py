@@ -330,3 +330,28 @@ def test_two_workers_on_postgresql_deliver_a_5000_event_backlog_with_no_duplicat
                                                   r.occurred_at_ms) for r in records}
         assert states(catalog.engine) == {"done": 5000}
         catalog.dispose()
+
+
+def test_an_idle_play_session_becomes_one_attention_event_sent_by_the_worker(emulator, sqlite_url, monkeypatch):
+    from oembed_server.sample_media import load_sample_media
+    from tests.test_events_api import attention, body, player_token
+
+    for name, value in worker_env(emulator, sqlite_url, OEMBED_EVENTS_IDLE_SECONDS="0").items():
+        monkeypatch.setenv(name, value)
+    app = make_app(sqlite_url, OEMBED_EVENTS_IDLE_SECONDS="0")
+    load_sample_media(app.extensions["catalog"], PUBLIC_URL)
+    client = app.test_client()
+    token = player_token(client, f"/embed/sample-video?hs_portal_id={PORTAL}")
+    assert client.post("/events", json=body(token, portalId=PORTAL)).status_code == 202
+    # Cumulative attention, never marked final: only idleness ends this session.
+    assert client.post("/events", json=attention(token, [1, 1, 0, 2, 0, 0, 0, 0, 0], portalId=PORTAL)).status_code == 202
+
+    result = app.test_cli_runner().invoke(args=["worker", "--once"])
+    assert "Sent 2," in result.output and "closed 1 play session(s)" in result.output, result.output
+    events = received(emulator.state, PORTAL)
+    # Sent concurrently (several senders per portal), so they may arrive in either order.
+    events.sort(key=lambda e: e["eventType"] != "media-played")
+    assert [e["eventType"] for e in events] == ["media-played", "attention-span"]
+    assert events[1]["rawDataMap"] == {str(i): c for i, c in enumerate([1, 1, 0, 2, 0, 0, 0, 0, 0])}
+    assert events[1]["sessionId"] == events[0]["sessionId"] and not duplicates(events)
+    app.extensions["catalog"].dispose()

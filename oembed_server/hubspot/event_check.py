@@ -22,8 +22,6 @@ def attention_spans(percent: int, spans: int = 10) -> dict[str, int]:
     return {str(i): 1 if i < watched else 0 for i in range(spans)}
 
 
-
-
 @dataclasses.dataclass(frozen=True)
 class EventContext:
     session_id: str
@@ -62,10 +60,10 @@ def build_test_events(item: MediaItem, public_url: str, ctx: EventContext, perce
     raw = attention_spans(percent)
     span = {"occurredTimestamp": ctx.occurred_ms + 2, "rawDataMap": raw, "rawDataString": raw_data_string(raw)}
     if item.duration_ms:
-        # HubSpot's schema takes both totals or neither, the seconds as a whole number;
-        # without a duration HubSpot derives the percent itself.
+        # HubSpot's schema (AttentionSpanCalculatedValues) takes both totals or neither, the
+        # seconds as an int32; without a duration HubSpot derives the percent itself.
         span["derivedValues"] = {"totalPercentPlayed": float(percent),
-                                 "totalSecondsPlayed": int(round(item.duration_ms / 1000 * percent / 100))}
+                                 "totalSecondsPlayed": round(item.duration_ms / 1000 * percent / 100)}
     return [
         ("media-played", common | media | {"state": "STARTED"}),
         ("media-played-percent", common | media | {"playedPercent": percent,

@@ -15,8 +15,7 @@ from typing import Callable, Mapping
 class RateLimiter:
     def __init__(self, max_requests: int = 100, interval_s: float = 10.0,
                  clock: Callable[[], float] = time.monotonic, sleep: Callable[[float], None] = time.sleep):
-        if max_requests < 1 or interval_s <= 0:
-            raise ValueError("a rate limit needs at least one request per positive interval")
+        check_budget(max_requests, interval_s)
         self.max_requests = max_requests
         self.interval_s = interval_s
         self._clock = clock
@@ -83,6 +82,11 @@ class RateLimiter:
         with self._lock:
             until = self._clock() + seconds
             self._blocked_until[key] = max(self._blocked_until.get(key, 0.0), until)
+
+
+def check_budget(max_requests: int, interval_s: float) -> None:
+    if max_requests < 1 or interval_s <= 0:
+        raise ValueError("a rate limit needs at least one request per positive interval")
 
 
 def _int_header(headers: Mapping[str, str], name: str) -> int | None:

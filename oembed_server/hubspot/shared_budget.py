@@ -18,7 +18,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
 from ..catalog_store import metadata
-from .rate_limit import _int_header
+from .rate_limit import _int_header, check_budget
 
 rate_slots = sa.Table(
     "hubspot_rate_slots",
@@ -82,8 +82,7 @@ class SharedRateLimiter:
                  sleep: Callable[[float], None] = time.sleep):
         if engine.dialect.name != "postgresql":
             raise ValueError("the shared rate budget needs PostgreSQL; use RateLimiter with a single worker")
-        if max_requests < 1 or interval_s <= 0:
-            raise ValueError("a rate limit needs at least one request per positive interval")
+        check_budget(max_requests, interval_s)
         self.engine = engine
         self.max_requests = max_requests
         self.interval_s = interval_s

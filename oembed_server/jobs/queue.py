@@ -168,11 +168,16 @@ def _mine(job_id: int, owner: str):
     return sa.and_(jobs.c.id == job_id, jobs.c.lease_owner == owner, jobs.c.state == QUEUED)
 
 
+# Built once: completing is the one statement run per job sent.
+_COMPLETE = (jobs.update().where(_mine(sa.bindparam("b_id"), sa.bindparam("b_owner")))
+             .values(state=DONE, lease_owner=None, lease_until=None, updated_at=sa.bindparam("b_now"),
+                     last_error=None))
+
+
 def complete(conn: Connection, job: Job, owner: str, now: float | None = None) -> bool:
     """The work is done. False when the lease had already passed to another worker."""
     now = time.time() if now is None else now
-    return conn.execute(jobs.update().where(_mine(job.id, owner)).values(
-        state=DONE, lease_owner=None, lease_until=None, updated_at=now, last_error=None)).rowcount == 1
+    return conn.execute(_COMPLETE, {"b_id": job.id, "b_owner": owner, "b_now": now}).rowcount == 1
 
 
 def retry(conn: Connection, job: Job, owner: str, delay_s: float, error: str, now: float | None = None) -> bool:

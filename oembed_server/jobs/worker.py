@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import collections
 import concurrent.futures
+import contextlib
 import dataclasses
 import logging
 import os
@@ -102,6 +103,7 @@ class Worker:
         self._next_prune = 0.0
         self._last_sessions_close = 0.0
         self._renewed_until = 0.0
+        self._sqlite_writer = threading.Lock() if self.engine.dialect.name == "sqlite" else None
 
     # --- running -----------------------------------------------------------------------
     def stop(self) -> None:
@@ -116,7 +118,17 @@ class Worker:
         heartbeat.start()
         try:
             while not self._stop.is_set():
-                report = self.run_batch()
+                try:
+                    report = self.run_batch()
+                except DBAPIError as error:
+                    if once:
+                        raise
+                    # The database went away: nothing is lost (claims expire), so wait and
+                    # try again rather than leave the supervisor to restart us.
+                    log.warning("database error, retrying in %.0fs: %s", self.options.idle_poll_s * 5,
+                                type(error.orig).__name__)
+                    self._stop.wait(self.options.idle_poll_s * 5)
+                    continue
                 total.add(report)
                 if report.sent + report.retried + report.dead + report.held:
                     continue
@@ -146,7 +158,7 @@ class Worker:
             report.pruned = self.prune(now)
         if not self._next_prune:
             self._next_prune = now + self.options.prune_every_s
-        with self.engine.begin() as conn:
+        with self._writing() as conn:
             jobs = queue.claim(conn, self.owner, limit=self.options.batch_size, lease_s=self.options.lease_s,
                                now=now, skip_portals=self._paused_portals(now))
         if not jobs:
@@ -168,7 +180,7 @@ class Worker:
         client = self.portals.client_for(portal_id)
         if client is None:
             reason = self.portals.missing_reason(portal_id)
-            with self.engine.begin() as conn:
+            with self._writing() as conn:
                 for job in jobs:
                     report.held += queue.hold(conn, job, self.owner, reason, now=self.clock())
                 report.held += queue.hold_portal(conn, portal_id, reason, now=self.clock())
@@ -196,7 +208,7 @@ class Worker:
                 outcome = self._attempt(job, context)
                 result = RunReport()
                 if outcome is None:
-                    with self.engine.begin() as conn:
+                    with self._writing() as conn:
                         result.sent += queue.complete(conn, job, self.owner, now=self.clock())
                     self._failures[portal_id] = 0
                 else:
@@ -211,7 +223,7 @@ class Worker:
                             self._release(self._take_all(pending, lock))
                             if self.portals.refused(portal_id, outcome.reason):
                                 log.warning("portal %s disconnected: HubSpot refused its tokens", portal_id)
-                            with self.engine.begin() as conn:
+                            with self._writing() as conn:
                                 result.held += queue.hold_portal(conn, portal_id, outcome.reason,
                                                                  now=self.clock())
                 with lock:
@@ -257,7 +269,7 @@ class Worker:
 
     def _record(self, job: queue.Job, outcome: JobOutcome, report: RunReport) -> None:
         now = self.clock()
-        with self.engine.begin() as conn:
+        with self._writing() as conn:
             if isinstance(outcome, RetryLater):
                 delay = outcome.delay_s
                 if delay is None:
@@ -296,7 +308,7 @@ class Worker:
         while not self._stop.wait(interval):
             try:
                 now = self.clock()
-                with self.engine.begin() as conn:
+                with self._writing() as conn:
                     queue.renew_leases(conn, self.owner, self.options.lease_s, now=now)
                 with self._lock:
                     self._renewed_until = now + self.options.lease_s
@@ -305,7 +317,7 @@ class Worker:
 
     def _release(self, jobs: list[queue.Job]) -> None:
         if jobs:
-            with self.engine.begin() as conn:
+            with self._writing() as conn:
                 queue.release(conn, [j.id for j in jobs], self.owner, now=self.clock())
 
     def _next_work_in(self) -> float | None:
@@ -313,20 +325,29 @@ class Worker:
             when = queue.next_due_at(conn)
         return None if when is None else when - self.clock()
 
+    @contextlib.contextmanager
+    def _writing(self):
+        """A write transaction. SQLite takes one writer at a time and makes the others sleep
+        in its busy handler, in steps that add up to stalls; this process's own senders
+        queue on a lock instead (PostgreSQL needs none)."""
+        with self._sqlite_writer or contextlib.nullcontext():
+            with self.engine.begin() as conn:
+                yield conn
+
     # --- housekeeping ----------------------------------------------------------------------
     def close_sessions(self, now: float) -> int:
         """Idle or ended play sessions become attention jobs (at most once a second)."""
         if close_due_sessions is None or now - self._last_sessions_close < 1.0:
             return 0
         self._last_sessions_close = now
-        with self.engine.begin() as conn:
+        with self._writing() as conn:
             return close_due_sessions(conn, now=now, idle_seconds=self.settings.events_idle_seconds)
 
     def release_held(self, now: float | None = None) -> int:
         """Portals that have a token again get their held jobs back."""
         now = self.clock() if now is None else now
         released = 0
-        with self.engine.begin() as conn:
+        with self._writing() as conn:
             for portal in queue.held_portals(conn):
                 if self.portals.serves(portal):
                     released += queue.release_portal(conn, portal, now=now)
@@ -340,13 +361,13 @@ class Worker:
         cutoff = now - self.settings.events_retention_days * 86400
         pruned = 0
         while True:
-            with self.engine.begin() as conn:
+            with self._writing() as conn:
                 deleted = queue.prune_done(conn, cutoff)
             pruned += deleted
             if not deleted:
                 break
         if prune_play_sessions is not None:
-            with self.engine.begin() as conn:
+            with self._writing() as conn:
                 prune_play_sessions(conn, cutoff)
         self._next_prune = now + self.options.prune_every_s
         return pruned

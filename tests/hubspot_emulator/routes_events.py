@@ -87,12 +87,14 @@ def _check_shape(kind: str, event: dict) -> None:
         raise ApiError(400, "pages outside HubSpot need both pageName and pageUrl")
 
 
-def _resolve(kind: str, event: dict, check_session: bool = True) -> dict:
-    """v1's synchronous checks against the portal: the media must exist and the session must
-    have had its played event (HubSpot shows nothing for a session without one). The emulator
-    keeps no contacts: it needs a contactId or contactUtk and takes either as an existing one."""
+def _resolve(kind: str, event: dict, synchronous: bool) -> dict:
+    """The checks against the portal: the media must exist and, for v1, the session must have
+    had its played event (HubSpot shows nothing for a session without one; v2 processes
+    asynchronously, so a session's events may come in any order and ``events_log.timeline``
+    applies the rule when read). The emulator keeps no contacts: it needs a contactId or
+    contactUtk and takes either as an existing one."""
     require("contactId" in event or "contactUtk" in event, "contactId or contactUtk is required")
-    if kind != "media-played" and check_session:
+    if synchronous and kind != "media-played":
         require(any(e["kind"] == "media-played" and e["event"]["sessionId"] == event["sessionId"]
                     for e in state().events),
                 f"session {event['sessionId']!r} has no media-played event: send one before {kind}")
@@ -132,12 +134,10 @@ def _record(version: int, kind: str):
     _check_shape(kind, event)
     s = state()
     if version == 1:
-        resolved, problem = _resolve(kind, event), None
+        resolved, problem = _resolve(kind, event, synchronous=True), None
     else:
         try:  # "processed asynchronously": a failure here is HubSpot's to log, not the caller's answer
-            # Processed later, so a played event arriving just after its session's quartile
-            # (several senders in flight) still counts: the session check is v1's alone.
-            resolved, problem = _resolve(kind, event, check_session=False), None
+            resolved, problem = _resolve(kind, event, synchronous=False), None
         except ApiError as error:
             resolved, problem = {}, error.message
     with s.lock:

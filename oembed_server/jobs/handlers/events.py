@@ -14,8 +14,6 @@ from ..queue import Job
 from .context import JobContext
 
 KINDS = tuple(JOB_KIND.values())
-# v2 is HubSpot's production path: asynchronous, retained and retried on HubSpot's side.
-EVENTS_API_VERSION = 2
 
 
 def send_event(job: Job, ctx: JobContext) -> None:
@@ -26,4 +24,6 @@ def send_event(job: Job, ctx: JobContext) -> None:
     item = ctx.media_item(record.external_id)
     kind, body = hubspot_event(record, item, public_url=ctx.settings.public_url,
                                secret_key=ctx.stable_secret_key)
-    MediaEvents(ctx.client, version=EVENTS_API_VERSION).send(kind, body)
+    # The version is HUBSPOT_MEDIA_EVENTS_VERSION: v2 by default, HubSpot's production path
+    # (asynchronous, retained and retried on HubSpot's side).
+    MediaEvents(ctx.client).send(kind, body)
