@@ -33,6 +33,9 @@ from tests.hubspot_emulator import EmulatorState, LiveEmulator  # noqa: E402
 from tests.portal_installs import install, make_install_app, run_worker  # noqa: E402
 
 
+REAL_PACING = {"HUBSPOT_BACKOFF_BASE_S": "0.5", "HUBSPOT_BACKOFF_CAP_S": "30", "HUBSPOT_MAX_RETRY_WAIT_S": "60"}
+
+
 def _serve(pipe, options: dict) -> None:
     with LiveEmulator(**options) as live:
         pipe.send(live.url)
@@ -63,7 +66,10 @@ class RemoteEmulator:
 def main(items: int, portals: int, rate_limit: int, interval_s: float) -> None:
     hubs = {9000 + i: f"Bench portal {i + 1}" for i in range(portals)}
     budget = {"HUBSPOT_RATE_LIMIT": str(rate_limit), "HUBSPOT_RATE_LIMIT_INTERVAL_S": f"{interval_s:g}"}
-    options = {"rate_limit": rate_limit, "rate_interval_ms": int(interval_s * 1000), "test_portals": hubs}
+    # Spec checks off: holding every 100-object body to the OpenAPI schemas is the emulator's
+    # own cost (tests keep it on), and would be measured here instead of the provisioning.
+    options = {"rate_limit": rate_limit, "rate_interval_ms": int(interval_s * 1000), "test_portals": hubs,
+               "validate_spec": False}
     ours, theirs = multiprocessing.Pipe()
     server = multiprocessing.get_context("fork").Process(target=_serve, args=(theirs, options), daemon=True)
     server.start()
@@ -80,8 +86,8 @@ def main(items: int, portals: int, rate_limit: int, interval_s: float) -> None:
             first = len(live.get("requests")["requests"])
             started = time.perf_counter()
             started_mono = time.monotonic()
-            os.environ.update(budget)
-            run_worker(app, live, idle_poll_s=0.05)
+            # HubSpot's real budget and backoff, not the tests' shortened ones.
+            run_worker(app, live, extra_env=budget | REAL_PACING, idle_poll_s=0.05)
             wall = time.perf_counter() - started
             report(app, live, hubs, items, rate_limit, interval_s, wall, started_mono, first)
             app.extensions["catalog"].dispose()
@@ -107,7 +113,7 @@ def report(app, live, hubs, items, rate_limit, interval_s, wall, started_mono, f
                    f"(goal {goal}), {uploads} module file uploads, {len(mine)} requests "
                    f"on its budget, {sum(r['status'] == 429 for r in mine)} x 429")
         if os.environ.get("BENCH_TIMELINE") and mine:
-            marks = [0, min(rate_limit, len(mine)) - 1, len(mine) - 1]
+            marks = sorted({0, min(rate_limit, len(mine)) - 1, *range(rate_limit, len(mine), 4), len(mine) - 1})
             click.echo("  answered at " + ", ".join(f"#{i + 1} {mine[i]['answered_at'] - started_mono:.2f} s"
                                                     for i in marks))
     best = (worst - 1) // rate_limit * interval_s
