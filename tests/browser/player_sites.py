@@ -62,15 +62,26 @@ def static_files_app(root: Path, requests: list[str]):
 
 
 @pytest.fixture(scope="session")
-def cdn(tmp_path_factory):
-    """(base URL, requested paths) of a second origin holding the HLS stream and a caption file."""
+def cdn_root(tmp_path_factory) -> Path:
     root = tmp_path_factory.mktemp("cdn")
-    (root / "stream").mkdir()
-    make_hls_stream(root / "stream")
     (root / "captions.en.vtt").write_text(VTT)
+    return root
+
+
+@pytest.fixture(scope="session")
+def cdn(cdn_root):
+    """(base URL, requested paths) of a second origin serving a caption file (and the stream)."""
     requests: list[str] = []
-    with serve_in_thread(lambda _url: static_files_app(root, requests)) as base_url:
+    with serve_in_thread(lambda _url: static_files_app(cdn_root, requests)) as base_url:
         yield base_url, requests
+
+
+@pytest.fixture(scope="session")
+def hls_stream(cdn, cdn_root):
+    """The CDN with the HLS stream in place (made once per session; skips without ffmpeg)."""
+    (cdn_root / "stream").mkdir()
+    make_hls_stream(cdn_root / "stream")
+    return cdn
 
 
 @pytest.fixture(scope="session")

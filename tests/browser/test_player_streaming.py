@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from .player_sites import cdn, player_site  # noqa: F401 - fixtures
+from .player_sites import cdn, cdn_root, hls_stream, player_site  # noqa: F401 - fixtures
 
 pytestmark = pytest.mark.browser
 
@@ -33,8 +33,8 @@ def wait_for_playback(page, beyond: float) -> None:
     page.wait_for_function(f"() => document.querySelector('#player').currentTime > {beyond}", timeout=15_000)
 
 
-def test_hls_js_plays_the_stream_where_hls_is_not_native(open_page, player_site, cdn):
-    cdn_url, cdn_requests = cdn
+def test_hls_js_plays_the_stream_where_hls_is_not_native(open_page, player_site, hls_stream):
+    cdn_url, cdn_requests = hls_stream
     page, requested = open_recording(open_page, without_native_hls=True)
     page.goto(f"{player_site}/embed/streamed?autoplay=1&muted=1")
     page.wait_for_function("() => window.mediaPlayer.hls !== undefined")
@@ -45,8 +45,8 @@ def test_hls_js_plays_the_stream_where_hls_is_not_native(open_page, player_site,
     assert any(path.endswith(".m4s") for path in cdn_requests)
 
 
-def test_native_hls_is_used_as_is_and_fetches_no_hls_js(open_page, player_site, cdn):
-    cdn_url, _ = cdn
+def test_native_hls_is_used_as_is_and_fetches_no_hls_js(open_page, player_site, hls_stream):
+    cdn_url, _ = hls_stream
     page, requested = open_recording(open_page)
     page.goto(f"{player_site}/embed/streamed?autoplay=1&muted=1")
     wait_for_playback(page, 1.5)
