@@ -7,8 +7,6 @@ import json
 
 import pytest
 
-from ..live_server import serve_in_thread
-
 pytestmark = pytest.mark.browser
 
 CONTROLLER = """<!doctype html><title>Customer page</title>
@@ -35,19 +33,6 @@ SIBLING = """<!doctype html><title>Another widget</title>
   window.got = [];
   addEventListener("message", function (event) { got.push(JSON.parse(event.data)); });
 </script>"""
-
-
-@pytest.fixture
-def customer_site():
-    pages = {}
-
-    def app(environ, start_response):
-        body = pages.get(environ["PATH_INFO"], "").encode()
-        start_response("200 OK" if body else "404 Not Found", [("Content-Type", "text/html; charset=utf-8")])
-        return [body]
-
-    with serve_in_thread(lambda _url: app) as site_url:
-        yield site_url, pages
 
 
 @pytest.fixture
