@@ -4,6 +4,7 @@ malformed messages and pages that never speak the protocol are handled as promis
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import pytest
 
@@ -160,3 +161,45 @@ def test_malformed_messages_are_ignored_silently(controlled):
     assert player_errors(page) == []
     state = player_frame(page).locator("#player").evaluate("m => ({t: m.currentTime, volume: m.volume})")
     assert state == {"t": 0, "volume": 1}
+
+
+PLAYERJS_LIBRARY = Path(__file__).resolve().parents[2] / "node_modules" / "player.js" / "dist" / "player-0.1.0.min.js"
+LIBRARY_PAGE = """<!doctype html><title>Customer page</title>
+<script src="/player.js"></script>
+<script>
+  window.log = [];
+  document.addEventListener("DOMContentLoaded", function () {
+    // The library's recommended way: create the iframe, then the Player, before it has loaded.
+    var iframe = document.createElement("iframe");
+    iframe.src = "%(src)s";
+    document.body.appendChild(iframe);
+    var player = new playerjs.Player(iframe);
+    player.on("ready", function () {
+      log.push("ready");
+      player.on("play", function () { log.push("play"); });
+      player.on("timeupdate", function (value) {
+        if (value.seconds > 1 && log.indexOf("timeupdate") < 0) {
+          log.push("timeupdate");
+          player.getCurrentTime(function (seconds) { log.push(seconds > 1 ? "later" : "early"); player.pause(); });
+        }
+      });
+      player.on("pause", function () {
+        player.getPaused(function (paused) { log.push("paused " + paused); });
+      });
+      player.mute();
+      player.play();
+    });
+  });
+</script>"""
+
+
+def test_the_embedly_player_js_library_drives_the_player(open_page, live_server, customer_site):
+    if not PLAYERJS_LIBRARY.is_file():
+        pytest.skip("node_modules/player.js is not installed (npm ci; tests/run_all.sh runs it)")
+    site_url, pages = customer_site
+    pages["/landing"] = LIBRARY_PAGE % {"src": f"{live_server}/embed/sample-video"}
+    pages["/player.js"] = PLAYERJS_LIBRARY.read_text()
+    page = open_page()
+    page.goto(f"{site_url}/landing")
+    page.wait_for_function("() => log.some(entry => entry.startsWith('paused'))")
+    assert page.evaluate("() => log") == ["ready", "play", "timeupdate", "later", "paused true"]
