@@ -31,13 +31,19 @@
     }
     var options = (window.mediaPlayer && window.mediaPlayer.config.options) || {};
     // The element's own src had the start as a #t= fragment; hls.js needs it said.
-    var hls = new Hls({ startPosition: options.start > 0 ? options.start : -1 });
+    var start = options.start > 0 ? options.start : -1;
+    // Like preload="metadata": only the playlists until playback is wanted, not the
+    // half-minute of segments hls.js would otherwise buffer on every view.
+    var hls = new Hls({ startPosition: start, autoStartLoad: !!options.autoplay });
     hls.on(Hls.Events.ERROR, function (event, data) {
       if (data.fatal) {
         hls.destroy();
         fallBackToFile();
       }
     });
+    if (!options.autoplay) {
+      element.addEventListener("play", function () { hls.startLoad(start); }, { once: true });
+    }
     hls.loadSource(stream.src);
     hls.attachMedia(element);
     if (window.mediaPlayer) {

@@ -45,6 +45,16 @@ def test_hls_js_plays_the_stream_where_hls_is_not_native(open_page, player_site,
     assert any(path.endswith(".m4s") for path in cdn_requests)
 
 
+def test_without_autoplay_hls_js_buffers_nothing_until_played(open_page, player_site, hls_stream):
+    page, _ = open_recording(open_page, without_native_hls=True)
+    page.goto(f"{player_site}/embed/streamed?muted=1")
+    page.wait_for_function("() => window.mediaPlayer.hls !== undefined && window.mediaPlayer.hls.levels.length === 2")
+    page.wait_for_timeout(500)  # time enough, on loopback, for hls.js to have buffered had it been told to
+    assert page.eval_on_selector("#player", "m => m.buffered.length") == 0
+    page.eval_on_selector("#player", "m => m.play()")
+    wait_for_playback(page, 1.0)
+
+
 def test_native_hls_is_used_as_is_and_fetches_no_hls_js(open_page, player_site, hls_stream):
     cdn_url, _ = hls_stream
     page, requested = open_recording(open_page)
