@@ -17,8 +17,16 @@
     return;
   }
 
+  var file = element.querySelector('source:not([type="' + HLS_TYPE + '"])');
+
+  // After hls.destroy(): hls.js leaves its blob: src in place when it fails while still
+  // attaching, and may have removed <source> children, so the file is put back by hand.
   function fallBackToFile() {
+    element.removeAttribute("src");
     stream.remove();
+    if (file && !file.parentNode) {
+      element.insertBefore(file, element.firstChild);
+    }
     element.load();
   }
 
