@@ -22,7 +22,9 @@ def main(ctx, delete: bool, all_portals: bool):
     portal_id = None if all_portals else ctx.config.portal_id
     app_id = ctx.config.require_app_id()
     if ctx.dry_run:
-        return plan_delete(app_id, portal_id) if delete else plan_register(app_id, endpoints, portal_id)
+        version = ctx.config.media_bridge_version
+        return plan_delete(app_id, portal_id, version) if delete else plan_register(app_id, endpoints, portal_id,
+                                                                                      version)
     app = MediaBridgeSettings(ctx.client, app_id)
     return delete_domain(app, endpoints, portal_id) if delete else register_domain(app, endpoints, portal_id)
 

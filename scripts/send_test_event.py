@@ -1,5 +1,6 @@
 """Send a played, a quartile and an attention-span event for one catalog item through the
-synchronous v1 media events endpoints, and print HubSpot's answers."""
+synchronous media events endpoints (v1, or the dated version HUBSPOT_MEDIA_EVENTS_VERSION
+names), and print HubSpot's answers."""
 from __future__ import annotations
 
 import time
@@ -8,8 +9,8 @@ import uuid
 import click
 
 from oembed_server.hubspot.cli_common import common_options
-from oembed_server.hubspot.event_check import (QUARTILES, EventContext, build_test_events, plan_test_events,
-                                               send_test_events)
+from oembed_server.hubspot.event_check import (QUARTILES, EventContext, build_test_events, check_version,
+                                               plan_test_events, send_test_events)
 from oembed_server.hubspot.media_events import MediaEvents
 from oembed_server.media import media_page_url
 
@@ -37,9 +38,10 @@ def main(ctx, external_id, contact_utk, contact_id, session_id, percent, page_id
     event_ctx = EventContext(session_id or f"test-{uuid.uuid4()}", int(time.time() * 1000), contact_utk, contact_id,
                              page_id, page_name, page_url)
     events = build_test_events(item, public_url, event_ctx, int(percent))
+    version = check_version(ctx.config.media_events_version)
     if ctx.dry_run:
-        return plan_test_events(events)
-    return send_test_events(MediaEvents(ctx.client, version=1), events)
+        return plan_test_events(events, version)
+    return send_test_events(MediaEvents(ctx.client, version), events)
 
 
 if __name__ == "__main__":

@@ -23,7 +23,7 @@ def main(ctx, types_: str, properties_file: Path | None):
     extra = load_extra_properties(properties_file, media_types) if properties_file else None
     app_id = ctx.config.require_app_id()
     if ctx.dry_run:
-        return plan_setup(app_id, media_types, extra)
+        return plan_setup(app_id, media_types, extra, ctx.config.media_bridge_version)
     return setup_media_types(MediaBridgeSettings(ctx.client, app_id), media_types, extra)
 
 

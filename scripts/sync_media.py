@@ -17,11 +17,11 @@ from oembed_server.hubspot.media_sync import plan_sync, sync_catalog
 @click.option("--prune", is_flag=True, help="Archive media objects whose media left the catalog.")
 @common_options
 def main(ctx, prune: bool):
-    """Sync the catalog to HubSpot (developer API key for object types, OAuth for objects)."""
+    """Sync the catalog to HubSpot (developer credentials for object types, OAuth for objects)."""
     app_id = ctx.config.require_app_id()
     public_url = ctx.settings.public_url
     if ctx.dry_run:
-        return plan_sync(ctx.catalog, app_id, public_url, prune=prune)
+        return plan_sync(ctx.catalog, app_id, public_url, prune=prune, version=ctx.config.media_bridge_version)
     # A bar only where someone watches; logs and CI get the summary alone.
     with tqdm(total=ctx.catalog.count(), unit="item", file=sys.stderr, disable=not sys.stderr.isatty()) as bar:
         return sync_catalog(ctx.catalog, CrmObjects(ctx.client), MediaBridgeSettings(ctx.client, app_id),

@@ -35,15 +35,17 @@ def test_dry_run_sends_nothing(emulator, sqlite_url):
     result = run_script("setup_media_types", "--types", "VIDEO", "--dry-run", env=script_env(emulator, sqlite_url))
     assert result.returncode == 0, result.stderr
     assert emulator.state.requests == []
-    assert "POST" in result.stdout and "object-definitions" in result.stdout and "[hapikey]" in result.stdout
+    assert "POST" in result.stdout and "object-definitions" in result.stdout and "[developer]" in result.stdout
     assert_no_secrets(result.stdout, emulator)
 
 
 def test_bad_types_and_missing_key_are_one_line_errors(emulator, sqlite_url):
     bad = run_script("setup_media_types", "--types", "VIDEO,GIF", env=script_env(emulator, sqlite_url))
     assert bad.returncode == 1 and "GIF" in bad.stderr and bad.stderr.count("\n") == 1
-    nokey = run_script("setup_media_types", env=script_env(emulator, sqlite_url, HUBSPOT_DEVELOPER_API_KEY=""))
-    assert nokey.returncode == 1 and "HUBSPOT_DEVELOPER_API_KEY" in nokey.stderr
+    nokey = run_script("setup_media_types", env=script_env(emulator, sqlite_url, HUBSPOT_DEVELOPER_API_KEY="",
+                                                           HUBSPOT_DEVELOPER_ACCESS_TOKEN=""))
+    assert nokey.returncode == 1 and "HUBSPOT_DEVELOPER_ACCESS_TOKEN" in nokey.stderr
+    assert "HUBSPOT_DEVELOPER_API_KEY" in nokey.stderr
     noapp = run_script("setup_media_types", env=script_env(emulator, sqlite_url, HUBSPOT_APP_ID=""))
     assert noapp.returncode == 1 and "--app-id" in noapp.stderr
     assert emulator.state.requests == []

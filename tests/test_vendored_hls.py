@@ -4,7 +4,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-import pytest
+from tests.conftest import service_missing
 
 ROOT = Path(__file__).resolve().parent.parent
 VENDORED = ROOT / "oembed_server" / "static" / "vendor"
@@ -13,7 +13,7 @@ PACKAGE = ROOT / "node_modules" / "hls.js"
 
 def test_vendored_build_and_licence_match_the_pinned_npm_package():
     if not PACKAGE.is_dir():
-        pytest.skip("node_modules/hls.js is not installed (npm ci; tests/run_all.sh runs it)")
+        service_missing("node_modules/hls.js is not installed (npm ci; tests/run_all.sh runs it)")
     pinned = json.loads((ROOT / "package.json").read_text())["devDependencies"]["hls.js"]
     assert json.loads((PACKAGE / "package.json").read_text())["version"] == pinned
     # After changing the pin: npm install, then npm run vendor:hls (README, "Updating hls.js").

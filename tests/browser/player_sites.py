@@ -14,7 +14,7 @@ from oembed_server import create_app
 from oembed_server.catalog_import import validate_rows
 from oembed_server.sample_media import load_sample_media
 
-from ..conftest import SECRET_KEY
+from ..conftest import SECRET_KEY, service_missing
 from ..live_server import serve_in_thread
 
 # Two renditions (320x180 and 160x90) of VP9 video with Opus audio in fragmented MP4: what
@@ -41,7 +41,7 @@ def make_hls_stream(directory: Path) -> Path:
     """Write a small two-rendition HLS stream into ``directory``; the master playlist's path."""
     ffmpeg = shutil.which("ffmpeg")
     if ffmpeg is None:
-        pytest.skip("ffmpeg is not installed (Debian package `ffmpeg`; tests/run_all.sh installs it)")
+        service_missing("ffmpeg is not installed (Debian package `ffmpeg`; tests/run_all.sh installs it)")
     subprocess.run([ffmpeg, *FFMPEG_HLS], cwd=directory, check=True, timeout=120)
     return directory / "master.m3u8"
 

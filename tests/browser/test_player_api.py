@@ -8,6 +8,8 @@ from pathlib import Path
 
 import pytest
 
+from ..conftest import service_missing
+
 pytestmark = pytest.mark.browser
 
 CONTROLLER = """<!doctype html><title>Customer page</title>
@@ -195,7 +197,7 @@ LIBRARY_PAGE = """<!doctype html><title>Customer page</title>
 
 def test_the_embedly_player_js_library_drives_the_player(open_page, live_server, customer_site):
     if not PLAYERJS_LIBRARY.is_file():
-        pytest.skip("node_modules/player.js is not installed (npm ci; tests/run_all.sh runs it)")
+        service_missing("node_modules/player.js is not installed (npm ci; tests/run_all.sh runs it)")
     site_url, pages = customer_site
     pages["/landing"] = LIBRARY_PAGE % {"src": f"{live_server}/embed/sample-video"}
     pages["/player.js"] = PLAYERJS_LIBRARY.read_text()
