@@ -121,8 +121,8 @@ def test_transcript_is_rendered_from_the_webvtt_without_javascript(client):
     assert page.find("script") is None
     cues = [p.get_text(" ", strip=True) for p in page.select(".transcript__cue")]
     assert cues == [
-        "0:00 Narrator: This is a test pattern with a 440 Hz tone.",
-        "0:03 The colour bars help check that video plays.",
+        "0:00 Narrator: Dusk over the hills: the Spring product tour begins.",
+        "0:03 A soft C major chord plays as the ridges drift by.",
         "0:06 Captions & transcripts come from this WebVTT file.",
     ]
     assert page.select_one(".transcript")["lang"] == "en"

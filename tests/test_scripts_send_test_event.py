@@ -44,6 +44,7 @@ def test_dry_run_sends_nothing(synced, sqlite_url):
     assert result.returncode == 0, result.stderr
     assert len(synced.state.requests) == before
     assert result.stdout.count("/media-bridge/v1/events/") == 3
+    assert result.stdout.startswith("Dry run: nothing was sent. The run would send 3 request(s):")
 
 
 def test_unknown_media_and_rejected_events_are_one_line_errors(synced, sqlite_url):
