@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
+import json
 import operator
 from datetime import datetime, timezone
 from typing import Iterable, Iterator
@@ -10,7 +11,16 @@ from typing import Iterable, Iterator
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
-from .media import IMPORT_FIELDS, MediaItem, MediaType, Visibility, external_id_problem
+from .media import (
+    IMPORT_FIELDS,
+    captions_json,
+    CaptionKind,
+    CaptionTrack,
+    MediaItem,
+    MediaType,
+    Visibility,
+    external_id_problem,
+)
 
 metadata = sa.MetaData()
 
@@ -38,6 +48,11 @@ media_items = sa.Table(
     sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
     sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
     sa.Column("hubspot_object_id", sa.String(64)),
+    # Added after the first release: add_missing_columns brings older databases up to date.
+    # JSON text, written canonically by media.captions_json: plain text compares with IS
+    # DISTINCT FROM on both engines (PostgreSQL's json type has no equality operator).
+    sa.Column("captions", sa.Text),
+    sa.Column("stream_url", sa.Text),
 )
 
 # Memory-mapped reads spare a system call per page on the look-up path.
@@ -94,6 +109,7 @@ class CatalogStore:
         # job); its tables join the metadata when their module is imported.
         from .jobs import queue  # noqa: F401
         metadata.create_all(self.engine)
+        add_missing_columns(self.engine, metadata)
 
     def dispose(self) -> None:
         self.engine.dispose()
@@ -238,6 +254,7 @@ def _import_values(item: MediaItem) -> list:
 
 _IMPORT_GETTER = operator.attrgetter(*IMPORT_FIELDS)
 _ENUMS_AT = (IMPORT_FIELDS.index("media_type"), IMPORT_FIELDS.index("visibility"))
+_CAPTIONS_AT = IMPORT_FIELDS.index("captions")
 
 
 def _staging_table() -> sa.Table:
@@ -274,6 +291,7 @@ class StagedUpsert:
         values = _import_values(item)
         for at in _ENUMS_AT:  # stored as their plain values, as content() gives them
             values[at] = getattr(values[at], "value", values[at])
+        values[_CAPTIONS_AT] = captions_json(values[_CAPTIONS_AT])
         self._pending.append((row_number, *values))
         if len(self._pending) >= _STAGE_BATCH:
             self._flush()
@@ -330,6 +348,34 @@ class StagedUpsert:
             self._indexed = True
 
 
+def add_missing_columns(engine: Engine, schema: sa.MetaData) -> list[str]:
+    """Add the columns ``schema`` declares that existing tables lack; the ``table.column``
+    names added. create_all makes missing tables but never alters one that exists, so
+    without this a database from an older release would fail on every query of a new column.
+
+    Only nullable columns without a server default are added, which every addition so far
+    is; anything else needs a real migration, and is refused here rather than half-done.
+    """
+    with engine.begin() as conn:
+        inspector = sa.inspect(conn)
+        missing = []
+        for table in schema.sorted_tables:
+            if inspector.has_table(table.name, schema=table.schema):
+                present = {c["name"] for c in inspector.get_columns(table.name, schema=table.schema)}
+                missing += [(table, column) for column in table.columns if column.name not in present]
+        # Checked before any ALTER: SQLite commits DDL at once, so a refusal midway would leave half.
+        for table, column in missing:
+            if not column.nullable or column.server_default is not None or column.primary_key:
+                raise RuntimeError(f"cannot add {table.name}.{column.name} to an existing table: "
+                                   "only nullable columns without defaults are added automatically")
+        preparer = conn.dialect.identifier_preparer
+        for table, column in missing:
+            conn.execute(sa.text(f"ALTER TABLE {preparer.format_table(table)} ADD COLUMN "
+                                 f"{preparer.format_column(column)} {column.type.compile(dialect=conn.dialect)}"))
+    added = [f"{table.name}.{column.name}" for table, column in missing]
+    return added
+
+
 _ITEM_FIELDS = tuple(f.name for f in dataclasses.fields(MediaItem))
 
 
@@ -337,6 +383,7 @@ def _item_from_row(row) -> MediaItem:
     values = {name: row[name] for name in _ITEM_FIELDS}
     values["media_type"] = MediaType(values["media_type"])
     values["visibility"] = Visibility(values["visibility"])
+    values["captions"] = _captions_from_column(values["captions"])
     for stamp in ("created_at", "updated_at"):
         value = values[stamp]
         if isinstance(value, str):  # SQLite's storage format, when read past SQLAlchemy's types
@@ -346,6 +393,13 @@ def _item_from_row(row) -> MediaItem:
             value = value.replace(tzinfo=timezone.utc)
         values[stamp] = value
     return MediaItem(**values)
+
+
+def _captions_from_column(value) -> tuple[CaptionTrack, ...]:
+    if isinstance(value, str):  # SQLite's JSON is text when read past SQLAlchemy's types
+        value = json.loads(value)
+    return tuple(CaptionTrack(t["src"], t["srclang"], t["label"], CaptionKind(t["kind"]), bool(t["default"]))
+                 for t in value or ())
 
 
 def _chunks(seq: list, size: int):
