@@ -188,8 +188,8 @@ class CatalogStore:
                 )
         return UpsertReport(inserted=len(inserts), updated=len(updates), unchanged=unchanged)
 
-    def set_hubspot_object_ids(self, object_ids: dict[str, str]) -> None:
-        """Record each item's HubSpot media object id (external_id -> object id)."""
+    def set_hubspot_object_ids(self, object_ids: dict[str, str | None]) -> None:
+        """Record each item's HubSpot media object id (external_id -> object id, None to forget it)."""
         if not object_ids:
             return
         with self.engine.begin() as conn:

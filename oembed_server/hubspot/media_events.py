@@ -3,6 +3,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from . import answers
+from .answers import receive
 from .calls import ApiCall, Auth
 from .client import HubSpotClient
 
@@ -25,4 +27,4 @@ class MediaEvents:
         self.version = version
 
     def send(self, kind: str, event: dict[str, Any]) -> Any:
-        return self.client.execute(send(kind, event, self.version)).body
+        return receive(self.client, send(kind, event, self.version), answers.EVENT_ANSWER)
