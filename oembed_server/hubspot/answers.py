@@ -7,7 +7,8 @@ or holds the wrong type there becomes a ``HubSpotError`` (category ``MALFORMED_A
 naming the call, what was wrong and a glimpse of what came back, instead of a KeyError or
 TypeError three frames later. Shapes name only what the code reads: HubSpot adds keys
 freely, so extra keys are never refused. Token answers are never quoted: they may carry
-credentials nobody has told the redaction about yet."""
+credentials nobody has told the redaction about yet. Calls whose answer nothing reads
+(archive, PATCH, DELETE, validate) are not checked: any 2xx status is their whole answer."""
 from __future__ import annotations
 
 import json
