@@ -18,8 +18,8 @@ from oembed_server.hubspot.media_type_setup import setup_media_types
 from oembed_server.media import MediaType, Visibility
 from tests.hubspot_emulator import LiveEmulator
 from tests.hubspot_emulator.mangling import GENERIC
-from tests.hubspot_emulator.testing import (PUBLIC_URL, emulator, make_catalog, make_client,  # noqa: F401
-                                            media_item, run_script, script_env)
+from tests.hubspot_emulator.testing import (PUBLIC_URL, emulator, invoke_script, make_catalog,  # noqa: F401
+                                            make_client, media_item, run_script, script_env)
 
 VIDEOS = "a4242_Videos"
 READ = r"/batch/read$"
@@ -54,7 +54,7 @@ def test_private_items_are_never_sent_and_unlisted_ones_are(ready, sqlite_url):
     assert live_external_ids(ready) == ["unlisted", "video-00000", "video-00001"]
     sent = json.dumps([r.json for r in ready.state.requests])
     assert "secret" not in sent and "Board meeting" not in sent
-    text = run_script("sync_media", env=script_env(ready, sqlite_url))
+    text = invoke_script("sync_media", env=script_env(ready, sqlite_url))
     assert "1 private item(s) withheld" in text.stdout
 
 
@@ -91,7 +91,7 @@ def test_prune_archives_private_objects_this_catalog_has_no_id_for(ready, sqlite
 def test_dry_run_plans_no_private_item(ready, sqlite_url):
     catalog = make_catalog(sqlite_url, {MediaType.VIDEO: 1})
     catalog.upsert([media_item("secret", visibility=Visibility.PRIVATE)])
-    result = run_script("sync_media", "--dry-run", env=script_env(ready, sqlite_url))
+    result = invoke_script("sync_media", "--dry-run", env=script_env(ready, sqlite_url))
     assert result.returncode == 0 and "video-00000" in result.stdout and "secret" not in result.stdout
 
 
@@ -117,7 +117,7 @@ def test_a_malformed_batch_read_is_one_hubspot_error(ready, sqlite_url, how):
 def test_a_malformed_object_definition_says_what_is_wrong(ready, sqlite_url, how, needle):
     make_catalog(sqlite_url, {MediaType.VIDEO: 1})
     ready.state.mangle_next(how, path="object-definitions/VIDEO")
-    result = run_script("sync_media", env=script_env(ready, sqlite_url))
+    result = invoke_script("sync_media", env=script_env(ready, sqlite_url))
     assert result.returncode == 1 and result.stdout == ""
     [line] = result.stderr.splitlines()
     assert line.startswith("error: HubSpot 200 MALFORMED_ANSWER on GET /media-bridge/v1/4242/settings/"
@@ -138,7 +138,7 @@ def test_a_malformed_token_answer_says_hubspot_answered_badly_and_shows_nothing(
     env = script_env(ready, sqlite_url, HUBSPOT_ACCESS_TOKEN="")
     for how in ("truncated", "wrong_types", "html"):
         ready.state.mangle_next(how, path="/oauth/v1/token")
-        result = run_script("sync_media", env=env)
+        result = invoke_script("sync_media", env=env)
         assert result.returncode == 1
         [line] = result.stderr.splitlines()
         assert line.startswith("error: HubSpot 200 MALFORMED_ANSWER on POST /oauth/v1/token: HubSpot answered badly")
@@ -272,7 +272,7 @@ def test_a_percent_encoded_key_never_reaches_the_script_output(sqlite_url):
     # Nothing listens on the discard port: the connection error's text carries the full URL.
     env = script_env(None, sqlite_url, HUBSPOT_API_BASE="http://127.0.0.1:9", HUBSPOT_DEVELOPER_API_KEY=key,
                      HUBSPOT_APP_ID="4242", HUBSPOT_MAX_RETRIES="0")
-    result = run_script("register_domain", env=env)
+    result = invoke_script("register_domain", env=env)
     assert result.returncode == 1 and "HubSpot unreachable" in result.stderr and "hapikey" in result.stderr
     for form in (key, "dev%2Bkey%2Fwith%3Dsigns%3D%3D", "dev%2Bkey"):
         assert form not in result.stderr + result.stdout

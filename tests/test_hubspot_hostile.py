@@ -4,26 +4,24 @@ with HubSpot already in the state a clean run leaves; never a traceback, never a
 the output. A clean run afterwards must then converge with no duplicate object,
 definition, property or registration.
 
-Scripts run in-process (click's CliRunner) against one live emulator reset per case: a
-subprocess per case would cost the suite minutes."""
+Scripts run in-process (testing.invoke_script) against one live emulator reset per case:
+a subprocess per case would cost the suite minutes."""
 from __future__ import annotations
 
 import dataclasses
-import importlib.util
 import json
-import os
 from pathlib import Path
 from typing import Callable
 
 import pytest
-from click.testing import CliRunner
 
 from oembed_server.catalog_store import CatalogStore
 from oembed_server.hubspot.crm import CrmObjects
 from oembed_server.media import MediaType, Visibility
 from tests.hubspot_emulator import LiveEmulator
 from tests.hubspot_emulator.mangling import GENERIC, PAGING, RESULTS
-from tests.hubspot_emulator.testing import REPO, make_catalog, make_client, media_item, script_env, secrets_of
+from tests.hubspot_emulator.testing import (invoke_script, make_catalog, make_client, media_item, script_env,
+                                            secrets_of)
 
 VIDEOS = "a4242_Videos"
 MODULE_FILES = {
@@ -183,31 +181,19 @@ MATRIX = [pytest.param(name, endpoint, how, id=f"{name}:{endpoint}:{how}")
           for how in manglings]
 
 
-def _load_command(script: str):
-    spec = importlib.util.spec_from_file_location(f"hostile_{script}", REPO / "scripts" / f"{script}.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module.main
-
-
-_COMMANDS = {name: _load_command(name) for name in {s.script for s in SCENARIOS.values()}}
-
-
 @pytest.fixture(scope="module")
 def live():
     with LiveEmulator(rate_interval_ms=200) as server:
         yield server
 
 
-def _run(scenario: Scenario, case: Case, env: dict[str, str | None]):
-    args = [a.replace("{tmp}", str(case.tmp)) for a in scenario.args]
-    return CliRunner().invoke(_COMMANDS[scenario.script], args, env=env)
+def _run(scenario: Scenario, case: Case, env: dict[str, str]):
+    return invoke_script(scenario.script, *[a.replace("{tmp}", str(case.tmp)) for a in scenario.args], env=env)
 
 
-def _no_traceback(result, secrets: list[str]) -> None:
-    assert result.exception is None or isinstance(result.exception, SystemExit), repr(result.exception)
+def _clean_output(result, secrets: list[str]) -> None:
     text = result.stdout + result.stderr
-    assert "Traceback" not in text
+    assert "Traceback" not in text, result.stderr
     for secret in secrets:
         assert secret not in text, "a credential leaked into the output"
 
@@ -219,25 +205,24 @@ def test_every_script_survives_every_mangled_answer(live, tmp_path, name, endpoi
     catalog = make_catalog(f"sqlite:///{tmp_path / 'catalog.sqlite3'}", {MediaType.VIDEO: 3})
     case = Case(tmp_path, live, catalog)
     scenario.prepare(case)
-    # Unset what the developer's shell may hold; no access token, so OAuth scripts refresh first.
-    env = {k: None for k in os.environ if k.startswith(("HUBSPOT_", "OEMBED_"))}
-    env |= script_env(live, catalog.engine.url.render_as_string(hide_password=False),
-                      HUBSPOT_ACCESS_TOKEN="", HUBSPOT_PUSH_RECORD=str(tmp_path / "push-record.json"))
+    # No access token, so the OAuth scripts call the token endpoint first.
+    env = script_env(live, catalog.engine.url.render_as_string(hide_password=False),
+                     HUBSPOT_ACCESS_TOKEN="", HUBSPOT_PUSH_RECORD=str(tmp_path / "push-record.json"))
     method, path, _ = scenario.endpoints[endpoint]
     fault = live.state.mangle_next(how, method=method, path=path)
 
     mangled = _run(scenario, case, env)
     assert fault.times == 0, f"{name} never called {method} {path}"
-    _no_traceback(mangled, secrets_of(live))
-    if mangled.exit_code == 0:
+    _clean_output(mangled, secrets_of(live))
+    if mangled.returncode == 0:
         scenario.converged(case)
     else:
-        assert mangled.exit_code == 1
+        assert mangled.returncode == 1
         lines = mangled.stderr.strip().splitlines()
         assert len(lines) == 1 and lines[0].startswith("error: HubSpot"), mangled.stderr
     if scenario.rerun:
         clean = _run(scenario, case, env)
-        _no_traceback(clean, secrets_of(live))
-        assert clean.exit_code == 0, clean.stderr
+        _clean_output(clean, secrets_of(live))
+        assert clean.returncode == 0, clean.stderr
         scenario.converged(case)
     catalog.dispose()

@@ -56,6 +56,11 @@ def _with_results(change):
     return mangle
 
 
+def _first_half(results) -> list:
+    results = results if isinstance(results, list) else []
+    return results[:len(results) // 2]
+
+
 def _repeat_cursor(response: Response, request: Request) -> Response:
     """Point the next page at the cursor this request came with (or at the start): a
     client that trusts it reads the same page for ever."""
@@ -84,7 +89,7 @@ MANGLINGS = {
                                       "correlationId": "emu-mangled-0001", "errors": [{"message": "boom"}]}),
     "results_oops": _with_results(lambda b: b | {"results": "oops"}),
     "results_numbers": _with_results(lambda b: b | {"results": [1, 2]}),
-    "short_results": _with_results(lambda b: b | {"results": (b.get("results") or [])[:len(b.get("results") or []) // 2]}),
+    "short_results": _with_results(lambda b: b | {"results": _first_half(b.get("results"))}),
     "repeat_cursor": _repeat_cursor,
 }
 GENERIC = ("truncated", "html", "text", "empty", "null", "list", "string", "wrong_types", "missing_keys", "errors_200")
