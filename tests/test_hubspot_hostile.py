@@ -226,3 +226,32 @@ def test_every_script_survives_every_mangled_answer(live, tmp_path, name, endpoi
         assert clean.returncode == 0, clean.stderr
         scenario.converged(case)
     catalog.dispose()
+
+
+def test_the_suite_would_see_a_traceback(live, tmp_path, monkeypatch):
+    """invoke_script must surface an escaping exception as a process would, or the checks
+    above could never fail."""
+    from oembed_server.hubspot import domain_registration
+    live.reset()
+
+    def crash(*args):
+        raise KeyError("results")
+
+    monkeypatch.setattr(domain_registration, "_matching", crash)
+    result = invoke_script("register_domain", env=script_env(live, f"sqlite:///{tmp_path / 'c.sqlite3'}"))
+    assert result.returncode == 1 and "Traceback" in result.stderr and "KeyError: 'results'" in result.stderr
+
+
+def test_manglings_can_be_switched_on_over_http(live):
+    import requests
+    live.reset()
+    live.state.define_media_types("VIDEO")
+    refused = requests.post(f"{live.url}/_emulator/faults", json={"kind": "mangle", "mangle": "nonsense"}, timeout=5)
+    assert refused.status_code == 400
+    added = requests.post(f"{live.url}/_emulator/faults", json={"kind": "mangle", "mangle": "html", "path": "VIDEO"},
+                          timeout=5)
+    assert added.status_code == 201
+    url = f"{live.url}/media-bridge/v1/4242/settings/object-definitions/VIDEO"
+    first = requests.get(url, params={"hapikey": live.state.developer_api_key}, timeout=5)
+    assert first.status_code == 200 and first.text.startswith("<html>")
+    assert requests.get(url, params={"hapikey": live.state.developer_api_key}, timeout=5).json()["objectTypeName"]
