@@ -95,6 +95,16 @@ def test_dry_run_plans_no_private_item(ready, sqlite_url):
     assert result.returncode == 0 and "video-00000" in result.stdout and "secret" not in result.stdout
 
 
+def test_no_test_event_is_sent_for_a_private_item(ready, sqlite_url):
+    catalog = make_catalog(sqlite_url, {})
+    catalog.upsert([media_item("secret", visibility=Visibility.PRIVATE)])
+    result = invoke_script("send_test_event", "--media", "secret", "--contact-utk", "u",
+                           env=script_env(ready, sqlite_url))
+    assert result.returncode == 1
+    assert result.stderr == "error: 'secret' is private: its title and URL are never sent to HubSpot\n"
+    assert ready.state.requests == []
+
+
 # --- malformed answers -----------------------------------------------------------------------
 @pytest.mark.parametrize("how", GENERIC)
 def test_a_malformed_batch_read_is_one_hubspot_error(ready, sqlite_url, how):
