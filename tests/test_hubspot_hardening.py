@@ -270,6 +270,13 @@ def test_retry_after_is_honoured_instead_of_the_whole_window():
         assert sum(sleeps) == pytest.approx(10.0)
 
 
+def test_a_nan_retry_after_is_no_hint():
+    from oembed_server.hubspot.retry import RetryPolicy, retry_after_seconds
+    assert retry_after_seconds("nan") is None and retry_after_seconds("NaN") is None
+    assert 0.5 <= RetryPolicy(base_s=1.0).wait_for(0, 503, {"Retry-After": "nan"}) <= 1.0
+    assert RetryPolicy().wait_for(0, 429, {"Retry-After": "inf"}) is None  # longer than allowed: give up
+
+
 def test_redaction_covers_percent_encoded_secrets():
     secret = "k+y/with=pad=="
     forms = ["k+y/with=pad==", "k%2By%2Fwith%3Dpad%3D%3D", "k%2By/with%3Dpad%3D%3D", "k%2by%2fwith%3dpad%3d%3d"]
