@@ -102,12 +102,23 @@ def _prepare_setup(case: Case) -> None:
     (case.tmp / "props.json").write_text(json.dumps([EXTRA_PROPERTY]))
 
 
+def _prepare_setup_changed(case: Case) -> None:
+    _prepare_setup(case)
+    state = case.live.state
+    state.define_media_types("VIDEO", "AUDIO")
+    for media_type in ("VIDEO", "AUDIO"):
+        state.properties[state.object_type_name(media_type)].append(
+            EXTRA_PROPERTY | {"label": "Old label", "modificationMetadata": {"readOnlyValue": False}})
+
+
 def _setup_converged(case: Case) -> None:
     state = case.live.state
     assert sorted(state.definitions) == ["AUDIO", "VIDEO"]
     for media_type in ("VIDEO", "AUDIO"):
         names = [p["name"] for p in state.properties[state.object_type_name(media_type)]]
         assert len(names) == len(set(names)) and "media_rating" in names
+        [rating] = [p for p in state.properties[state.object_type_name(media_type)] if p["name"] == "media_rating"]
+        assert rating["label"] == "Rating"
 
 
 # --- push_module ------------------------------------------------------------------------------
@@ -164,6 +175,10 @@ SCENARIOS = {
         "properties": ("GET", r"/properties/", GENERIC + RESULTS),
         "create-property": ("POST", r"/properties/", GENERIC),
     }, _prepare_setup, _setup_converged),
+    "setup_media_types-changed": Scenario("setup_media_types", ("--types", "VIDEO,AUDIO", "--properties",
+                                                                "{tmp}/props.json"), {
+        "update-property": ("PATCH", r"/properties/.+/media_rating$", GENERIC),
+    }, _prepare_setup_changed, _setup_converged),
     "push_module": Scenario("push_module", ("--source-dir", "{tmp}/modules"), {
         "metadata": ("GET", r"/metadata/", GENERIC),
         "validate": ("POST", r"/validate/", GENERIC),
