@@ -139,6 +139,12 @@ class CatalogStore:
         with self.engine.connect() as conn:
             return conn.execute(query).scalar_one()
 
+    def media_types(self) -> list[str]:
+        """The media types the catalog holds, each once."""
+        query = sa.select(media_items.c.media_type).distinct()
+        with self.engine.connect() as conn:
+            return [row[0] for row in conn.execute(query)]
+
     def iter_all(self, batch_size: int = 1000) -> Iterator[MediaItem]:
         """Every item in id order, fetched in keyset pages so memory stays flat."""
         last_id = 0

@@ -14,6 +14,7 @@ from flask import Flask
 from flask.cli import FlaskGroup, with_appcontext
 from werkzeug.serving import run_simple
 
+from . import public_url
 from .catalog_import import CatalogFileError, read_catalog_file, validate_rows
 from .config import ConfigError
 from .extensions import current_catalog
@@ -38,10 +39,10 @@ def serve_command(host: str, port: int, sample: bool | None, debug: bool) -> Non
     from .sample_media import load_sample_media
 
     overrides = {"PREVIEW_ENABLED": True}
-    if "OEMBED_PUBLIC_URL" not in os.environ:
+    if not public_url.is_explicit(os.environ):
         # Without an explicit public URL the links must point where this server listens.
-        shown_host = "127.0.0.1" if host in ("0.0.0.0", "::") else host
-        overrides["OEMBED_PUBLIC_URL"] = f"http://{shown_host}:{port}"
+        overrides["OEMBED_PUBLIC_URL"] = public_url.local_server_url(host, port)
+        click.echo(public_url.fallback_warning(overrides["OEMBED_PUBLIC_URL"]), err=True)
     app = _create_or_exit(create_app, overrides)
     settings = app.extensions["oembed_settings"]
     if settings.production:
@@ -58,6 +59,7 @@ def serve_command(host: str, port: int, sample: bool | None, debug: bool) -> Non
     click.echo(f"Media page:     {base}/media/sample-video")
     if app.config["PREVIEW_ENABLED"]:
         click.echo(f"Module preview: {base}/_preview/media_embed?media=sample-video")
+        click.echo(f"Email preview:  {base}/_preview/media_email?media=sample-video")
     # werkzeug directly: Flask's app.run() declines to start inside a Flask CLI command.
     run_simple(host, port, app, use_reloader=debug, use_debugger=debug, threaded=True)
 

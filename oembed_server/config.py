@@ -12,9 +12,10 @@ from urllib.parse import urlsplit
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError
 
+from .public_url import DEFAULT_PUBLIC_URL
+
 log = logging.getLogger(__name__)
 
-DEFAULT_PUBLIC_URL = "http://127.0.0.1:5000"
 DEFAULT_PROVIDER_NAME = "Example Media"
 DEFAULT_CACHE_AGE = 3600
 SECRET_KEY_MIN_LENGTH = 32

@@ -47,6 +47,7 @@ def open_graph(public_url: str, provider_name: str, item: MediaItem) -> list[tup
     tags = [
         ("og:site_name", provider_name),
         ("og:title", item.title),
+        ("og:description", page_description(provider_name, item)),
         ("og:type", {MediaType.VIDEO: "video.other", MediaType.AUDIO: "music.song"}.get(item.media_type, "website")),
         ("og:url", media_page_url(public_url, item.external_id)),
     ]
@@ -66,6 +67,23 @@ def open_graph(public_url: str, provider_name: str, item: MediaItem) -> list[tup
         if guessed := guess_mime_type(item.file_url):
             tags.append(("og:audio:type", guessed))
     return tags
+
+
+_MEDIA_NOUN = {MediaType.VIDEO: "Video", MediaType.AUDIO: "Audio", MediaType.IMAGE: "Image",
+               MediaType.DOCUMENT: "Document", MediaType.OTHER: "Media"}
+# Search engines show about this many characters of a description.
+DESCRIPTION_MAX = 160
+
+
+def page_description(provider_name: str, item: MediaItem) -> str:
+    """The ``<meta name="description">`` of an item's pages: what it is, how long, from whom."""
+    facts = [_MEDIA_NOUN[item.media_type]]
+    if duration := format_duration(item.duration_ms):
+        facts.append(duration)
+    if item.author_name:
+        facts.append(f"by {item.author_name}")
+    text = f"{item.title} – {', '.join(facts)} from {provider_name}."
+    return text if len(text) <= DESCRIPTION_MAX else text[:DESCRIPTION_MAX - 1].rstrip() + "…"
 
 
 def media_page_player_size(item: MediaItem) -> tuple[int, int]:

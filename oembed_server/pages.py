@@ -1,10 +1,12 @@
-"""HTML pages: the catalog index, the canonical media page and the embeddable player page."""
+"""HTML pages: the catalog index, the canonical media page, the embeddable player page, and
+the site's own 404 page and favicon."""
 from __future__ import annotations
 
 import math
 from urllib.parse import urlencode
 
-from flask import Blueprint, current_app, Response, redirect, render_template, request, url_for
+from flask import Blueprint, current_app, Response, redirect, render_template, request, send_from_directory, url_for
+from werkzeug.exceptions import NotFound
 
 from .extensions import current_catalog, current_settings
 from .media import MediaItem, MediaType, Visibility, embed_url, is_absolute_http_url, media_page_url
@@ -16,6 +18,7 @@ from .page_meta import (
     media_page_player_size,
     media_source,
     open_graph,
+    page_description,
     tracking_context,
 )
 
@@ -52,6 +55,18 @@ def index():
     )
 
 
+@bp.get("/favicon.ico")
+def favicon():
+    # Browsers ask for /favicon.ico on pages without an icon link (JSON views, the email preview).
+    return send_from_directory(current_app.static_folder, "favicon.ico", mimetype="image/x-icon", max_age=86400)
+
+
+@bp.app_errorhandler(NotFound)
+def not_found(error):
+    """The site's own 404 page for any unknown path (the oEmbed API answers its own 404s)."""
+    return _error_page(404, "Page not found", "There is nothing at this address.")
+
+
 @bp.get("/media/<external_id>")
 def media_page(external_id: str):
     item, refusal = _playable_item(external_id)
@@ -70,7 +85,8 @@ def media_page(external_id: str):
         player_src=player_src(settings.public_url, item.external_id),
         player_width=width,
         player_height=height,
-        details=_details(item),
+        description=page_description(settings.provider_name, item),
+        details=_details(item, media_page_url(settings.public_url, item.external_id)),
     ))
     for link in links:
         response.headers.add("Link", link.header_value())
@@ -114,8 +130,9 @@ def embed_page(external_id: str):
         source=media_source(file_url, options.get("start")) if file_url else None,
         file_url=file_url,
         artwork=artwork_url(item) if is_absolute_http_url(artwork_url(item)) else None,
-        file_type=guess_mime_type(file_url) if file_url else None,
         canonical_url=media_page_url(settings.public_url, item.external_id),
+        description=page_description(settings.provider_name, item),
+        duration=format_duration(item.duration_ms),
     ))
     response.headers["Content-Security-Policy"] = EMBED_CSP
     # Tracking parameters differ per viewer; a shared cache must not hand one viewer's page to another.
@@ -168,11 +185,13 @@ def _index_row(public_url: str, item: MediaItem) -> dict:
         "oembed_json": discovery_url(public_url, media_url, "json"),
         "oembed_xml": discovery_url(public_url, media_url, "xml"),
         "preview_url": f"{public_url}/_preview/media_embed?{urlencode({'media': item.external_id})}",
+        "email_preview_url": f"{public_url}/_preview/media_email?{urlencode({'media': item.external_id})}",
     }
 
 
-def _details(item: MediaItem) -> list[tuple[str, str, str | None]]:
-    """(label, text, link) rows for the media page's metadata list."""
+def _details(item: MediaItem, page_url: str) -> list[tuple[str, str, str | None]]:
+    """(label, text, link) rows for the media page's metadata list; ``page_url`` is the
+    page's own address, which a details link must not lead back to."""
     rows: list[tuple[str, str, str | None]] = [("Type", item.media_type.value.title(), None)]
     if duration := format_duration(item.duration_ms):
         rows.append(("Duration", duration, None))
@@ -188,6 +207,6 @@ def _details(item: MediaItem) -> list[tuple[str, str, str | None]]:
         rows.append(("Updated", item.updated_at.strftime("%Y-%m-%d %H:%M UTC"), None))
     if is_absolute_http_url(item.file_url):
         rows.append(("File", "Download the original", item.file_url))
-    if is_absolute_http_url(item.details_page_link):
+    if is_absolute_http_url(item.details_page_link) and item.details_page_link.rstrip("/") != page_url:
         rows.append(("Details", item.details_page_link, item.details_page_link))
     return rows

@@ -11,7 +11,8 @@ then prints throughput and p50/p99 latency, and the two ratios the project track
   throughput(/oembed) / throughput(constant)   target >= 0.8
   p50(/oembed @ 100k) / p50(/oembed @ 1k)      target <= 1.2
 
-Usage: python scripts/bench_oembed.py [--sizes 100000,1000] [--seconds 5] [--rounds 3]
+Usage: python scripts/bench_oembed.py [--sizes 100000,1000] [--seconds 5] [--rounds 3] [--check]
+With --check it exits 1 when a ratio misses its target (or a request failed), for CI.
 The load comes from separate client processes on loopback, bounded in time.
 """
 from __future__ import annotations
@@ -213,12 +214,34 @@ def _median_run(runs: list[dict]) -> dict:
     return {key: statistics.median(r[key] for r in runs) for key in runs[0]}
 
 
+THROUGHPUT_TARGET = 0.8
+P50_GROWTH_TARGET = 1.2
+
+
+def target_lines(results: dict[int, dict], sizes: list[int]) -> list[tuple[str, bool]]:
+    """Each tracked ratio as a printable line, with whether it met its target."""
+    lines = []
+    for size in sizes:
+        result = results[size]
+        ratio = result["oembed"]["rps"] / result["constant"]["rps"]
+        met = ratio >= THROUGHPUT_TARGET and not result["oembed"]["errors"]
+        lines.append((f"throughput ratio /oembed : constant at {size} items = {ratio:.2f} "
+                      f"(target >= {THROUGHPUT_TARGET:.2f}, errors {result['oembed']['errors']:.0f})", met))
+    if len(sizes) >= 2:
+        large, small = sizes[0], sizes[1]
+        p50_ratio = results[large]["oembed"]["p50_ms"] / results[small]["oembed"]["p50_ms"]
+        lines.append((f"p50 ratio /oembed at {large} : at {small} items = {p50_ratio:.2f} "
+                      f"(target <= {P50_GROWTH_TARGET:.2f})", p50_ratio <= P50_GROWTH_TARGET))
+    return lines
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sizes", default="100000,1000", help="comma-separated catalog sizes; the first is the large one")
     parser.add_argument("--seconds", type=float, default=5.0, help="length of each load round")
     parser.add_argument("--rounds", type=int, default=3, help="alternating rounds per endpoint (median kept)")
     parser.add_argument("--clients", type=int, default=2, help="client processes generating load")
+    parser.add_argument("--check", action="store_true", help="exit 1 when a target is missed")
     args = parser.parse_args()
     sizes = [int(s) for s in args.sizes.split(",")]
     results = {size: bench_size(size, args.seconds, args.rounds, args.clients) for size in sizes}
@@ -230,13 +253,13 @@ def main() -> int:
             r = result[name]
             print(f"{size:>8} {name:>9} {r['rps']:>9.0f} {r['p50_ms']:>8.2f} {r['p99_ms']:>8.2f} {r['errors']:>7.0f}")
     print()
-    for size, result in results.items():
-        ratio = result["oembed"]["rps"] / result["constant"]["rps"]
-        print(f"throughput ratio /oembed : constant at {size} items = {ratio:.2f} (target >= 0.80)")
-    if len(sizes) >= 2:
-        large, small = sizes[0], sizes[1]
-        p50_ratio = results[large]["oembed"]["p50_ms"] / results[small]["oembed"]["p50_ms"]
-        print(f"p50 ratio /oembed at {large} : at {small} items = {p50_ratio:.2f} (target <= 1.20)")
+    lines = target_lines(results, sizes)
+    for text, met in lines:
+        print(("" if met else "MISSED ") + text)
+    missed = sum(1 for _, met in lines if not met)
+    if args.check and missed:
+        print(f"{missed} target(s) missed", file=sys.stderr)
+        return 1
     return 0
 
 

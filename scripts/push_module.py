@@ -7,7 +7,7 @@ from pathlib import Path
 
 import click
 
-from oembed_server.hubspot.cli_common import common_options, default_instance_path
+from oembed_server.hubspot.cli_common import DryRunPlan, common_options, default_instance_path
 from oembed_server.hubspot.module_push import PushRecord, collect_module_files, plan_push, push_module
 from oembed_server.hubspot.source_code import ENVIRONMENTS, SourceCode
 
@@ -24,8 +24,10 @@ REPO_MODULES = Path(__file__).resolve().parent.parent / "cms_module"
 def main(ctx, module: str, dest: str, environment: str, source_dir: Path):
     """Push the module to the portal (needs an OAuth token with the content scope)."""
     files = collect_module_files(source_dir, module, dest)
+    ctx.need_credentials("oauth")
     if ctx.dry_run:
-        return plan_push(files, environment)
+        # Validate and upload for every file: a real run skips the files it already pushed.
+        return DryRunPlan(plan_push(files, environment), assumes="A first push of this module")
     record = PushRecord(Path(os.environ.get("HUBSPOT_PUSH_RECORD") or
                              Path(default_instance_path()) / "hubspot-push-record.json"))
     return push_module(SourceCode(ctx.client), files, environment, record, ctx.config.portal_id)

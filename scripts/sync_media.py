@@ -1,5 +1,8 @@
 """Upsert the whole catalog (OEMBED_DATABASE_URL) into the portal as Media Bridge media
-objects, 100 per batch call, and record each item's HubSpot object id in the catalog."""
+objects, 100 per batch call, and record each item's HubSpot object id in the catalog.
+
+Refuses, against HubSpot's real API, a public URL HubSpot cannot reach (loopback, private,
+plain http) unless --allow-local-url is given: hs_oembed_url must be fetchable by HubSpot."""
 from __future__ import annotations
 
 import sys
@@ -7,21 +10,28 @@ import sys
 import click
 from tqdm import tqdm
 
-from oembed_server.hubspot.cli_common import common_options
+from oembed_server.hubspot.cli_common import EMPTY_PORTAL, DryRunPlan, allow_local_url_option, common_options
 from oembed_server.hubspot.crm import CrmObjects
-from oembed_server.hubspot.media_bridge import MediaBridgeSettings
+from oembed_server.hubspot.media_bridge import MEDIA_TYPES, MediaBridgeSettings
 from oembed_server.hubspot.media_sync import plan_sync, sync_catalog
 
 
 @click.command()
 @click.option("--prune", is_flag=True, help="Archive media objects whose media left the catalog.")
+@allow_local_url_option
 @common_options
-def main(ctx, prune: bool):
-    """Sync the catalog to HubSpot (developer API key for object types, OAuth for objects)."""
+def main(ctx, prune: bool, allow_local_url: bool):
+    """Sync the catalog to HubSpot (developer credentials for object types, OAuth for objects)."""
     app_id = ctx.config.require_app_id()
-    public_url = ctx.settings.public_url
+    public_url = ctx.public_url(allow_local=allow_local_url)
+    ctx.need_credentials("developer", "oauth")
     if ctx.dry_run:
-        return plan_sync(ctx.catalog, app_id, public_url, prune=prune)
+        types = [t for t in MEDIA_TYPES if t in set(ctx.catalog.media_types())]
+        return DryRunPlan(plan_sync(ctx.catalog, app_id, public_url, prune=prune,
+                                    version=ctx.config.media_bridge_version),
+                          assumes=EMPTY_PORTAL,
+                          needs=f"the app's object definitions for {', '.join(types) or 'no type'} "
+                                "(scripts/setup_media_types.py creates the catalog's types)")
     # A bar only where someone watches; logs and CI get the summary alone.
     with tqdm(total=ctx.catalog.count(), unit="item", file=sys.stderr, disable=not sys.stderr.isatty()) as bar:
         return sync_catalog(ctx.catalog, CrmObjects(ctx.client), MediaBridgeSettings(ctx.client, app_id),

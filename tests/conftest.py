@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import os
 import uuid
+from typing import NoReturn
 
 import pytest
 import sqlalchemy as sa
@@ -14,6 +15,17 @@ PUBLIC_URL = "http://media.test"
 SECRET_KEY = "test-secret-key-that-is-long-enough-0123456789"
 _RAW_POSTGRES_URL = os.environ.get("OEMBED_TEST_POSTGRES_URL")
 POSTGRES_URL = parse_database_url(_RAW_POSTGRES_URL, "OEMBED_TEST_POSTGRES_URL") if _RAW_POSTGRES_URL else None
+# In CI (CI=true) a missing browser, database or Node is a broken setup, not a pass: those
+# tests must have run. OEMBED_TEST_REQUIRE_SERVICES=1 asks the same of a local run.
+REQUIRE_SERVICES = (os.environ.get("CI", "").lower() == "true"
+                    or os.environ.get("OEMBED_TEST_REQUIRE_SERVICES") == "1")
+
+
+def service_missing(reason: str) -> NoReturn:
+    """Skip a test whose outside service is missing, or fail it where every test must run."""
+    if REQUIRE_SERVICES:
+        pytest.fail(f"{reason}; required here (CI=true or OEMBED_TEST_REQUIRE_SERVICES=1)", pytrace=False)
+    pytest.skip(reason)
 
 
 @pytest.fixture(autouse=True)
@@ -36,7 +48,7 @@ def database_url(request, tmp_path):
         yield f"sqlite:///{tmp_path / 'catalog.sqlite3'}"
         return
     if not POSTGRES_URL:
-        pytest.skip("OEMBED_TEST_POSTGRES_URL is not set (tests/run_all.sh starts PostgreSQL)")
+        service_missing("OEMBED_TEST_POSTGRES_URL is not set (tests/run_all.sh starts PostgreSQL)")
     schema = "t_" + uuid.uuid4().hex[:16]
     admin = sa.create_engine(POSTGRES_URL)
     with admin.begin() as conn:

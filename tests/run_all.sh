@@ -1,34 +1,67 @@
 #!/usr/bin/env bash
 # Installs everything the test suite needs on a fresh Debian machine, then runs all of it.
 # Usage: bash tests/run_all.sh [extra pytest args]
+# In CI (CI=true) a test that would skip for want of Chromium, PostgreSQL or Node fails
+# instead (tests/conftest.py), so a green CI has run every test. A PostgreSQL cluster this
+# script starts is stopped again when it exits.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 need_apt=()
 command -v chromium >/dev/null 2>&1 || need_apt+=(chromium)
 command -v pg_ctlcluster >/dev/null 2>&1 || need_apt+=(postgresql)
+command -v node >/dev/null 2>&1 || need_apt+=(nodejs)
+command -v npm >/dev/null 2>&1 || need_apt+=(npm)
 if ((${#need_apt[@]})); then
   if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
     echo "== installing ${need_apt[*]} from Debian's packages"
     apt-get update -qq
     DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${need_apt[@]}" >/dev/null
+  elif [ "${CI:-}" = true ]; then
+    echo "!! ${need_apt[*]} missing and cannot be installed (need root + apt); CI must run every test" >&2
+    exit 1
   else
     echo "!! ${need_apt[*]} missing and cannot be installed (need root + apt): those tests will skip"
   fi
 fi
 
 echo "== installing the project and its test dependencies"
-python3 -m pip install -q --disable-pip-version-check -e '.[test]' 2>&1 | grep -v -e "^WARNING: Location" -e "Running pip as the 'root' user" || true
+pip_log=$(mktemp)
+if ! python3 -m pip install -q --disable-pip-version-check -e '.[test]' >"$pip_log" 2>&1; then
+  cat "$pip_log" >&2
+  echo "!! pip could not install the project and its test dependencies" >&2
+  exit 1
+fi
+grep -v -e "^WARNING: Location" -e "Running pip as the 'root' user" "$pip_log" || true
+rm -f "$pip_log"
 
 if [ -f package-lock.json ]; then
   echo "== installing the HubL parser (npm)"
   npm ci --no-audit --no-fund --loglevel=error
 fi
 
+started_cluster=""
+stop_started_cluster() {
+  if [ -n "$started_cluster" ]; then
+    echo "== stopping the PostgreSQL cluster this script started ($started_cluster)"
+    # shellcheck disable=SC2086  # "version cluster" is two arguments
+    pg_ctlcluster $started_cluster stop || true
+  fi
+}
+trap stop_started_cluster EXIT
+trap 'exit 130' INT TERM
+
 if [ -z "${OEMBED_TEST_POSTGRES_URL:-}" ] && command -v pg_ctlcluster >/dev/null 2>&1 && [ "$(id -u)" = 0 ]; then
-  echo "== starting PostgreSQL"
-  read -r pg_version pg_cluster _ < <(pg_lsclusters --no-header | head -n 1)
-  pg_ctlcluster "$pg_version" "$pg_cluster" start 2>/dev/null || true
+  if [ -z "$(pg_lsclusters --no-header)" ]; then
+    # A postgresql install may leave no cluster (e.g. a container without its post-install step).
+    pg_createcluster "$(ls /usr/lib/postgresql | sort -V | tail -n 1)" main >/dev/null
+  fi
+  read -r pg_version pg_cluster _ pg_status _ < <(pg_lsclusters --no-header | head -n 1)
+  if [ "$pg_status" != online ]; then
+    echo "== starting PostgreSQL $pg_version/$pg_cluster"
+    pg_ctlcluster "$pg_version" "$pg_cluster" start
+    started_cluster="$pg_version $pg_cluster"
+  fi
   pg_port=$(pg_lsclusters --no-header | awk -v v="$pg_version" -v c="$pg_cluster" '$1==v && $2==c {print $3}')
   su postgres -c "psql -q -p $pg_port" <<'SQL'
 DO $$BEGIN
@@ -45,4 +78,7 @@ SQL
 fi
 
 echo "== running the test suite"
-exec python3 -m pytest -n 2 "$@"
+# Not exec: the EXIT trap must still stop the cluster started above.
+status=0
+python3 -m pytest -n 2 "$@" || status=$?
+exit "$status"

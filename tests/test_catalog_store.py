@@ -114,7 +114,19 @@ def test_schema_creation_is_idempotent(store):
 
 
 @pytest.mark.parametrize("bad_id", ["", "a\x00b", "x" * 300, "a/b", "line\nbreak"])
-def test_ids_that_cannot_exist_are_not_found_without_a_query(store, bad_id):
+def test_ids_that_cannot_exist_are_not_found_without_a_query(store, bad_id, monkeypatch):
     store.upsert([item("a")])
-    assert store.get(bad_id) is None
+    sent = []
+
+    def record(conn, cursor, statement, parameters, context, executemany):
+        sent.append(parameters)
+
+    sa.event.listen(store.engine, "before_cursor_execute", record)
+    # get() goes through a raw DBAPI cursor, which SQLAlchemy's events do not see.
+    with monkeypatch.context() as patched:
+        patched.setattr(store.engine, "raw_connection", lambda: pytest.fail(f"get({bad_id!r}) queried"))
+        assert store.get(bad_id) is None
+    assert store.get_many([bad_id]) == {} and sent == []
     assert store.get_many([bad_id, "a"]).keys() == {"a"}
+    assert [v for p in sent for v in (p.values() if isinstance(p, dict) else p)] == ["a"]
+    sa.event.remove(store.engine, "before_cursor_execute", record)

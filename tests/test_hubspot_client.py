@@ -2,10 +2,14 @@
 safety rules, the limiter, token refresh and storage, and secrets kept out of sight."""
 from __future__ import annotations
 
+import dataclasses
 import logging
 import random
 import socket
+import threading
+import time
 
+import flask
 import pytest
 import requests
 import sqlalchemy as sa
@@ -13,7 +17,7 @@ from urllib3.exceptions import NewConnectionError, ProtocolError
 
 from tests.hubspot_emulator import LiveEmulator
 from tests.hubspot_emulator.testing import SECRET_KEY, assert_no_secrets, emulator, make_client  # noqa: F401
-from oembed_server.hubspot import crm
+from oembed_server.hubspot import crm, media_bridge, media_events
 from oembed_server.hubspot.calls import ApiCall, Auth
 from oembed_server.hubspot.client import HubSpotClient
 from oembed_server.hubspot.config import HubSpotConfigError, load_hubspot_config
@@ -119,12 +123,35 @@ def test_batch_helpers_refuse_more_than_100_inputs_before_sending():
 
 
 # --- against the emulator ----------------------------------------------------------------------
-def test_auth_per_family_hapikey_for_settings_bearer_for_objects(videos):
-    client = make_client(videos)
-    assert MediaBridgeSettings(client, 4242).object_definition("VIDEO")["objectTypeName"] == VIDEOS
+def _credentials_seen(emulator, client) -> list[tuple[str, str]]:
+    MediaBridgeSettings(client, 4242).object_definition("VIDEO")
     CrmObjects(client).batch_upsert(VIDEOS, [{"idProperty": "hs_external_id", "id": "a", "properties": _video("a")}])
-    kinds = {(r.path.split("/")[1], r.auth) for r in videos.state.requests}
-    assert kinds == {("media-bridge", "hapikey"), ("crm", "bearer")}
+    return [(r.path.split("/")[1], r.auth) for r in emulator.state.requests]
+
+
+def test_app_calls_send_the_developer_token_as_bearer_when_set_and_never_the_portal_token(videos):
+    seen = []
+    videos.app.before_request(lambda: seen.append(flask.request.headers.get("Authorization")) and None)
+    assert _credentials_seen(videos, make_client(videos)) == [("media-bridge", "bearer"), ("crm", "bearer")]
+    developer, portal = next(iter(videos.state.developer_tokens)), next(iter(videos.state.access_tokens))
+    assert seen == [f"Bearer {developer}", f"Bearer {portal}"]
+
+
+def test_app_calls_fall_back_to_the_developer_api_key(videos):
+    client = make_client(videos)
+    client.config = dataclasses.replace(client.config, developer_access_token=None)
+    assert _credentials_seen(videos, client) == [("media-bridge", "hapikey"), ("crm", "bearer")]
+    config = load_hubspot_config({"HUBSPOT_ACCESS_TOKEN": "portal-token"})
+    with pytest.raises(HubSpotConfigError, match="HUBSPOT_DEVELOPER_ACCESS_TOKEN .* or HUBSPOT_DEVELOPER_API_KEY"):
+        HubSpotClient(config).execute(media_bridge.get_object_definition(4242, "VIDEO"))
+
+
+def test_a_refused_developer_credential_is_named_in_the_error(videos):
+    client = make_client(videos)
+    videos.state.developer_tokens.clear()  # revoked
+    with pytest.raises(HubSpotError, match=r"401 .*\(sent HUBSPOT_DEVELOPER_ACCESS_TOKEN\)") as caught:
+        MediaBridgeSettings(client, 4242).object_definition("VIDEO")
+    assert_no_secrets(str(caught.value), videos)
 
 
 def test_bearer_on_a_hapikey_endpoint_surfaces_403_readably(videos):
@@ -133,7 +160,7 @@ def test_bearer_on_a_hapikey_endpoint_surfaces_403_readably(videos):
     with pytest.raises(HubSpotError) as caught:
         client.execute(call)
     assert caught.value.status == 403
-    assert "developer API key" in str(caught.value)
+    assert "developer account token" in str(caught.value)
     assert "\n" not in str(caught.value)
     assert_no_secrets(str(caught.value), videos)
 
@@ -330,15 +357,30 @@ def test_refreshed_tokens_are_stored_encrypted_and_read_back(videos, sqlite_url)
 
 def test_concurrent_401s_refresh_only_once():
     calls = []
+    threads = 8
+    start = threading.Barrier(threads)
 
     def post_form(path, form):
         calls.append(path)
+        # A slow token endpoint: without the manager's lock every thread that was rejected
+        # with "old" arrives here before the first refresh lands.
+        time.sleep(0.05)
         return {"access_token": f"new-{len(calls)}", "expires_in": 1800}
 
     manager = TokenManager("old", "r", "id", "secret")
-    assert manager.refresh_after_rejection("old", post_form) == "new-1"
-    assert manager.refresh_after_rejection("old", post_form) == "new-1"  # someone already refreshed
+    answers = []
+
+    def rejected():
+        start.wait()
+        answers.append(manager.refresh_after_rejection("old", post_form))
+
+    workers = [threading.Thread(target=rejected) for _ in range(threads)]
+    for worker in workers:
+        worker.start()
+    for worker in workers:
+        worker.join()
     assert calls == ["/oauth/v1/token"]
+    assert answers == ["new-1"] * threads
     assert "old" in manager.secrets() and "r" in manager.secrets()
     assert "new-1" not in repr(OAuthTokens("new-1"))
 
@@ -353,5 +395,22 @@ def test_the_attempt_log_stays_bounded_in_a_long_lived_process():
     config = load_hubspot_config({"HUBSPOT_DEVELOPER_API_KEY": "k", "HUBSPOT_RATE_LIMIT": "100000"})
     client = HubSpotClient(config, session=Answering())
     for _ in range(1500):
-        client.execute(ApiCall("GET", "/x", Auth.DEVELOPER_KEY, idempotent=True))
+        client.execute(ApiCall("GET", "/x", Auth.DEVELOPER, idempotent=True))
     assert len(client.sent) == 1000
+
+
+def test_api_versions_are_settings_with_todays_paths_as_defaults():
+    default = load_hubspot_config({})
+    assert (default.media_bridge_version, default.media_events_version) == ("v1", "v2")
+    assert media_bridge.list_properties(1, "t").path == "/media-bridge/v1/1/properties/t"
+    assert media_events.send("media-played", {}).path == "/media-bridge/v2/events/media-played"
+    dated = load_hubspot_config({"HUBSPOT_MEDIA_BRIDGE_VERSION": "2026-03", "HUBSPOT_MEDIA_EVENTS_VERSION": "v1"})
+    app = MediaBridgeSettings(HubSpotClient(dated), 7)
+    assert app.version == "2026-03" and media_events.MediaEvents(HubSpotClient(dated)).version == "v1"
+    assert media_events.send("attention-span", {}, 2).path == "/media-bridge/v2/events/attention-span"
+    for var, value in (("HUBSPOT_MEDIA_BRIDGE_VERSION", "v2"), ("HUBSPOT_MEDIA_EVENTS_VERSION", "v3"),
+                       ("HUBSPOT_MEDIA_EVENTS_VERSION", "2026-13")):
+        with pytest.raises(HubSpotConfigError, match=var):
+            load_hubspot_config({var: value})
+    with pytest.raises(ValueError, match="version"):
+        media_events.send("media-played", {}, "v9")

@@ -13,6 +13,7 @@ from jinja2 import nodes
 
 from oembed_server.hubl import HublRenderer
 from oembed_server.hubl.environment import bare_dict_keys_as_strings
+from tests.conftest import service_missing
 
 ROOT = Path(__file__).resolve().parent.parent
 MODULES = ROOT / "cms_module"
@@ -200,9 +201,9 @@ def _describe(expr) -> str:
 # --- HubSpot's own HubL parser ------------------------------------------------------------
 def _hubl_check(*files: Path) -> subprocess.CompletedProcess:
     if shutil.which("node") is None:
-        pytest.skip("node is not installed (tests/run_all.sh needs Node 20 for the HubL parser check)")
+        service_missing("node is not installed (tests/run_all.sh needs Node 20 for the HubL parser check)")
     if not (ROOT / "node_modules" / "@hubspot" / "prettier-plugin-hubl").is_dir():
-        pytest.skip("node_modules is absent: run `npm ci` (tests/run_all.sh does) for HubSpot's HubL parser")
+        service_missing("node_modules is absent: run `npm ci` (tests/run_all.sh does) for HubSpot's HubL parser")
     return subprocess.run(["node", str(HUBL_CHECK), *map(str, files)], cwd=ROOT,
                           capture_output=True, text=True, timeout=60)
 

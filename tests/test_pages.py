@@ -188,7 +188,7 @@ def player(client, path):
 
 
 @pytest.mark.parametrize("external_id, tag", [
-    ("clip", "video"), ("song", "audio"), ("pic", "img"), ("doc", "object"), ("misc", "div"), ("nofile", "div"),
+    ("clip", "video"), ("song", "audio"), ("pic", "img"), ("doc", "div"), ("misc", "div"), ("nofile", "div"),
 ])
 def test_embed_page_player_per_type(client, external_id, tag):
     _, soup, element = player(client, f"/embed/{external_id}")
@@ -200,11 +200,21 @@ def test_embed_page_player_per_type(client, external_id, tag):
         assert not element.has_attr("autoplay")
 
 
-def test_document_has_a_download_fallback(client):
+def test_document_is_drawn_by_pdfjs_with_a_link_and_a_download(client):
     _, soup, element = player(client, "/embed/doc")
-    assert element["data"] == "http://media.test/static/sample/document.pdf"
-    assert element["type"] == "application/pdf"
-    assert element.find("a", href="http://media.test/static/sample/document.pdf")
+    pdf = "http://media.test/static/sample/document.pdf"
+    assert element["data-document-src"] == pdf
+    assert element.find("a", href=pdf, target="_blank")  # until PDF.js draws, and without script
+    assert element.find("a", href=pdf, download=True).text == "Download"
+    assert element.find("canvas", attrs={"data-document-canvas": True})
+    [module] = soup.find_all("script", type="module")
+    assert module["src"] == "/static/player-document.js"
+
+
+def test_pdfjs_is_loaded_only_by_document_players(client):
+    for external_id in ("clip", "song", "pic", "misc"):
+        _, soup, _ = player(client, f"/embed/{external_id}")
+        assert "player-document" not in str(soup) and "pdfjs" not in str(soup)
 
 
 def test_other_is_a_link(client):
@@ -339,3 +349,39 @@ def test_random_ids_on_the_pages_never_500(database_url):
         check()
     finally:
         app.extensions["catalog"].dispose()
+
+
+# --- site chrome: 404 page, favicon, descriptions -------------------------------------------------
+@pytest.mark.parametrize("path", ["/nope", "/static/nope.css", "/media", "/_preview/media_embed"])
+def test_unknown_paths_get_the_sites_own_404_page(client, path):
+    response = client.get(path)
+    assert response.status_code == 404 and response.mimetype == "text/html"
+    soup = soup_of(response)
+    assert soup.h1.text == "Page not found"
+    assert soup.find("a", class_="site-header__name") and soup.find("a", string="Browse the catalog")
+
+
+def test_favicon_is_served_and_linked(client):
+    icon = client.get("/favicon.ico")
+    assert icon.status_code == 200 and icon.mimetype == "image/x-icon" and icon.data[:4] == b"\x00\x00\x01\x00"
+    for path in ("/", "/media/clip", "/embed/clip", "/nope"):
+        link = soup_of(client.get(path)).find("link", rel="icon")
+        assert link is not None and client.get(link["href"]).status_code == 200, path
+
+
+def test_media_and_player_pages_describe_the_item(client):
+    for path in ("/media/clip", "/embed/clip"):
+        soup = soup_of(client.get(path))
+        description = soup.find("meta", attrs={"name": "description"})["content"]
+        assert description == "Title of clip – Video, 1:23, by Ann from Example Media.", path
+    assert soup_of(client.get("/")).find("meta", attrs={"name": "description"})["content"]
+
+
+def test_details_link_never_points_at_the_page_itself(app):
+    add_items(app, media_item("self", details_page_link="http://media.test/media/self"),
+              media_item("other", details_page_link="https://admin.example/m/1"))
+    client = app.test_client()
+    labels = [dt.text for dt in soup_of(client.get("/media/self")).select(".media__details dt")]
+    assert "Details" not in labels
+    other = soup_of(client.get("/media/other"))
+    assert other.find("a", href="https://admin.example/m/1")

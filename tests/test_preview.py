@@ -44,7 +44,7 @@ def test_page_module_renders_player_details_and_assets(preview_client):
     soup = soup_of(preview_client.get("/_preview/media_embed?media=sample-video"))
     iframe = noscript_iframe(soup)
     assert iframe["src"] == f"{PUBLIC_URL}/embed/sample-video"
-    assert iframe["title"] == "Test pattern with a 440 Hz tone"
+    assert iframe["title"] == "Spring product tour"
     assert soup.select_one('link[rel=stylesheet][href="/_preview/media_embed/module.css"]')
     assert soup.select_one('script[src="/_preview/media_embed/module.js"]')
     root = soup.select_one("[data-media-embed]")
@@ -62,7 +62,7 @@ def test_playlist_lists_every_item_with_its_player(preview_client):
         "/_preview/media_embed?media=sample-video&media=sample-audio&media=sample-image"))
     links = soup.select("[data-media-embed-index]")
     assert [a.select_one(".media-embed__playlist-title").text for a in links] == [
-        "Test pattern with a 440 Hz tone", "Two-tone chord (audio)", "Colour test card"]
+        "Spring product tour", "Studio Sessions: theme in four chords", "Mountain lake at dusk"]
     assert [a.get("aria-current") for a in links] == ["true", None, None]
     assert [a["href"] for a in links] == [f"{PUBLIC_URL}/media/sample-{n}" for n in ("video", "audio", "image")]
     templates = soup.select("template[data-media-embed-source]")
@@ -104,7 +104,7 @@ def test_oembed_source_type_renders_without_crm_lookups(preview_client):
     soup = soup_of(preview_client.get("/_preview/media_embed?media=sample-video&source_type=oembed"))
     assert noscript_iframe(soup)["src"] == f"{PUBLIC_URL}/embed/sample-video"
     details = soup.select_one('[data-media-embed-details="0"]')
-    assert details.select_one(".media-embed__title").text == "Test pattern with a 440 Hz tone"
+    assert details.select_one(".media-embed__title").text == "Spring product tour"
     assert details.select_one("time") is None  # duration comes from the media object only
 
 
@@ -121,7 +121,7 @@ def test_poster_button_is_rendered_hidden_for_script_to_reveal(preview_client, p
     soup = soup_of(preview_client.get("/_preview/media_embed", query_string={"media": "sample-video", "poster": poster}))
     button = soup.select_one("button[data-media-embed-poster]")
     assert button.has_attr("hidden")  # without JavaScript the player shows instead
-    assert button["aria-label"] == "Play Test pattern with a 440 Hz tone"
+    assert button["aria-label"] == "Play Spring product tour"
     assert button.img["src"] == src
     assert noscript_iframe(soup) is not None
 
@@ -146,7 +146,7 @@ def test_recorded_hubspot_object_id_is_the_object_id(sample_app, preview_client,
     response = preview_client.get("/_preview/dump?media=sample-video&size_type=auto_custom_max&max_width=320")
     text = BeautifulSoup(response.get_data(as_text=True), "html.parser").select_one("#preview-module").text.strip()
     values, title = text.rsplit("|", 1)
-    assert title == "Test pattern with a 440 Hz tone"
+    assert title == "Spring product tour"
     [row] = json.loads(values)
     embed = row["media"]
     assert embed["source_type"] == "media_bridge"
@@ -215,9 +215,20 @@ def test_email_preview_is_a_linked_image_without_script_or_style(preview_client)
     assert link["href"] == f"{PUBLIC_URL}/media/sample-video"
     assert link.img["src"] == f"{PUBLIC_URL}/static/sample/video-thumbnail.png"  # hs_poster_url
     assert link.img["width"] == "600"
-    assert link.img["alt"] == "Play: Test pattern with a 440 Hz tone"
+    assert link.img["height"] == "338"  # the 640x360 video's shape: room kept while the image loads
+    assert link.img["alt"] == "Play: Spring product tour"
     badge = soup.select_one("a.media-email__badge")
     assert badge["href"] == link["href"] and "(0:08)" in badge.text
+    assert badge.text.startswith("\u25b6\xa0Play: ")
+
+
+@pytest.mark.parametrize("external_id, verb", [("sample-image", "View"), ("sample-document", "Read")])
+def test_email_badge_does_not_offer_to_play_an_image_or_a_document(preview_client, external_id, verb):
+    soup = soup_of(preview_client.get(f"/_preview/media_email?media={external_id}"))
+    badge = soup.select_one("a.media-email__badge")
+    assert badge is None or (badge.text.startswith(f"{verb}: ") and "Play" not in badge.text)
+    if external_id == "sample-image":
+        assert badge is not None and soup.select_one("img.media-email__image")["alt"].startswith("View: ")
 
 
 def test_email_badge_shows_hours_for_long_media(sample_app, preview_client):
@@ -302,4 +313,5 @@ def test_index_links_a_preview_of_each_item(preview_client):
     soup = soup_of(preview_client.get("/"))
     hrefs = [a["href"] for a in soup.find_all("a", href=re.compile("/_preview/"))]
     assert f"{PUBLIC_URL}/_preview/media_embed?media=sample-video" in hrefs
-    assert len(hrefs) == 4
+    assert f"{PUBLIC_URL}/_preview/media_email?media=sample-video" in hrefs
+    assert len(hrefs) == 8  # page and email preview for each of the 4 sample items

@@ -68,6 +68,7 @@ def test_dry_run_sends_nothing(emulator, modules, sqlite_url, tmp_path):
     assert result.returncode == 0, result.stderr
     assert emulator.state.requests == []
     assert "PUT" in result.stdout and "published/content/media-bridge/media_embed.module/meta.json" in result.stdout
+    assert "A first push of this module would send" in result.stdout and "without these objects" not in result.stdout
 
 
 def test_without_a_hash_the_local_record_decides(emulator, modules, tmp_path):

@@ -48,9 +48,11 @@ def test_dry_run_sends_nothing(emulator, sqlite_url):
 
 
 def test_wrong_developer_key_is_one_readable_line(emulator, sqlite_url):
-    result = run_script("register_domain", env=script_env(emulator, sqlite_url, HUBSPOT_DEVELOPER_API_KEY="wrong-key-xyz"))
+    result = run_script("register_domain", env=script_env(emulator, sqlite_url, HUBSPOT_DEVELOPER_API_KEY="wrong-key-xyz",
+                                                          HUBSPOT_DEVELOPER_ACCESS_TOKEN=""))
     assert result.returncode == 1
     assert result.stderr.startswith("error: HubSpot 401 INVALID_AUTHENTICATION")
+    assert "(sent HUBSPOT_DEVELOPER_API_KEY)" in result.stderr
     assert "wrong-key-xyz" not in result.stderr + result.stdout
 
 

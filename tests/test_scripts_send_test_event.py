@@ -32,7 +32,7 @@ def test_script_sends_played_quartile_and_attention_span(synced, sqlite_url):
     assert all(e["event"]["mediaBridgeId"] == object_id and e["event"]["contactUtk"] == "utk-123"
                and e["event"]["sessionId"] == "s-1" for e in events)
     assert events[1]["event"]["playedPercent"] == 50
-    assert events[2]["event"]["derivedValues"] == {"totalPercentPlayed": 50.0, "totalSecondsPlayed": 0.5}
+    assert events[2]["event"]["derivedValues"] == {"totalPercentPlayed": 50.0, "totalSecondsPlayed": 0}
     assert events[0]["event"]["pageUrl"] == f"{PUBLIC_URL}/media/video-00001"
     assert_no_secrets(result.stdout + result.stderr, synced)
 
@@ -44,6 +44,7 @@ def test_dry_run_sends_nothing(synced, sqlite_url):
     assert result.returncode == 0, result.stderr
     assert len(synced.state.requests) == before
     assert result.stdout.count("/media-bridge/v1/events/") == 3
+    assert result.stdout.startswith("Dry run: nothing was sent. The run would send 3 request(s):")
 
 
 def test_unknown_media_and_rejected_events_are_one_line_errors(synced, sqlite_url):

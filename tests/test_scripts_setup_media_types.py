@@ -7,8 +7,9 @@ import pytest
 
 from oembed_server.hubspot.media_bridge import MediaBridgeSettings
 from oembed_server.hubspot.media_type_setup import PropertiesFileError, load_extra_properties, setup_media_types
-from tests.hubspot_emulator.testing import (assert_no_secrets, emulator, make_client, run_script,  # noqa: F401
-                                            script_env)
+from oembed_server.media import MediaType
+from tests.hubspot_emulator.testing import (assert_no_secrets, emulator, make_catalog, make_client,  # noqa: F401
+                                            run_script, script_env)
 
 RATING = {"name": "rating", "label": "Rating", "type": "number", "fieldType": "number", "groupName": "media_information"}
 
@@ -35,16 +36,19 @@ def test_dry_run_sends_nothing(emulator, sqlite_url):
     result = run_script("setup_media_types", "--types", "VIDEO", "--dry-run", env=script_env(emulator, sqlite_url))
     assert result.returncode == 0, result.stderr
     assert emulator.state.requests == []
-    assert "POST" in result.stdout and "object-definitions" in result.stdout and "[hapikey]" in result.stdout
+    assert "POST" in result.stdout and "object-definitions" in result.stdout and "[developer]" in result.stdout
     assert_no_secrets(result.stdout, emulator)
 
 
 def test_bad_types_and_missing_key_are_one_line_errors(emulator, sqlite_url):
     bad = run_script("setup_media_types", "--types", "VIDEO,GIF", env=script_env(emulator, sqlite_url))
     assert bad.returncode == 1 and "GIF" in bad.stderr and bad.stderr.count("\n") == 1
-    nokey = run_script("setup_media_types", env=script_env(emulator, sqlite_url, HUBSPOT_DEVELOPER_API_KEY=""))
-    assert nokey.returncode == 1 and "HUBSPOT_DEVELOPER_API_KEY" in nokey.stderr
-    noapp = run_script("setup_media_types", env=script_env(emulator, sqlite_url, HUBSPOT_APP_ID=""))
+    nokey = run_script("setup_media_types", "--types", "VIDEO",
+                       env=script_env(emulator, sqlite_url, HUBSPOT_DEVELOPER_API_KEY="",
+                                      HUBSPOT_DEVELOPER_ACCESS_TOKEN=""))
+    assert nokey.returncode == 1 and "HUBSPOT_DEVELOPER_ACCESS_TOKEN" in nokey.stderr
+    assert "HUBSPOT_DEVELOPER_API_KEY" in nokey.stderr
+    noapp = run_script("setup_media_types", "--types", "VIDEO", env=script_env(emulator, sqlite_url, HUBSPOT_APP_ID=""))
     assert noapp.returncode == 1 and "--app-id" in noapp.stderr
     assert emulator.state.requests == []
 
@@ -99,3 +103,15 @@ def test_a_property_type_change_is_refused(emulator, tmp_path):
     setup_media_types(app, ["VIDEO"], {"VIDEO": [RATING]})
     with pytest.raises(PropertiesFileError, match="cannot change"):
         setup_media_types(app, ["VIDEO"], {"VIDEO": [RATING | {"type": "string", "fieldType": "text"}]})
+
+
+def test_types_default_to_the_catalogs_and_a_narrower_list_warns(emulator, sqlite_url):
+    make_catalog(sqlite_url, {MediaType.VIDEO: 1, MediaType.DOCUMENT: 2}).dispose()
+    env = script_env(emulator, sqlite_url)
+    result = run_script("setup_media_types", env=env)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.splitlines() == ["VIDEO: a4242_Videos (created)", "DOCUMENT: a4242_Documents (created)"]
+    narrowed = run_script("setup_media_types", "--types", "VIDEO", env=env)
+    assert narrowed.returncode == 0 and "the catalog also holds DOCUMENT" in narrowed.stderr
+    empty = run_script("setup_media_types", env=script_env(emulator, sqlite_url + "-empty"))
+    assert empty.returncode == 1 and "catalog is empty" in empty.stderr

@@ -57,6 +57,17 @@ def test_script_syncs_then_changes_nothing_on_a_second_run(ready, sqlite_url):
     assert_no_secrets(first.stdout + first.stderr + second.stdout + second.stderr, ready)
 
 
+def test_a_read_only_install_fails_clearly_and_writes_nothing(ready, sqlite_url):
+    make_catalog(sqlite_url, {MediaType.VIDEO: 2})
+    read_only = ready.state.issue_access_token(frozenset({"media_bridge.read"}))
+    result = run_script("sync_media", env=script_env(ready, sqlite_url, HUBSPOT_ACCESS_TOKEN=read_only,
+                                                     HUBSPOT_REFRESH_TOKEN=""))
+    assert result.returncode == 1
+    assert result.stderr.startswith("error: HubSpot 403 MISSING_SCOPES on POST ")
+    assert "Required: media_bridge.write" in result.stderr and result.stderr.count("\n") == 1
+    assert ready.state.live_objects() == []
+
+
 def test_dry_run_sends_nothing(ready, sqlite_url):
     make_catalog(sqlite_url, {MediaType.VIDEO: 3})
     result = run_script("sync_media", "--dry-run", env=script_env(ready, sqlite_url))

@@ -39,7 +39,7 @@ def served(tmp_path):
             if not line:
                 break
             lines.append(line)
-            if line.startswith("Module preview:"):
+            if line.startswith("Email preview:"):
                 break
         yield port, "".join(lines)
     finally:
@@ -83,5 +83,15 @@ def test_serve_prints_working_urls_with_sample_media(served):
     status, _, body = fetch(urls["Module preview"])
     assert status == 200 and b"media-embed" in body
 
+    status, _, body = fetch(urls["Email preview"])
+    assert status == 200 and b"media-email" in body
+
     status, headers, body = fetch(f"{base}/static/sample/video.webm")
     assert status == 200 and body[:4] == b"\x1a\x45\xdf\xa3"  # EBML magic: a WebM file
+
+
+def test_serve_warns_when_it_falls_back_to_its_own_address(served):
+    port, output = served
+    warning = next(line for line in output.splitlines() if line.startswith("warning:"))
+    assert f"OEMBED_PUBLIC_URL is not set; using http://127.0.0.1:{port}." in warning
+    assert "Scripts run without it assume http://127.0.0.1:5000" in warning

@@ -1,8 +1,6 @@
 """url_schemes.py: compiling HubSpot-style schemes and reading the external_id off a media URL."""
 from __future__ import annotations
 
-import time
-
 import pytest
 
 from oembed_server.config import ConfigError
@@ -139,13 +137,11 @@ def test_no_scheme_at_all_is_rejected():
         compile_url_schemes([], PUBLIC)
 
 
-def test_matching_cost_does_not_depend_on_the_catalog():
-    # Matching is one precompiled regular expression and never looks anything up.
+def test_many_schemes_still_match_the_one_for_this_provider():
+    # How long matching takes is scripts/bench_url_schemes.py's question; this is what it returns.
     many = compile_url_schemes([f"https://site{n}.example/media/*" for n in range(200)] + [f"{PUBLIC}/media/*"], PUBLIC)
-    start = time.perf_counter()
-    for _ in range(2000):
-        assert many.external_id("http://media.test/media/clip?x=1") == "clip"
-    assert time.perf_counter() - start < 2.0
+    assert many.external_id("http://media.test/media/clip?x=1") == "clip"
+    assert many.external_id("https://elsewhere.example/media/clip") is None
 
 
 # --- wiring in create_app -------------------------------------------------------------------

@@ -200,8 +200,10 @@ PAGE = Obj({"results": ListOf(CRM_OBJECT)},
            {"total": Number(), "paging": Obj(optional={"next": Obj({"after": Id()})})})
 
 PROPERTY = Obj({"name": Text()})
-# The definition lists its properties by name or in full.
-OBJECT_DEFINITION = Obj({"objectTypeName": Text()}, {"properties": ListOf(Either(Text(), PROPERTY))})
+# The definition lists its properties by name, in full, or (as the spec's PropertyDefinition)
+# wrapped as {"objectTypeId", "property": {...}}.
+OBJECT_DEFINITION = Obj({"objectTypeName": Text()},
+                        {"properties": ListOf(Either(Text(), PROPERTY, Obj({"property": PROPERTY})))})
 # HubSpot's properties APIs answer either a bare list or {"results": [...]}.
 PROPERTY_LIST = Either(ListOf(PROPERTY), Obj({"results": ListOf(PROPERTY)}))
 DOMAIN = Obj({"id": Id()}, {"portalId": Number(),

@@ -11,8 +11,10 @@ from urllib.parse import quote, urlencode
 
 
 class Auth(enum.Enum):
-    # App settings, schemas and properties: the developer account's key as ?hapikey=.
-    DEVELOPER_KEY = "hapikey"
+    # App settings, schemas, properties and event visibility belong to the developer account:
+    # its access token as Bearer, else its API key as ?hapikey= (HubSpotClient picks, in one
+    # place). Never a portal's token.
+    DEVELOPER = "developer"
     # Portal data (CRM objects, CMS source code, media events): Authorization: Bearer.
     OAUTH = "bearer"
     # The token endpoint authenticates with client credentials in its form body.

@@ -1,5 +1,9 @@
-"""What every scripts/*.py shares: the common flags, building the client, printing a
-result / a dry-run plan / an error (one line, non-zero exit)."""
+"""What every scripts/*.py shares: the common flags, building the client, the public URL
+the scripts send, printing a result / a dry-run plan / an error (one line, non-zero exit).
+
+A dry run stops on nothing it can see: it lists the requests, then every problem the real
+run would stop on (missing credentials, a public URL HubSpot cannot reach), and exits 1
+when there is one."""
 from __future__ import annotations
 
 import dataclasses
@@ -12,6 +16,7 @@ from typing import Any, Callable
 
 import click
 
+from .. import public_url as public_url_rule
 from ..catalog_store import CatalogStore
 from ..config import ConfigError, Settings, load_settings
 from .calls import ApiCall
@@ -19,8 +24,25 @@ from .client import HubSpotClient
 from .config import HubSpotConfig, HubSpotConfigError, load_hubspot_config
 from .errors import HubSpotError, redact
 
+
+class ScriptInputError(ValueError):
+    """Something the script was given would make HubSpot's copy wrong; nothing was sent."""
+
+
+@dataclasses.dataclass
+class DryRunPlan:
+    """What a dry run prints: the requests, and what their count assumes about the portal."""
+    calls: list[ApiCall]
+    # Set when a real run skips what already exists, so it may send fewer requests.
+    assumes: str | None = None
+    # What the run relies on that a dry run cannot check without asking HubSpot.
+    needs: str | None = None
+
+
 # Bad input the scripts explain in one line rather than with a traceback.
 EXPECTED_ERRORS = (HubSpotError, HubSpotConfigError, ConfigError, ValueError, OSError)
+# The request count of a plan that assumes nothing exists yet in the portal.
+EMPTY_PORTAL = "A run against a portal without these objects"
 
 
 @dataclasses.dataclass
@@ -29,6 +51,8 @@ class ScriptContext:
     portal_id: int | None
     dry_run: bool
     as_json: bool
+    # What the real run would stop on, gathered by a dry run instead of stopping it.
+    problems: list[str] = dataclasses.field(default_factory=list)
     _config: HubSpotConfig | None = None
     _settings: Settings | None = None
     _catalog: CatalogStore | None = None
@@ -61,6 +85,46 @@ class ScriptContext:
             self._client = HubSpotClient(self.config, token_store=self._token_store())
         return self._client
 
+    def stop_unless_dry_run(self, problem: str | None) -> None:
+        """A real run stops on ``problem``; a dry run notes it and goes on planning."""
+        if problem is None:
+            return
+        if not self.dry_run:
+            raise ScriptInputError(problem)
+        self.problems.append(problem)
+
+    def public_url(self, allow_local: bool = False) -> str:
+        """OEMBED_PUBLIC_URL (or the default, with a warning) as the scripts send it to HubSpot."""
+        url = self.settings.public_url
+        explicit = public_url_rule.is_explicit(os.environ)
+        if not explicit:
+            click.echo(public_url_rule.fallback_warning(url), err=True)
+        if not allow_local:
+            self.stop_unless_dry_run(public_url_rule.hubspot_reachability_problem(
+                url, _api_base(self), from_default=not explicit))
+            # Explicit schemes are sent as they are; the default ones derive from the URL above.
+            for scheme in self.settings.url_schemes:
+                self.stop_unless_dry_run(public_url_rule.scheme_problem(scheme, _api_base(self)))
+        return url
+
+    def need_credentials(self, *kinds: str) -> None:
+        """Note missing credentials in a dry run (a real run fails on its first call anyway).
+        ``kinds``: "developer" (app settings) and/or "oauth" (portal data)."""
+        if not self.dry_run:
+            return
+        try:
+            config = self.config
+        except HubSpotConfigError as exc:
+            self.problems.append(str(exc))
+            return
+        if "developer" in kinds and config.developer_credential is None:
+            self.problems.append("app settings calls need developer credentials: set HUBSPOT_DEVELOPER_ACCESS_TOKEN "
+                                 "or HUBSPOT_DEVELOPER_API_KEY")
+        can_refresh = config.refresh_token and config.client_id and config.client_secret
+        if "oauth" in kinds and not (config.access_token or can_refresh):
+            self.problems.append("portal calls need OAuth: set HUBSPOT_ACCESS_TOKEN, or HUBSPOT_REFRESH_TOKEN "
+                                 "with HUBSPOT_CLIENT_ID and HUBSPOT_CLIENT_SECRET")
+
     def _token_store(self):
         secret = os.environ.get("OEMBED_SECRET_KEY")
         refresh = self.config.refresh_token
@@ -81,9 +145,17 @@ def default_instance_path() -> str:
     return Flask("oembed_server", instance_relative_config=True).instance_path
 
 
+def allow_local_url_option(command: Callable) -> Callable:
+    """--allow-local-url for the scripts that send the public URL to HubSpot."""
+    option = click.option("--allow-local-url", is_flag=True,
+                          help="Send OEMBED_PUBLIC_URL to HubSpot even when it is loopback, private or plain http.")
+    return option(command)
+
+
 def common_options(command: Callable) -> Callable:
     """--app-id, --portal-id, --dry-run, --json; the command receives a ScriptContext first
-    and returns a result (with to_dict() and lines()) or, in a dry run, a list of ApiCalls."""
+    and returns a result (with to_dict() and lines()) or, in a dry run, a DryRunPlan (or a
+    plain list of ApiCalls)."""
 
     @click.option("--json", "as_json", is_flag=True, help="Print a machine-readable JSON result.")
     @click.option("--dry-run", is_flag=True, help="Print the requests that would be sent; send nothing.")
@@ -109,15 +181,28 @@ def common_options(command: Callable) -> Callable:
     return wrapper
 
 
-def print_plan(ctx: ScriptContext, calls: list[ApiCall]) -> None:
+def print_plan(ctx: ScriptContext, plan: DryRunPlan | list[ApiCall]) -> None:
+    if not isinstance(plan, DryRunPlan):
+        plan = DryRunPlan(list(plan))
     base = _api_base(ctx)
     if ctx.as_json:
-        click.echo(json.dumps({"ok": True, "dryRun": True, "requests": [c.describe(base) for c in calls]}, indent=1))
-        return
-    click.echo(f"Dry run: nothing was sent. A run against a portal without these objects would send "
-               f"{len(calls)} request(s):")
-    for call in calls:
-        click.echo(f"  {call.describe_line(base)}")
+        click.echo(json.dumps({"ok": not ctx.problems, "dryRun": True,
+                               "requests": [c.describe(base) for c in plan.calls], "needs": plan.needs,
+                               "problems": ctx.problems}, indent=1))
+    else:
+        count = f"{len(plan.calls)} request(s)"
+        heading = f"{plan.assumes} would send {count}" if plan.assumes else f"The run would send {count}"
+        click.echo(f"Dry run: nothing was sent. {heading}:")
+        for call in plan.calls:
+            click.echo(f"  {call.describe_line(base)}")
+        if plan.needs:
+            click.echo(f"It needs {plan.needs}.")
+        for problem in ctx.problems:
+            click.echo(f"problem: {problem}", err=True)
+        if ctx.problems:
+            click.echo(f"The real run would stop: {len(ctx.problems)} problem(s) above.", err=True)
+    if ctx.problems:
+        sys.exit(1)
 
 
 def print_result(ctx: ScriptContext, result: Any) -> None:
@@ -133,6 +218,9 @@ def fail(ctx: ScriptContext, exc: Exception) -> None:
     if ctx._client is not None:
         secrets = (*secrets, *ctx._client.tokens.secrets())
     line = redact(_one_line(exc), secrets)
+    # A dry run that met a problem it could not plan past still names the ones seen before.
+    for problem in ctx.problems:
+        click.echo(f"problem: {problem}", err=True)
     if ctx.as_json:
         detail = exc.to_dict() if isinstance(exc, HubSpotError) else {"message": line}
         click.echo(json.dumps({"ok": False, "error": detail | {"text": line}}, indent=1))

@@ -96,25 +96,38 @@ class HubSpotClient:
                 attempt += 1
                 continue
             if status >= 400 and status not in allow:
-                raise HubSpotError.from_response(response, self._secrets(), call.method, call.path)
+                error = HubSpotError.from_response(response, self._secrets(), call.method, call.path)
+                if call.auth is Auth.DEVELOPER and status in (401, 403):
+                    # Say which credential HubSpot refused, since either of two may be in use.
+                    error.message += f" (sent {self.config.developer_credential})"
+                raise error
             return ApiResponse(status, _body(response), dict(response.headers))
 
     # --- internals ---------------------------------------------------------------------
     def _credentials(self, call: ApiCall) -> tuple[dict, dict, str | None]:
         params = dict(call.params or {})
-        if call.auth is Auth.DEVELOPER_KEY:
-            if not self.config.developer_api_key:
-                raise HubSpotConfigError(f"{call.method} {call.path} needs the developer API key: "
-                                         "set HUBSPOT_DEVELOPER_API_KEY")
-            params["hapikey"] = self.config.developer_api_key
-            return {}, params, None
+        if call.auth is Auth.DEVELOPER:
+            return self._developer_credentials(call, params)
         if call.auth is Auth.OAUTH:
             token = self.tokens.access_token(self._post_form)
             return {"Authorization": f"Bearer {token}"}, params, token
         return {}, params, None
 
+    def _developer_credentials(self, call: ApiCall, params: dict) -> tuple[dict, dict, None]:
+        """App-level calls: the developer account's token as Bearer (what the published specs
+        name), else its API key as hapikey. A portal's token is refused there, so never sent."""
+        credential = self.config.developer_credential
+        if credential == "HUBSPOT_DEVELOPER_ACCESS_TOKEN":
+            return {"Authorization": f"Bearer {self.config.developer_access_token}"}, params, None
+        if credential == "HUBSPOT_DEVELOPER_API_KEY":
+            params["hapikey"] = self.config.developer_api_key
+            return {}, params, None
+        raise HubSpotConfigError(f"{call.method} {call.path} is an app-level call and needs developer account "
+                                 "credentials: set HUBSPOT_DEVELOPER_ACCESS_TOKEN (a developer account token with "
+                                 "developers-read/developers-write) or HUBSPOT_DEVELOPER_API_KEY")
+
     def _budget_key(self, auth: Auth) -> str | None:
-        if auth is Auth.DEVELOPER_KEY:
+        if auth is Auth.DEVELOPER:
             return f"app:{self.config.app_id}"
         if auth is Auth.OAUTH:
             return f"portal:{self.config.portal_id}"

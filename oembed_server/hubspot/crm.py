@@ -30,11 +30,15 @@ def _check_batch(inputs: list) -> list:
 
 # --- request builders ----------------------------------------------------------------------
 def create(object_type: str, properties: dict[str, str]) -> ApiCall:
-    return ApiCall("POST", _objects(object_type), Auth.OAUTH, idempotent=False, json={"properties": properties})
+    # The spec requires associations on creates; media objects are created without any.
+    return ApiCall("POST", _objects(object_type), Auth.OAUTH, idempotent=False,
+                   json={"properties": properties, "associations": []})
 
 
 def batch_read(object_type: str, ids: list[str], properties: list[str], id_property: str | None = None) -> ApiCall:
-    body: dict[str, Any] = {"inputs": [{"id": i} for i in _check_batch(ids)], "properties": properties}
+    # The spec requires propertiesWithHistory; the sync needs no history, so an empty list.
+    body: dict[str, Any] = {"inputs": [{"id": i} for i in _check_batch(ids)], "properties": properties,
+                            "propertiesWithHistory": []}
     if id_property:
         body["idProperty"] = id_property
     return ApiCall("POST", f"{_objects(object_type)}/batch/read", Auth.OAUTH, idempotent=True, json=body)
@@ -42,7 +46,7 @@ def batch_read(object_type: str, ids: list[str], properties: list[str], id_prope
 
 def batch_create(object_type: str, inputs: list[dict]) -> ApiCall:
     return ApiCall("POST", f"{_objects(object_type)}/batch/create", Auth.OAUTH, idempotent=False,
-                   json={"inputs": _check_batch(inputs)})
+                   json={"inputs": [{"associations": []} | i for i in _check_batch(inputs)]})
 
 
 def batch_update(object_type: str, inputs: list[dict]) -> ApiCall:
@@ -63,9 +67,9 @@ def batch_archive(object_type: str, ids: list[str]) -> ApiCall:
 
 def search(object_type: str, filter_groups: list[dict], properties: list[str],
            limit: int = SEARCH_PAGE_LIMIT, after: str | None = None) -> ApiCall:
-    body: dict[str, Any] = {"filterGroups": filter_groups, "properties": properties, "limit": limit}
-    if after:
-        body["after"] = after
+    # The spec requires every field but query; "0" is the first page's cursor.
+    body: dict[str, Any] = {"filterGroups": filter_groups, "properties": properties, "limit": limit,
+                            "after": after or "0", "sorts": []}
     return ApiCall("POST", f"{_objects(object_type)}/search", Auth.OAUTH, idempotent=True, json=body)
 
 

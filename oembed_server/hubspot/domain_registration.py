@@ -6,6 +6,7 @@ import dataclasses
 from typing import Any
 
 from .calls import ApiCall
+from .config import DEFAULT_MEDIA_BRIDGE_VERSION
 from .media_bridge import MediaBridgeSettings, create_oembed_domain, delete_oembed_domain, list_oembed_domains
 
 
@@ -55,7 +56,8 @@ def same_endpoints(a: dict[str, Any], b: dict[str, Any]) -> bool:
 def _matching(app: MediaBridgeSettings, endpoints: dict[str, Any], portal_id: int | None) -> list[dict]:
     """This provider's registrations in the same scope: those at its endpoint URL, else those
     claiming one of its schemes (the endpoint moved; a second registration would compete for them)."""
-    scoped = [d for d in app.oembed_domains(portal_id) if d.get("portalId") == portal_id]
+    # HubSpot answers portalId 0 for a registration that serves every portal.
+    scoped = [d for d in app.oembed_domains(portal_id) if (d.get("portalId") or None) == portal_id]
     same_url = [d for d in scoped if (d.get("endpoints") or {}).get("url") == endpoints["url"]]
     if same_url:
         return same_url
@@ -88,10 +90,12 @@ def delete_domain(app: MediaBridgeSettings, endpoints: dict[str, Any], portal_id
                         [str(d["id"]) for d in matches])
 
 
-def plan_register(app_id: int, endpoints: dict[str, Any], portal_id: int | None) -> list[ApiCall]:
+def plan_register(app_id: int, endpoints: dict[str, Any], portal_id: int | None,
+                  version: str = DEFAULT_MEDIA_BRIDGE_VERSION) -> list[ApiCall]:
     """Requests when nothing is registered yet (a real run PATCHes or skips an existing one)."""
-    return [list_oembed_domains(app_id, portal_id), create_oembed_domain(app_id, endpoints, portal_id)]
+    return [list_oembed_domains(app_id, portal_id, version), create_oembed_domain(app_id, endpoints, portal_id, version)]
 
 
-def plan_delete(app_id: int, portal_id: int | None) -> list[ApiCall]:
-    return [list_oembed_domains(app_id, portal_id), delete_oembed_domain(app_id, "ID-FROM-LIST", portal_id)]
+def plan_delete(app_id: int, portal_id: int | None, version: str = DEFAULT_MEDIA_BRIDGE_VERSION) -> list[ApiCall]:
+    return [list_oembed_domains(app_id, portal_id, version),
+            delete_oembed_domain(app_id, "ID-FROM-LIST", portal_id, version)]

@@ -1,30 +1,41 @@
-"""Media events (OAuth): v1 answers synchronously (for testing), v2 queues (for production)."""
+"""Media events (OAuth, scope media_bridge.write) under a chosen API version: ``v1`` answers
+synchronously (for testing), ``v2`` queues (HubSpot's guide: for production), a dated version
+such as ``2026-03`` is the published specs' successor of v1. The bodies are the same in all.
+Refuses unknown event kinds and malformed versions before anything is sent."""
 from __future__ import annotations
 
 from typing import Any
 
 from . import answers
 from .answers import receive
-from .calls import ApiCall, Auth
+from .calls import ApiCall, Auth, segment
 from .client import HubSpotClient
+from .config import DEFAULT_MEDIA_EVENTS_VERSION, MEDIA_EVENTS_VERSIONS, HubSpotConfigError, parse_api_version
 
 EVENT_KINDS = ("media-played", "media-played-percent", "attention-span")
-VERSIONS = (1, 2)
 
 
-def send(kind: str, event: dict[str, Any], version: int = 1) -> ApiCall:
+def events_version(version: str | int) -> str:
+    """``v1``, ``v2`` or a dated version; the numbers 1 and 2 stand for v1 and v2."""
+    text = f"v{version}" if isinstance(version, int) and not isinstance(version, bool) else str(version)
+    try:
+        return parse_api_version(text, "the media events API version", MEDIA_EVENTS_VERSIONS)
+    except HubSpotConfigError as exc:
+        raise ValueError(str(exc)) from None
+
+
+def send(kind: str, event: dict[str, Any], version: str | int = DEFAULT_MEDIA_EVENTS_VERSION) -> ApiCall:
     if kind not in EVENT_KINDS:
         raise ValueError(f"event kind must be one of {', '.join(EVENT_KINDS)}, got {kind!r}")
-    if version not in VERSIONS:
-        raise ValueError(f"media events API version must be 1 or 2, got {version!r}")
+    path = f"/media-bridge/{segment(events_version(version))}/events/{kind}"
     # Each POST records one more event, so a repeat after an unknown outcome could double it.
-    return ApiCall("POST", f"/media-bridge/v{version}/events/{kind}", Auth.OAUTH, idempotent=False, json=event)
+    return ApiCall("POST", path, Auth.OAUTH, idempotent=False, json=event)
 
 
 class MediaEvents:
-    def __init__(self, client: HubSpotClient, version: int = 1):
+    def __init__(self, client: HubSpotClient, version: str | int | None = None):
         self.client = client
-        self.version = version
+        self.version = events_version(client.config.media_events_version if version is None else version)
 
     def send(self, kind: str, event: dict[str, Any]) -> Any:
         return receive(self.client, send(kind, event, self.version), answers.EVENT_ANSWER)

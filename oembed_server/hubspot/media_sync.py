@@ -16,6 +16,7 @@ from ..media import MediaItem, MediaType
 from . import crm
 from .calls import ApiCall
 from .crm import BATCH_LIMIT, CrmObjects
+from .config import DEFAULT_MEDIA_BRIDGE_VERSION
 from .errors import HubSpotError
 from .media_bridge import MEDIA_TYPES, MediaBridgeSettings, get_object_definition
 from .media_mapping import (ID_PROPERTY, SYNCED_PROPERTIES, changed_properties, creation_properties,
@@ -70,7 +71,8 @@ def _definition_properties(definition: dict) -> list[str] | None:
     props = definition.get("properties")
     if not isinstance(props, list) or not props:
         return None
-    return [p["name"] if isinstance(p, dict) else str(p) for p in props]
+    # The spec's PropertyDefinition wraps each property as {"objectTypeId", "property": {...}}.
+    return [(p.get("property") or p)["name"] if isinstance(p, dict) else str(p) for p in props]
 
 
 @dataclasses.dataclass
@@ -254,14 +256,16 @@ def sync_catalog(catalog: CatalogStore, objects: CrmObjects, app: MediaBridgeSet
     return sync.report
 
 
-def plan_sync(catalog: CatalogStore, app_id: int, public_url: str, *, prune: bool = False) -> list[ApiCall]:
+def plan_sync(catalog: CatalogStore, app_id: int, public_url: str, *, prune: bool = False,
+              version: str = DEFAULT_MEDIA_BRIDGE_VERSION) -> list[ApiCall]:
     """The requests a run would send to a portal holding none of the catalog yet: the
     look-ups, then at most one upsert per 100 items (a real run sends only what changed)."""
     loaded = _load_catalog(catalog)
     by_type = loaded.by_type
     present = [t for t in MEDIA_TYPES if MediaType(t) in by_type]
     archiving = [t for t in MEDIA_TYPES if MediaType(t) in loaded.to_archive]
-    calls = [get_object_definition(app_id, t) for t in MEDIA_TYPES if prune or t in present or t in archiving]
+    calls = [get_object_definition(app_id, t, version) for t in MEDIA_TYPES
+             if prune or t in present or t in archiving]
     for media_type in present:
         object_type = f"{media_type}-object-type"
         for chunk in _chunks(by_type[MediaType(media_type)], BATCH_LIMIT):

@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from .calls import ApiCall
+from .config import DEFAULT_MEDIA_BRIDGE_VERSION
 from .errors import HubSpotError
 from .media_bridge import (MediaBridgeSettings, check_media_types, create_object_definitions, create_property,
                            get_object_definition, list_properties)
@@ -81,7 +82,16 @@ def load_extra_properties(path: Path, media_types: list[str]) -> dict[str, list[
                                 "start with a letter and not use HubSpot's hs_ prefix")
     if problems:
         raise PropertiesFileError(f"{path}: " + "; ".join(problems))
-    return per_type
+    return {media_type: [_with_option_defaults(d) for d in definitions] for media_type, definitions in per_type.items()}
+
+
+def _with_option_defaults(definition: dict[str, Any]) -> dict[str, Any]:
+    """The spec's OptionInput requires displayOrder and hidden; a file may leave them out."""
+    options = definition.get("options")
+    if not isinstance(options, list):
+        return definition
+    return definition | {"options": [{"displayOrder": n, "hidden": False} | o if isinstance(o, dict) else o
+                                     for n, o in enumerate(options)]}
 
 
 def _property_changes(wanted: dict[str, Any], held: dict[str, Any], label: str) -> dict[str, Any]:
@@ -137,15 +147,15 @@ def setup_media_types(app: MediaBridgeSettings, media_types: list[str],
     return report
 
 
-def plan_setup(app_id: int, media_types: list[str], extra_properties: dict[str, list[dict]] | None = None
-               ) -> list[ApiCall]:
+def plan_setup(app_id: int, media_types: list[str], extra_properties: dict[str, list[dict]] | None = None,
+               version: str = DEFAULT_MEDIA_BRIDGE_VERSION) -> list[ApiCall]:
     """Requests for an app with nothing defined yet (a real run skips what exists)."""
     media_types = check_media_types(media_types)
-    calls = [get_object_definition(app_id, t) for t in media_types]
-    calls.append(create_object_definitions(app_id, media_types))
+    calls = [get_object_definition(app_id, t, version) for t in media_types]
+    calls.append(create_object_definitions(app_id, media_types, version))
     for media_type, wanted_list in (extra_properties or {}).items():
         if wanted_list:
             object_type = f"{media_type}-object-type"
-            calls.append(list_properties(app_id, object_type))
-            calls += [create_property(app_id, object_type, w) for w in wanted_list]
+            calls.append(list_properties(app_id, object_type, version))
+            calls += [create_property(app_id, object_type, w, version) for w in wanted_list]
     return calls

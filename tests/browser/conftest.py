@@ -5,6 +5,8 @@ and its public URL set to that port, so the oEmbed answers point back at it.
 """
 from __future__ import annotations
 
+import os
+import shutil
 from pathlib import Path
 
 import pytest
@@ -12,10 +14,12 @@ import pytest
 from oembed_server import create_app
 from oembed_server.sample_media import load_sample_media
 
-from ..conftest import SECRET_KEY
+from ..conftest import SECRET_KEY, service_missing
 from ..live_server import serve_in_thread
 
-CHROMIUM = Path("/usr/bin/chromium")
+# Debian's package installs /usr/bin/chromium; other systems name it otherwise or elsewhere.
+CHROMIUM = Path(os.environ.get("OEMBED_TEST_CHROMIUM") or shutil.which("chromium")
+                or shutil.which("chromium-browser") or "/usr/bin/chromium")
 CHROMIUM_ARGS = [
     "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
     "--disable-sync", "--no-first-run",
@@ -50,8 +54,12 @@ def live_server(tmp_path_factory):
 @pytest.fixture(scope="session")
 def chromium():
     if not CHROMIUM.exists():
-        pytest.skip(f"{CHROMIUM} is not installed (Debian package `chromium`; tests/run_all.sh installs it)")
-    sync_api = pytest.importorskip("playwright.sync_api", reason="the Playwright Python package is not installed")
+        service_missing(f"{CHROMIUM} is not installed (Debian package `chromium`; tests/run_all.sh installs it; "
+                        "OEMBED_TEST_CHROMIUM names another)")
+    try:
+        from playwright import sync_api
+    except ImportError:
+        service_missing("the Playwright Python package is not installed (pip install -e '.[test]')")
     with sync_api.sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS)
         yield browser

@@ -71,7 +71,7 @@ def test_player_loads_once_and_muted_autoplay_plays(live_server, open_page, scre
     assert query["hs_page_name"] == "Preview: Media player"
     assert query["hs_page_url"].startswith(f"{live_server}/_preview/media_embed?")
     assert "hs_utk" not in query  # no cookie, no HubSpot tracking code: nothing to wait for
-    assert page.locator(PLAYER_IFRAME).get_attribute("title") == "Test pattern with a 440 Hz tone"
+    assert page.locator(PLAYER_IFRAME).get_attribute("title") == "Spring product tour"
     assert page.evaluate("window.__layoutShift") == 0
     screenshot(page, "media_embed-playing")
     assert len(loads) == 1, loads

@@ -84,7 +84,7 @@ def test_oembed_html_plays_when_framed_by_another_site(open_page, live_server, c
     pages["/landing"] = f"<!doctype html><title>Customer page</title>{answer['html']}"
     page.goto(f"{site_url}/landing")
     iframe = page.locator("iframe")
-    assert iframe.get_attribute("title") == "Test pattern with a 440 Hz tone"
+    assert iframe.get_attribute("title") == "Spring product tour"
     player = page.frame_locator("iframe").locator("video#player")
     player.wait_for()  # the lazy iframe has navigated to our player page
     for _ in range(100):  # bounded poll: up to 10 s for half a second of playback

@@ -21,6 +21,7 @@ def main(host: str, port: int, rate_limit: int, define: str) -> None:
         raise click.BadParameter(f"unknown media types {bad}", param_hint="--define")
     state.define_media_types(*types)
     click.echo(f"export HUBSPOT_API_BASE=http://{host}:{port}")
+    click.echo(f"export HUBSPOT_DEVELOPER_ACCESS_TOKEN={next(iter(state.developer_tokens))}")
     click.echo(f"export HUBSPOT_DEVELOPER_API_KEY={state.developer_api_key}")
     click.echo(f"export HUBSPOT_ACCESS_TOKEN={next(iter(state.access_tokens))}")
     click.echo(f"export HUBSPOT_REFRESH_TOKEN={next(iter(state.refresh_tokens))}")

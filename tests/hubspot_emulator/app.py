@@ -9,22 +9,29 @@ from flask import Flask, g, request
 
 from .mangling import mangle
 from .responses import ApiError, error_response
+from .spec_check import operation_for
 from .state import EmulatorState, LoggedRequest
 
-DEVELOPER_PATH = re.compile(r"^/media-bridge/v1/(?P<app>[^/]+)/(settings|schemas|properties)(/|$)")
-PORTAL_PREFIXES = ("/crm/", "/cms/", "/media-bridge/v1/events/", "/media-bridge/v2/events/")
-# Scope each portal family needs, as HubSpot checks them.
+DEVELOPER_PATH = re.compile(r"^/media-bridge/(v1|\d{4}-\d{2})/(?P<app>[^/]+)/(settings|schemas|properties)(/|$)")
+PORTAL_PATH = re.compile(r"^/(crm|cms)/|^/media-bridge/(v1|v2|\d{4}-\d{2})/events/")
+# Scope each portal family needs where the specs name none that fits (v2 events are not in them).
 SCOPES = (("/cms/", "content"), ("/crm/", "media_bridge.read"), ("/media-bridge/", "media_bridge.write"))
+# The CRM spec lists every CRM scope on every operation; for media objects HubSpot wants
+# media_bridge.read to read and media_bridge.write to change anything.
+CRM_READS = re.compile(r"/(search|batch/read)$")
 
 
 def create_emulator_app(state: EmulatorState | None = None, **state_options) -> Flask:
     app = Flask(__name__)
     app.extensions["hubspot_emulator"] = state or EmulatorState(**state_options)
     from . import routes_cms, routes_control, routes_crm, routes_events, routes_oauth, routes_settings
+    from . import routes_versions, spec_check
     for module in (routes_oauth, routes_settings, routes_crm, routes_cms, routes_events, routes_control):
         app.register_blueprint(module.blueprint)
+    routes_versions.register(app)
     app.before_request(_before)
     app.after_request(_after)
+    spec_check.install(app)
     app.register_error_handler(ApiError, lambda e: error_response(e.status, e.message, e.category, **e.extra))
     app.register_error_handler(404, lambda e: error_response(404, f"No route for {request.method} {request.path}",
                                                              "OBJECT_NOT_FOUND"))
@@ -112,21 +119,15 @@ def _authenticate(state: EmulatorState):
     path = request.path
     developer = DEVELOPER_PATH.match(path)
     if developer:
-        key = request.args.get("hapikey")
-        if key is None:
-            if g.auth_kind == "bearer":
-                return error_response(403, "This endpoint requires a developer API key (hapikey); "
-                                           "OAuth access tokens are not accepted here.", "INVALID_AUTHENTICATION")
-            return error_response(401, "Authentication credentials not found. This API supports developer API "
-                                       "key authentication.", "INVALID_AUTHENTICATION")
-        if key != state.developer_api_key:
-            return error_response(401, "The API key provided is invalid.", "INVALID_AUTHENTICATION")
+        denied = _authenticate_developer(state)
+        if denied is not None:
+            return denied
         if developer.group("app") != str(state.app_id):
             return error_response(403, f"App {developer.group('app')} does not belong to this developer account.",
                                   "FORBIDDEN")
         g.budget_key = f"app:{state.app_id}"
         return None
-    if not path.startswith(PORTAL_PREFIXES):
+    if not PORTAL_PATH.match(path):
         return None
     header = request.headers.get("Authorization", "")
     if not header.startswith("Bearer "):
@@ -143,10 +144,48 @@ def _authenticate(state: EmulatorState):
     if overdue >= 0:
         return error_response(401, f"The OAuth token used to make this call expired {int(overdue) + 1} "
                                    "second(s) ago.", "EXPIRED_AUTHENTICATION")
-    needed = next(scope for prefix, scope in SCOPES if path.startswith(prefix))
+    needed = _portal_scope(request.method, path)
     if needed not in info.scopes:
         return error_response(403, f"This app hasn't been granted all required scopes to make this call. "
                                    f"Required: {needed}", "MISSING_SCOPES")
     g.budget_key = f"portal:{info.hub_id}"
     g.token_info = info
+    return None
+
+
+def _portal_scope(method: str, path: str) -> str:
+    if path.startswith("/crm/"):
+        return "media_bridge.read" if method == "GET" or CRM_READS.search(path) else "media_bridge.write"
+    op = operation_for(method, path)
+    if op is not None and len(op.scopes) == 1:
+        return next(iter(op.scopes))
+    return next(scope for prefix, scope in SCOPES if path.startswith(prefix))
+
+
+def _authenticate_developer(state: EmulatorState):
+    """App-level calls: a developer account's token with the scope the spec names, or the
+    developer API key while the emulator accepts it. A portal's token is refused (403)."""
+    if "hapikey" in request.args:
+        if not state.accept_developer_hapikey:
+            return error_response(401, "This endpoint takes a developer account OAuth token (developers-read / "
+                                       "developers-write); the developer API key is not accepted.",
+                                  "INVALID_AUTHENTICATION")
+        if request.args["hapikey"] != state.developer_api_key:
+            return error_response(401, "The API key provided is invalid.", "INVALID_AUTHENTICATION")
+        return None
+    if g.auth_kind != "bearer":
+        return error_response(401, "Authentication credentials not found. This API supports OAuth 2.0 with a "
+                                   "developer account token, or a developer API key.", "INVALID_AUTHENTICATION")
+    token = request.headers["Authorization"][len("Bearer "):].strip()
+    if token in state.access_tokens:
+        return error_response(403, "A portal's OAuth token cannot call app-level endpoints; use a developer "
+                                   "account token (developers-read / developers-write).", "INVALID_AUTHENTICATION")
+    scopes = state.developer_tokens.get(token)
+    if scopes is None:
+        return error_response(401, "The OAuth token used to make this call is not valid.", "INVALID_AUTHENTICATION")
+    op = operation_for(request.method, request.path)
+    needed = op.scopes if op is not None else frozenset({"developers-write"})
+    if needed and not needed & scopes:
+        return error_response(403, "This token hasn't been granted all required scopes to make this call. "
+                                   f"Required: {' or '.join(sorted(needed))}", "MISSING_SCOPES")
     return None

@@ -74,11 +74,15 @@ def validation_problems(path: str, content: bytes) -> list[str]:
 @blueprint.post("/validate/<path:path>")
 def validate(environment: str, path: str):
     _check_path(environment, path)
-    problems = validation_problems(path, _uploaded())
+    _refuse_invalid(path, _uploaded())
+    return "", 204
+
+
+def _refuse_invalid(path: str, content: bytes) -> None:
+    problems = validation_problems(path, content)
     if problems:
         raise ApiError(400, f"{path}: {'; '.join(problems)}", "VALIDATION_ERROR",
                        errors=[{"message": p, "context": {"path": [path]}} for p in problems])
-    return "", 204
 
 
 def _metadata(environment: str, path: str, record: dict) -> dict:
@@ -93,6 +97,8 @@ def _metadata(environment: str, path: str, record: dict) -> dict:
 def upload(environment: str, path: str):
     _check_path(environment, path)
     content = _uploaded()
+    # HubSpot refuses on upload what its validator refuses; a broken file is never stored.
+    _refuse_invalid(path, content)
     s = state()
     with s.lock:
         record = s.source_files.get((environment, path))
@@ -100,14 +106,12 @@ def upload(environment: str, path: str):
         if record is None:
             record = {"id": s.next_id(), "createdAt": stamp}
             s.source_files[(environment, path)] = record
-            status = 201
-        else:
-            status = 200
         # Strictly increasing, so a re-upload in the same millisecond still shows as a change.
         record["updatedAt"] = max(stamp, record.get("updatedAt", 0) + 1)
         record["content"] = content
         meta = _metadata(environment, path, record)
-    return jsonify(meta), status
+    # The spec answers 200 whether the file is new or replaced.
+    return jsonify(meta), 200
 
 
 @blueprint.get("/content/<path:path>")
@@ -128,4 +132,7 @@ def metadata(environment: str, path: str):
     children = sorted({p[len(path) + 1:].split("/")[0] for env, p in s.source_files
                        if env == environment and p.startswith(path + "/")})
     require(bool(children), f"No file or folder at {path}", 404, "OBJECT_NOT_FOUND")
-    return jsonify({"id": path, "name": posixpath.basename(path), "folder": True, "children": children})
+    stamps = [r["updatedAt"] for (env, p), r in s.source_files.items() if env == environment
+              and p.startswith(path + "/")]
+    return jsonify({"id": path, "name": posixpath.basename(path), "folder": True, "children": children,
+                    "createdAt": min(stamps), "updatedAt": max(stamps)})

@@ -7,6 +7,8 @@ from datetime import datetime
 
 from flask import Blueprint, jsonify, request
 
+from oembed_server.media import is_absolute_http_url
+
 from .responses import ApiError, json_body, now_iso, require, state
 from .state import MediaObject, required_properties
 
@@ -95,6 +97,9 @@ def _check_properties(t: _Type, properties, creating: bool) -> dict[str, str]:
 
 def _value_problem(prop: dict, text: str) -> tuple[str, str] | None:
     """(HubSpot's error code, message) when ``text`` does not fit the property's type."""
+    if prop["name"] == "hs_oembed_url" and not is_absolute_http_url(text):
+        # HubSpot fetches it for a video or rich oEmbed answer: it must be an absolute http(s) URL.
+        return "INVALID_URL", f"{text!r} is not an absolute http(s) URL for hs_oembed_url"
     if prop["type"] == "number":
         try:
             float(text)
@@ -161,7 +166,8 @@ def _render(obj: MediaObject, wanted: list[str] | None = None, **extra) -> dict:
     if wanted is None:
         props = dict(obj.properties)
     else:
-        props = {name: obj.properties.get(name) for name in wanted}
+        # The spec's property values are strings, never null: an unset property is left out.
+        props = {name: obj.properties[name] for name in wanted if name in obj.properties}
     return {"id": obj.id, "properties": props | defaults, "createdAt": obj.created_at,
             "updatedAt": obj.updated_at, "archived": obj.archived} | extra
 
@@ -245,7 +251,8 @@ def batch_read(object_type: str):
     return jsonify({"status": "COMPLETE", "results": found, "numErrors": 1, "startedAt": stamp, "completedAt": stamp,
                     "errors": [{"status": "error", "category": "OBJECT_NOT_FOUND",
                                 "message": f"Could not get some {t.name} objects, they may be deleted or not exist. "
-                                           "Check that ids are valid.", "context": {"ids": missing}}]}), 207
+                                           "Check that ids are valid.", "context": {"ids": missing},
+                                "errors": [], "links": {}}]}), 207
 
 
 @blueprint.post("/batch/create")

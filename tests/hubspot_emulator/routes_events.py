@@ -2,8 +2,11 @@
 v2 accepts for asynchronous processing (it still refuses malformed JSON shapes)."""
 from __future__ import annotations
 
+import hashlib
+
 from flask import Blueprint, g, jsonify
 
+from . import shapes
 from .responses import ApiError, json_body, require, state
 from .state import MEDIA_TYPES
 
@@ -67,8 +70,14 @@ def _check_shape(kind: str, event: dict) -> None:
 
 
 def _resolve(kind: str, event: dict) -> dict:
-    """v1's synchronous checks against the portal: the contact and the media must exist."""
+    """v1's synchronous checks against the portal: the media must exist and the session must
+    have had its played event (HubSpot shows nothing for a session without one). The emulator
+    keeps no contacts: it needs a contactId or contactUtk and takes either as an existing one."""
     require("contactId" in event or "contactUtk" in event, "contactId or contactUtk is required")
+    if kind != "media-played":
+        require(any(e["kind"] == "media-played" and e["event"]["sessionId"] == event["sessionId"]
+                    for e in state().events),
+                f"session {event['sessionId']!r} has no media-played event: send one before {kind}")
     require("pageId" in event or "pageName" in event,
             "a page is required: pageId for a HubSpot page, pageName and pageUrl for any other")
     resolved = {}
@@ -103,7 +112,7 @@ def _record(version: int, kind: str):
         stored = {"id": s.next_id(), "eventType": kind, "portalId": g.token_info.hub_id} | event | resolved
         s.events.append({"version": version, "kind": kind, "event": stored})
     if version == 1:
-        return jsonify(stored), 200
+        return jsonify(_answer(kind, stored)), 200
     return "", 204
 
 
@@ -112,3 +121,14 @@ def event(version: int, kind: str):
     require(version in (1, 2), f"No media events API v{version}", 404, "OBJECT_NOT_FOUND")
     require(kind in REQUIRED, f"Unknown media event {kind!r}", 404, "OBJECT_NOT_FOUND")
     return _record(version, kind)
+
+
+def _answer(kind: str, stored: dict) -> dict:
+    """The stored event as the spec's answer shows it: resolved contact and media ids."""
+    s = state()
+    definition = s.definitions[stored["mediaType"]]
+    obj = s.objects[definition["objectTypeName"]].get(str(stored.get("mediaBridgeId")))
+    media = {"id": int(obj.id) if obj else 0, "typeId": definition["objectTypeId"],
+             "title": obj.properties.get("hs_title", "") if obj else ""}
+    contact = stored.get("contactId") or int(hashlib.sha256(stored["contactUtk"].encode()).hexdigest()[:7], 16)
+    return shapes.event(kind, stored, media, int(contact), s.portal_id, s.app_id)

@@ -51,5 +51,6 @@ def access_token_info(token: str):
     info = s.access_tokens.get(token)
     if info is None:
         return error_response(404, "The access token is not valid", "OBJECT_NOT_FOUND")
-    return jsonify({"hub_id": info.hub_id, "app_id": info.app_id, "scopes": sorted(info.scopes),
-                    "expires_in": max(int(info.expires_at - s.clock()), 0), "token_type": "access"})
+    return jsonify({"token": token, "user_id": 1, "hub_id": info.hub_id, "app_id": info.app_id,
+                    "scopes": sorted(info.scopes), "expires_in": max(int(info.expires_at - s.clock()), 0),
+                    "token_type": "access"})

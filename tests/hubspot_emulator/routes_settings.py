@@ -1,5 +1,6 @@
-"""/media-bridge/v1/{appId}: object definitions, schemas, properties and oEmbed domains
-(all behind the developer API key, checked in app._authenticate)."""
+"""/media-bridge/{v1|2026-03}/{appId}: object definitions, schemas, properties and oEmbed domains
+(all behind developer account credentials, checked in app._authenticate_developer), answered
+in the spec's shapes (shapes.py)."""
 from __future__ import annotations
 
 import re
@@ -7,8 +8,9 @@ from urllib.parse import urlsplit
 
 from flask import Blueprint, jsonify, request
 
-from .responses import ApiError, json_body, now_iso, require, state
-from .state import MEDIA_TYPES
+from . import shapes
+from .responses import ApiError, json_body, require, state
+from .state import MEDIA_TYPES, required_properties
 
 blueprint = Blueprint("settings", __name__, url_prefix="/media-bridge/v1/<int:app_id>")
 
@@ -18,7 +20,7 @@ FIELD_TYPES = {"text", "textarea", "number", "date", "select", "radio", "checkbo
 PROPERTY_KEYS = {"name", "label", "type", "fieldType", "groupName", "description", "options", "hasUniqueValue",
                  "hidden", "displayOrder", "formField"}
 SCHEMA_KEYS = {"labels", "primaryDisplayProperty", "secondaryDisplayProperties", "requiredProperties",
-               "searchableProperties", "description"}
+               "searchableProperties", "description", "clearDescription", "allowsSensitiveProperties", "restorable"}
 PROPERTY_NAME = re.compile(r"^[a-z][a-z0-9_]{0,99}$")
 
 
@@ -34,7 +36,8 @@ def create_object_definitions(app_id: int):
         existing = [t for t in media_types if t in s.definitions]
         require(not existing, f"Object definitions already exist for {', '.join(existing)}", 409, "CONFLICT")
         s.define_media_types(*media_types)
-        created = {t: s.definitions[t] for t in media_types}
+        created = {t: shapes.created_object(s.definitions[t], s.properties[s.definitions[t]["objectTypeName"]],
+                                            required_properties(t), app_id, s.portal_id) for t in media_types}
     return jsonify({"createdObjects": created}), 200
 
 
@@ -45,8 +48,8 @@ def get_object_definition(app_id: int, media_type: str):
     definition = s.definitions.get(media_type)
     require(definition is not None, f"No object definition for {media_type} in app {app_id}", 404,
             "OBJECT_NOT_FOUND")
-    name = definition["objectTypeName"]
-    return jsonify(definition | {"properties": s.properties[name]})
+    return jsonify(shapes.object_definition(definition, s.properties[definition["objectTypeName"]], app_id,
+                                            s.portal_id))
 
 
 def _object_type(name: str) -> str:
@@ -72,12 +75,14 @@ def patch_schema(app_id: int, object_type: str):
     require(not missing, f"Properties do not exist on {name}: {', '.join(missing)}")
     with s.lock:
         s.schemas.setdefault(name, {}).update(body)
-    return jsonify({"objectTypeName": name} | s.schemas[name])
+    media_type = s.object_type_for(name)[1]
+    return jsonify(shapes.schema(s.definitions[media_type], s.schemas[name], required_properties(media_type),
+                                 s.portal_id))
 
 
 @blueprint.get("/properties/<object_type>")
 def list_properties(app_id: int, object_type: str):
-    return jsonify({"results": state().properties[_object_type(object_type)]})
+    return jsonify({"results": [shapes.property_summary(p) for p in state().properties[_object_type(object_type)]]})
 
 
 def _check_property(body: dict, partial: bool) -> None:
@@ -109,7 +114,7 @@ def create_property(app_id: int, object_type: str):
         created = {"hasUniqueValue": False, "hidden": False, "description": "",
                    "modificationMetadata": {"readOnlyValue": False}} | body
         s.properties[name].append(created)
-    return jsonify(created), 201
+    return jsonify(shapes.full_property(created, app_id, s.portal_id)), 201
 
 
 @blueprint.route("/properties/<object_type>/<prop>", methods=["PATCH", "DELETE"])
@@ -127,7 +132,7 @@ def edit_property(app_id: int, object_type: str, prop: str):
         require("name" not in body or body["name"] == prop, "A property cannot be renamed")
         _check_property(body, partial=True)
         found.update(body)
-    return jsonify(found)
+    return jsonify(shapes.full_property(found, app_id, s.portal_id))
 
 
 # --- oEmbed domains ------------------------------------------------------------------------
@@ -173,19 +178,19 @@ def create_domain(app_id: int):
     s = state()
     with s.lock:
         domain_id = s.next_id()
-        stamp = now_iso()
+        stamp = shapes.millis()
         domain = {"id": domain_id, "appId": app_id, "portalId": _portal_id(body.get("portalId"), "portalId"),
                   "createdAt": stamp, "updatedAt": stamp,
                   "endpoints": {"discovery": False} | endpoints}
         s.oembed_domains[domain_id] = domain
-    return jsonify(domain), 201
+    return jsonify(shapes.oembed_domain(domain))
 
 
 @blueprint.get("/settings/oembed-domains")
 def list_domains(app_id: int):
     portal = _portal_id(request.args.get("domainPortalId"), "domainPortalId")
     results = [d for d in state().oembed_domains.values() if portal is None or d["portalId"] == portal]
-    return jsonify({"results": results})
+    return jsonify({"results": [shapes.oembed_domain(d) for d in results]})
 
 
 @blueprint.delete("/settings/oembed-domains")
@@ -213,5 +218,5 @@ def one_domain(app_id: int, domain_id: str):
             unknown = set(body) - {"endpoints"}
             require(not unknown, f"Unrecognized fields: {', '.join(sorted(unknown))}")
             domain["endpoints"].update(_check_endpoints(body.get("endpoints"), partial=True))
-            domain["updatedAt"] = now_iso()
-    return jsonify(domain)
+            domain["updatedAt"] = shapes.millis()
+    return jsonify(shapes.oembed_domain(domain))

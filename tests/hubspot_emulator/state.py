@@ -16,6 +16,8 @@ from typing import Any, Callable
 MEDIA_TYPES = ("VIDEO", "AUDIO", "DOCUMENT", "IMAGE", "OTHER")
 OBJECT_SUFFIX = {"VIDEO": "Videos", "AUDIO": "Audio", "IMAGE": "Images", "DOCUMENT": "Documents", "OTHER": "Other"}
 ALL_SCOPES = frozenset({"media_bridge.read", "media_bridge.write", "content", "oauth"})
+# A developer account's token: what the specs name for app-level Media Bridge calls.
+DEVELOPER_SCOPES = frozenset({"developers-read", "developers-write"})
 
 
 def _prop(name, label, type_="string", field_type="text", unique=False, read_only=False):
@@ -98,7 +100,9 @@ class EmulatorState:
                  client_id: str = "emu-client-id", client_secret: str = "emu-client-secret-0001",
                  token_lifetime_s: int = 1800, rate_limit: int = 100, rate_interval_ms: int = 10_000,
                  rate_limit_retry_after: float | None = None, metadata_includes_hash: bool = True,
-                 scopes: frozenset[str] = ALL_SCOPES, clock: Callable[[], float] = time.monotonic):
+                 scopes: frozenset[str] = ALL_SCOPES, clock: Callable[[], float] = time.monotonic,
+                 developer_access_token: str = "emu-dev-access-token-0001", validate_spec: bool = True,
+                 accept_developer_hapikey: bool = True):
         self.app_id = app_id
         self.portal_id = portal_id
         self.developer_api_key = developer_api_key
@@ -115,6 +119,12 @@ class EmulatorState:
         self.refresh_tokens: set[str] = {refresh_token}
         self.access_tokens: dict[str, TokenInfo] = {}
         self.auth_codes: dict[str, str] = {}  # code -> redirect_uri
+        self.developer_tokens: dict[str, frozenset[str]] = {developer_access_token: DEVELOPER_SCOPES}
+        # Hold requests to HubSpot's published specs (spec_check.py); what drifted is kept here.
+        self.validate_spec = validate_spec
+        self.accept_developer_hapikey = accept_developer_hapikey
+        self.spec_violations: list[dict] = []
+        self.spec_operations: collections.Counter[str] = collections.Counter()
         self.issue_access_token(scopes, token=access_token)
         self.definitions: dict[str, dict] = {}  # media type -> definition
         self.properties: dict[str, list[dict]] = {}  # object type name -> property definitions

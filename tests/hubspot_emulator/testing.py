@@ -104,7 +104,7 @@ def invoke_script(name: str, *args: str, env: dict[str, str]) -> subprocess.Comp
 
 def secrets_of(emulator: LiveEmulator) -> list[str]:
     s = emulator.state
-    return [s.developer_api_key, s.client_secret, *s.access_tokens, *s.refresh_tokens]
+    return [s.developer_api_key, *s.developer_tokens, s.client_secret, *s.access_tokens, *s.refresh_tokens]
 
 
 def assert_no_secrets(text: str, emulator: LiveEmulator) -> None:
