@@ -1,7 +1,9 @@
 """The one way into the media catalog: SQLAlchemy Core over SQLite or PostgreSQL."""
 from __future__ import annotations
 
+import contextlib
 import dataclasses
+import operator
 from datetime import datetime, timezone
 from typing import Iterable, Iterator
 
@@ -38,6 +40,8 @@ media_items = sa.Table(
     sa.Column("hubspot_object_id", sa.String(64)),
 )
 
+# Memory-mapped reads spare a system call per page on the look-up path.
+_SQLITE_MMAP_BYTES = 256 * 2**20
 # Bound parameters per statement stay under SQLite's historical 999-variable limit.
 _IN_CHUNK = 500
 
@@ -61,8 +65,7 @@ def create_catalog_engine(database_url: str) -> Engine:
             cursor = dbapi_connection.cursor()
             cursor.execute("PRAGMA journal_mode=WAL")
             cursor.execute("PRAGMA busy_timeout=5000")
-            # Memory-mapped reads spare a system call per page on the look-up path.
-            cursor.execute("PRAGMA mmap_size=268435456")
+            cursor.execute(f"PRAGMA mmap_size={_SQLITE_MMAP_BYTES}")
             cursor.close()
     return engine
 
@@ -161,38 +164,41 @@ class CatalogStore:
             last_id = rows[-1]["id"]
 
     # --- writes ------------------------------------------------------------------
-    def upsert(self, items: list[MediaItem], now: datetime | None = None) -> UpsertReport:
+    @contextlib.contextmanager
+    def staged_upsert(self, now: datetime | None = None) -> Iterator["StagedUpsert"]:
+        """One transaction for an import of any size: rows go to a temporary staging table
+        in batches, then ``apply()`` upserts them into the catalog with two set-wise
+        statements. Leaving the block without ``apply()`` (or with an error) changes nothing."""
+        sqlite = self.engine.dialect.name == "sqlite"
+        with self.engine.connect() as conn:
+            if sqlite:
+                # Mapped pages of a large catalog would count as this process's memory.
+                conn.exec_driver_sql("PRAGMA mmap_size=0")
+            conn.execute(sa.text(f"DROP TABLE IF EXISTS {_STAGING_NAME}"))
+            conn.commit()
+            staged = StagedUpsert(conn, now or datetime.now(timezone.utc))
+            try:
+                yield staged
+                if staged.applied:
+                    conn.commit()
+            finally:
+                if conn.in_transaction():
+                    conn.rollback()
+                # SQLite keeps a temporary table for the pooled connection's life otherwise.
+                conn.execute(sa.text(f"DROP TABLE IF EXISTS {_STAGING_NAME}"))
+                if sqlite:
+                    conn.exec_driver_sql(f"PRAGMA mmap_size={_SQLITE_MMAP_BYTES}")
+                conn.commit()
+
+    def upsert(self, items: Iterable[MediaItem], now: datetime | None = None) -> UpsertReport:
         """Insert new items and update changed ones by external_id, all in one transaction."""
-        now = now or datetime.now(timezone.utc)
-        inserts, updates, unchanged = [], [], 0
-        with self.engine.begin() as conn:
-            existing: dict[str, dict] = {}
-            for chunk in _chunks([i.external_id for i in items], _IN_CHUNK):
-                for row in conn.execute(
-                    sa.select(*[media_items.c[f] for f in IMPORT_FIELDS])
-                    .where(media_items.c.external_id.in_(chunk))
-                ).mappings():
-                    existing[row["external_id"]] = dict(row)
-            for item in items:
-                content = item.content()
-                old = existing.get(item.external_id)
-                if old is None:
-                    inserts.append(content | {"created_at": now, "updated_at": now})
-                elif old != content:
-                    updates.append({f"b_{k}": v for k, v in content.items()} | {"b_updated_at": now})
-                else:
-                    unchanged += 1
-            if inserts:
-                conn.execute(media_items.insert(), inserts)
-            if updates:
-                conn.execute(
-                    media_items.update()
-                    .where(media_items.c.external_id == sa.bindparam("b_external_id"))
-                    .values({f: sa.bindparam(f"b_{f}") for f in IMPORT_FIELDS if f != "external_id"}
-                            | {"updated_at": sa.bindparam("b_updated_at")}),
-                    updates,
-                )
-        return UpsertReport(inserted=len(inserts), updated=len(updates), unchanged=unchanged)
+        with self.staged_upsert(now) as staged:
+            for number, item in enumerate(items, start=1):
+                staged.add(number, item)
+            repeated = [external_id for _, _, external_id in staged.repeated_ids()]
+            if repeated:
+                raise ValueError(f"external_id given more than once: {', '.join(map(repr, repeated[:10]))}")
+            return staged.apply()
 
     def set_hubspot_object_ids(self, object_ids: dict[str, str | None]) -> None:
         """Record each item's HubSpot media object id (external_id -> object id, None to forget it)."""
@@ -205,6 +211,123 @@ class CatalogStore:
                 .values(hubspot_object_id=sa.bindparam("b_object_id")),
                 [{"b_external_id": k, "b_object_id": v} for k, v in object_ids.items()],
             )
+
+
+def describe_database_error(exc: Exception, database_url: sa.URL | str) -> str:
+    """One line about a database failure for people: the driver's first line, without
+    the SQL, the parameters or the database password."""
+    orig = getattr(exc, "orig", None) or exc
+    lines = [line.strip() for line in str(orig).splitlines() if line.strip()]
+    text = lines[0] if lines else type(orig).__name__
+    password = sa.make_url(database_url).password if isinstance(database_url, str) else database_url.password
+    if password:
+        text = text.replace(str(password), "***")
+    return text
+
+
+_STAGING_NAME = "import_staging"
+# Rows per INSERT into the staging table: enough to amortise the round trip, small
+# enough that a batch's parameters stay a few hundred kilobytes.
+_STAGE_BATCH = 2000
+
+
+def _import_values(item: MediaItem) -> list:
+    """The import fields of ``item`` in IMPORT_FIELDS order (one C call: imports do this a million times)."""
+    return list(_IMPORT_GETTER(item))
+
+
+_IMPORT_GETTER = operator.attrgetter(*IMPORT_FIELDS)
+_ENUMS_AT = (IMPORT_FIELDS.index("media_type"), IMPORT_FIELDS.index("visibility"))
+
+
+def _staging_table() -> sa.Table:
+    """Where an import's rows wait, with their row numbers: the catalog's own columns for
+    every import field, so a new field needs no change here."""
+    return sa.Table(
+        _STAGING_NAME, sa.MetaData(),
+        sa.Column("row_number", sa.BigInteger, nullable=False),
+        *(sa.Column(name, media_items.c[name].type) for name in IMPORT_FIELDS),
+        prefixes=["TEMPORARY"],
+    )
+
+
+class StagedUpsert:
+    """The rows of one import on their way into the catalog (see CatalogStore.staged_upsert)."""
+
+    def __init__(self, conn: sa.Connection, now: datetime):
+        self._conn = conn
+        self._now = now
+        self._table = _staging_table()
+        self._table.create(conn)
+        # Rows go to the driver's executemany as plain tuples: SQLAlchemy's per-row parameter
+        # handling would cost more than the insert itself (no column here needs conversion).
+        mark = "?" if conn.dialect.paramstyle == "qmark" else "%s"
+        columns = ("row_number", *IMPORT_FIELDS)
+        self._insert_sql = (f"INSERT INTO {_STAGING_NAME} ({', '.join(columns)}) "
+                            f"VALUES ({', '.join([mark] * len(columns))})")
+        self._pending: list[tuple] = []
+        self._indexed = False
+        self.staged = 0
+        self.applied = False
+
+    def add(self, row_number: int, item: MediaItem) -> None:
+        values = _import_values(item)
+        for at in _ENUMS_AT:  # stored as their plain values, as content() gives them
+            values[at] = getattr(values[at], "value", values[at])
+        self._pending.append((row_number, *values))
+        if len(self._pending) >= _STAGE_BATCH:
+            self._flush()
+
+    def repeated_ids(self) -> Iterator[tuple[int, int, str]]:
+        """(row, first row, external_id) for every row whose id an earlier row already had."""
+        self._finish_staging()
+        s = self._table
+        first = (sa.select(s.c.external_id, sa.func.min(s.c.row_number).label("first"))
+                 .group_by(s.c.external_id).having(sa.func.count() > 1).subquery())
+        query = (sa.select(s.c.row_number, first.c.first, s.c.external_id)
+                 .join_from(s, first, s.c.external_id == first.c.external_id)
+                 .where(s.c.row_number != first.c.first).order_by(s.c.row_number))
+        for row in self._conn.execute(query):
+            yield tuple(row)
+
+    def apply(self) -> UpsertReport:
+        """Upsert every staged row; the caller must have refused repeated ids first."""
+        self._finish_staging()
+        s, m = self._table, media_items
+        fields = [f for f in IMPORT_FIELDS if f != "external_id"]
+        # Without preserve_rowcount SQLAlchemy may not keep an INSERT ... SELECT's row count.
+        conn = self._conn.execution_options(preserve_rowcount=True)
+        updated = conn.execute(
+            m.update()
+            .where(m.c.external_id == s.c.external_id)
+            .where(sa.or_(*(m.c[f].is_distinct_from(s.c[f]) for f in fields)))
+            .values({f: s.c[f] for f in fields} | {"updated_at": self._now})
+        ).rowcount
+        stamp = sa.literal(self._now, m.c.created_at.type)
+        inserted = conn.execute(
+            m.insert().from_select(
+                [*IMPORT_FIELDS, "created_at", "updated_at"],
+                # In file order, so the index page lists new items as the file does.
+                sa.select(*(s.c[f] for f in IMPORT_FIELDS), stamp, stamp)
+                .where(~sa.exists().where(m.c.external_id == s.c.external_id))
+                .order_by(s.c.row_number),
+            )
+        ).rowcount
+        self.applied = True
+        return UpsertReport(inserted=inserted, updated=updated, unchanged=self.staged - inserted - updated)
+
+    def _flush(self) -> None:
+        if self._pending:
+            self._conn.exec_driver_sql(self._insert_sql, self._pending)
+            self.staged += len(self._pending)
+            self._pending = []
+
+    def _finish_staging(self) -> None:
+        self._flush()
+        if not self._indexed:
+            # Built once at the end: cheaper than keeping it up to date row by row.
+            sa.Index(f"{_STAGING_NAME}_external_id", self._table.c.external_id).create(self._conn)
+            self._indexed = True
 
 
 _ITEM_FIELDS = tuple(f.name for f in dataclasses.fields(MediaItem))

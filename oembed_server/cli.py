@@ -12,10 +12,12 @@ from pathlib import Path
 import click
 from flask import Flask
 from flask.cli import FlaskGroup, with_appcontext
+from sqlalchemy.exc import SQLAlchemyError
 from werkzeug.serving import run_simple
 
 from . import public_url
-from .catalog_import import CatalogFileError, read_catalog_file, validate_rows
+from .catalog_import import CatalogFileError, import_catalog, read_catalog_rows
+from .catalog_store import describe_database_error
 from .config import ConfigError
 from .extensions import current_catalog
 
@@ -69,18 +71,21 @@ def serve_command(host: str, port: int, sample: bool | None, debug: bool) -> Non
 @click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 def import_catalog_command(file: Path) -> None:
     """Upsert media from a JSON array or CSV file; any invalid row imports nothing."""
+    catalog = current_catalog()
     try:
-        rows = read_catalog_file(file.name, file.read_bytes())
+        with file.open("rb") as stream:
+            outcome = import_catalog(catalog, read_catalog_rows(file.name, stream),
+                                     lambda problem: click.echo(f"{file.name}: {problem}", err=True))
     except CatalogFileError as exc:
-        raise click.ClickException(str(exc)) from None
-    items, problems = validate_rows(rows)
-    if problems:
-        for problem in problems:
-            click.echo(f"{file.name}: {problem}", err=True)
-        click.echo(f"Nothing imported: {len(problems)} problem(s) in {len(rows)} row(s).", err=True)
+        raise click.ClickException(f"{exc} (nothing imported)") from None
+    except SQLAlchemyError as exc:
+        raise click.ClickException(
+            f"database error, nothing imported: {describe_database_error(exc, catalog.engine.url)}") from None
+    if outcome.report is None:
+        click.echo(f"Nothing imported: {outcome.problems} problem(s) in {outcome.rows} row(s).", err=True)
         sys.exit(1)
-    report = current_catalog().upsert(items)
-    click.echo(f"Imported {len(items)} item(s) from {file.name}: {report.inserted} added, "
+    report = outcome.report
+    click.echo(f"Imported {outcome.rows} item(s) from {file.name}: {report.inserted} added, "
                f"{report.updated} updated, {report.unchanged} unchanged.")
 
 
@@ -92,16 +97,18 @@ def init_db_command() -> None:
     click.echo(f"Catalog ready: {current_catalog().count()} item(s).")
 
 
-def _create_or_exit(factory, overrides=None) -> Flask:
+def _create_or_exit(factory, overrides) -> Flask:
+    from . import describe_start_failure
     try:
         return factory(overrides)
-    except ConfigError as exc:
-        raise click.ClickException(f"configuration error: {exc}") from None
+    except (ConfigError, SQLAlchemyError) as exc:
+        raise click.ClickException(describe_start_failure(exc)) from None
 
 
 def _app_factory() -> Flask:
     from . import create_app
-    return _create_or_exit(create_app)
+    # Commands other than serve neither serve nor sign anything with a per-process key.
+    return _create_or_exit(create_app, {"WARN_EPHEMERAL_SECRET": False})
 
 
 cli = FlaskGroup(create_app=_app_factory, add_version_option=False,

@@ -6,6 +6,7 @@ import logging
 import math
 import os
 import secrets
+from collections import Counter
 from typing import Mapping
 from urllib.parse import urlsplit
 
@@ -13,12 +14,19 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError
 
 from .public_url import DEFAULT_PUBLIC_URL
+from .whole_numbers import parse_whole_number
 
 log = logging.getLogger(__name__)
 
 DEFAULT_PROVIDER_NAME = "Example Media"
 DEFAULT_CACHE_AGE = 3600
 SECRET_KEY_MIN_LENGTH = 32
+_SETTING_COUNT_MAX = 2**63 - 1
+# Shannon estimate over the key's own characters: a 32-character hex key scores about 115,
+# a token_urlsafe(48) about 340; "abab..." or "password" typed four times score far less.
+SECRET_KEY_MIN_BITS = 80
+EPHEMERAL_SECRET_WARNING = ("OEMBED_SECRET_KEY is not set; using a random key for this process only "
+                            "(signed links stop working when it restarts)")
 
 
 class ConfigError(ValueError):
@@ -36,6 +44,8 @@ class Settings:
     production: bool
     # True when OEMBED_DATABASE_URL was not given and the embedded SQLite file is used.
     embedded_database: bool
+    # True when OEMBED_SECRET_KEY was not given and secret_key is random for this process.
+    ephemeral_secret: bool = False
 
     @property
     def effective_url_schemes(self) -> tuple[str, ...]:
@@ -58,15 +68,16 @@ def load_settings(environ: Mapping[str, str], instance_path: str) -> Settings:
         raise ConfigError("OEMBED_PROVIDER_NAME must be 1 to 200 characters")
 
     secret_key = environ.get("OEMBED_SECRET_KEY")
+    ephemeral_secret = secret_key is None
     if secret_key is None:
         if production:
             raise ConfigError("OEMBED_SECRET_KEY is required when OEMBED_ENV=production "
                               f"(at least {SECRET_KEY_MIN_LENGTH} random characters)")
         # Development only: a per-process key keeps the quick start one command long.
-        log.warning("OEMBED_SECRET_KEY is not set; using a random key for this process only")
+        # Whoever serves with it says so (see EPHEMERAL_SECRET_WARNING); other commands need not.
         secret_key = secrets.token_urlsafe(48)
-    elif len(secret_key) < SECRET_KEY_MIN_LENGTH:
-        raise ConfigError(f"OEMBED_SECRET_KEY must be at least {SECRET_KEY_MIN_LENGTH} characters long")
+    elif problem := secret_key_problem(secret_key):
+        raise ConfigError(f"OEMBED_SECRET_KEY {problem}")
 
     raw_schemes = environ.get("OEMBED_URL_SCHEMES", "")
     url_schemes = tuple(s for s in raw_schemes.replace(",", " ").split() if s)
@@ -82,7 +93,24 @@ def load_settings(environ: Mapping[str, str], instance_path: str) -> Settings:
         cache_age=cache_age,
         production=production,
         embedded_database=embedded,
+        ephemeral_secret=ephemeral_secret,
     )
+
+
+def secret_key_problem(value: str) -> str | None:
+    """Why ``value`` is no secret key, or None. Length alone lets through 32 spaces or one
+    character repeated; an estimate of the characters' entropy and a look for a repeated
+    pattern catch those (and typed phrases), while any key from a random generator passes."""
+    if len(value.strip()) < SECRET_KEY_MIN_LENGTH:
+        return f"must be at least {SECRET_KEY_MIN_LENGTH} characters long, not counting spaces"
+    counts = Counter(value)
+    bits = -sum(n * math.log2(n / len(value)) for n in counts.values())
+    # A pattern of at most half the key's length, repeated, is as guessable as the pattern.
+    repeated = any(value[size:] == value[:-size] for size in range(1, len(value) // 2 + 1))
+    if bits < SECRET_KEY_MIN_BITS or repeated:
+        return ("looks easy to guess (repeated characters or a repeated pattern); use a random key, "
+                "e.g. python -c 'import secrets; print(secrets.token_urlsafe(48))'")
+    return None
 
 
 def parse_public_url(value: str, name: str) -> str:
@@ -115,7 +143,8 @@ def parse_database_url(value: str, name: str) -> str:
 def parse_non_negative_number(value: str, name: str, kind: type = int, error: type = ConfigError):
     """A setting that is a count (``kind=int``) or a duration (``kind=float``), never negative."""
     try:
-        number = kind(value.strip())
+        # Counts follow the one whole-number rule (no "1_000", "+5" or non-ASCII digits).
+        number = _setting_count(value.strip()) if kind is int else kind(value.strip())
     except ValueError:
         what = "a whole number" if kind is int else "a number"
         raise error(f"{name} must be {what}, got {value!r}") from None
@@ -126,6 +155,13 @@ def parse_non_negative_number(value: str, name: str, kind: type = int, error: ty
     if number < 0:
         raise error(f"{name} must not be negative, got {value.strip()}")
     return number
+
+
+def _setting_count(text: str) -> int:
+    number = parse_whole_number(text.removeprefix("-"), _SETTING_COUNT_MAX)
+    if number is None or number > _SETTING_COUNT_MAX:
+        raise ValueError(text)
+    return -number if text.startswith("-") else number
 
 
 def _parse_env_name(value: str) -> str:

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import dataclasses
 import enum
+import re
 from datetime import datetime
 from urllib.parse import quote, urlsplit
 
@@ -51,7 +52,11 @@ class MediaItem:
 
     def content(self) -> dict:
         """The integrator-supplied fields, as imported (no timestamps, no sync state)."""
-        return {name: _plain(getattr(self, name)) for name in IMPORT_FIELDS}
+        values = {name: getattr(self, name) for name in IMPORT_FIELDS}
+        # Only these two hold enums; converting just them keeps bulk imports quick.
+        values["media_type"] = _plain(self.media_type)
+        values["visibility"] = _plain(self.visibility)
+        return values
 
 
 def _plain(value):
@@ -86,20 +91,34 @@ URL_FIELDS = frozenset(
 )
 REQUIRED_FIELDS = ("external_id", "media_type", "title")
 EXTERNAL_ID_MAX = 200
+# scheme://host[:port] then a path, query or fragment without spaces or controls: catalog
+# imports check millions of URLs, and most look like this.
+_PLAIN_HTTP_URL = re.compile(r"https?://[A-Za-z0-9.-]+(?::[0-9]*)?(?:[/?#][^\x00-\x20\x7f]*)?")
+# A regex each: the id check is on every oEmbed request's path.
+_SLASH_OR_CONTROL = re.compile(r"[/\x00-\x1f\x7f-\x9f]")
+# Unicode's explicit directional marks, embeddings, overrides and isolates.
+_BIDI_CONTROL = re.compile("[\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]")
 
 
 def external_id_problem(value: str) -> str | None:
     """Why ``value`` cannot be an external id, or None when it can.
 
-    Ids appear as one URL path segment and are stored in every supported database, so
-    '/' and control characters (PostgreSQL text cannot even hold NUL) are refused.
+    Ids appear as one URL path segment, are shown on pages and are stored in every
+    supported database, so '/', '.' and '..', C0 and C1 control characters (PostgreSQL
+    text cannot even hold NUL) and bidirectional controls are refused.
     """
     if not value:
         return "must not be empty"
     if len(value) > EXTERNAL_ID_MAX:
         return f"longer than {EXTERNAL_ID_MAX} characters"
-    if "/" in value or any(ord(c) < 32 or ord(c) == 127 for c in value):
+    if value in (".", ".."):
+        # Browsers and proxies resolve these path segments away: /media/.. is not this id.
+        return f"{value!r} is not usable as a URL path segment"
+    if _SLASH_OR_CONTROL.search(value):
         return f"{value!r} may not contain '/' or control characters"
+    if _BIDI_CONTROL.search(value):
+        # They make an id display as something else ("rtl\u202egpj.exe" reads as "rtlexe.jpg").
+        return f"{value!r} may not contain bidirectional text controls"
     return None
 
 
@@ -107,6 +126,8 @@ def is_absolute_http_url(value: str | None) -> bool:
     """An http(s) URL with a host and no spaces: what the catalog accepts and pages link to."""
     if not value or " " in value:
         return False
+    if _PLAIN_HTTP_URL.fullmatch(value):
+        return True  # the usual shape, which urlsplit would accept too: decided in one regex call
     try:
         parts = urlsplit(value)
     except ValueError:

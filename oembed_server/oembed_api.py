@@ -3,16 +3,19 @@ from __future__ import annotations
 
 import hashlib
 import json
+import logging
 from http import HTTPStatus
 
 from flask import Blueprint, Response, request
-from werkzeug.exceptions import MethodNotAllowed
+from sqlalchemy.exc import SQLAlchemyError
+from werkzeug.exceptions import InternalServerError, MethodNotAllowed
 
 from .extensions import current_catalog, current_settings, current_url_matcher
 from .oembed import PLAYER_OPTIONS, to_xml, xml_document
 from .oembed_service import OEmbedError, answer_oembed_request
 
 bp = Blueprint("oembed_api", __name__)
+log = logging.getLogger(__name__)
 
 CONTENT_TYPES = {
     "json": "application/json; charset=utf-8",
@@ -61,11 +64,30 @@ def _method_not_allowed(exc: MethodNotAllowed):
     # other paths keep werkzeug's default 405.
     if request.path not in ENDPOINT_FORMATS:
         return exc
-    fmt = ENDPOINT_FORMATS[request.path] or _error_format()
+    fmt = _request_format()
     response = error_response(405, f"method {request.method} is not allowed; use GET", fmt)
     response.headers["Allow"] = ", ".join(exc.valid_methods) if exc.valid_methods else ALLOWED_METHODS
     response.headers["Access-Control-Allow-Origin"] = "*"
     return response
+
+
+@bp.errorhandler(SQLAlchemyError)
+def _catalog_unavailable(exc: SQLAlchemyError):
+    # The cause goes to the log; the consumer learns only that it may try again.
+    log.error("catalog unavailable while answering %s: %s", request.path, exc.__class__.__name__, exc_info=exc)
+    response = error_response(503, "the catalog is unavailable; try again later", _request_format())
+    response.headers["Retry-After"] = "30"
+    return response
+
+
+@bp.errorhandler(InternalServerError)
+def _internal_error(exc: InternalServerError):
+    # Anything else unexpected: still an answer in the requested format, without details.
+    return error_response(500, "the provider could not answer this request", _request_format())
+
+
+def _request_format() -> str:
+    return ENDPOINT_FORMATS.get(request.path) or _error_format()
 
 
 def _answer(fmt: str) -> Response:

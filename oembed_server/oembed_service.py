@@ -13,13 +13,13 @@ from .config import Settings
 from .media import Visibility
 from .oembed import PLAYER_OPTIONS, build_oembed_response
 from .url_schemes import UrlMatcher
+from .whole_numbers import parse_whole_number
 
 # Browsers and CDNs stop well before this; anything longer is not a URL anyone pasted.
 URL_MAX_LENGTH = 4096
 # Past this many pixels a limit constrains nothing, so larger values are clamped
 # instead of refused (and huge digit strings never reach int()).
 MAX_SIZE_CAP = 1_000_000
-_DIGITS_RE = re.compile(r"[0-9]+")
 _UNSAFE_URL_CHARS_RE = re.compile(r"[\x00-\x20\x7f]")
 
 
@@ -108,15 +108,10 @@ def parse_max_size(value: int | str | None, name: str) -> int | None:
     if not text:
         # An empty field from a form means "no limit", not a malformed one.
         return None
-    # ASCII digits only: int() would also take "1_000", " +5" or Arabic-Indic digits.
-    if not _DIGITS_RE.fullmatch(text):
+    number = parse_whole_number(text, MAX_SIZE_CAP)
+    if not number:
         raise OEmbedError(400, f"{name} must be a positive integer, got {_shorten(value)!r}")
-    text = text.lstrip("0")
-    if not text:
-        raise OEmbedError(400, f"{name} must be a positive integer, got {_shorten(value)!r}")
-    if len(text) > len(str(MAX_SIZE_CAP)):
-        return MAX_SIZE_CAP
-    return min(int(text), MAX_SIZE_CAP)
+    return min(number, MAX_SIZE_CAP)
 
 
 def merged_player_options(url: str, explicit: Mapping[str, str] | None) -> dict[str, str]:

@@ -21,14 +21,13 @@ from .page_meta import (
     page_description,
     tracking_context,
 )
+from .security_headers import PLAYER, page_policy
+from .whole_numbers import parse_whole_number
 
 bp = Blueprint("pages", __name__)
 
 INDEX_PAGE_SIZE = 50
-# The player page is shown inside other sites' iframes: it may load media from anywhere,
-# but scripts and styles only from this app. No frame-ancestors: any site may frame it.
-EMBED_CSP = ("default-src 'self'; img-src * data: blob:; media-src * data: blob:; "
-             "object-src *; frame-src *; base-uri 'none'; form-action 'none'")
+_MAX_PAGE = 10**9 - 1  # past the last page anyway; keeps OFFSET within every database's range
 
 
 @bp.get("/")
@@ -99,6 +98,7 @@ def media_page_slash(external_id: str):
 
 
 @bp.get("/embed/<external_id>")
+@page_policy(PLAYER)  # framed by every site that embeds it, its error pages included
 def embed_page(external_id: str):
     item, refusal = _playable_item(external_id, compact=True)
     if refusal:
@@ -134,7 +134,6 @@ def embed_page(external_id: str):
         description=page_description(settings.provider_name, item),
         duration=format_duration(item.duration_ms),
     ))
-    response.headers["Content-Security-Policy"] = EMBED_CSP
     # Tracking parameters differ per viewer; a shared cache must not hand one viewer's page to another.
     response.headers["Cache-Control"] = "private, max-age=0" if tracking else "public, max-age=300"
     return response
@@ -171,9 +170,8 @@ def _redirect_without_slash(endpoint: str, external_id: str) -> Response:
 
 def _page_number(raw: str | None) -> int:
     # A mangled page number shows the first page rather than an error: this page is for people.
-    if raw and raw.isascii() and raw.isdigit() and len(raw) < 10:
-        return max(1, int(raw))
-    return 1
+    number = parse_whole_number(raw, _MAX_PAGE) if raw else None
+    return number if number is not None and 1 <= number <= _MAX_PAGE else 1
 
 
 def _index_row(public_url: str, item: MediaItem) -> dict:

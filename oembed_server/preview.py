@@ -20,6 +20,8 @@ from .hubl.embed_field import SIZE_TYPES, SOURCE_TYPES, EmbedSize, embed_field_v
 from .hubl.module_files import ModuleNotFound, default_values, find_embed_field, load_module
 from .media import MediaItem, is_absolute_http_url, media_page_url
 from .oembed_service import OEmbedError, answer_oembed_request
+from .security_headers import PREVIEW, page_policy
+from .whole_numbers import parse_whole_number
 
 bp = Blueprint("preview", __name__, url_prefix="/_preview")
 
@@ -92,9 +94,10 @@ def _dimension(args, name: str) -> int | None:
     raw = _single(args, name)
     if raw is None or raw == "":
         return None
-    if not (raw.isascii() and raw.isdigit()) or not 0 < int(raw) <= MAX_DIMENSION:
+    number = parse_whole_number(raw, MAX_DIMENSION)
+    if number is None or not 0 < number <= MAX_DIMENSION:
         raise PreviewArgumentError(f"{name} must be a whole number of pixels from 1 to {MAX_DIMENSION}")
-    return int(raw)
+    return number
 
 
 def _poster(args) -> str | None:
@@ -133,6 +136,7 @@ def _only_when_enabled():
 
 
 @bp.get("/<module_name>")
+@page_policy(PREVIEW)
 def preview_module(module_name: str):
     module = _module_or_404(module_name)
     repeater, embed_field, max_items = find_embed_field(module.fields)

@@ -4,7 +4,7 @@ from __future__ import annotations
 import json
 from importlib import resources
 
-from .catalog_import import validate_rows
+from .catalog_import import import_catalog
 from .catalog_store import CatalogStore, UpsertReport
 
 
@@ -15,7 +15,8 @@ def sample_rows(public_url: str) -> list[dict]:
 
 
 def load_sample_media(store: CatalogStore, public_url: str) -> UpsertReport:
-    items, problems = validate_rows(sample_rows(public_url))
-    if problems:  # a packaging mistake, not user input
+    problems: list = []
+    outcome = import_catalog(store, sample_rows(public_url), problems.append)
+    if outcome.report is None:  # a packaging mistake, not user input
         raise RuntimeError("sample catalog is invalid: " + "; ".join(map(str, problems)))
-    return store.upsert(items)
+    return outcome.report

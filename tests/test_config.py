@@ -8,7 +8,7 @@ import pytest
 
 from oembed_server.config import ConfigError, load_settings
 
-KEY = "k" * 40
+KEY = "7vQ2-x9KpLm3RtYb8WcZ1nHd5FgJ0sAe4Uo6Ii"
 
 
 def load(**env):
@@ -42,10 +42,18 @@ def test_values_are_normalised():
     ({"OEMBED_DATABASE_URL": "not a url"}, "OEMBED_DATABASE_URL"),
     ({"OEMBED_DATABASE_URL": "mysql://u@h/db"}, "OEMBED_DATABASE_URL"),
     ({"OEMBED_SECRET_KEY": "short"}, "OEMBED_SECRET_KEY"),
+    ({"OEMBED_SECRET_KEY": " " * 32}, "OEMBED_SECRET_KEY"),
+    ({"OEMBED_SECRET_KEY": " " * 40 + "abc"}, "OEMBED_SECRET_KEY"),
+    ({"OEMBED_SECRET_KEY": "k" * 64}, "OEMBED_SECRET_KEY"),
+    ({"OEMBED_SECRET_KEY": "password" * 5}, "OEMBED_SECRET_KEY"),
+    ({"OEMBED_SECRET_KEY": "abcd" * 8 + "e"}, "OEMBED_SECRET_KEY"),
     ({"OEMBED_ENV": "production"}, "OEMBED_SECRET_KEY"),
     ({"OEMBED_ENV": "staging"}, "OEMBED_ENV"),
     ({"OEMBED_CACHE_AGE": "-1"}, "OEMBED_CACHE_AGE"),
     ({"OEMBED_CACHE_AGE": "soon"}, "OEMBED_CACHE_AGE"),
+    ({"OEMBED_CACHE_AGE": "1_000"}, "OEMBED_CACHE_AGE"),
+    ({"OEMBED_CACHE_AGE": "+5"}, "OEMBED_CACHE_AGE"),
+    ({"OEMBED_CACHE_AGE": "\u0663"}, "OEMBED_CACHE_AGE"),
     ({"OEMBED_PROVIDER_NAME": "  "}, "OEMBED_PROVIDER_NAME"),
 ])
 def test_bad_settings_name_the_variable(env, named):
@@ -68,3 +76,26 @@ def test_cli_fails_at_start_with_the_setting_named(tmp_path):
     assert result.returncode != 0
     assert "OEMBED_PUBLIC_URL" in result.stderr
     assert "Traceback" not in result.stderr
+
+
+def _run(args: list[str], tmp_path, **env) -> subprocess.CompletedProcess:
+    base = {"PATH": "/usr/bin:/bin", "HOME": str(tmp_path), "PYTHONPATH": sys.path[0],
+            "OEMBED_DATABASE_URL": f"sqlite:///{tmp_path / 'catalog.sqlite3'}"}
+    return subprocess.run(args, env=base | env, capture_output=True, text=True, timeout=60, cwd=tmp_path)
+
+
+def test_gunicorn_without_a_secret_in_production_says_so_in_one_line(tmp_path):
+    result = _run([sys.executable, "-m", "gunicorn", "--workers", "1", "--bind", "127.0.0.1:0",
+                   "oembed_server:create_app()"], tmp_path, OEMBED_ENV="production")
+    assert result.returncode != 0
+    assert "Traceback" not in result.stderr
+    assert result.stderr.count("configuration error: OEMBED_SECRET_KEY is required") == 1, result.stderr
+
+
+def test_the_random_key_warning_is_not_printed_by_commands_that_do_not_serve(tmp_path):
+    catalog = tmp_path / "catalog.json"
+    catalog.write_text('[{"external_id": "a", "media_type": "VIDEO", "title": "A"}]')
+    for args in (["--help"], ["import-catalog", str(catalog)], ["init-db"]):
+        result = _run([sys.executable, "-m", "oembed_server.cli", *args], tmp_path)
+        assert result.returncode == 0, result.stderr
+        assert "OEMBED_SECRET_KEY" not in result.stdout + result.stderr, args

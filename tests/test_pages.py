@@ -255,7 +255,7 @@ def test_embed_page_is_frameable_and_self_contained(client):
     response, soup, _ = player(client, "/embed/clip")
     assert "X-Frame-Options" not in response.headers
     assert "frame-ancestors" not in response.headers.get("Content-Security-Policy", "")
-    assert "script-src" not in response.headers["Content-Security-Policy"]  # default-src 'self' governs scripts
+    assert "script-src 'self';" in response.headers["Content-Security-Policy"]  # no inline or foreign scripts
     for tag, attr in (("script", "src"), ("link", "href")):
         for node in soup.find_all(tag, **{attr: True}):
             if tag == "link" and node.get("rel") == ["canonical"]:

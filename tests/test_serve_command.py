@@ -63,6 +63,7 @@ def test_serve_prints_working_urls_with_sample_media(served):
     port, output = served
     base = f"http://127.0.0.1:{port}"
     assert "Sample media: 4 added" in output
+    assert output.count("OEMBED_SECRET_KEY is not set; using a random key") == 1  # serving: said once
     urls = dict(re.findall(r"^([A-Za-z ()]+):\s+(http\S+)$", output, re.M))
     assert urls["Index page"] == f"{base}/"
 

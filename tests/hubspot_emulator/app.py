@@ -53,7 +53,10 @@ def _before():
         time.sleep(fault.seconds)
     if state.take_faults(request.method, request.path, ("drop",)):
         g.auth_kind = "none"
-        g.dropped = True
+        # Logged before the drop: the client retries the moment the socket closes, and the
+        # retry must not overtake this request in the log.
+        _log_request(state, 0)
+        g.logged = True
         _drop_connection()
         return error_response(500, "connection dropped", None)
     g.auth_kind = "bearer" if request.headers.get("Authorization", "").startswith("Bearer ") else (
@@ -85,15 +88,19 @@ def _after(response):
         response.headers["X-HubSpot-RateLimit-Max"] = str(state.rate_limit)
         response.headers["X-HubSpot-RateLimit-Remaining"] = str(g.get("rate_remaining") or 0)
         response.headers["X-HubSpot-RateLimit-Interval-Milliseconds"] = str(state.rate_interval_ms)
-    query = {k: ("[REDACTED]" if k == "hapikey" else v) for k, v in request.args.items()}
-    with state.lock:
-        state.requests.append(LoggedRequest(request.method, request.path, query, g.get("auth_kind", "none"),
-                                            0 if g.get("dropped") else response.status_code,
-                                            request.get_json(silent=True)))
+    if not g.get("logged"):
+        _log_request(state, response.status_code)
     if g.get("handled") and state.take_faults(request.method, request.path, ("drop_after",)):
         # The work is done and stored; only the answer is lost on the way back.
         _drop_connection()
     return response
+
+
+def _log_request(state: EmulatorState, status: int) -> None:
+    query = {k: ("[REDACTED]" if k == "hapikey" else v) for k, v in request.args.items()}
+    with state.lock:
+        state.requests.append(LoggedRequest(request.method, request.path, query, g.get("auth_kind", "none"),
+                                            status, request.get_json(silent=True)))
 
 
 def _drop_connection() -> None:
