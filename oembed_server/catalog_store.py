@@ -216,8 +216,8 @@ class CatalogStore:
                 raise ValueError(f"external_id given more than once: {', '.join(map(repr, repeated[:10]))}")
             return staged.apply()
 
-    def set_hubspot_object_ids(self, object_ids: dict[str, str]) -> None:
-        """Record each item's HubSpot media object id (external_id -> object id)."""
+    def set_hubspot_object_ids(self, object_ids: dict[str, str | None]) -> None:
+        """Record each item's HubSpot media object id (external_id -> object id, None to forget it)."""
         if not object_ids:
             return
         with self.engine.begin() as conn:

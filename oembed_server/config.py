@@ -148,6 +148,10 @@ def parse_non_negative_number(value: str, name: str, kind: type = int, error: ty
     except ValueError:
         what = "a whole number" if kind is int else "a number"
         raise error(f"{name} must be {what}, got {value!r}") from None
+    if not math.isfinite(number):
+        # float() reads "nan" and "inf": a nan limit compares false with everything and
+        # silently switches the check it feeds off.
+        raise error(f"{name} must be a finite number, got {value.strip()!r}")
     if number < 0:
         raise error(f"{name} must not be negative, got {value.strip()}")
     return number
