@@ -95,9 +95,11 @@ def _compile_url_schemes(settings: Settings) -> UrlMatcher:
 
 
 def _register_blueprints(app: Flask) -> None:
-    from . import oembed_api, pages
+    from . import events_api, insights_pages, oembed_api, pages
 
     app.register_blueprint(oembed_api.bp)
     app.register_blueprint(pages.bp)
+    app.register_blueprint(events_api.bp)
+    app.register_blueprint(insights_pages.bp)
     from .preview import bp as preview_bp  # the local HubL preview (404 unless PREVIEW_ENABLED)
     app.register_blueprint(preview_bp)

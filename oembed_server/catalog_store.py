@@ -108,6 +108,7 @@ class CatalogStore:
         # The job queue shares this database (one transaction can hold an event and its
         # job); its tables join the metadata when their module is imported.
         from .jobs import queue  # noqa: F401
+        from .events import sessions  # noqa: F401
         metadata.create_all(self.engine)
         add_missing_columns(self.engine, metadata)
 

@@ -26,6 +26,7 @@ def register_commands(app: Flask) -> None:
     app.cli.add_command(serve_command)
     app.cli.add_command(import_catalog_command)
     app.cli.add_command(init_db_command)
+    app.cli.add_command(worker_command)
 
 
 @click.command("serve")
@@ -97,7 +98,61 @@ def init_db_command() -> None:
     click.echo(f"Catalog ready: {current_catalog().count()} item(s).")
 
 
-def _create_or_exit(factory, overrides) -> Flask:
+@click.command("worker")
+@with_appcontext
+@click.option("--once", is_flag=True, help="Send what is due now (waiting out short retries), then exit.")
+@click.option("--status", "show_status", is_flag=True, help="Print backlog, held, sent, retried and dead counts "
+              "per portal and job kind, and the latest dead jobs; send nothing.")
+@click.option("--retry-dead", is_flag=True, help="Requeue dead jobs (all, or --portal / --kind), then exit.")
+@click.option("--portal", "portal_id", type=click.IntRange(1), help="With --retry-dead: only this portal's jobs.")
+@click.option("--kind", help="With --retry-dead: only jobs of this kind (e.g. event.played).")
+@click.option("--batch-size", default=50, show_default=True, type=click.IntRange(1, 1000),
+              help="Jobs claimed per turn of the loop.")
+@click.option("--senders", default=4, show_default=True, type=click.IntRange(1, 32),
+              help="Requests in flight at once per portal.")
+@click.option("--lease-seconds", default=60.0, show_default=True, type=click.FloatRange(1),
+              help="How long a killed worker's claimed jobs wait before another worker takes them.")
+def worker_command(once: bool, show_status: bool, retry_dead: bool, portal_id: int | None, kind: str | None,
+                   batch_size: int, senders: int, lease_seconds: float) -> None:
+    """Send queued jobs (engagement events) to HubSpot; runs until stopped (SIGTERM/Ctrl-C)."""
+    import signal
+
+    from flask import current_app
+
+    from .jobs import queue
+    from .jobs.report import status_lines
+    from .jobs.worker import WorkerOptions, build_worker
+
+    catalog = current_catalog()
+    if show_status:
+        with catalog.engine.connect() as conn:
+            for line in status_lines(queue.status(conn), queue.dead_jobs(conn, limit=10)):
+                click.echo(line)
+        return
+    if retry_dead:
+        with catalog.engine.begin() as conn:
+            count = queue.requeue_dead(conn, portal_id=portal_id, kind=kind)
+        click.echo(f"Requeued {count} dead job(s).")
+        return
+    if portal_id is not None or kind is not None:
+        raise click.UsageError("--portal and --kind go with --retry-dead")
+    settings = current_app.extensions["oembed_settings"]
+    try:
+        worker = build_worker(catalog, settings, os.environ,
+                              options=WorkerOptions(batch_size=batch_size, senders_per_portal=senders,
+                                                   lease_s=lease_seconds))
+    except ConfigError as exc:
+        raise click.ClickException(f"configuration error: {exc}") from None
+    if catalog.engine.dialect.name == "sqlite":
+        click.echo("SQLite: run a single worker (use PostgreSQL for several).", err=True)
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(signum, lambda *_: worker.stop())
+    report = worker.run(once=once)
+    click.echo(f"Sent {report.sent}, retried {report.retried}, held {report.held}, dead {report.dead}; "
+               f"closed {report.sessions_closed} play session(s); pruned {report.pruned} delivered job(s).")
+
+
+def _create_or_exit(factory, overrides=None) -> Flask:
     from . import describe_start_failure
     try:
         return factory(overrides)

@@ -27,6 +27,12 @@ _SETTING_COUNT_MAX = 2**63 - 1
 SECRET_KEY_MIN_BITS = 80
 EPHEMERAL_SECRET_WARNING = ("OEMBED_SECRET_KEY is not set; using a random key for this process only "
                             "(signed links stop working when it restarts)")
+# A play session with no report for this long is over: its attention data goes out.
+DEFAULT_EVENTS_IDLE_SECONDS = 1800.0
+# Reports one client address may make per minute (each gunicorn worker counts its own).
+DEFAULT_EVENTS_CLIENT_RATE = 600
+# Delivered events (and closed play sessions) are kept this long, then pruned.
+DEFAULT_EVENTS_RETENTION_DAYS = 30.0
 
 
 class ConfigError(ValueError):
@@ -46,6 +52,9 @@ class Settings:
     embedded_database: bool
     # True when OEMBED_SECRET_KEY was not given and secret_key is random for this process.
     ephemeral_secret: bool = False
+    events_idle_seconds: float = DEFAULT_EVENTS_IDLE_SECONDS
+    events_client_rate: int = DEFAULT_EVENTS_CLIENT_RATE
+    events_retention_days: float = DEFAULT_EVENTS_RETENTION_DAYS
 
     @property
     def effective_url_schemes(self) -> tuple[str, ...]:
@@ -84,6 +93,14 @@ def load_settings(environ: Mapping[str, str], instance_path: str) -> Settings:
 
     cache_age = parse_non_negative_number(environ.get("OEMBED_CACHE_AGE", str(DEFAULT_CACHE_AGE)), "OEMBED_CACHE_AGE")
 
+    events_idle_seconds = parse_non_negative_number(
+        environ.get("OEMBED_EVENTS_IDLE_SECONDS", str(DEFAULT_EVENTS_IDLE_SECONDS)), "OEMBED_EVENTS_IDLE_SECONDS", float)
+    events_client_rate = parse_non_negative_number(
+        environ.get("OEMBED_EVENTS_CLIENT_RATE", str(DEFAULT_EVENTS_CLIENT_RATE)), "OEMBED_EVENTS_CLIENT_RATE")
+    events_retention_days = parse_non_negative_number(
+        environ.get("OEMBED_EVENTS_RETENTION_DAYS", str(DEFAULT_EVENTS_RETENTION_DAYS)),
+        "OEMBED_EVENTS_RETENTION_DAYS", float)
+
     return Settings(
         public_url=public_url,
         database_url=database_url,
@@ -94,6 +111,9 @@ def load_settings(environ: Mapping[str, str], instance_path: str) -> Settings:
         production=production,
         embedded_database=embedded,
         ephemeral_secret=ephemeral_secret,
+        events_idle_seconds=events_idle_seconds,
+        events_client_rate=events_client_rate,
+        events_retention_days=events_retention_days,
     )
 
 

@@ -10,6 +10,8 @@ from flask import Blueprint, current_app, Response, redirect, render_template, r
 from werkzeug.exceptions import NotFound
 from werkzeug.security import safe_join
 
+from .events.links import media_insights_url
+from .events_api import player_config
 from .extensions import current_catalog, current_settings
 from .media import MediaItem, MediaType, Visibility, embed_url, is_absolute_http_url, media_page_url
 from .oembed import artwork_url, discovery_url, parse_player_options, player_src
@@ -52,6 +54,10 @@ def index():
     return render_template(
         "pages/index.html",
         rows=[_index_row(settings.public_url, item) for item in items],
+        # Insights show visitor data: a production index does not hand out their signed links.
+        insights_urls=None if settings.production else {
+            item.external_id: media_insights_url(settings.public_url, settings.secret_key, item.external_id)
+            for item in items},
         page=page,
         last_page=last_page,
         total=total,
@@ -153,6 +159,7 @@ def embed_page(external_id: str):
             "start": float(options["start"]) if "start" in options else 0,
         },
         "tracking": tracking,
+        "events": player_config(item, request.args),
     }
     file_url = item.file_url if is_absolute_http_url(item.file_url) else None
     shown = shown_caption(item.captions, options)

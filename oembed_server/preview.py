@@ -7,12 +7,14 @@ turns it on; production configuration keeps it off).
 from __future__ import annotations
 
 import dataclasses
+import os
 import re
 from pathlib import Path
 from urllib.parse import urlencode
 
 from flask import Blueprint, Response, abort, current_app, render_template, request, send_file, url_for
 
+from .config import ConfigError, parse_non_negative_number
 from .extensions import current_catalog, current_settings, current_url_matcher
 from .hubl import EMAIL, HublError, HublRenderer, page_context
 from .hubl.catalog_objects import CatalogMediaObjects, preview_object_id
@@ -172,7 +174,7 @@ def preview_module(module_name: str):
             return _text(400, f"poster: media {first.external_id!r} has no poster or thumbnail")
         values["poster"] = {"src": src, "alt": "", "width": None, "height": None}
 
-    portal_id = current_app.config.get("PREVIEW_PORTAL_ID", DEFAULT_PORTAL_ID)
+    portal_id = _preview_portal_id()
     label = module.meta.get("label", module.name)
     context = page_context(portal_id=portal_id, page_id=PREVIEW_PAGE_ID, page_name=f"Preview: {label}",
                            page_url=request.url, module_name=f"{module.name}_preview")
@@ -217,6 +219,20 @@ def _module_or_404(name: str):
         return load_module(modules_dir, name)
     except ModuleNotFound as exc:
         abort(Response(f"{exc}\n", status=404, mimetype="text/plain"))
+
+
+def _preview_portal_id() -> int:
+    """The portal the preview page pretends to be on: HUBSPOT_PORTAL_ID when set, so plays
+    in the preview reach the connected portal (via hs_portal_id on the player URL)."""
+    if "PREVIEW_PORTAL_ID" in current_app.config:
+        return current_app.config["PREVIEW_PORTAL_ID"]
+    raw = (os.environ.get("HUBSPOT_PORTAL_ID") or "").strip()
+    if raw:
+        try:
+            return parse_non_negative_number(raw, "HUBSPOT_PORTAL_ID") or DEFAULT_PORTAL_ID
+        except ConfigError:
+            pass  # the HubSpot commands report a malformed id; the preview just keeps its own
+    return DEFAULT_PORTAL_ID
 
 
 def _renderer() -> HublRenderer:

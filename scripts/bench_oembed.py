@@ -124,9 +124,11 @@ def _client(port: int, paths: list[str], seconds: float, queue) -> None:
     queue.put((latencies, errors))
 
 
-def run_load(port: int, paths: list[str], seconds: float, clients: int) -> dict:
+def run_load(port: int, paths, seconds: float, clients: int, client=None) -> dict:
+    """``clients`` processes run ``client(port, paths, seconds, queue)`` (default: GET a
+    random one of ``paths``) and each puts (latencies, errors) on the queue."""
     queue = mp.Queue()
-    procs = [mp.Process(target=_client, args=(port, paths, seconds, queue)) for _ in range(clients)]
+    procs = [mp.Process(target=client or _client, args=(port, paths, seconds, queue)) for _ in range(clients)]
     started = time.perf_counter()
     for p in procs:
         p.start()
@@ -197,21 +199,29 @@ def bench_size(size: int, seconds: float, rounds: int, clients: int) -> dict:
             constant_paths = ["/_bench/constant"]
             run_load(port, oembed_paths, 1.0, clients)  # warm-up: imports, connections, page cache
             run_load(port, constant_paths, 1.0, clients)
-            oembed_runs, constant_runs = [], []
-            for _ in range(rounds):  # alternate so drifts in machine load hit both sides alike
-                constant_runs.append(run_load(port, constant_paths, seconds, clients))
-                oembed_runs.append(run_load(port, oembed_paths, seconds, clients))
+            return alternate_rounds(rounds, constant=lambda: run_load(port, constant_paths, seconds, clients),
+                                    oembed=lambda: run_load(port, oembed_paths, seconds, clients))
         finally:
-            proc.send_signal(signal.SIGTERM)
-            try:
-                proc.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-    return {"oembed": _median_run(oembed_runs), "constant": _median_run(constant_runs)}
+            stop_server(proc)
 
 
-def _median_run(runs: list[dict]) -> dict:
-    return {key: statistics.median(r[key] for r in runs) for key in runs[0]}
+def alternate_rounds(rounds: int, **loads) -> dict[str, dict]:
+    """Runs each named load once per round, in turn, so drifts in machine load hit all
+    alike; the median of each figure per load."""
+    runs: dict[str, list[dict]] = {name: [] for name in loads}
+    for _ in range(rounds):
+        for name, load in loads.items():
+            runs[name].append(load())
+    return {name: {key: statistics.median(r[key] for r in results) for key in results[0]}
+            for name, results in runs.items()}
+
+
+def stop_server(proc: subprocess.Popen) -> None:
+    proc.send_signal(signal.SIGTERM)
+    try:
+        proc.wait(timeout=20)
+    except subprocess.TimeoutExpired:
+        proc.kill()
 
 
 THROUGHPUT_TARGET = 0.8

@@ -55,6 +55,8 @@ def test_values_are_normalised():
     ({"OEMBED_CACHE_AGE": "+5"}, "OEMBED_CACHE_AGE"),
     ({"OEMBED_CACHE_AGE": "\u0663"}, "OEMBED_CACHE_AGE"),
     ({"OEMBED_PROVIDER_NAME": "  "}, "OEMBED_PROVIDER_NAME"),
+    ({"OEMBED_EVENTS_RETENTION_DAYS": "a month"}, "OEMBED_EVENTS_RETENTION_DAYS"),
+    ({"OEMBED_EVENTS_RETENTION_DAYS": "-1"}, "OEMBED_EVENTS_RETENTION_DAYS"),
 ])
 def test_bad_settings_name_the_variable(env, named):
     with pytest.raises(ConfigError, match=named):

@@ -333,9 +333,10 @@ def test_v1_events_validate_synchronously(api, state):
     assert [e["kind"] for e in state.events] == ["media-played", "attention-span"]
 
 
-def test_v2_events_are_accepted_without_media_lookup(api, state):
+def test_v2_events_are_accepted_and_resolved_asynchronously(api, state):
     answer = api.post("/media-bridge/v2/events/media-played", headers=BEARER, json=played(externalId="unknown"))
-    assert answer.status_code == 204 and state.events[0]["version"] == 2
+    assert answer.status_code == 202 and state.events[0]["version"] == 2
+    assert "No VIDEO media object" in state.events[0]["rejected"]  # processed later, not answered
 
 
 # --- rate limits, faults, log --------------------------------------------------------------------

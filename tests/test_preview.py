@@ -318,3 +318,13 @@ def test_index_links_a_preview_of_each_item(preview_client):
     assert f"{PUBLIC_URL}/_preview/media_embed?media=sample-video" in hrefs
     assert f"{PUBLIC_URL}/_preview/media_email?media=sample-video" in hrefs
     assert len(hrefs) == 8  # page and email preview for each of the 4 sample items
+
+
+def test_preview_uses_the_connected_portal(preview_client, monkeypatch):
+    # Plays in the preview then reach the portal the worker sends to (hs_portal_id).
+    monkeypatch.setenv("HUBSPOT_PORTAL_ID", "98765")
+    root = soup_of(preview_client.get("/_preview/media_embed?media=sample-video")).select_one("[data-media-embed]")
+    assert root["data-portal-id"] == "98765"
+    monkeypatch.setenv("HUBSPOT_PORTAL_ID", "not-a-number")
+    root = soup_of(preview_client.get("/_preview/media_embed?media=sample-video")).select_one("[data-media-embed]")
+    assert root["data-portal-id"] == "1234567"

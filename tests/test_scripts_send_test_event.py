@@ -68,7 +68,7 @@ def test_attention_spans_and_events_are_built_in_hubspot_names():
     assert played[1]["externalId"] == "clip" and "mediaBridgeId" not in played[1]
     assert played[1]["contactId"] == 42 and "contactUtk" not in played[1] and played[1]["pageId"] == 9
     assert quartile[1]["playedPercent"] == 100 and "state" not in quartile[1]
-    assert span[1]["derivedValues"] == {"totalPercentPlayed": 100.0} and "mediaName" not in span[1]
+    assert "derivedValues" not in span[1] and "mediaName" not in span[1]
     with pytest.raises(ValueError, match="quartile"):
         build_test_events(item, PUBLIC_URL, ctx, 30)
     with pytest.raises(ValueError, match="page"):

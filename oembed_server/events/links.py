@@ -28,3 +28,22 @@ def session_id_from_token(secret_key: str, token: str) -> str | None:
     except BadSignature:
         return None
     return value if isinstance(value, str) else None
+
+
+_MEDIA_SALT = "insights-media-link"
+
+
+def _media_signer(secret_key: str):
+    from itsdangerous import Signer
+    return Signer(secret_key, salt=_MEDIA_SALT)
+
+
+def media_insights_url(public_url: str, secret_key: str, external_id: str) -> str:
+    """The absolute URL of one item's insights page, signed for that item only."""
+    from urllib.parse import quote
+    key = _media_signer(secret_key).get_signature(external_id).decode("ascii")
+    return f"{public_url}/insights/{quote(external_id, safe='')}?key={key}"
+
+
+def media_insights_key_valid(secret_key: str, external_id: str, key: str | None) -> bool:
+    return bool(key) and _media_signer(secret_key).verify_signature(external_id, key)

@@ -126,13 +126,10 @@ class ScriptContext:
                                  "with HUBSPOT_CLIENT_ID and HUBSPOT_CLIENT_SECRET")
 
     def _token_store(self):
-        secret = os.environ.get("OEMBED_SECRET_KEY")
-        refresh = self.config.refresh_token
-        # Only a stable key can read tokens back next run; a per-process one would be pointless.
-        if not secret or not refresh:
-            return None
-        from .token_store import EncryptedTokenStore
-        return EncryptedTokenStore(self.catalog.engine, self.settings.secret_key, refresh)
+        if not os.environ.get("OEMBED_SECRET_KEY") or not self.config.refresh_token:
+            return None  # checked first so a run without a store opens no database
+        from .token_store import token_store_for
+        return token_store_for(self.catalog.engine, self.settings.secret_key, self.config.refresh_token)
 
     def close(self) -> None:
         if self._catalog is not None:

@@ -9,6 +9,8 @@ from typing import Any, Iterable
 
 import requests
 
+from .retry import retry_after_seconds
+
 # HubSpot error bodies can echo request fragments; long HTML error pages are cut to this.
 _MAX_MESSAGE = 500
 
@@ -19,7 +21,7 @@ class HubSpotError(Exception):
 
     def __init__(self, status: int | None, message: str, category: str | None = None,
                  correlation_id: str | None = None, errors: list | None = None,
-                 method: str | None = None, path: str | None = None):
+                 method: str | None = None, path: str | None = None, retry_after: float | None = None):
         self.status = status
         self.message = message
         self.category = category
@@ -27,6 +29,8 @@ class HubSpotError(Exception):
         self.errors = errors or []
         self.method = method
         self.path = path
+        # Seconds HubSpot asked us to wait (Retry-After), for whoever schedules the next try.
+        self.retry_after = retry_after
         super().__init__(str(self))
 
     def __str__(self) -> str:
@@ -64,7 +68,7 @@ class HubSpotError(Exception):
             category = correlation_id = None
             errors = []
         return cls(response.status_code, redact(message, secrets), category, correlation_id,
-                   errors, method, path)
+                   errors, method, path, retry_after_seconds(response.headers.get("Retry-After")))
 
 
 def _json_or_none(response: requests.Response) -> Any:

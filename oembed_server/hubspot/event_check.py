@@ -6,6 +6,7 @@ import dataclasses
 import json
 from typing import Any
 
+from ..events.hubspot_body import raw_data_string
 from ..media import MediaItem, media_page_url
 from .calls import ApiCall
 from .media_events import MediaEvents, send
@@ -20,10 +21,6 @@ def attention_spans(percent: int, spans: int = 10) -> dict[str, int]:
         raise ValueError("percent must be 0..100 and spans at least 1")
     watched = round(spans * percent / 100)
     return {str(i): 1 if i < watched else 0 for i in range(spans)}
-
-
-def raw_data_string(raw: dict[str, int]) -> str:
-    return "".join(f"{k}={v};" for k, v in sorted(raw.items(), key=lambda kv: int(kv[0])))
 
 
 @dataclasses.dataclass(frozen=True)
@@ -64,16 +61,17 @@ def build_test_events(item: MediaItem, public_url: str, ctx: EventContext, perce
         common |= {"pageName": ctx.page_name, "pageUrl": ctx.page_url}
     media = {"mediaName": item.title, "mediaUrl": media_page_url(public_url, item.external_id)}
     raw = attention_spans(percent)
-    derived: dict[str, Any] = {"totalPercentPlayed": float(percent)}
+    span = {"occurredTimestamp": ctx.occurred_ms + 2, "rawDataMap": raw, "rawDataString": raw_data_string(raw)}
     if item.duration_ms:
-        # The spec types totalSecondsPlayed as an integer (int32): whole seconds.
-        derived["totalSecondsPlayed"] = round(item.duration_ms / 1000 * percent / 100)
+        # HubSpot's schema (AttentionSpanCalculatedValues) takes both totals or neither, the
+        # seconds as an int32; without a duration HubSpot derives the percent itself.
+        span["derivedValues"] = {"totalPercentPlayed": float(percent),
+                                 "totalSecondsPlayed": round(item.duration_ms / 1000 * percent / 100)}
     return [
         ("media-played", common | media | {"state": "STARTED"}),
         ("media-played-percent", common | media | {"playedPercent": percent,
                                                    "occurredTimestamp": ctx.occurred_ms + 1}),
-        ("attention-span", common | {"occurredTimestamp": ctx.occurred_ms + 2, "rawDataMap": raw,
-                                     "rawDataString": raw_data_string(raw), "derivedValues": derived}),
+        ("attention-span", common | span),
     ]
 
 

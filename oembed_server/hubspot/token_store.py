@@ -68,3 +68,13 @@ class EncryptedTokenStore:
                                    .values(ciphertext=ciphertext, updated_at=now)).rowcount
             if not updated:
                 conn.execute(oauth_tokens.insert().values(origin=self._origin, ciphertext=ciphertext, updated_at=now))
+
+
+def token_store_for(engine: Engine, stable_secret_key: str | None,
+                    refresh_token: str | None) -> EncryptedTokenStore | None:
+    """The store for the environment's token pair, or None when tokens could not be read
+    back next run: without a stable OEMBED_SECRET_KEY (a per-process one is pointless) or
+    without a refresh token to key the record."""
+    if not stable_secret_key or not refresh_token:
+        return None
+    return EncryptedTokenStore(engine, stable_secret_key, refresh_token)

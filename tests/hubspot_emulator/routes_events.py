@@ -1,5 +1,8 @@
-"""/media-bridge/v1|v2/events: v1 validates synchronously and answers the stored event;
-v2 accepts for asynchronous processing (it still refuses malformed JSON shapes)."""
+"""/media-bridge/v1|v2/events: both check the body's shape as HubSpot's request schemas do
+(required fields per kind, enums, types, derivedValues with both totals). v1 then resolves
+the media and contact synchronously and answers the stored event; v2 answers 202 at once
+and processes later, as HubSpot does: what it could not resolve is kept, marked rejected,
+never answered as an error. Stored per portal (the token's hub); ``events_log`` reads back."""
 from __future__ import annotations
 
 import hashlib
@@ -13,7 +16,7 @@ from .state import MEDIA_TYPES
 blueprint = Blueprint("events", __name__)
 
 COMMON_OPTIONAL = {"contactId", "contactUtk", "mediaBridgeId", "externalId", "mediaName", "mediaUrl", "pageId",
-                   "pageName", "pageUrl"}
+                   "pageName", "pageUrl", "externalPlayContext", "_hsenc"}
 REQUIRED = {
     "media-played": {"mediaType", "occurredTimestamp", "sessionId", "state"},
     "media-played-percent": {"mediaType", "occurredTimestamp", "sessionId", "playedPercent"},
@@ -26,6 +29,10 @@ OPTIONAL = {
 }
 STATES = ("STARTED", "VIEWED")
 PERCENTS = (0, 25, 50, 75, 100)
+PLAY_CONTEXTS = ("EMAIL", "EXTERNAL_PAGE")
+STRING_FIELDS = ("sessionId", "contactUtk", "externalId", "mediaName", "mediaUrl", "pageName", "pageUrl",
+                 "iframeUrl", "_hsenc", "rawDataString")
+INT32_MAX = 2 ** 31 - 1
 
 
 def _is_int(value) -> bool:
@@ -42,25 +49,36 @@ def _check_shape(kind: str, event: dict) -> None:
     require(event["mediaType"] in MEDIA_TYPES, f"mediaType must be one of {list(MEDIA_TYPES)}")
     require(_is_int(event["occurredTimestamp"]) and event["occurredTimestamp"] > 0,
             "occurredTimestamp must be a positive whole number of milliseconds since the epoch")
-    require(isinstance(event["sessionId"], str), "sessionId must be a string")
+    for key in STRING_FIELDS:
+        if key in event:
+            require(isinstance(event[key], str), f"{key} must be a string")
     if kind == "media-played":
         require(event["state"] in STATES, f"state must be one of {list(STATES)}")
     if kind == "media-played-percent":
         require(event["playedPercent"] in PERCENTS and _is_int(event["playedPercent"]),
                 f"playedPercent must be one of {list(PERCENTS)}")
+    if "externalPlayContext" in event:
+        require(event["externalPlayContext"] in PLAY_CONTEXTS,
+                f"externalPlayContext must be one of {list(PLAY_CONTEXTS)}")
     if kind == "attention-span":
         raw = event["rawDataMap"]
         require(isinstance(raw, dict) and raw, "rawDataMap must be a non-empty object of span index to play count")
         for key, count in raw.items():
-            require(str(key).isdigit() and _is_int(count) and count >= 0,
+            require(str(key).isdigit() and _is_int(count) and 0 <= count <= INT32_MAX,
                     f"rawDataMap entry {key!r}: {count!r} must map a span index to a play count")
         derived = event.get("derivedValues")
         if derived is not None:
-            require(isinstance(derived, dict) and set(derived) <= {"totalPercentPlayed", "totalSecondsPlayed"},
-                    "derivedValues may hold only totalPercentPlayed and totalSecondsPlayed")
-            for key, value in derived.items():
-                require(isinstance(value, (int, float)) and not isinstance(value, bool) and value >= 0,
-                        f"derivedValues.{key} must be a non-negative number")
+            require(isinstance(derived, dict), "derivedValues must be an object")
+            unknown = set(derived) - {"totalPercentPlayed", "totalSecondsPlayed"}
+            require(not unknown, f"Unrecognized field(s) {sorted(unknown)} in derivedValues")
+            # AttentionSpanCalculatedValues requires both totals together.
+            missing = sorted({"totalPercentPlayed", "totalSecondsPlayed"} - set(derived))
+            require(not missing, f"derivedValues needs both totals; missing {missing}")
+            percent, seconds = derived["totalPercentPlayed"], derived["totalSecondsPlayed"]
+            require(isinstance(percent, (int, float)) and not isinstance(percent, bool) and percent >= 0,
+                    "derivedValues.totalPercentPlayed must be a non-negative number")
+            require(_is_int(seconds) and 0 <= seconds <= INT32_MAX,
+                    "derivedValues.totalSecondsPlayed must be a non-negative whole number (int32)")
     for key in ("contactId", "mediaBridgeId", "pageId"):
         if key in event:
             require(_is_int(event[key]) or (isinstance(event[key], str) and event[key].isdigit()),
@@ -69,12 +87,14 @@ def _check_shape(kind: str, event: dict) -> None:
         raise ApiError(400, "pages outside HubSpot need both pageName and pageUrl")
 
 
-def _resolve(kind: str, event: dict) -> dict:
-    """v1's synchronous checks against the portal: the media must exist and the session must
-    have had its played event (HubSpot shows nothing for a session without one). The emulator
-    keeps no contacts: it needs a contactId or contactUtk and takes either as an existing one."""
+def _resolve(kind: str, event: dict, synchronous: bool) -> dict:
+    """The checks against the portal: the media must exist and, for v1, the session must have
+    had its played event (HubSpot shows nothing for a session without one; v2 processes
+    asynchronously, so a session's events may come in any order and ``events_log.timeline``
+    applies the rule when read). The emulator keeps no contacts: it needs a contactId or
+    contactUtk and takes either as an existing one."""
     require("contactId" in event or "contactUtk" in event, "contactId or contactUtk is required")
-    if kind != "media-played":
+    if synchronous and kind != "media-played":
         require(any(e["kind"] == "media-played" and e["event"]["sessionId"] == event["sessionId"]
                     for e in state().events),
                 f"session {event['sessionId']!r} has no media-played event: send one before {kind}")
@@ -107,13 +127,19 @@ def _record(version: int, kind: str):
     event = json_body()
     _check_shape(kind, event)
     s = state()
-    resolved = _resolve(kind, event) if version == 1 else {}
+    if version == 1:
+        resolved, problem = _resolve(kind, event, synchronous=True), None
+    else:
+        try:  # "processed asynchronously": a failure here is HubSpot's to log, not the caller's answer
+            resolved, problem = _resolve(kind, event, synchronous=False), None
+        except ApiError as error:
+            resolved, problem = {}, error.message
     with s.lock:
         stored = {"id": s.next_id(), "eventType": kind, "portalId": g.token_info.hub_id} | event | resolved
-        s.events.append({"version": version, "kind": kind, "event": stored})
+        s.events.append({"version": version, "kind": kind, "event": stored, "rejected": problem})
     if version == 1:
         return jsonify(_answer(kind, stored)), 200
-    return "", 204
+    return "", 202
 
 
 @blueprint.post("/media-bridge/v<int:version>/events/<kind>")

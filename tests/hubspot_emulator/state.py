@@ -142,9 +142,11 @@ class EmulatorState:
     def next_id(self) -> str:
         return str(next(self._ids))
 
-    def issue_access_token(self, scopes: frozenset[str] = ALL_SCOPES, token: str | None = None) -> str:
+    def issue_access_token(self, scopes: frozenset[str] = ALL_SCOPES, token: str | None = None,
+                           hub_id: int | None = None) -> str:
+        """A new access token, for the app's portal or (``hub_id``) another one it is installed in."""
         token = token or f"emu-at-{secrets.token_hex(12)}"
-        self.access_tokens[token] = TokenInfo(self.portal_id, self.app_id, frozenset(scopes),
+        self.access_tokens[token] = TokenInfo(hub_id or self.portal_id, self.app_id, frozenset(scopes),
                                               self.clock() + self.token_lifetime_s)
         return token
 

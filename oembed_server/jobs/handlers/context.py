@@ -1,0 +1,26 @@
+"""What a handler may use: the portal's HubSpot client, the catalog and the app's settings."""
+from __future__ import annotations
+
+import dataclasses
+
+from ...catalog_store import CatalogStore
+from ...config import Settings
+from ...hubspot.client import HubSpotClient
+from ...media import MediaItem
+
+
+@dataclasses.dataclass(frozen=True)
+class JobContext:
+    client: HubSpotClient
+    catalog: CatalogStore
+    settings: Settings
+    # OEMBED_SECRET_KEY when it comes from the environment; None for a per-process key,
+    # which cannot sign links that must keep working after this process ends.
+    stable_secret_key: str | None
+    # One context serves one batch: a catalog item looked up once serves all its events.
+    _items: dict[str, MediaItem | None] = dataclasses.field(default_factory=dict, repr=False)
+
+    def media_item(self, external_id: str) -> MediaItem | None:
+        if external_id not in self._items:
+            self._items[external_id] = self.catalog.get(external_id)
+        return self._items[external_id]

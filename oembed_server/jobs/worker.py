@@ -1,0 +1,390 @@
+"""The worker: claims due jobs, runs each kind's handler, records every outcome.
+
+One loop: close idle play sessions into attention jobs, give held portals back their jobs
+once they have a token, claim a batch in priority order, send each portal's share in its
+own thread (a portal waiting for its budget does not stall another), renew leases while
+sending, and prune old delivered rows now and then. Nothing is held in memory that the
+queue does not also hold: killed at any point, a restarted worker (or another one) finds
+every unfinished job again once the lease of the dead one runs out.
+
+On PostgreSQL any number of workers may run; on SQLite run one (the queue stays correct,
+but the rate budget is kept in memory, per process).
+"""
+from __future__ import annotations
+
+import collections
+import concurrent.futures
+import contextlib
+import dataclasses
+import logging
+import os
+import random
+import socket
+import threading
+import time
+import uuid
+from typing import Callable
+
+from sqlalchemy.exc import DBAPIError
+
+from ..catalog_store import CatalogStore
+from ..config import Settings
+from ..hubspot.errors import HubSpotError
+from ..hubspot.retry import RetryPolicy
+from ..portals.clients import PortalClients
+from . import queue
+from .handlers import HANDLERS, Handler, JobContext
+from .outcomes import GiveUp, HoldPortal, JobOutcome, RetryLater, classify
+
+log = logging.getLogger(__name__)
+
+try:  # The play-session table comes with the intake; without it there is nothing to close.
+    from ..events.sessions import close_due_sessions
+except ImportError:  # pragma: no cover - depends on which branches are merged
+    close_due_sessions = None
+try:
+    from ..events.sessions import prune_play_sessions
+except ImportError:  # pragma: no cover
+    prune_play_sessions = None
+
+
+@dataclasses.dataclass(frozen=True)
+class WorkerOptions:
+    batch_size: int = 50
+    # Requests in flight at once per portal (order within a batch then holds only roughly).
+    senders_per_portal: int = 4
+    # A killed worker's jobs wait this long before another worker claims them.
+    lease_s: float = 60.0
+    # Sleep between polls when nothing is due.
+    idle_poll_s: float = 1.0
+    release_held_every_s: float = 10.0
+    prune_every_s: float = 600.0
+    # --once waits this long at most for queued work that is not due yet.
+    once_max_wait_s: float = 120.0
+
+
+@dataclasses.dataclass
+class RunReport:
+    sent: int = 0
+    retried: int = 0
+    dead: int = 0
+    held: int = 0
+    sessions_closed: int = 0
+    pruned: int = 0
+
+    def add(self, other: "RunReport") -> None:
+        for field in dataclasses.fields(self):
+            setattr(self, field.name, getattr(self, field.name) + getattr(other, field.name))
+
+
+class Worker:
+    def __init__(self, catalog: CatalogStore, settings: Settings, portals: PortalClients, *,
+                 stable_secret_key: str | None, options: WorkerOptions = WorkerOptions(),
+                 handlers: dict[str, Handler] | None = None, policy: RetryPolicy | None = None,
+                 clock: Callable[[], float] = time.time):
+        self.catalog = catalog
+        self.engine = catalog.engine
+        self.settings = settings
+        self.portals = portals
+        self.stable_secret_key = stable_secret_key
+        self.options = options
+        self.handlers = HANDLERS if handlers is None else handlers
+        config = portals.config
+        # Backoff between attempts of one job, and pauses of a failing portal.
+        self.policy = policy or RetryPolicy(base_s=config.backoff_base_s, cap_s=config.backoff_cap_s)
+        self.clock = clock
+        self.owner = f"{socket.gethostname()[:30]}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
+        self._rng = random.Random()
+        self._stop = threading.Event()
+        self._paused: dict[int | None, float] = {}  # portal -> no claims before this time
+        self._failures: collections.Counter = collections.Counter()  # consecutive, per portal
+        self._lock = threading.Lock()
+        self._next_release = 0.0
+        self._next_prune = 0.0
+        self._last_sessions_close = 0.0
+        self._renewed_until = 0.0
+        self._sqlite_writer = threading.Lock() if self.engine.dialect.name == "sqlite" else None
+
+    # --- running -----------------------------------------------------------------------
+    def stop(self) -> None:
+        """Finish the job in hand, give back the rest of the batch, return from run()."""
+        self._stop.set()
+
+    def run(self, once: bool = False) -> RunReport:
+        """Work until stopped. With ``once``: until nothing is queued that could run within
+        ``once_max_wait_s`` (short retries, a lost worker's leases), then prune and return."""
+        total = RunReport()
+        heartbeat = threading.Thread(target=self._renew_leases, name="lease-heartbeat", daemon=True)
+        heartbeat.start()
+        try:
+            while not self._stop.is_set():
+                try:
+                    report = self.run_batch()
+                except DBAPIError as error:
+                    if once:
+                        raise
+                    # The database went away: nothing is lost (claims expire), so wait and
+                    # try again rather than leave the supervisor to restart us.
+                    log.warning("database error, retrying in %.0fs: %s", self.options.idle_poll_s * 5,
+                                type(error.orig).__name__)
+                    self._stop.wait(self.options.idle_poll_s * 5)
+                    continue
+                total.add(report)
+                if report.sent + report.retried + report.dead + report.held:
+                    continue
+                if not once:
+                    self._stop.wait(self.options.idle_poll_s)
+                    continue
+                wait = self._next_work_in()
+                if wait is None or wait > self.options.once_max_wait_s:
+                    break
+                self._stop.wait(min(max(wait, 0.02), self.options.idle_poll_s))
+            if once:
+                total.pruned += self.prune()
+        finally:
+            self._stop.set()
+            heartbeat.join(timeout=5)
+        return total
+
+    def run_batch(self) -> RunReport:
+        """One turn of the loop: housekeeping, then one claimed batch sent."""
+        report = RunReport()
+        now = self.clock()
+        report.sessions_closed = self.close_sessions(now)
+        if now >= self._next_release:
+            self.release_held(now)
+            self._next_release = now + self.options.release_held_every_s
+        if now >= self._next_prune and self._next_prune:
+            report.pruned = self.prune(now)
+        if not self._next_prune:
+            self._next_prune = now + self.options.prune_every_s
+        with self._writing() as conn:
+            jobs = queue.claim(conn, self.owner, limit=self.options.batch_size, lease_s=self.options.lease_s,
+                               now=now, skip_portals=self._paused_portals(now))
+        if not jobs:
+            return report
+        by_portal: dict[int | None, list[queue.Job]] = collections.defaultdict(list)
+        for job in jobs:
+            by_portal[job.portal_id].append(job)
+        if len(by_portal) == 1:
+            report.add(self._send_portal(*next(iter(by_portal.items()))))
+        else:
+            with concurrent.futures.ThreadPoolExecutor(len(by_portal), thread_name_prefix="portal") as pool:
+                for result in pool.map(lambda item: self._send_portal(*item), by_portal.items()):
+                    report.add(result)
+        return report
+
+    # --- one portal's share of a batch ----------------------------------------------------
+    def _send_portal(self, portal_id: int | None, jobs: list[queue.Job]) -> RunReport:
+        report = RunReport()
+        client = self.portals.client_for(portal_id)
+        if client is None:
+            reason = self.portals.missing_reason(portal_id)
+            with self._writing() as conn:
+                for job in jobs:
+                    report.held += queue.hold(conn, job, self.owner, reason, now=self.clock())
+                report.held += queue.hold_portal(conn, portal_id, reason, now=self.clock())
+            log.warning("holding jobs for portal %s: %s", portal_id, reason)
+            return report
+        context = JobContext(client, self.catalog, self.settings, self.stable_secret_key)
+        pending = collections.deque(jobs)  # in priority order; senders take from the front
+        halt = threading.Event()  # the portal is unwell: stop taking jobs
+        lock = threading.Lock()
+
+        def next_job() -> queue.Job | None:
+            with lock:
+                if halt.is_set() or self._stop.is_set() or not pending:
+                    return None
+                job = pending.popleft()
+                if self._lease_lost(job):
+                    pending.appendleft(job)
+                    halt.set()
+                    return None
+                return job
+
+        def send() -> None:
+            while (job := next_job()) is not None:
+                outcome = self._attempt(job, context)
+                result = RunReport()
+                if outcome is None:
+                    with self._writing() as conn:
+                        result.sent += queue.complete(conn, job, self.owner, now=self.clock())
+                    self._failures[portal_id] = 0
+                else:
+                    self._record(job, outcome, result)
+                    if isinstance(outcome, (RetryLater, HoldPortal)):
+                        # The portal as a whole is unwell (busy, down, or its token refused):
+                        # the rest of its share goes back untouched, and it pauses or is held.
+                        halt.set()
+                        if isinstance(outcome, RetryLater):
+                            self._pause(portal_id, outcome.delay_s)
+                        else:
+                            self._release(self._take_all(pending, lock))
+                            with self._writing() as conn:
+                                result.held += queue.hold_portal(conn, portal_id, outcome.reason,
+                                                                 now=self.clock())
+                with lock:
+                    report.add(result)
+
+        # Several requests in flight per portal: HubSpot's latency, not its budget, would
+        # otherwise bound the rate (190 per 10 s needs one answer every 53 ms).
+        senders = min(self.options.senders_per_portal, len(jobs))
+        if senders == 1:
+            send()
+        else:
+            threads = [threading.Thread(target=send, name=f"send-{portal_id}-{i}") for i in range(senders)]
+            for thread in threads:
+                thread.start()
+            for thread in threads:
+                thread.join()
+        self._release(self._take_all(pending, lock))
+        return report
+
+    @staticmethod
+    def _take_all(pending: collections.deque, lock: threading.Lock) -> list[queue.Job]:
+        with lock:
+            taken = list(pending)
+            pending.clear()
+        return taken
+
+    def _attempt(self, job: queue.Job, context: JobContext) -> JobOutcome | None:
+        handler = self.handlers.get(job.kind)
+        if handler is None:
+            return GiveUp(f"no handler for job kind {job.kind!r}")
+        try:
+            handler(job, context)
+        except JobOutcome as outcome:
+            return outcome
+        except HubSpotError as error:
+            return classify(error)
+        except DBAPIError as error:  # the database went away mid-job: try again later
+            return RetryLater(f"database error: {type(error.orig).__name__}")
+        except Exception as error:  # noqa: BLE001 - a bug or a poisoned payload: park it, keep going
+            log.exception("job %s (%s) failed", job.id, job.kind)
+            return GiveUp(f"{type(error).__name__}: {error}")
+        return None
+
+    def _record(self, job: queue.Job, outcome: JobOutcome, report: RunReport) -> None:
+        now = self.clock()
+        with self._writing() as conn:
+            if isinstance(outcome, RetryLater):
+                delay = outcome.delay_s
+                if delay is None:
+                    delay = self.policy.backoff(job.attempts, self._rng)
+                report.retried += queue.retry(conn, job, self.owner, delay, outcome.reason, now=now)
+                log.info("job %s (%s) retried in %.2fs: %s", job.id, job.kind, delay, outcome.reason)
+            elif isinstance(outcome, HoldPortal):
+                report.held += queue.hold(conn, job, self.owner, outcome.reason, now=now)
+                log.warning("job %s held: %s", job.id, outcome.reason)
+            else:
+                report.dead += queue.bury(conn, job, self.owner, outcome.reason, now=now)
+                log.warning("job %s (%s) is dead: %s", job.id, job.kind, outcome.reason)
+
+    # --- pauses, leases --------------------------------------------------------------------
+    def _pause(self, portal_id: int | None, delay_s: float | None) -> None:
+        with self._lock:
+            self._failures[portal_id] += 1
+            wait = delay_s if delay_s is not None else self.policy.backoff(self._failures[portal_id] - 1, self._rng)
+            self._paused[portal_id] = max(self._paused.get(portal_id, 0.0), self.clock() + wait)
+
+    def _paused_portals(self, now: float) -> list[int | None]:
+        with self._lock:
+            for portal in [p for p, until in self._paused.items() if until <= now]:
+                del self._paused[portal]
+            return list(self._paused)
+
+    def _lease_lost(self, job: queue.Job) -> bool:
+        # The heartbeat extends leases; if it could not (database unreachable), stop before
+        # the lease runs out, so another worker never sends what this one is sending.
+        with self._lock:
+            deadline = max(job.lease_until, self._renewed_until)
+        return self.clock() >= deadline - self.options.lease_s / 4
+
+    def _renew_leases(self) -> None:
+        interval = self.options.lease_s / 4
+        while not self._stop.wait(interval):
+            try:
+                now = self.clock()
+                with self._writing() as conn:
+                    queue.renew_leases(conn, self.owner, self.options.lease_s, now=now)
+                with self._lock:
+                    self._renewed_until = now + self.options.lease_s
+            except DBAPIError as error:
+                log.warning("could not renew job leases: %s", type(error.orig).__name__)
+
+    def _release(self, jobs: list[queue.Job]) -> None:
+        if jobs:
+            with self._writing() as conn:
+                queue.release(conn, [j.id for j in jobs], self.owner, now=self.clock())
+
+    def _next_work_in(self) -> float | None:
+        with self.engine.connect() as conn:
+            when = queue.next_due_at(conn)
+        return None if when is None else when - self.clock()
+
+    @contextlib.contextmanager
+    def _writing(self):
+        """A write transaction. SQLite takes one writer at a time and makes the others sleep
+        in its busy handler, in steps that add up to stalls; this process's own senders
+        queue on a lock instead (PostgreSQL needs none)."""
+        with self._sqlite_writer or contextlib.nullcontext():
+            with self.engine.begin() as conn:
+                yield conn
+
+    # --- housekeeping ----------------------------------------------------------------------
+    def close_sessions(self, now: float) -> int:
+        """Idle or ended play sessions become attention jobs (at most once a second)."""
+        if close_due_sessions is None or now - self._last_sessions_close < 1.0:
+            return 0
+        self._last_sessions_close = now
+        with self._writing() as conn:
+            return close_due_sessions(conn, now=now, idle_seconds=self.settings.events_idle_seconds)
+
+    def release_held(self, now: float | None = None) -> int:
+        """Portals that have a token again get their held jobs back."""
+        now = self.clock() if now is None else now
+        released = 0
+        with self._writing() as conn:
+            for portal in queue.held_portals(conn):
+                if self.portals.serves(portal):
+                    released += queue.release_portal(conn, portal, now=now)
+        if released:
+            log.info("released %d held job(s)", released)
+        return released
+
+    def prune(self, now: float | None = None) -> int:
+        """Delete delivered jobs (and closed play sessions) older than the retention."""
+        now = self.clock() if now is None else now
+        cutoff = now - self.settings.events_retention_days * 86400
+        pruned = 0
+        while True:
+            with self._writing() as conn:
+                deleted = queue.prune_done(conn, cutoff)
+            pruned += deleted
+            if not deleted:
+                break
+        if prune_play_sessions is not None:
+            with self._writing() as conn:
+                prune_play_sessions(conn, cutoff)
+        self._next_prune = now + self.options.prune_every_s
+        return pruned
+
+
+
+def build_worker(catalog: CatalogStore, settings: Settings, environ: dict[str, str] | os._Environ, *,
+                 options: WorkerOptions = WorkerOptions(), **client_options) -> Worker:
+    """A worker for this app's database and HubSpot settings. On PostgreSQL the rate budget
+    lives in the database, shared by every worker process; on SQLite it is in memory."""
+    from ..hubspot.config import load_hubspot_config
+    from ..hubspot.rate_limit import RateLimiter
+
+    config = load_hubspot_config(environ)
+    if catalog.engine.dialect.name == "postgresql":
+        from ..hubspot.shared_budget import SharedRateLimiter, skip_commit_fsync
+        skip_commit_fsync(catalog.engine)  # see there: nothing this process writes must survive a crash
+        limiter = SharedRateLimiter(catalog.engine, config.rate_limit, config.rate_interval_s)
+    else:
+        limiter = RateLimiter(config.rate_limit, config.rate_interval_s)
+    stable_key = settings.secret_key if environ.get("OEMBED_SECRET_KEY") else None
+    portals = PortalClients(config, catalog.engine, stable_secret_key=stable_key, limiter=limiter, **client_options)
+    return Worker(catalog, settings, portals, stable_secret_key=stable_key, options=options)

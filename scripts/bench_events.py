@@ -1,0 +1,263 @@
+#!/usr/bin/env python3
+"""Benchmark POST /events under gunicorn (2 workers, SQLite) against a constant endpoint.
+
+It builds a SQLite database with the sample media, an outbox (jobs table) already holding
+--outbox-rows rows (a million by default) and as many closed play sessions, starts
+gunicorn, and alternates load rounds between
+
+  * POST /events          real player reports, session after session: played, quartiles
+                          0-100, three cumulative attention updates and the final one
+                          (token check, validation, one committed transaction each)
+  * POST /_bench/constant same app, same request bodies, a constant 202 answer
+
+then prints throughput and p50/p99 latency, the ratio the project tracks
+  throughput(/events) / throughput(constant)   target >= 0.5
+and the query plans of the intake's statements on the full tables (no table scans).
+
+Usage: python scripts/bench_events.py [--outbox-rows 1000000] [--seconds 5] [--rounds 3]
+The load comes from separate client processes on loopback, bounded in time.
+"""
+from __future__ import annotations
+
+import argparse
+import http.client
+import json
+import os
+import sqlite3
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "scripts"))
+
+from bench_oembed import alternate_rounds, free_port, run_load, stop_server, wait_until_up  # noqa: E402
+
+SECRET = "bench-secret-key-0123456789-abcdefghijklmnop"
+PORTAL_ID = 42
+CONSTANT_BODY = json.dumps({"accepted": True, "duplicate": False, "closed": False}).encode()
+
+
+# --- the app gunicorn serves -----------------------------------------------------------
+def create_bench_app():
+    """The production app plus one constant endpoint as the baseline (loaded by gunicorn)."""
+    from flask import Response, request
+
+    from oembed_server import create_app
+
+    app = create_app()
+    synchronous = os.environ.get("BENCH_SQLITE_SYNCHRONOUS")
+    if synchronous:
+        # Bench-only: how fast the intake would be if each commit did not wait for the disk.
+        import sqlalchemy as sa
+        engine = app.extensions["catalog"].engine
+
+        @sa.event.listens_for(engine, "connect")
+        def _synchronous(dbapi_connection, _record):
+            dbapi_connection.execute(f"PRAGMA synchronous={synchronous}")
+
+        engine.dispose()
+
+    @app.post("/_bench/constant")
+    def constant():
+        request.get_data()  # the same body is sent; reading it is part of any endpoint's work
+        return Response(CONSTANT_BODY, status=202, content_type="application/json")
+
+    return app
+
+
+# --- data ------------------------------------------------------------------------------
+def build_database(path: str, public_url: str, outbox_rows: int) -> None:
+    from oembed_server.catalog_store import CatalogStore
+    from oembed_server.sample_media import load_sample_media
+
+    store = CatalogStore.from_url(f"sqlite:///{path}")
+    store.create_schema()
+    load_sample_media(store, public_url)
+    store.dispose()
+    # Raw executemany: a million rows in seconds, shaped like delivered and queued events.
+    conn = sqlite3.connect(path)
+    now = time.time()
+    payload = json.dumps({"kind": "quartile", "external_id": "sample-video", "media_type": "VIDEO",
+                          "session_id": "x" * 22, "occurred_at_ms": int(now * 1000), "played_percent": 25})
+    batch = 50_000
+    for start in range(0, outbox_rows, batch):
+        rows = [("event.quartile", PORTAL_ID, 30, payload, "done" if n % 10 else "queued", now - n, now - n, now - n,
+                 f"old-{n:012d}:q25") for n in range(start, min(start + batch, outbox_rows))]
+        conn.executemany("INSERT INTO jobs (kind, portal_id, priority, payload, state, next_attempt_at, created_at,"
+                         " updated_at, dedupe_key) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)", rows)
+        sessions = [(f"old-{n:012d}", "sample-video", "VIDEO", PORTAL_ID, "STARTED", "2026-01-01", "[1,1,1,1,1,1,1,1,1]",
+                     1.0, 8.003, 100.0, now - n, now - n, now - n) for n in range(start, min(start + batch, outbox_rows))]
+        conn.executemany("INSERT INTO play_sessions (session_id, external_id, media_type, portal_id, state, started_day,"
+                         " spans, span_seconds, duration_seconds, percent_played, first_seen_at, last_seen_at, closed_at)"
+                         " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", sessions)
+        conn.commit()
+    conn.execute("ANALYZE")
+    conn.commit()
+    conn.close()
+
+
+def player_token(external_id: str = "sample-video") -> str:
+    from oembed_server.events.intake_token import PlayerClaims, issue_token
+    return issue_token(SECRET, PlayerClaims(external_id, "VIDEO", PORTAL_ID, False))
+
+
+def session_reports(token: str) -> list[bytes]:
+    """One play session as the player reports it, with a fresh session id."""
+    session_id = uuid.uuid4().hex[:22]
+    base = {"token": token, "externalId": "sample-video", "sessionId": session_id, "portalId": PORTAL_ID,
+            "contactUtk": "0123456789abcdef0123456789abcdef", "pageId": "77"}
+    now = int(time.time() * 1000)
+    reports = [dict(base, kind="played", state="STARTED", occurredTimestamp=now)]
+    reports += [dict(base, kind="quartile", playedPercent=q, occurredTimestamp=now) for q in (0, 25, 50, 75, 100)]
+    for played in (3, 6, 9):
+        spans = [1] * min(played, 9) + [0] * (9 - min(played, 9))
+        reports.append(dict(base, kind="attention", spans=spans, spanSeconds=1, durationSeconds=8.003,
+                            occurredTimestamp=now, final=played == 9))
+    return [json.dumps(r, separators=(",", ":")).encode() for r in reports]
+
+
+# --- load ------------------------------------------------------------------------------
+def _client(port: int, work: tuple[str, str], seconds: float, queue) -> None:
+    """POSTs ``work`` = (path, token): one player session's reports after another."""
+    path, token = work
+    latencies, errors = [], 0
+    deadline = time.perf_counter() + seconds
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+    pending: list[bytes] = []
+    while time.perf_counter() < deadline:
+        if not pending:
+            pending = session_reports(token)
+        body = pending.pop(0)
+        start = time.perf_counter()
+        try:
+            conn.request("POST", path, body=body, headers={"Content-Type": "text/plain;charset=UTF-8"})
+            response = conn.getresponse()
+            response.read()
+            if response.status != 202:
+                errors += 1
+                continue
+        except OSError:
+            errors += 1
+            conn.close()
+            conn = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+            continue
+        latencies.append(time.perf_counter() - start)
+    conn.close()
+    queue.put((latencies, errors))
+
+
+def post_load(port: int, path: str, token: str, seconds: float, clients: int) -> dict:
+    return run_load(port, (path, token), seconds, clients, client=_client)
+
+
+def query_plans(path: str) -> list[tuple[str, str]]:
+    """EXPLAIN QUERY PLAN of every statement one played/quartile/attention report runs."""
+    import sqlalchemy as sa
+
+    from oembed_server.catalog_store import CatalogStore
+    from oembed_server.events.intake_token import read_token
+    from oembed_server.events.sessions import record_report
+    from oembed_server.events.validation import parse_report
+
+    store = CatalogStore.from_url(f"sqlite:///{path}")
+    statements = []
+
+    def capture(conn, cursor, statement, params, context, many):
+        statements.append((statement, params))
+
+    sa.event.listen(store.engine, "before_cursor_execute", capture)
+    token = player_token()
+    assert read_token(SECRET, token)
+    with store.engine.begin() as conn:
+        for body in session_reports(token)[:7] + session_reports(token)[-1:]:
+            report = parse_report(json.loads(body), now_ms=int(time.time() * 1000), media_type="VIDEO")
+            record_report(conn, report)
+        conn.rollback()
+    plans = []
+    raw = sqlite3.connect(path)
+    seen = set()
+    for statement, params in statements:
+        head = " ".join(statement.split())[:70]
+        if head in seen or not statement.lstrip().upper().startswith(("INSERT", "UPDATE", "SELECT")):
+            continue
+        seen.add(head)
+        rows = raw.execute(f"EXPLAIN QUERY PLAN {statement}", params).fetchall()
+        plans.append((head, " | ".join(r[-1] for r in rows) or "(keyed insert)"))
+    raw.close()
+    store.dispose()
+    return plans
+
+
+def bench_server(path: str, port: int, synchronous: str | None, args) -> dict:
+    public_url = f"http://127.0.0.1:{port}"
+    env = os.environ | {"OEMBED_ENV": "production", "OEMBED_SECRET_KEY": SECRET, "OEMBED_PUBLIC_URL": public_url,
+                        "OEMBED_DATABASE_URL": f"sqlite:///{path}", "OEMBED_EVENTS_CLIENT_RATE": "0"}
+    if synchronous:
+        env["BENCH_SQLITE_SYNCHRONOUS"] = synchronous
+    proc = subprocess.Popen([sys.executable, "-m", "gunicorn", "--workers", "2", "--bind", f"127.0.0.1:{port}",
+                             "--chdir", str(ROOT / "scripts"), "--log-level", "warning",
+                             "bench_events:create_bench_app()"], env=env, cwd=ROOT)
+    token = player_token()
+    try:
+        wait_until_up(port, proc)  # a GET answers 405: the app is up
+        post_load(port, "/events", token, 1.0, args.clients)  # warm-up
+        post_load(port, "/_bench/constant", token, 1.0, args.clients)
+        return alternate_rounds(
+            args.rounds, constant=lambda: post_load(port, "/_bench/constant", token, args.seconds, args.clients),
+            events=lambda: post_load(port, "/events", token, args.seconds, args.clients))
+    finally:
+        stop_server(proc)
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--outbox-rows", type=int, default=1_000_000, help="rows already in the outbox and sessions table")
+    parser.add_argument("--seconds", type=float, default=5.0, help="length of each load round")
+    parser.add_argument("--rounds", type=int, default=3, help="alternating rounds per endpoint (median kept)")
+    parser.add_argument("--clients", type=int, default=2, help="client processes generating load")
+    parser.add_argument("--no-normal", action="store_true",
+                        help="skip the second run with SQLite synchronous=NORMAL (commits not waiting for the disk)")
+    args = parser.parse_args()
+
+    with tempfile.TemporaryDirectory() as tmp:
+        port = free_port()
+        path = f"{tmp}/catalog.sqlite3"
+        t0 = time.perf_counter()
+        build_database(path, f"http://127.0.0.1:{port}", args.outbox_rows)
+        print(f"database with {args.outbox_rows:,} outbox rows and sessions built in {time.perf_counter() - t0:.1f}s",
+              flush=True)
+        modes = {"synchronous=FULL (as shipped)": None}
+        if not args.no_normal:
+            modes["synchronous=NORMAL"] = "NORMAL"
+        results = {label: bench_server(path, port, mode, args) for label, mode in modes.items()}
+        plans = query_plans(path)
+        conn = sqlite3.connect(path)
+        outbox = conn.execute("SELECT count(*) FROM jobs").fetchone()[0]
+        conn.close()
+
+    for label, result in results.items():
+        print(f"\nSQLite {label}")
+        print(f"{'endpoint':>9} {'req/s':>9} {'p50 ms':>8} {'p99 ms':>8} {'errors':>7}")
+        for name in ("events", "constant"):
+            r = result[name]
+            print(f"{name:>9} {r['rps']:>9.0f} {r['p50_ms']:>8.2f} {r['p99_ms']:>8.2f} {r['errors']:>7.0f}")
+    print(f"\noutbox rows at the end: {outbox:,}")
+    print("\nquery plans of the intake's statements (SQLite, full tables):")
+    for head, plan in plans:
+        print(f"  {head}\n      -> {plan}")
+    print()
+    for label, result in results.items():
+        ratio = result["events"]["rps"] / result["constant"]["rps"]
+        p99_ratio = result["events"]["p99_ms"] / result["constant"]["p99_ms"]
+        print(f"{label}: throughput ratio /events : constant = {ratio:.2f} (target >= 0.50); "
+              f"p99 ratio = {p99_ratio:.2f}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
