@@ -21,14 +21,18 @@ from .catalog_store import CatalogStore, UpsertReport
 from .media import (
     IMPORT_FIELDS,
     INT_FIELDS,
+    PLAYER_ONLY_FIELDS,
     REQUIRED_FIELDS,
     URL_FIELDS,
+    CaptionKind,
+    CaptionTrack,
     MediaItem,
     MediaType,
     Visibility,
     external_id_problem,
     is_absolute_http_url,
     library_problem,
+    is_language_tag,
 )
 from .whole_numbers import parse_whole_number
 
@@ -39,6 +43,9 @@ _TEXT_MAX = 2000
 _INT_BOUNDS = {field: (0 if field == "duration_ms" else 1, _INT_LIMITS.get(field, _DEFAULT_INT_LIMIT))
                for field in INT_FIELDS}
 _KNOWN_FIELDS = frozenset(IMPORT_FIELDS)
+_CAPTION_TRACKS_MAX = 50
+_CAPTION_LABEL_MAX = 200
+_CAPTION_KEYS = ("src", "srclang", "label", "kind", "default")
 # Stands in a CSV row's dict for cells beyond the header, so validation can name the row.
 EXTRA_CELLS = "(cells beyond the header)"
 # How much text the JSON reader holds at once, and how long one row may be: a valid row
@@ -295,6 +302,9 @@ def validate_row(number: int, row) -> tuple[MediaItem | None, list[RowProblem]]:
             p.field for p in problems}:
         # HubSpot requires hs_file_url on IMAGE media objects.
         problems.append(RowProblem(number, "file_url", "is required for IMAGE media"))
+    if values.get("media_type") not in (None, MediaType.VIDEO, MediaType.AUDIO):
+        problems += [RowProblem(number, field, "is only for VIDEO and AUDIO media")
+                     for field in PLAYER_ONLY_FIELDS if field in values]
     if problems:
         return None, problems
     return MediaItem(**values), []
@@ -322,6 +332,51 @@ def _convert_choice(choices: dict, normalise: Callable[[str], str]):
         found = choices.get(normalise(raw.strip()))
         return (found, None) if found else (None, f"{raw!r} is not one of " + ", ".join(choices))
     return convert
+
+
+def _convert_captions(raw):
+    """A list of caption tracks; CSV carries the same list as a JSON text cell."""
+    if isinstance(raw, str):
+        try:
+            raw = json.loads(raw)
+        except json.JSONDecodeError as exc:
+            return None, f"is not a JSON list of tracks ({exc.msg} at column {exc.colno})"
+    if not isinstance(raw, list):
+        return None, f"expected a list of tracks, got {type(raw).__name__}"
+    if len(raw) > _CAPTION_TRACKS_MAX:
+        return None, f"more than {_CAPTION_TRACKS_MAX} tracks"
+    tracks, messages = [], []
+    for position, entry in enumerate(raw, start=1):
+        track, message = _caption_track(entry)
+        if message:
+            messages.append(f"track {position}: {message}")
+        else:
+            tracks.append(track)
+    if sum(track.default for track in tracks) > 1:
+        # A <video> can show one default track; more would leave the choice to the browser.
+        messages.append("more than one track is marked default")
+    return (None, "; ".join(messages)) if messages else (tuple(tracks), None)
+
+
+def _caption_track(entry) -> tuple[CaptionTrack | None, str | None]:
+    if not isinstance(entry, dict):
+        return None, f"expected an object, got {type(entry).__name__}"
+    if unknown := [key for key in entry if key not in _CAPTION_KEYS]:
+        return None, f"unknown key {unknown[0]!r} (allowed: " + ", ".join(_CAPTION_KEYS) + ")"
+    src, srclang, label = entry.get("src"), entry.get("srclang"), entry.get("label")
+    kind, default = entry.get("kind", CaptionKind.SUBTITLES.value), entry.get("default", False)
+    if not isinstance(src, str) or len(src) > _TEXT_MAX or not is_absolute_http_url(src.strip()):
+        return None, f"src {src!r} is not an absolute http(s) URL"
+    if not isinstance(srclang, str) or not is_language_tag(srclang.strip()):
+        return None, f"srclang {srclang!r} is not a BCP 47 language tag"
+    if (not isinstance(label, str) or not label.strip() or len(label) > _CAPTION_LABEL_MAX
+            or any(ord(c) < 32 or ord(c) == 127 for c in label)):
+        return None, f"label must be text of 1..{_CAPTION_LABEL_MAX} characters without control characters"
+    if kind not in [k.value for k in CaptionKind]:
+        return None, f"kind {kind!r} is not one of " + ", ".join(k.value for k in CaptionKind)
+    if not isinstance(default, bool):
+        return None, f"default must be true or false, got {default!r}"
+    return CaptionTrack(src.strip(), srclang.strip(), label.strip(), CaptionKind(kind), default), None
 
 
 def _convert_external_id(field: str, raw):
@@ -365,6 +420,7 @@ _SPECIAL_CONVERTERS = {
     "media_type": _convert_choice({t.value: t for t in MediaType}, str.upper),
     "visibility": _convert_choice({v.value: v for v in Visibility}, str.lower),
     "library": _convert_library,
+    "captions": lambda field, raw: _convert_captions(raw),
 }
 _CONVERTERS = tuple(
     (field, _convert_int if field in INT_FIELDS else _SPECIAL_CONVERTERS.get(field, _convert_text))

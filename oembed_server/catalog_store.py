@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
+import json
 import operator
 from datetime import datetime, timezone
 from typing import Iterable, Iterator
@@ -10,7 +11,17 @@ from typing import Iterable, Iterator
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
-from .media import DEFAULT_LIBRARY, IMPORT_FIELDS, MediaItem, MediaType, Visibility, external_id_problem
+from .media import (
+    DEFAULT_LIBRARY,
+    IMPORT_FIELDS,
+    captions_json,
+    CaptionKind,
+    CaptionTrack,
+    MediaItem,
+    MediaType,
+    Visibility,
+    external_id_problem,
+)
 
 metadata = sa.MetaData()
 
@@ -38,6 +49,11 @@ media_items = sa.Table(
     sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
     sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
     sa.Column("hubspot_object_id", sa.String(64)),
+    # Added after the first release: add_missing_columns brings older databases up to date.
+    # JSON text, written canonically by media.captions_json: plain text compares with IS
+    # DISTINCT FROM on both engines (PostgreSQL's json type has no equality operator).
+    sa.Column("captions", sa.Text),
+    sa.Column("stream_url", sa.Text),
     # NULL is the default library. Nullable without a server default, so an older
     # database gains the column on start (add_missing_columns).
     sa.Column("library", sa.String(64)),
@@ -216,8 +232,8 @@ class CatalogStore:
                 raise ValueError(f"external_id given more than once: {', '.join(map(repr, repeated[:10]))}")
             return staged.apply()
 
-    def set_hubspot_object_ids(self, object_ids: dict[str, str]) -> None:
-        """Record each item's HubSpot media object id (external_id -> object id)."""
+    def set_hubspot_object_ids(self, object_ids: dict[str, str | None]) -> None:
+        """Record each item's HubSpot media object id (external_id -> object id, None to forget it)."""
         if not object_ids:
             return
         with self.engine.begin() as conn:
@@ -254,6 +270,7 @@ def _import_values(item: MediaItem) -> list:
 
 _IMPORT_GETTER = operator.attrgetter(*IMPORT_FIELDS)
 _ENUMS_AT = (IMPORT_FIELDS.index("media_type"), IMPORT_FIELDS.index("visibility"))
+_CAPTIONS_AT = IMPORT_FIELDS.index("captions")
 
 
 def _staging_table() -> sa.Table:
@@ -290,6 +307,7 @@ class StagedUpsert:
         values = _import_values(item)
         for at in _ENUMS_AT:  # stored as their plain values, as content() gives them
             values[at] = getattr(values[at], "value", values[at])
+        values[_CAPTIONS_AT] = captions_json(values[_CAPTIONS_AT])
         self._pending.append((row_number, *values))
         if len(self._pending) >= _STAGE_BATCH:
             self._flush()
@@ -400,6 +418,7 @@ def _item_from_row(row) -> MediaItem:
     values["media_type"] = MediaType(values["media_type"])
     values["visibility"] = Visibility(values["visibility"])
     values["library"] = values["library"] or DEFAULT_LIBRARY
+    values["captions"] = _captions_from_column(values["captions"])
     for stamp in ("created_at", "updated_at"):
         value = values[stamp]
         if isinstance(value, str):  # SQLite's storage format, when read past SQLAlchemy's types
@@ -409,6 +428,13 @@ def _item_from_row(row) -> MediaItem:
             value = value.replace(tzinfo=timezone.utc)
         values[stamp] = value
     return MediaItem(**values)
+
+
+def _captions_from_column(value) -> tuple[CaptionTrack, ...]:
+    if isinstance(value, str):  # SQLite's JSON is text when read past SQLAlchemy's types
+        value = json.loads(value)
+    return tuple(CaptionTrack(t["src"], t["srclang"], t["label"], CaptionKind(t["kind"]), bool(t["default"]))
+                 for t in value or ())
 
 
 def _chunks(seq: list, size: int):

@@ -21,18 +21,18 @@ log = logging.getLogger(__name__)
 DEFAULT_PROVIDER_NAME = "Example Media"
 DEFAULT_CACHE_AGE = 3600
 SECRET_KEY_MIN_LENGTH = 32
-# A play session with no report for this long is over: its attention data goes out.
-DEFAULT_EVENTS_IDLE_SECONDS = 1800.0
-# Reports one client address may make per minute (each gunicorn worker counts its own).
-DEFAULT_EVENTS_CLIENT_RATE = 600
-# Delivered events (and closed play sessions) are kept this long, then pruned.
-DEFAULT_EVENTS_RETENTION_DAYS = 30.0
 _SETTING_COUNT_MAX = 2**63 - 1
 # Shannon estimate over the key's own characters: a 32-character hex key scores about 115,
 # a token_urlsafe(48) about 340; "abab..." or "password" typed four times score far less.
 SECRET_KEY_MIN_BITS = 80
 EPHEMERAL_SECRET_WARNING = ("OEMBED_SECRET_KEY is not set; using a random key for this process only "
                             "(signed links stop working when it restarts)")
+# A play session with no report for this long is over: its attention data goes out.
+DEFAULT_EVENTS_IDLE_SECONDS = 1800.0
+# Reports one client address may make per minute (each gunicorn worker counts its own).
+DEFAULT_EVENTS_CLIENT_RATE = 600
+# Delivered events (and closed play sessions) are kept this long, then pruned.
+DEFAULT_EVENTS_RETENTION_DAYS = 30.0
 
 
 class ConfigError(ValueError):
@@ -50,11 +50,11 @@ class Settings:
     production: bool
     # True when OEMBED_DATABASE_URL was not given and the embedded SQLite file is used.
     embedded_database: bool
+    # True when OEMBED_SECRET_KEY was not given and secret_key is random for this process.
+    ephemeral_secret: bool = False
     events_idle_seconds: float = DEFAULT_EVENTS_IDLE_SECONDS
     events_client_rate: int = DEFAULT_EVENTS_CLIENT_RATE
     events_retention_days: float = DEFAULT_EVENTS_RETENTION_DAYS
-    # True when OEMBED_SECRET_KEY was not given and secret_key is random for this process.
-    ephemeral_secret: bool = False
 
     @property
     def effective_url_schemes(self) -> tuple[str, ...]:
@@ -110,10 +110,10 @@ def load_settings(environ: Mapping[str, str], instance_path: str) -> Settings:
         cache_age=cache_age,
         production=production,
         embedded_database=embedded,
+        ephemeral_secret=ephemeral_secret,
         events_idle_seconds=events_idle_seconds,
         events_client_rate=events_client_rate,
         events_retention_days=events_retention_days,
-        ephemeral_secret=ephemeral_secret,
     )
 
 
@@ -168,6 +168,10 @@ def parse_non_negative_number(value: str, name: str, kind: type = int, error: ty
     except ValueError:
         what = "a whole number" if kind is int else "a number"
         raise error(f"{name} must be {what}, got {value!r}") from None
+    if not math.isfinite(number):
+        # float() reads "nan" and "inf": a nan limit compares false with everything and
+        # silently switches the check it feeds off.
+        raise error(f"{name} must be a finite number, got {value.strip()!r}")
     if number < 0:
         raise error(f"{name} must not be negative, got {value.strip()}")
     return number

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import dataclasses
 import enum
+import json
 import re
 from datetime import datetime
 from urllib.parse import quote, urlsplit
@@ -24,6 +25,25 @@ class Visibility(str, enum.Enum):
     PUBLIC = "public"
     UNLISTED = "unlisted"
     PRIVATE = "private"
+
+
+class CaptionKind(str, enum.Enum):
+    SUBTITLES = "subtitles"
+    CAPTIONS = "captions"
+
+
+@dataclasses.dataclass(frozen=True)
+class CaptionTrack:
+    """One WebVTT file the player offers as a ``<track>``; never sent to HubSpot."""
+    src: str
+    srclang: str
+    label: str
+    kind: CaptionKind = CaptionKind.SUBTITLES
+    default: bool = False
+
+    def plain(self) -> dict:
+        return {"src": self.src, "srclang": self.srclang, "label": self.label,
+                "kind": self.kind.value, "default": self.default}
 
 
 @dataclasses.dataclass(frozen=True)
@@ -51,6 +71,9 @@ class MediaItem:
     # Id of the matching media object in the connected HubSpot portal, written by
     # scripts/sync_media.py; the events relay needs it as mediaBridgeId.
     hubspot_object_id: str | None = None
+    # Player-only fields: HubSpot's media objects have no properties for them.
+    captions: tuple[CaptionTrack, ...] = ()
+    stream_url: str | None = None  # an HLS master playlist
 
     def content(self) -> dict:
         """The integrator-supplied fields, as imported (no timestamps, no sync state)."""
@@ -58,11 +81,21 @@ class MediaItem:
         # Only these two hold enums; converting just them keeps bulk imports quick.
         values["media_type"] = _plain(self.media_type)
         values["visibility"] = _plain(self.visibility)
+        values["captions"] = _plain(self.captions)
         return values
 
 
 def _plain(value):
-    return value.value if isinstance(value, enum.Enum) else value
+    if isinstance(value, enum.Enum):
+        return value.value
+    if isinstance(value, tuple):  # captions: a JSON-ready list, None when there are none
+        return [track.plain() for track in value] or None
+    return value
+
+
+def captions_json(tracks: tuple) -> str | None:
+    """Caption tracks as the catalog stores them: canonical JSON text, None when there are none."""
+    return json.dumps([track.plain() for track in tracks], sort_keys=True, separators=(",", ":")) if tracks else None
 
 
 # The keys an import file carries, in the order the README documents them.
@@ -83,6 +116,8 @@ IMPORT_FIELDS: tuple[str, ...] = (
     "author_name",
     "author_url",
     "visibility",
+    "captions",
+    "stream_url",
     "library",
 )
 
@@ -90,8 +125,10 @@ INT_FIELDS = frozenset(
     {"thumbnail_width", "thumbnail_height", "duration_ms", "width", "height"}
 )
 URL_FIELDS = frozenset(
-    {"file_url", "thumbnail_url", "poster_url", "details_page_link", "author_url"}
+    {"file_url", "thumbnail_url", "poster_url", "details_page_link", "author_url", "stream_url"}
 )
+# Only timed media play in the <video>/<audio> player that streams and shows captions.
+PLAYER_ONLY_FIELDS = ("captions", "stream_url")
 REQUIRED_FIELDS = ("external_id", "media_type", "title")
 EXTERNAL_ID_MAX = 200
 # scheme://host[:port] then a path, query or fragment without spaces or controls: catalog
@@ -135,6 +172,28 @@ def library_problem(value: str) -> str | None:
     if not _LIBRARY_NAME.match(value):
         return f"{value!r} must be 1 to 64 lower-case letters, digits, - and _, starting with a letter or digit"
     return None
+
+
+# RFC 5646 "langtag" (and a bare private-use tag), well-formedness only; ASCII so that
+# case-folding cannot let a Kelvin sign pass for a "k".
+_LANGUAGE_TAG_RE = re.compile(
+    r"(?:[a-z]{2,3}(?:-[a-z]{3}){0,3}|[a-z]{4,8})"  # language, extended language subtags
+    r"(?:-[a-z]{4})?"  # script
+    r"(?:-(?:[a-z]{2}|[0-9]{3}))?"  # region
+    r"(?:-(?:[a-z0-9]{5,8}|[0-9][a-z0-9]{3}))*"  # variants
+    r"(?:-[0-9a-wyz](?:-[a-z0-9]{2,8})+)*"  # extensions
+    r"(?:-x(?:-[a-z0-9]{1,8})+)?"  # private use
+    r"|x(?:-[a-z0-9]{1,8})+",
+    re.IGNORECASE | re.ASCII,
+)
+LANGUAGE_TAG_MAX = 35
+
+
+def is_language_tag(value: str | None) -> bool:
+    """A well-formed BCP 47 language tag (``en``, ``pt-BR``, ``zh-Hant-TW``): what a
+    ``<track srclang>`` and the player's ``cc_lang`` option accept."""
+    return (isinstance(value, str) and len(value) <= LANGUAGE_TAG_MAX
+            and _LANGUAGE_TAG_RE.fullmatch(value) is not None)
 
 
 def is_absolute_http_url(value: str | None) -> bool:

@@ -9,7 +9,7 @@ import re
 from typing import Mapping
 from urllib.parse import urlencode
 
-from .media import MediaItem, MediaType, embed_url
+from .media import MediaItem, MediaType, embed_url, is_language_tag
 
 OEMBED_VERSION = "1.0"
 
@@ -26,8 +26,9 @@ DEFAULT_OTHER_SIZE = (480, 160)
 
 IFRAME_ALLOW = "autoplay; fullscreen; picture-in-picture; encrypted-media"
 
-PLAYER_FLAGS = ("autoplay", "muted", "loop")
-PLAYER_OPTIONS = (*PLAYER_FLAGS, "start")
+# cc shows the default caption track; cc_lang the track in a given language.
+PLAYER_FLAGS = ("autoplay", "muted", "loop", "cc")
+PLAYER_OPTIONS = (*PLAYER_FLAGS, "start", "cc_lang")
 _TRUE = frozenset({"1", "true"})
 _FALSE = frozenset({"0", "false"})
 # Seconds, optionally with a fraction; seven integer digits is more than 100 days.
@@ -123,6 +124,9 @@ def parse_player_options(raw: Mapping[str, str] | None) -> dict[str, str]:
         seconds = _canonical_seconds(start.strip())
         if seconds != "0":
             options["start"] = seconds
+    cc_lang = _text(raw.get("cc_lang"))
+    if cc_lang is not None and is_language_tag(cc_lang.strip()):
+        options["cc_lang"] = cc_lang.strip()
     return options
 
 

@@ -8,9 +8,9 @@ import mimetypes
 import re
 from dataclasses import dataclass
 from typing import Mapping
-from urllib.parse import quote, urlsplit
+from urllib.parse import quote, unquote, urlsplit
 
-from .media import MediaItem, MediaType, embed_url, media_page_url
+from .media import CaptionTrack, MediaItem, MediaType, embed_url, media_page_url
 from .oembed import discovery_url, fit_within, native_size
 
 DISCOVERY_TYPES = (("json", "application/json+oembed"), ("xml", "text/xml+oembed"))
@@ -113,6 +113,46 @@ def tracking_context(args: Mapping[str, str]) -> dict[str, str]:
         if isinstance(value, str) and value:
             context[name] = _CONTROL_RE.sub("", value)[:_TRACKING_VALUE_MAX]
     return context
+
+
+def shown_caption(tracks: tuple[CaptionTrack, ...], options: Mapping[str, str]) -> CaptionTrack | None:
+    """The track the player shows at start: ``cc_lang``'s language (exact tag, else the same
+    primary language), else with ``cc`` the catalog's default track or the first one."""
+    if wanted := options.get("cc_lang"):
+        wanted = wanted.lower()
+        for same in (lambda tag: tag == wanted, lambda tag: tag.split("-")[0] == wanted.split("-")[0]):
+            for track in tracks:
+                if same(track.srclang.lower()):
+                    return track
+    if options.get("cc") and tracks:
+        return next((track for track in tracks if track.default), tracks[0])
+    return None
+
+
+def needs_cors(public_url: str, urls) -> bool:
+    """Whether any of ``urls`` is on another origin than the player page, which a <track>
+    may load only through CORS (and then its media element must ask for CORS too)."""
+    own = _origin(public_url)
+    return any(_origin(url) != own for url in urls)
+
+
+def own_static_file(public_url: str, url: str) -> str | None:
+    """The path under this app's /static/ that ``url`` names, or None for any other URL.
+
+    Transcripts are rendered only from such files: fetching a catalog URL on another host
+    at request time would make every transcript view an outgoing request to wherever the
+    catalog points, internal addresses included.
+    """
+    prefix = f"{public_url}/static/"
+    if not url.startswith(prefix):
+        return None
+    path = unquote(urlsplit(url).path[len(urlsplit(prefix).path):])
+    return path or None
+
+
+def _origin(url: str) -> tuple[str, str]:
+    parts = urlsplit(url)
+    return parts.scheme.lower(), parts.netloc.lower()
 
 
 def format_duration(duration_ms: int | None) -> str | None:

@@ -3,10 +3,12 @@ the site's own 404 page and favicon."""
 from __future__ import annotations
 
 import math
+from pathlib import Path
 from urllib.parse import urlencode
 
 from flask import Blueprint, current_app, Response, redirect, render_template, request, send_from_directory, url_for
 from werkzeug.exceptions import NotFound
+from werkzeug.security import safe_join
 
 from .events.links import media_insights_url
 from .events_api import player_config
@@ -19,17 +21,23 @@ from .page_meta import (
     guess_mime_type,
     media_page_player_size,
     media_source,
+    needs_cors,
     open_graph,
+    own_static_file,
     page_description,
+    shown_caption,
     tracking_context,
 )
 from .security_headers import PLAYER, page_policy
 from .whole_numbers import parse_whole_number
+from .webvtt import WebVTTError, format_timestamp, parse_cues
 
 bp = Blueprint("pages", __name__)
 
 INDEX_PAGE_SIZE = 50
 _MAX_PAGE = 10**9 - 1  # past the last page anyway; keeps OFFSET within every database's range
+# A WebVTT file larger than this is not captions anyone would read as a transcript.
+TRANSCRIPT_SOURCE_MAX = 2 * 1024 * 1024
 
 
 @bp.get("/")
@@ -92,6 +100,7 @@ def media_page(external_id: str):
         player_height=height,
         description=page_description(settings.provider_name, item),
         details=_details(item, media_page_url(settings.public_url, item.external_id)),
+        captions=[(track, _transcript_url(item, track)) for track in item.captions],
     ))
     for link in links:
         response.headers.add("Link", link.header_value())
@@ -101,6 +110,30 @@ def media_page(external_id: str):
 @bp.get("/media/<external_id>/")
 def media_page_slash(external_id: str):
     return _redirect_without_slash("pages.media_page", external_id)
+
+
+@bp.get("/media/<external_id>/transcript/<srclang>")
+def transcript_page(external_id: str, srclang: str):
+    item, refusal = _playable_item(external_id)
+    if refusal:
+        return refusal
+    track = next((t for t in item.captions if t.srclang == srclang), None)
+    text = _own_static_text(track.src) if track else None
+    if text is None:
+        return _error_page(404, "No transcript", "There is no transcript in this language.")
+    try:
+        cues = parse_cues(text)
+    except WebVTTError:
+        return _error_page(404, "No transcript", "The captions file for this language is not WebVTT.")
+    settings = current_settings()
+    return render_template(
+        "pages/transcript.html",
+        item=item,
+        track=track,
+        cues=[(format_timestamp(cue.start_seconds), cue) for cue in cues],
+        provider_name=settings.provider_name,
+        media_url=media_page_url(settings.public_url, item.external_id),
+    )
 
 
 @bp.get("/embed/<external_id>")
@@ -129,6 +162,10 @@ def embed_page(external_id: str):
         "events": player_config(item, request.args),
     }
     file_url = item.file_url if is_absolute_http_url(item.file_url) else None
+    shown = shown_caption(item.captions, options)
+    stream_url = item.stream_url if is_absolute_http_url(item.stream_url) else None
+    tracks = [{"src": t.src, "srclang": t.srclang, "label": t.label, "kind": t.kind.value, "default": t is shown}
+              for t in item.captions] if file_url or stream_url else []
     response = Response(render_template(
         "pages/embed.html",
         item=item,
@@ -140,6 +177,12 @@ def embed_page(external_id: str):
         canonical_url=media_page_url(settings.public_url, item.external_id),
         description=page_description(settings.provider_name, item),
         duration=format_duration(item.duration_ms),
+        tracks=tracks,
+        stream_url=stream_url,
+        stream_source=media_source(stream_url, options.get("start")) if stream_url else None,
+        # The file's <source> beside a stream says its type, so browsers skip what they cannot play.
+        file_type=guess_mime_type(file_url) if file_url and stream_url else None,
+        crossorigin=needs_cors(settings.public_url, [t["src"] for t in tracks]),
     ))
     # Tracking parameters differ per viewer; a shared cache must not hand one viewer's page to another.
     response.headers["Cache-Control"] = "private, max-age=0" if tracking else "public, max-age=300"
@@ -158,6 +201,24 @@ def _playable_item(external_id: str, compact: bool = False) -> tuple[MediaItem |
     if item.visibility is Visibility.PRIVATE:
         return None, _error_page(401, "Private media", "This media is private.", compact)
     return item, None
+
+
+def _transcript_url(item: MediaItem, track) -> str | None:
+    if own_static_file(current_settings().public_url, track.src) is None:
+        return None
+    return url_for("pages.transcript_page", external_id=item.external_id, srclang=track.srclang)
+
+
+def _own_static_text(url: str) -> str | None:
+    """The text of a file this app serves under /static/, None for anything else or unreadable."""
+    relative = own_static_file(current_settings().public_url, url)
+    path = safe_join(current_app.static_folder, relative) if relative else None
+    if path is None or not Path(path).is_file() or Path(path).stat().st_size > TRANSCRIPT_SOURCE_MAX:
+        return None
+    try:
+        return Path(path).read_text("utf-8")
+    except (OSError, UnicodeDecodeError):
+        return None
 
 
 def _error_page(status: int, heading: str, message: str, compact: bool = False) -> Response:

@@ -30,6 +30,8 @@ PAGES = {
     "index": "/",
     "media page": "/media/sample-video",
     "player: video": "/embed/sample-video",
+    "player: video (captions on)": "/embed/sample-video?cc=1",
+    "transcript": "/media/sample-video/transcript/en",
     "player: audio": "/embed/sample-audio",
     "player: image": "/embed/sample-image",
     "player: document": "/embed/sample-document",

@@ -18,6 +18,7 @@ from oembed_server.catalog_import import (
 )
 from oembed_server.media import MediaType, Visibility
 from tests.conftest import make_app
+from tests.catalog_rows import read_catalog_file
 from tests.test_catalog_store import store  # noqa: F401 - fixture: an empty catalog on each engine
 
 GOOD = {
@@ -33,10 +34,6 @@ GOOD = {
     "height": 720,
     "visibility": "Unlisted",
 }
-
-
-def read_catalog_file(name: str, data: bytes) -> list:
-    return list(read_catalog_rows(name, io.BytesIO(data)))
 
 
 def check(store, rows) -> tuple[list, list]:

@@ -6,8 +6,11 @@ from datetime import datetime, timedelta, timezone
 import pytest
 import sqlalchemy as sa
 
-from oembed_server.catalog_store import CatalogStore, media_items
+from tests.catalog_rows import validate_rows
+from oembed_server.catalog_store import CatalogStore, add_missing_columns, media_items
 from oembed_server.media import MediaItem, MediaType, Visibility
+
+from .test_catalog_player_fields import EN, PT, VIDEO
 
 
 def item(external_id: str, **fields) -> MediaItem:
@@ -130,3 +133,59 @@ def test_ids_that_cannot_exist_are_not_found_without_a_query(store, bad_id, monk
     assert store.get_many([bad_id, "a"]).keys() == {"a"}
     assert [v for p in sent for v in (p.values() if isinstance(p, dict) else p)] == ["a"]
     sa.event.remove(store.engine, "before_cursor_execute", record)
+
+
+# --- player-only fields, and older databases gaining new columns ------------------------
+def test_player_fields_round_trip_and_update(store):
+    (item,), _ = validate_rows([VIDEO | {"captions": [EN, PT], "stream_url": "https://cdn.example.com/m.m3u8"}])
+    store.upsert([item])
+    assert store.get("talk").content() == item.content()
+    assert store.list_items()[0].captions == item.captions
+    assert store.upsert([item]).unchanged == 1
+    fewer = MediaItem(**{**item.__dict__, "captions": item.captions[:1], "stream_url": None})
+    assert store.upsert([fewer]).updated == 1
+    got = store.get("talk")
+    assert got.captions == item.captions[:1] and got.stream_url is None
+    bare = MediaItem(**{**item.__dict__, "captions": ()})
+    store.upsert([bare])
+    assert store.get("talk").captions == ()
+    with store.engine.connect() as conn:  # no captions is SQL NULL, not a JSON 'null' or '[]'
+        assert conn.execute(sa.select(media_items.c.captions.is_(None))).scalar_one()
+
+
+def test_an_older_catalog_gains_the_new_columns_on_start(database_url):
+    """A database made before captions/stream_url existed keeps its rows and gets the columns."""
+    engine = sa.create_engine(database_url)
+    media_items.create(engine)
+    with engine.begin() as conn:
+        conn.execute(sa.text("ALTER TABLE media_items DROP COLUMN captions"))
+        conn.execute(sa.text("ALTER TABLE media_items DROP COLUMN stream_url"))
+        conn.execute(sa.text("INSERT INTO media_items (external_id, media_type, title, visibility, created_at,"
+                             " updated_at) VALUES ('old', 'VIDEO', 'Old', 'public', '2025-01-01 00:00:00',"
+                             " '2025-01-01 00:00:00')"))
+    store = CatalogStore(engine)
+    store.create_schema()
+    columns = {c["name"] for c in sa.inspect(engine).get_columns("media_items")}
+    assert {"captions", "stream_url"} <= columns
+    old_item = store.get("old")
+    assert old_item.title == "Old" and old_item.captions == () and old_item.stream_url is None
+    # Idempotent: a second start adds nothing, and the new fields are usable at once.
+    assert add_missing_columns(engine, media_items.metadata) == []
+    (item,), _ = validate_rows([VIDEO | {"external_id": "old", "captions": [EN]}])
+    assert store.upsert([item]).updated == 1
+    assert store.get("old").captions[0].srclang == "en"
+    engine.dispose()
+
+
+def test_columns_that_need_a_real_migration_are_refused(sqlite_url):
+    engine = sa.create_engine(sqlite_url)
+    before, after = sa.MetaData(), sa.MetaData()
+    sa.Table("t", before, sa.Column("id", sa.Integer, primary_key=True))
+    sa.Table("t", after, sa.Column("id", sa.Integer, primary_key=True),
+             sa.Column("note", sa.Text), sa.Column("must", sa.Text, nullable=False))
+    before.create_all(engine)
+    with pytest.raises(RuntimeError, match="cannot add t.must"):
+        add_missing_columns(engine, after)
+    # Nothing half-done: the nullable column before it was not added either.
+    assert [c["name"] for c in sa.inspect(engine).get_columns("t")] == ["id"]
+    engine.dispose()

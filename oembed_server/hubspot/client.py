@@ -11,6 +11,7 @@ from typing import Callable
 
 import requests
 
+from . import answers
 from .calls import ApiCall, ApiResponse, Auth
 from .config import HubSpotConfig, HubSpotConfigError
 from .errors import HubSpotError, install_log_redaction, redact
@@ -136,8 +137,9 @@ class HubSpotClient:
 
     def _post_form(self, path: str, form: dict) -> dict:
         # Repeating a refresh only mints another token, so the call counts as idempotent.
-        answer = self.execute(ApiCall("POST", path, Auth.NONE, idempotent=True, form=form))
-        return answer.body if isinstance(answer.body, dict) else {}
+        call = ApiCall("POST", path, Auth.NONE, idempotent=True, form=form)
+        answer = self.execute(call)
+        return answers.check(answer.body, answers.TOKEN, call, answer.status)
 
     def forget_later(self, *secrets: str) -> None:
         """Redact these from every error and log line from now on (they are credentials

@@ -4,9 +4,12 @@ from __future__ import annotations
 import dataclasses
 from typing import Any, Iterator
 
+from . import answers
+from .answers import receive
 from .calls import ApiCall, Auth, segment
 from .client import HubSpotClient
 from .errors import HubSpotError
+from .paging import PageFollower
 
 BATCH_LIMIT = 100
 SEARCH_PAGE_LIMIT = 100
@@ -89,19 +92,19 @@ class CrmObjects:
         self.client = client
 
     def create(self, object_type: str, properties: dict[str, str]) -> dict:
-        return self.client.execute(create(object_type, properties)).body
+        return receive(self.client, create(object_type, properties), answers.CRM_OBJECT)
 
     def batch_read(self, object_type: str, ids: list[str], properties: list[str],
                    id_property: str | None = None) -> BatchReadResult:
         call = batch_read(object_type, ids, properties, id_property)
-        body = self.client.execute(call).body or {}
+        body = receive(self.client, call, answers.BATCH_READ)
         missing: list[str] = []
         for error in body.get("errors", []):
             # A 207 lists the ids it could not find; anything else is a real failure.
             if error.get("category") != "OBJECT_NOT_FOUND":
                 raise _batch_error(error, call)
             missing.extend(str(i) for i in (error.get("context") or {}).get("ids", []))
-        return BatchReadResult(list(body.get("results", [])), missing)
+        return BatchReadResult(body["results"], missing)
 
     def batch_create(self, object_type: str, inputs: list[dict]) -> list[dict]:
         return self._write(batch_create(object_type, inputs))
@@ -116,31 +119,37 @@ class CrmObjects:
         self.client.execute(batch_archive(object_type, ids))
 
     def search_all(self, object_type: str, filter_groups: list[dict], properties: list[str]) -> Iterator[dict]:
-        after = None
-        while True:
-            body = self.client.execute(search(object_type, filter_groups, properties, after=after)).body or {}
-            yield from body.get("results", [])
-            after = ((body.get("paging") or {}).get("next") or {}).get("after")
-            if not after:
-                return
+        for page in self._pages(lambda after: search(object_type, filter_groups, properties, after=after),
+                                SEARCH_PAGE_LIMIT):
+            yield from page
 
     def list_pages(self, object_type: str, properties: list[str]) -> Iterator[list[dict]]:
         """Every live object, one page (one request) at a time. Unlike search, listing
         has no 10,000-result ceiling."""
+        return self._pages(lambda after: list_page(object_type, properties, after=after), LIST_PAGE_LIMIT)
+
+    def _pages(self, page_call, page_size: int) -> Iterator[list[dict]]:
+        """Every page of a paged read, each checked, stopping if the cursors never end."""
+        follower = PageFollower(page_size)
         after = None
         while True:
-            body = self.client.execute(list_page(object_type, properties, after=after)).body or {}
-            yield list(body.get("results", []))
-            after = ((body.get("paging") or {}).get("next") or {}).get("after")
-            if not after:
+            call = page_call(after)
+            answer = self.client.execute(call)
+            body = answers.check(answer.body, answers.PAGE, call, answer.status,
+                                 answers.client_secrets(self.client))
+            after = follower.next_cursor(body, call, answer.status)
+            yield body["results"]
+            if after is None:
                 return
 
     def _write(self, call: ApiCall) -> list[dict]:
-        body = self.client.execute(call).body or {}
+        """The objects HubSpot answered with; possibly fewer than the inputs (or none) when
+        its answer left them out, so callers that need every id must read the rest back."""
+        body = receive(self.client, call, answers.BATCH_WRITE) or {}
         errors = body.get("errors") or []
         if errors:
             raise _batch_error(errors[0], call, len(errors))
-        return list(body.get("results", []))
+        return list(body.get("results") or [])
 
 
 def _batch_error(error: dict, call: ApiCall, count: int = 1) -> HubSpotError:

@@ -4,6 +4,7 @@ from __future__ import annotations
 import json
 import logging
 import re
+from urllib.parse import quote, quote_plus
 from typing import Any, Iterable
 
 import requests
@@ -33,7 +34,11 @@ class HubSpotError(Exception):
         super().__init__(str(self))
 
     def __str__(self) -> str:
-        parts = [f"HubSpot {self.status}" if self.status is not None else "HubSpot unreachable"]
+        if self.status is not None:
+            parts = [f"HubSpot {self.status}"]
+        else:
+            # No status: either no answer came at all, or the failure is in what answers meant.
+            parts = ["HubSpot unreachable" if self.category == "CONNECTION_ERROR" else "HubSpot"]
         if self.category:
             parts.append(self.category)
         text = " ".join(parts)
@@ -78,8 +83,21 @@ def redact(text: str, secrets: Iterable[str]) -> str:
     full URLs, and a hapikey travels in the query string."""
     for secret in secrets:
         if secret and len(secret) >= 4:
-            text = text.replace(secret, "[REDACTED]")
+            for form in _written_forms(secret):
+                if "%" in form:
+                    # Percent escapes may be written in lower case (%2b): match those too.
+                    text = re.sub(re.escape(form), "[REDACTED]", text, flags=re.IGNORECASE)
+                else:
+                    text = text.replace(form, "[REDACTED]")
     return text
+
+
+def _written_forms(secret: str) -> list[str]:
+    """The secret as it may appear in a URL or form: raw, percent-encoded as a query value
+    (+ / = become %2B %2F %3D), and as a path (keeping /). Longest first, so no form is left
+    half-replaced by a shorter one."""
+    forms = {secret, quote(secret, safe=""), quote_plus(secret), quote(secret)}
+    return sorted(forms, key=len, reverse=True)
 
 
 _HAPIKEY = re.compile(r"(hapikey=)[^&\s\"']+")

@@ -10,6 +10,7 @@ from ..events.hubspot_body import raw_data_string
 from ..media import MediaItem, media_page_url
 from .calls import ApiCall
 from .media_events import MediaEvents, send
+from .media_mapping import is_sent_to_hubspot
 
 QUARTILES = (0, 25, 50, 75, 100)
 
@@ -35,6 +36,8 @@ class EventContext:
 
 def build_test_events(item: MediaItem, public_url: str, ctx: EventContext, percent: int = 25
                       ) -> list[tuple[str, dict[str, Any]]]:
+    if not is_sent_to_hubspot(item):
+        raise ValueError(f"{item.external_id!r} is private: its title and URL are never sent to HubSpot")
     if percent not in QUARTILES:
         raise ValueError(f"the quartile must be one of {', '.join(map(str, QUARTILES))}, got {percent}")
     if not ctx.contact_utk and ctx.contact_id is None:

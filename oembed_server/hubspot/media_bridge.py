@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from typing import Any, Iterable
 
+from . import answers
+from .answers import receive
 from .calls import ApiCall, Auth, segment
 from .client import HubSpotClient
 from .config import DEFAULT_MEDIA_BRIDGE_VERSION
@@ -119,35 +121,36 @@ class MediaBridgeSettings:
 
     def object_definition(self, media_type: str) -> dict | None:
         """The definition, or None when the app has not defined this media type yet."""
-        answer = self.client.execute(get_object_definition(self.app_id, media_type, self.version), allow=(404,))
-        return answer.body if answer.status != 404 else None
+        return receive(self.client, get_object_definition(self.app_id, media_type, self.version),
+                       answers.OBJECT_DEFINITION, allow=(404,))
 
-    def create_object_definitions(self, media_types: list[str]) -> dict:
-        return self.client.execute(create_object_definitions(self.app_id, media_types, self.version)).body or {}
+    def create_object_definitions(self, media_types: list[str]) -> None:
+        # The answer's createdObjects shape is undocumented: callers read the definitions back.
+        self.client.execute(create_object_definitions(self.app_id, media_types, self.version))
 
-    def update_schema(self, object_type: str, changes: dict[str, Any]) -> dict:
-        return self.client.execute(update_schema(self.app_id, object_type, changes, self.version)).body or {}
+    def update_schema(self, object_type: str, changes: dict[str, Any]) -> None:
+        self.client.execute(update_schema(self.app_id, object_type, changes, self.version))
 
     def properties(self, object_type: str) -> list[dict]:
-        body = self.client.execute(list_properties(self.app_id, object_type, self.version)).body
-        # HubSpot's properties APIs answer either a bare list or {"results": [...]}.
-        return body.get("results", []) if isinstance(body, dict) else list(body or [])
+        body = receive(self.client, list_properties(self.app_id, object_type, self.version), answers.PROPERTY_LIST)
+        return body["results"] if isinstance(body, dict) else body
 
-    def create_property(self, object_type: str, definition: dict[str, Any]) -> dict:
-        return self.client.execute(create_property(self.app_id, object_type, definition, self.version)).body or {}
+    def create_property(self, object_type: str, definition: dict[str, Any]) -> None:
+        self.client.execute(create_property(self.app_id, object_type, definition, self.version))
 
-    def update_property(self, object_type: str, name: str, changes: dict[str, Any]) -> dict:
-        return self.client.execute(update_property(self.app_id, object_type, name, changes, self.version)).body or {}
+    def update_property(self, object_type: str, name: str, changes: dict[str, Any]) -> None:
+        self.client.execute(update_property(self.app_id, object_type, name, changes, self.version))
 
     def oembed_domains(self, portal_id: int | None = None) -> list[dict]:
-        body = self.client.execute(list_oembed_domains(self.app_id, portal_id, self.version)).body or {}
-        return list(body.get("results", [])) if isinstance(body, dict) else list(body)
+        return receive(self.client, list_oembed_domains(self.app_id, portal_id, self.version),
+                       answers.DOMAIN_LIST)["results"]
 
     def create_oembed_domain(self, endpoints: dict[str, Any], portal_id: int | None = None) -> dict:
-        return self.client.execute(create_oembed_domain(self.app_id, endpoints, portal_id, self.version)).body or {}
+        return receive(self.client, create_oembed_domain(self.app_id, endpoints, portal_id, self.version),
+                       answers.DOMAIN)
 
-    def update_oembed_domain(self, domain_id: str, endpoints: dict[str, Any]) -> dict:
-        return self.client.execute(update_oembed_domain(self.app_id, domain_id, endpoints, self.version)).body or {}
+    def update_oembed_domain(self, domain_id: str, endpoints: dict[str, Any]) -> None:
+        self.client.execute(update_oembed_domain(self.app_id, domain_id, endpoints, self.version))
 
     def event_visibility(self) -> list[dict]:
         body = self.client.execute(get_event_visibility(self.app_id, self.version), allow=(404,)).body

@@ -6,6 +6,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from . import answers
+from .answers import receive
 from .calls import ApiCall, Auth, segment
 from .client import HubSpotClient
 from .config import DEFAULT_MEDIA_EVENTS_VERSION, MEDIA_EVENTS_VERSIONS, HubSpotConfigError, parse_api_version
@@ -36,4 +38,4 @@ class MediaEvents:
         self.version = events_version(client.config.media_events_version if version is None else version)
 
     def send(self, kind: str, event: dict[str, Any]) -> Any:
-        return self.client.execute(send(kind, event, self.version)).body
+        return receive(self.client, send(kind, event, self.version), answers.EVENT_ANSWER)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Iterable, Mapping
 
-from ..media import MediaItem, MediaType, media_page_url
+from ..media import MediaItem, MediaType, Visibility, media_page_url
 
 ID_PROPERTY = "hs_external_id"
 # Every property the sync owns, in HubSpot's names.
@@ -13,6 +13,13 @@ SYNCED_PROPERTIES = ("hs_title", "hs_oembed_url", "hs_duration", "hs_file_url", 
 # HubSpot's guide lists hs_duration only for VIDEO and AUDIO objects.
 _TIMED = frozenset({MediaType.VIDEO, MediaType.AUDIO})
 _NUMERIC = frozenset({"hs_duration"})
+
+
+def is_sent_to_hubspot(item: MediaItem) -> bool:
+    """Private media never leave the catalog: a media object would put their title and
+    file URL in every portal user's hands. Unlisted media are sent, because editors must
+    be able to embed them; they stay off the public index only."""
+    return item.visibility is not Visibility.PRIVATE
 
 
 def required_properties(media_type: MediaType) -> tuple[str, ...]:

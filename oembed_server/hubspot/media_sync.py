@@ -1,6 +1,10 @@
 """Upsert the whole catalog into the portal as media objects, 100 per batch call, keyed by
 hs_external_id so a repeat or a resumed run never duplicates; record object ids back in
-the catalog; optionally archive objects whose media left the catalog."""
+the catalog; optionally archive objects whose media left the catalog.
+
+Private items are never sent: they are counted as withheld, and one that was synced
+before it turned private has its media object archived (by the id the catalog recorded)
+on the next run, with or without --prune."""
 from __future__ import annotations
 
 import dataclasses
@@ -8,14 +12,15 @@ from collections import defaultdict
 from typing import Callable, Iterable
 
 from ..catalog_store import CatalogStore
-from ..media import MediaItem, MediaType, Visibility
+from ..media import MediaItem, MediaType
 from . import crm
 from .calls import ApiCall
 from .crm import BATCH_LIMIT, CrmObjects
 from .config import DEFAULT_MEDIA_BRIDGE_VERSION
+from .errors import HubSpotError
 from .media_bridge import MEDIA_TYPES, MediaBridgeSettings, get_object_definition
 from .media_mapping import (ID_PROPERTY, SYNCED_PROPERTIES, changed_properties, creation_properties,
-                            item_problems, media_object_properties)
+                            is_sent_to_hubspot, item_problems, media_object_properties)
 
 
 class SyncInputError(ValueError):
@@ -41,6 +46,8 @@ class SyncReport:
     write_calls: int = 0
     lookup_calls: int = 0
     recorded_ids: int = 0
+    # Private items left out of the sync.
+    withheld: int = 0
 
     @property
     def changed(self) -> bool:
@@ -48,12 +55,13 @@ class SyncReport:
 
     def to_dict(self) -> dict:
         return {"changed": self.changed, "writeCalls": self.write_calls, "lookupCalls": self.lookup_calls,
-                "recordedIds": self.recorded_ids,
+                "recordedIds": self.recorded_ids, "withheld": self.withheld,
                 "types": {k: dataclasses.asdict(v) for k, v in self.types.items()}}
 
     def lines(self) -> list[str]:
         lines = [f"{media_type} ({t.object_type}): {t.created} created, {t.updated} updated, "
                  f"{t.unchanged} unchanged, {t.archived} archived" for media_type, t in self.types.items()]
+        lines.append(f"{self.withheld} private item(s) withheld: never sent to HubSpot")
         lines.append(f"{self.write_calls} write call(s), {self.lookup_calls} look-up call(s)")
         if not self.changed:
             lines.append("Nothing to change: HubSpot already matches the catalog.")
@@ -71,18 +79,31 @@ def _definition_properties(definition: dict) -> list[str] | None:
     return [(p.get("property") or p)["name"] if isinstance(p, dict) else str(p) for p in props]
 
 
-def _load_catalog(catalog: CatalogStore, library: str | None = None) -> dict[MediaType, list[MediaItem]]:
+@dataclasses.dataclass
+class _Catalog:
+    by_type: dict[MediaType, list[MediaItem]]
+    withheld: int
+    # Private items still holding the id of a media object synced before they turned private.
+    to_archive: dict[MediaType, list[MediaItem]]
+
+
+def _load_catalog(catalog: CatalogStore, library: str | None = None) -> _Catalog:
     by_type: dict[MediaType, list[MediaItem]] = defaultdict(list)
+    to_archive: dict[MediaType, list[MediaItem]] = defaultdict(list)
+    withheld = 0
     problems = []
     for item in catalog.iter_all(library=library):
-        if library is not None and item.visibility is Visibility.PRIVATE:
-            continue  # an installed portal gets its library's public and unlisted items only
+        if not is_sent_to_hubspot(item):
+            withheld += 1
+            if item.hubspot_object_id:
+                to_archive[item.media_type].append(item)
+            continue
         problems += item_problems(item)
         by_type[item.media_type].append(item)
     if problems:
         shown = "; ".join(problems[:10]) + (f"; and {len(problems) - 10} more" if len(problems) > 10 else "")
         raise SyncInputError(f"{len(problems)} catalog item(s) cannot become media objects: {shown}")
-    return dict(by_type)
+    return _Catalog(dict(by_type), withheld, dict(to_archive))
 
 
 def _chunks(seq: list, size: int) -> Iterable[list]:
@@ -163,13 +184,29 @@ class _Sync:
         self.report.write_calls += 1
         results = self.objects.batch_upsert(object_type, [inputs for inputs, _ in batch])
         created = {item.external_id: item for _, item in batch if item is not None}
-        new_ids = {}
+        answered = {}
         for result in results:
             # A create sends hs_external_id among its properties, so its answer carries it back.
             external_id = (result.get("properties") or {}).get(ID_PROPERTY)
-            if external_id in created and created[external_id].hubspot_object_id != str(result["id"]):
-                new_ids[external_id] = str(result["id"])
-        self._record(new_ids)
+            if external_id in created:
+                answered[external_id] = str(result["id"])
+        unanswered = [external_id for external_id in created if external_id not in answered]
+        if unanswered:
+            # HubSpot applied the batch but its answer left objects out: read their ids back
+            # rather than report success with ids unrecorded.
+            self.report.lookup_calls += 1
+            found = self.objects.batch_read(object_type, unanswered, [ID_PROPERTY], ID_PROPERTY)
+            for obj in found.found:
+                external_id = (obj.get("properties") or {}).get(ID_PROPERTY)
+                if external_id in created:
+                    answered[external_id] = str(obj["id"])
+        self._record({external_id: object_id for external_id, object_id in answered.items()
+                      if created[external_id].hubspot_object_id != object_id})
+        lost = [external_id for external_id in created if external_id not in answered]
+        if lost:
+            raise HubSpotError(None, f"HubSpot accepted a batch upsert on {object_type} but neither its answer nor "
+                                     f"a read-back holds {len(lost)} of the objects (e.g. {lost[0]!r})",
+                               "MISSING_RESULTS")
 
     def _record(self, object_ids: dict[str, str]) -> None:
         # The catalog keeps one object id per item: the configured portal's. Installed
@@ -178,6 +215,19 @@ class _Sync:
             # Recorded batch by batch: a run that fails later keeps what it already learned.
             self.catalog.set_hubspot_object_ids(object_ids)
             self.report.recorded_ids += len(object_ids)
+
+    def archive_private(self, media_type: str, definition: dict | None, items: list[MediaItem]) -> None:
+        """Archive the media objects of items that turned private, then forget their ids so
+        the next run sends nothing about them."""
+        if definition is None:
+            return  # the type was never defined, so no object of it can exist
+        object_type = definition["objectTypeName"]
+        report = self.report.types.setdefault(media_type, TypeReport(object_type))
+        for chunk in _chunks(items, BATCH_LIMIT):
+            self.report.write_calls += 1
+            self.objects.batch_archive(object_type, [i.hubspot_object_id for i in chunk])
+            report.archived += len(chunk)
+            self.catalog.set_hubspot_object_ids({i.external_id: None for i in chunk})
 
     def prune_type(self, media_type: str, definition: dict, keep: set[str]) -> None:
         object_type = definition["objectTypeName"]
@@ -199,18 +249,27 @@ class _Sync:
 def sync_catalog(catalog: CatalogStore, objects: CrmObjects, app: MediaBridgeSettings, public_url: str, *,
                  prune: bool = False, progress: Progress | None = None, library: str | None = None,
                  record_ids: bool = True, first_sync: bool = False) -> SyncReport:
-    """``library``: only that library's public and unlisted items (an installed portal's
-    share); ``record_ids``: write object ids back to the catalog (the configured portal);
-    ``first_sync``: the portal holds none of these objects yet, so nothing is looked up."""
-    by_type = _load_catalog(catalog, library)
+    """``library``: only that library's items (an installed portal's share); ``record_ids``:
+    write object ids back to the catalog (the configured portal's; an installed portal's
+    own ids are never needed, its objects are keyed by hs_external_id); ``first_sync``: the
+    portal holds none of these objects yet, so nothing is looked up."""
+    loaded = _load_catalog(catalog, library)
+    by_type = loaded.by_type
     if prune and not by_type:
-        raise SyncInputError("the catalog is empty: refusing to archive every media object in the portal")
+        raise SyncInputError("the catalog is empty (or holds only private items): refusing to archive every "
+                             "media object in the portal")
     sync = _Sync(catalog, objects, app, public_url, progress, record_ids, first_sync)
+    sync.report.withheld = loaded.withheld
     present = {t.value for t in by_type}
-    definitions = sync.object_types([t for t in MEDIA_TYPES if prune or t in present], present)
+    # The recorded ids are the configured portal's: another portal's turned-private objects
+    # go by prune, which finds them by hs_external_id.
+    archiving = {t.value for t in loaded.to_archive} if record_ids else set()
+    definitions = sync.object_types([t for t in MEDIA_TYPES if prune or t in present | archiving], present)
     for media_type in MEDIA_TYPES:
         if media_type in present:
             sync.upsert_type(media_type, definitions[media_type], by_type[MediaType(media_type)])
+        if media_type in archiving:
+            sync.archive_private(media_type, definitions.get(media_type), loaded.to_archive[MediaType(media_type)])
     if prune:
         for media_type, definition in definitions.items():
             keep = {i.external_id for i in by_type.get(MediaType(media_type), [])}
@@ -222,9 +281,12 @@ def plan_sync(catalog: CatalogStore, app_id: int, public_url: str, *, prune: boo
               version: str = DEFAULT_MEDIA_BRIDGE_VERSION) -> list[ApiCall]:
     """The requests a run would send to a portal holding none of the catalog yet: the
     look-ups, then at most one upsert per 100 items (a real run sends only what changed)."""
-    by_type = _load_catalog(catalog)
+    loaded = _load_catalog(catalog)
+    by_type = loaded.by_type
     present = [t for t in MEDIA_TYPES if MediaType(t) in by_type]
-    calls = [get_object_definition(app_id, t, version) for t in (MEDIA_TYPES if prune else present)]
+    archiving = [t for t in MEDIA_TYPES if MediaType(t) in loaded.to_archive]
+    calls = [get_object_definition(app_id, t, version) for t in MEDIA_TYPES
+             if prune or t in present or t in archiving]
     for media_type in present:
         object_type = f"{media_type}-object-type"
         for chunk in _chunks(by_type[MediaType(media_type)], BATCH_LIMIT):
@@ -233,6 +295,9 @@ def plan_sync(catalog: CatalogStore, app_id: int, public_url: str, *, prune: boo
             calls.append(crm.batch_upsert(object_type, [
                 {"idProperty": ID_PROPERTY, "id": i.external_id,
                  "properties": creation_properties(media_object_properties(i, public_url))} for i in chunk]))
+    for media_type in archiving:
+        for chunk in _chunks(loaded.to_archive[MediaType(media_type)], BATCH_LIMIT):
+            calls.append(crm.batch_archive(f"{media_type}-object-type", [i.hubspot_object_id for i in chunk]))
     if prune:
         for media_type in MEDIA_TYPES:
             calls.append(crm.list_page(f"{media_type}-object-type", [ID_PROPERTY]))

@@ -9,6 +9,7 @@ from typing import Any
 
 from .calls import ApiCall
 from .config import DEFAULT_MEDIA_BRIDGE_VERSION
+from .errors import HubSpotError
 from .media_bridge import (MediaBridgeSettings, check_media_types, create_object_definitions, create_property,
                            get_object_definition, list_properties)
 
@@ -124,7 +125,8 @@ def setup_media_types(app: MediaBridgeSettings, media_types: list[str],
         for media_type in missing:
             definitions[media_type] = app.object_definition(media_type)
             if definitions[media_type] is None:
-                raise RuntimeError(f"HubSpot accepted the {media_type} definition but does not return it")
+                raise HubSpotError(None, f"HubSpot accepted the {media_type} definition but does not return it",
+                                   "MALFORMED_ANSWER")
     for media_type in media_types:
         report.object_types[media_type] = definitions[media_type]["objectTypeName"]
     for media_type, wanted_list in (extra_properties or {}).items():

@@ -61,6 +61,10 @@ class RateLimiter:
         if remaining is None or remaining > 0 or own_full:
             # A full window of our own already makes the next acquire wait for it to reopen.
             return
+        if headers.get("Retry-After"):
+            # HubSpot named the wait itself: the client holds the key for exactly that
+            # (RetryPolicy.wait_for). The whole window on top turned a 1 s wait into 10 s.
+            return
         interval_ms = _int_header(headers, "X-HubSpot-RateLimit-Interval-Milliseconds")
         pause = interval_ms / 1000 if interval_ms else self.interval_s
         self.block(key, pause)

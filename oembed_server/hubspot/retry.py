@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import dataclasses
 import email.utils
+import math
 import random
 import time
 from typing import Mapping
@@ -48,9 +49,12 @@ def retry_after_seconds(value: str | None, now: float | None = None) -> float | 
         return None
     value = value.strip()
     try:
-        return max(float(value), 0.0)
+        seconds = float(value)
     except ValueError:
         pass
+    else:
+        # "nan" parses, and a nan wait would reach time.sleep; treat it as no hint at all.
+        return None if math.isnan(seconds) else max(seconds, 0.0)
     try:
         when = email.utils.parsedate_to_datetime(value)
     except (TypeError, ValueError):

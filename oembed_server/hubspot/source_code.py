@@ -4,6 +4,8 @@ from __future__ import annotations
 import mimetypes
 import posixpath
 
+from . import answers
+from .answers import receive
 from .calls import ApiCall, Auth, segment, subpath
 from .client import HubSpotClient
 
@@ -45,8 +47,7 @@ class SourceCode:
         self.client.execute(validate(environment, path, content))
 
     def upload(self, environment: str, path: str, content: bytes) -> dict:
-        return self.client.execute(upload(environment, path, content)).body or {}
+        return receive(self.client, upload(environment, path, content), answers.UPLOADED_FILE) or {}
 
     def metadata(self, environment: str, path: str) -> dict | None:
-        answer = self.client.execute(metadata(environment, path), allow=(404,))
-        return None if answer.status == 404 else (answer.body or {})
+        return receive(self.client, metadata(environment, path), answers.FILE_METADATA, allow=(404,))

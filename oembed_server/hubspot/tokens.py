@@ -25,7 +25,8 @@ class TokenStore(Protocol):
     def save(self, tokens: OAuthTokens) -> None: ...
 
 
-# Sends the form to the token endpoint and returns HubSpot's JSON answer.
+# Sends the form to the token endpoint and returns HubSpot's answer, already checked
+# against answers.TOKEN (a non-empty access_token; expires_in a number when given).
 PostForm = Callable[[str, dict], dict]
 
 
@@ -88,9 +89,7 @@ class TokenManager:
             "client_secret": self._client_secret,
             "refresh_token": self._refresh_token(),
         })
-        access = answer.get("access_token")
-        if not isinstance(access, str) or not access:
-            raise HubSpotError(None, "the token endpoint answered without an access_token", "INVALID_TOKEN_RESPONSE")
+        access = answer["access_token"]
         expires_in = answer.get("expires_in")
         expires_at = self._clock() + float(expires_in) if isinstance(expires_in, (int, float)) else None
         if self._tokens is not None:

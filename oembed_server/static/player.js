@@ -15,7 +15,19 @@
   var config = readConfig();
   var options = config.options || {};
   var element = document.getElementById("player");
-  window.mediaPlayer = { config: config, element: element };
+  var player = window.mediaPlayer = { config: config, element: element, held: [] };
+
+  // player.js protocol: announce the player unasked; the control API (player-api.js) loads on first use.
+  if (parent !== window && element && element.play) {
+    var api = document.currentScript.src.replace("player.js", "player-api.js");
+    addEventListener("message", player.hold = function (event) {
+      if (/player\.js/.test(event.data && event.data.context || event.data) && player.held.push(event) < 2) {
+        document.head.appendChild(document.createElement("script")).src = api;
+      }
+    });
+    parent.postMessage('{"context":"player.js","version":"0.0.11","event":"ready","value":{"src":' +
+      JSON.stringify(location.href) + "}}", "*");
+  }
 
   if (!element || typeof element.play !== "function") {
     return;

@@ -84,6 +84,20 @@ def open_page(chromium):
 
 
 @pytest.fixture
+def customer_site():
+    """A second site on loopback (another port, so another origin) serving the pages put in its dict."""
+    pages = {}
+
+    def app(environ, start_response):
+        body = pages.get(environ["PATH_INFO"], "").encode()
+        start_response("200 OK" if body else "404 Not Found", [("Content-Type", "text/html; charset=utf-8")])
+        return [body]
+
+    with serve_in_thread(lambda _url: app) as site_url:
+        yield site_url, pages
+
+
+@pytest.fixture
 def screenshot():
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
 

@@ -3,8 +3,6 @@ from __future__ import annotations
 
 import pytest
 
-from ..live_server import serve_in_thread
-
 pytestmark = pytest.mark.browser
 
 
@@ -59,20 +57,6 @@ def test_tracking_parameters_reach_the_player_script(open_page, live_server):
     tracking = page.evaluate("() => window.mediaPlayer.config.tracking")
     assert tracking == {"hs_utk": "utk-123", "hs_portal_id": "42", "hs_page_id": "7"}
     assert page.evaluate("() => window.mediaPlayer.element.dataset.externalId") == "sample-video"
-
-
-@pytest.fixture
-def customer_site():
-    """A second site on loopback (another port, so another origin) serving one page."""
-    pages = {}
-
-    def app(environ, start_response):
-        body = pages.get(environ["PATH_INFO"], "").encode()
-        start_response("200 OK" if body else "404 Not Found", [("Content-Type", "text/html; charset=utf-8")])
-        return [body]
-
-    with serve_in_thread(lambda _url: app) as site_url:
-        yield site_url, pages
 
 
 def test_oembed_html_plays_when_framed_by_another_site(open_page, live_server, customer_site):

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import pytest
 
-from .test_player_page import customer_site  # noqa: F401 - fixture
 
 pytestmark = pytest.mark.browser
 
@@ -45,7 +44,7 @@ def test_the_player_plays_inside_the_media_page_and_the_preview(live_server, ope
     assert violations == []
 
 
-def test_a_foreign_site_may_frame_the_player_but_not_the_site_pages(live_server, open_page, customer_site):  # noqa: F811
+def test_a_foreign_site_may_frame_the_player_but_not_the_site_pages(live_server, open_page, customer_site):
     site_url, pages = customer_site
     pages["/frames"] = (f'<!doctype html><iframe id="player" src="{live_server}/embed/sample-image"></iframe>'
                         f'<iframe id="index" src="{live_server}/"></iframe>'

@@ -7,6 +7,7 @@ import time
 
 from flask import Flask, g, request
 
+from .mangling import mangle
 from .responses import ApiError, error_response
 from .spec_check import operation_for
 from .state import EmulatorState, LoggedRequest
@@ -87,6 +88,9 @@ def _after(response):
     if request.path.startswith("/_emulator/"):
         return response
     state = _state()
+    if g.get("handled") and 200 <= response.status_code < 300:
+        for fault in state.take_faults(request.method, request.path, ("mangle",)):
+            response = mangle(response, request, fault.mangle)
     if g.get("budget_key") and response.status_code != 429:
         response.headers["X-HubSpot-RateLimit-Max"] = str(state.rate_limit)
         response.headers["X-HubSpot-RateLimit-Remaining"] = str(g.get("rate_remaining") or 0)

@@ -30,6 +30,12 @@ class LiveEmulator:
                 "HUBSPOT_CLIENT_ID": s.client_id, "HUBSPOT_CLIENT_SECRET": s.client_secret,
                 "HUBSPOT_APP_ID": str(s.app_id), "HUBSPOT_PORTAL_ID": str(s.portal_id)}
 
+    def reset(self, state: EmulatorState | None = None, **state_options) -> EmulatorState:
+        """A fresh account behind the same server: cheaper than a new server per test."""
+        self.state = state or EmulatorState(**state_options)
+        self.app.extensions["hubspot_emulator"] = self.state
+        return self.state
+
     def start(self) -> "LiveEmulator":
         # Dropped connections make werkzeug log broken pipes; they are the point, not news.
         logging.getLogger("werkzeug").setLevel(logging.CRITICAL)

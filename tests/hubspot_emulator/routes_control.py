@@ -6,6 +6,7 @@ import dataclasses
 
 from flask import Blueprint, jsonify, request
 
+from .mangling import MANGLINGS
 from .responses import ApiError, json_body, state
 from .state import Fault
 
@@ -28,9 +29,10 @@ def show_requests():
 def add_fault():
     body = json_body()
     unknown = set(body) - FAULT_FIELDS
-    if unknown or body.get("kind") not in ("status", "rate_limit", "drop", "drop_after", "latency"):
-        raise ApiError(400, f"a fault needs kind among status, rate_limit, drop, drop_after, latency and only "
-                            f"fields {sorted(FAULT_FIELDS)}")
+    if unknown or body.get("kind") not in ("status", "rate_limit", "drop", "drop_after", "latency", "mangle") \
+            or (body.get("kind") == "mangle") != (body.get("mangle") in MANGLINGS):
+        raise ApiError(400, f"a fault needs kind among status, rate_limit, drop, drop_after, latency, mangle "
+                            f"(with mangle among {', '.join(MANGLINGS)}) and only fields {sorted(FAULT_FIELDS)}")
     fault = state().inject(**body)
     return jsonify(dataclasses.asdict(fault)), 201
 

@@ -78,7 +78,7 @@ class PortalData:
 class Fault:
     """One injected misbehaviour, applied to the next ``times`` matching requests after
     letting ``skip`` of them through untouched."""
-    kind: str  # "status" | "rate_limit" | "drop" | "drop_after" | "latency"
+    kind: str  # "status" | "rate_limit" | "drop" | "drop_after" | "latency" | "mangle"
     times: int = 1
     method: str | None = None
     path: str | None = None  # regular expression searched in the path
@@ -87,6 +87,7 @@ class Fault:
     retry_after: float | None = None
     seconds: float = 0.0
     hub_id: int | None = None  # only requests made with this portal's token
+    mangle: str | None = None  # for kind "mangle": a name in mangling.MANGLINGS
 
     def matches(self, method: str, path: str, hub_id: int | None = None) -> bool:
         return ((self.method is None or self.method == method) and (self.path is None or re.search(self.path, path))
@@ -235,6 +236,13 @@ class EmulatorState:
 
     def add_latency(self, seconds: float, times: int = 1, **match) -> Fault:
         return self.inject("latency", seconds=seconds, times=times, **match)
+
+    def mangle_next(self, how: str, times: int = 1, **match) -> Fault:
+        """Handle the next matching requests as usual, then answer 200 with a mangled body."""
+        from .mangling import MANGLINGS
+        if how not in MANGLINGS:
+            raise ValueError(f"unknown mangling {how!r}: one of {', '.join(MANGLINGS)}")
+        return self.inject("mangle", mangle=how, times=times, **match)
 
     def take_faults(self, method: str, path: str, kinds: tuple[str, ...], hub_id: int | None = None) -> list[Fault]:
         """The faults that apply to this request, each used up by one."""

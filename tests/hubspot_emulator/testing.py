@@ -1,9 +1,11 @@
 """Pytest fixtures and helpers shared by the HubSpot tests; test modules import them by name."""
 from __future__ import annotations
 
+import importlib.util
 import os
 import subprocess
 import sys
+import traceback
 from pathlib import Path
 
 import pytest
@@ -77,6 +79,27 @@ def script_env(emulator: LiveEmulator | None, database_url: str, **extra: str) -
 def run_script(name: str, *args: str, env: dict[str, str]) -> subprocess.CompletedProcess:
     return subprocess.run([sys.executable, str(REPO / "scripts" / f"{name}.py"), *args], env=env, cwd=REPO,
                           capture_output=True, text=True, timeout=60)
+
+
+_COMMANDS: dict = {}
+
+
+def invoke_script(name: str, *args: str, env: dict[str, str]) -> subprocess.CompletedProcess:
+    """run_script's result without a new interpreter (about 1 s saved a run): the script's
+    click command runs in this process, with ``env`` as the only OEMBED_/HUBSPOT_ settings.
+    An exception escaping the script lands in stderr as the traceback a process would print."""
+    from click.testing import CliRunner
+    if name not in _COMMANDS:
+        spec = importlib.util.spec_from_file_location(f"scripts_{name}", REPO / "scripts" / f"{name}.py")
+        module = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(module)
+        _COMMANDS[name] = module.main
+    unset = {k: None for k in os.environ if k.startswith(("HUBSPOT_", "OEMBED_")) and k not in env}
+    result = CliRunner().invoke(_COMMANDS[name], list(args), env=unset | env)
+    stderr = result.stderr
+    if result.exception is not None and not isinstance(result.exception, SystemExit):
+        stderr += "".join(traceback.format_exception(*result.exc_info))
+    return subprocess.CompletedProcess([name, *args], result.exit_code, result.stdout, stderr)
 
 
 def secrets_of(emulator: LiveEmulator) -> list[str]:

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from ...hubspot.crm import CrmObjects
 from ...hubspot.media_bridge import MediaBridgeSettings
+from ...hubspot.media_mapping import is_sent_to_hubspot
 from ...hubspot.media_sync import MissingObjectDefinition, SyncInputError, sync_catalog
 from ...portals import provisioning
 from ...portals.store import PortalStore
@@ -33,7 +34,8 @@ def run(job: Job, ctx: JobContext) -> None:
     if app_id is None:
         raise GiveUp("the sync needs HUBSPOT_APP_ID (the app's object types)")
     first = record.last_sync_at is None
-    has_items = next(iter(ctx.catalog.iter_all(batch_size=1, library=record.library)), None) is not None
+    # Pruning against an empty share would archive everything; the sync refuses that.
+    has_items = any(is_sent_to_hubspot(i) for i in ctx.catalog.iter_all(batch_size=100, library=record.library))
     try:
         sync_catalog(ctx.catalog, CrmObjects(ctx.client), MediaBridgeSettings(ctx.client, app_id),
                      ctx.settings.public_url, library=record.library, record_ids=False, first_sync=first,

@@ -1,0 +1,92 @@
+#!/usr/bin/env python3
+"""Player page weight: the bytes of HTML, CSS and JS a browser fetches for each kind of
+player page, raw and gzipped, so a change can be held to the budget (the plain video player
+within 10% of its weight before captions, streaming and the control API arrived).
+
+Each page is rendered by the app in-process (a temporary SQLite catalog); its stylesheets
+and scripts are the files the page references. Modules fetched later only on some paths
+are listed on their own lines: hls.js (only where HLS is not native) and the control API
+(only once the embedding page speaks player.js).
+
+Usage: python scripts/bench_player_weight.py [--tree PATH]
+  --tree  measure another checkout of this project (e.g. main's) for a before/after figure
+"""
+from __future__ import annotations
+
+import argparse
+import gzip
+import sys
+import tempfile
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+PUBLIC_URL = "http://media.test"
+SECRET = "bench-secret-key-0123456789-abcdefghijklmnop"
+VIDEO = {"media_type": "VIDEO", "title": "Spring product webinar", "file_url": f"{PUBLIC_URL}/static/sample/video.webm",
+         "poster_url": f"{PUBLIC_URL}/static/sample/video-thumbnail.png", "width": 640, "height": 360,
+         "duration_ms": 8003}
+ROWS = {
+    "plain video": VIDEO | {"external_id": "plain"},
+    "plain audio": VIDEO | {"external_id": "audio", "media_type": "AUDIO", "file_url": f"{PUBLIC_URL}/a.mp3"},
+    "video + 2 caption tracks": VIDEO | {"external_id": "captions", "captions": [
+        {"src": f"{PUBLIC_URL}/static/sample/video.en.vtt", "srclang": "en", "label": "English", "default": True},
+        {"src": f"{PUBLIC_URL}/static/sample/video.fr.vtt", "srclang": "fr", "label": "Français"}]},
+    "video + HLS stream": VIDEO | {"external_id": "stream", "stream_url": "https://cdn.example.com/s/master.m3u8"},
+}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--tree", type=Path, default=ROOT)
+    args = parser.parse_args()
+    sys.path.insert(0, str(args.tree.resolve()))
+    from bs4 import BeautifulSoup
+
+    from oembed_server import create_app
+    from oembed_server.catalog_import import validate_rows
+    from oembed_server.media import IMPORT_FIELDS
+
+    with tempfile.TemporaryDirectory() as scratch:
+        app = create_app({"OEMBED_DATABASE_URL": f"sqlite:///{scratch}/catalog.sqlite3",
+                          "OEMBED_PUBLIC_URL": PUBLIC_URL, "OEMBED_SECRET_KEY": SECRET, "TESTING": True})
+        # An older tree has no captions or stream fields: those pages are left out of its figures.
+        supported = {name: row for name, row in ROWS.items() if set(row) <= set(IMPORT_FIELDS)}
+        items, problems = validate_rows(list(supported.values()))
+        if problems:
+            raise SystemExit("; ".join(map(str, problems)))
+        app.extensions["catalog"].upsert(items)
+        client = app.test_client()
+        print(f"player page weight, {args.tree.resolve()}")
+        print(f"{'page':<28}{'HTML':>7}{'CSS':>7}{'JS':>7}{'total':>8}{'gzip':>8}")
+        for name, row in supported.items():
+            html = client.get(f"/embed/{row['external_id']}").data
+            page = BeautifulSoup(html, "html.parser")
+            css = [_static(client, link["href"]) for link in page.find_all("link", rel="stylesheet")]
+            scripts = page.find_all("script", src=True)
+            js = [_static(client, script["src"]) for script in scripts]
+            _row(name, html, css, js)
+            for script in scripts:
+                if script.get("data-hls"):
+                    _row("  + hls.js, where not native", b"", [], [_static(client, script["data-hls"])])
+        api = ROOT / "oembed_server" / "static" / "player-api.js"
+        if (args.tree.resolve() / "oembed_server" / "static" / "player-api.js").exists():
+            _row("  + control API, once used", b"", [], [api.read_bytes()])
+        app.extensions["catalog"].dispose()
+
+
+def _static(client, href: str) -> bytes:
+    response = client.get(href)
+    body = response.data
+    response.close()
+    return body
+
+
+def _row(name: str, html: bytes, css: list[bytes], js: list[bytes]) -> None:
+    total = html + b"".join(css) + b"".join(js)
+    # Each resource travels compressed on its own, so each is gzipped on its own.
+    zipped = sum(len(gzip.compress(part, 9)) for part in [html, *css, *js] if part)
+    print(f"{name:<28}{len(html):>7}{sum(map(len, css)):>7}{sum(map(len, js)):>7}{len(total):>8}{zipped:>8}")
+
+
+if __name__ == "__main__":
+    main()
