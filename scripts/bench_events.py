@@ -14,7 +14,10 @@ then prints throughput and p50/p99 latency, the ratio the project tracks
   throughput(/events) / throughput(constant)   target >= 0.5
 and the query plans of the intake's statements on the full tables (no table scans).
 
-Usage: python scripts/bench_events.py [--outbox-rows 1000000] [--seconds 5] [--rounds 3]
+Then, unless --no-worker, it runs scripts/bench_worker_budget.py: the worker's send rate
+against the HubSpot emulator's budget with a backlog (goal >= 95% used, zero 429s).
+
+Usage: python scripts/bench_events.py [--outbox-rows 1000000] [--seconds 5] [--rounds 3] [--no-worker]
 The load comes from separate client processes on loopback, bounded in time.
 """
 from __future__ import annotations
@@ -222,6 +225,9 @@ def main() -> int:
     parser.add_argument("--clients", type=int, default=2, help="client processes generating load")
     parser.add_argument("--no-normal", action="store_true",
                         help="skip the second run with SQLite synchronous=NORMAL (commits not waiting for the disk)")
+    parser.add_argument("--no-worker", action="store_true",
+                        help="skip the worker's half: its send rate against the emulator's budget "
+                             "(scripts/bench_worker_budget.py, run with its defaults)")
     args = parser.parse_args()
 
     with tempfile.TemporaryDirectory() as tmp:
@@ -256,7 +262,11 @@ def main() -> int:
         p99_ratio = result["events"]["p99_ms"] / result["constant"]["p99_ms"]
         print(f"{label}: throughput ratio /events : constant = {ratio:.2f} (target >= 0.50); "
               f"p99 ratio = {p99_ratio:.2f}")
-    return 0
+    if args.no_worker:
+        return 0
+    # The other half of the events path: how much of a portal's budget the worker uses.
+    print("\nworker against the emulator's rate budget (scripts/bench_worker_budget.py):", flush=True)
+    return subprocess.run([sys.executable, str(ROOT / "scripts" / "bench_worker_budget.py")]).returncode
 
 
 if __name__ == "__main__":

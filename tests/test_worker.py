@@ -132,6 +132,10 @@ def test_backlog_drains_played_then_attention_then_quartiles_with_full_bodies(em
     assert played["contactUtk"] == "utk-" + played["sessionId"] and played["pageName"] == "Landing"
     span = next(e for e in received(emulator.state, PORTAL) if e["eventType"] == "attention-span")
     assert span["derivedValues"] == {"totalPercentPlayed": 100.0, "totalSecondsPlayed": 1}
+    # Issue 10's measure, for the worker too: every request it sent, and every answer it
+    # read, held to HubSpot's published specs (v2 bodies against v1's schemas).
+    assert emulator.state.spec_violations == []
+    assert sum(emulator.state.spec_operations.values()) == len(emulator.state.requests)
     catalog.dispose()
 
 
