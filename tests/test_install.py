@@ -84,6 +84,7 @@ def test_install_provisions_the_portal_with_its_library(any_app, emulator, caplo
     page = client.get(status_url).get_data(as_text=True)
     assert 'data-state="done"' in page and "refresh" not in page
 
+    assert emulator.state.spec_violations == []  # every provisioning call as HubSpot's specs say
     logged = caplog.text + page
     for secret in [*tokens, emulator.state.client_secret]:
         assert secret not in logged
