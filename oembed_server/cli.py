@@ -153,9 +153,13 @@ def worker_command(once: bool, show_status: bool, retry_dead: bool, portal_id: i
         raise click.ClickException(f"configuration error: {exc}") from None
     if catalog.engine.dialect.name == "sqlite":
         click.echo("SQLite: run a single worker (use PostgreSQL for several).", err=True)
-    from .portals.provisioning import modules_fingerprint, queue_module_update
+    from .portals.provisioning import app_fingerprint, modules_fingerprint, queue_app_update, queue_module_update
     with catalog.engine.begin() as conn:
         pushed = queue_module_update(conn, worker.portals.store, modules_fingerprint())
+        if worker.portals.store.connected_in(conn):
+            # A new media type, public URL or URL scheme since the last app setup: do it again.
+            queue_app_update(conn, app_fingerprint(catalog.media_types(), settings.public_url,
+                                                   settings.effective_url_schemes))
     if pushed:
         click.echo(f"New module version: queued a push for {len(pushed)} portal(s).")
     for signum in (signal.SIGTERM, signal.SIGINT):

@@ -247,3 +247,18 @@ def test_events_for_an_installed_portal_name_media_by_external_id(app, emulator)
     # Sent by externalId only; HubSpot resolved it to portal A's own object.
     assert len(sent) == 1 and sent[0]["externalId"] == "a-1" and sent[0]["mediaBridgeId"] == int(own)
     assert not [e for e in emulator.state.events if e.get("rejected")]
+
+
+def test_app_setup_is_queued_again_when_what_it_was_done_for_changes(app, emulator):
+    from oembed_server.portals.provisioning import KIND_APP_SETUP, app_fingerprint, queue_app_update
+    install(app.test_client(), emulator, PORTAL_A)
+    run_worker(app, emulator)
+    settings = app.extensions["oembed_settings"]
+    engine = app.extensions["catalog"].engine
+    with engine.begin() as conn:
+        assert queue_app_update(conn, app_fingerprint(["VIDEO"], settings.public_url,
+                                                      settings.effective_url_schemes)) == 0
+        assert queue_app_update(conn, app_fingerprint(["VIDEO"], "https://moved.example.com", ())) == 1
+        waiting = conn.execute(sa.select(sa.func.count()).where(queue.jobs.c.kind == KIND_APP_SETUP,
+                                                                queue.jobs.c.state == queue.QUEUED)).scalar()
+    assert waiting == 1

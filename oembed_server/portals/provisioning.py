@@ -100,6 +100,19 @@ def set_mark(conn: Connection, name: str, value: str) -> None:
         conn.execute(provisioning_marks.insert().values(name=name, value=value, updated_at=now))
 
 
+def app_fingerprint(media_types: list[str], public_url: str, url_schemes: tuple[str, ...]) -> str:
+    """What the app setup was done for: a new media type, public URL or scheme changes it."""
+    text = "\0".join([",".join(sorted(media_types)), public_url, ",".join(url_schemes)])
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+def queue_app_update(conn: Connection, fingerprint: str) -> int:
+    """The app setup is queued again when what it was done for has changed."""
+    if get_mark(conn, "app_setup") == fingerprint:
+        return 0
+    return queue_app_setup(conn, force=True)
+
+
 def modules_fingerprint(source_dir: Path | None = None) -> str:
     """One hash over every file of the pushed modules: a new module version changes it."""
     digest = hashlib.sha256()

@@ -40,4 +40,5 @@ def run(job: Job, ctx: JobContext) -> None:
     if any(current.get(k) != v for k, v in VISIBILITY.items()):
         app.update_event_visibility(VISIBILITY | {"updatedAt": int(time.time() * 1000)})
     with ctx.catalog.engine.begin() as conn:
-        provisioning.set_mark(conn, "app_setup", ",".join(types) or "-")
+        provisioning.set_mark(conn, "app_setup", provisioning.app_fingerprint(
+            types, ctx.settings.public_url, ctx.settings.effective_url_schemes))
