@@ -49,7 +49,7 @@ def _build_app(test_config: Mapping[str, Any]) -> Flask:
     # header; with merging off it is simply not found.
     app.url_map.merge_slashes = False
     overrides = dict(test_config or {})
-    environ = dict(os.environ) | {k: str(v) for k, v in overrides.items() if k.startswith("OEMBED_")}
+    environ = dict(os.environ) | {k: str(v) for k, v in overrides.items() if k.startswith(("OEMBED_", "HUBSPOT_"))}
     os.makedirs(app.instance_path, exist_ok=True)
     settings = load_settings(environ, app.instance_path)
 
@@ -59,10 +59,14 @@ def _build_app(test_config: Mapping[str, Any]) -> Flask:
         PREVIEW_ENABLED=False,
         JSON_SORT_KEYS=False,
     )
-    app.config.update({k: v for k, v in overrides.items() if not k.startswith("OEMBED_")})
+    app.config.update({k: v for k, v in overrides.items() if not k.startswith(("OEMBED_", "HUBSPOT_"))})
     if settings.ephemeral_secret and app.config.get("WARN_EPHEMERAL_SECRET", True) and not app.testing:
         log.warning(EPHEMERAL_SECRET_WARNING)
     app.extensions["oembed_settings"] = settings
+    # Read when an install needs them, so a server that only answers oEmbed needs none.
+    app.extensions["hubspot_environ"] = {k: v for k, v in environ.items() if k.startswith("HUBSPOT_")}
+    # Only a key from the environment can encrypt tokens that later processes read back.
+    app.extensions["stable_secret_key"] = None if settings.ephemeral_secret else settings.secret_key
     app.extensions["url_matcher"] = _compile_url_schemes(settings)
 
     catalog = CatalogStore.from_url(settings.database_url)
@@ -95,11 +99,13 @@ def _compile_url_schemes(settings: Settings) -> UrlMatcher:
 
 
 def _register_blueprints(app: Flask) -> None:
-    from . import events_api, insights_pages, oembed_api, pages
+    from . import events_api, insights_pages, install, oembed_api, pages
 
     app.register_blueprint(oembed_api.bp)
     app.register_blueprint(pages.bp)
     app.register_blueprint(events_api.bp)
     app.register_blueprint(insights_pages.bp)
+    app.register_blueprint(install.bp)
+    install.install_log_filter()
     from .preview import bp as preview_bp  # the local HubL preview (404 unless PREVIEW_ENABLED)
     app.register_blueprint(preview_bp)

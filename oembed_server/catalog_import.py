@@ -31,6 +31,7 @@ from .media import (
     Visibility,
     external_id_problem,
     is_absolute_http_url,
+    library_problem,
     is_language_tag,
 )
 from .whole_numbers import parse_whole_number
@@ -378,12 +379,15 @@ def _caption_track(entry) -> tuple[CaptionTrack | None, str | None]:
     return CaptionTrack(src.strip(), srclang.strip(), label.strip(), CaptionKind(kind), default), None
 
 
-def _convert_external_id(field: str, raw):
-    if not isinstance(raw, str):
-        return None, f"expected text, got {_json_type(raw)}"
-    value = raw.strip()
-    problem = external_id_problem(value)
-    return (None, problem) if problem else (value, None)
+def _convert_named(problem_of: Callable[[str], str | None]):
+    """A text field whose whole value follows one rule of media.py (ids, library names)."""
+    def convert(field: str, raw):
+        if not isinstance(raw, str):
+            return None, f"expected text, got {_json_type(raw)}"
+        value = raw.strip()
+        problem = problem_of(value)
+        return (None, problem) if problem else (value, None)
+    return convert
 
 
 def _convert_int(field: str, raw):
@@ -407,9 +411,10 @@ def _convert_int(field: str, raw):
 # How each import field is checked: fields not named here are text (URLs when in URL_FIELDS),
 # so a new field in media.IMPORT_FIELDS needs no change in this module.
 _SPECIAL_CONVERTERS = {
-    "external_id": _convert_external_id,
+    "external_id": _convert_named(external_id_problem),
     "media_type": _convert_choice({t.value: t for t in MediaType}, str.upper),
     "visibility": _convert_choice({v.value: v for v in Visibility}, str.lower),
+    "library": _convert_named(library_problem),
     "captions": lambda field, raw: _convert_captions(raw),
 }
 _CONVERTERS = tuple(

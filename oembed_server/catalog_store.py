@@ -12,6 +12,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
 from .media import (
+    DEFAULT_LIBRARY,
     IMPORT_FIELDS,
     captions_json,
     CaptionKind,
@@ -53,6 +54,9 @@ media_items = sa.Table(
     # DISTINCT FROM on both engines (PostgreSQL's json type has no equality operator).
     sa.Column("captions", sa.Text),
     sa.Column("stream_url", sa.Text),
+    # NULL is the default library. Nullable without a server default, so an older
+    # database gains the column on start (add_missing_columns).
+    sa.Column("library", sa.String(64)),
 )
 
 # Memory-mapped reads spare a system call per page on the look-up path.
@@ -66,6 +70,9 @@ class UpsertReport:
     inserted: int
     updated: int
     unchanged: int
+    # Libraries with an added, changed or departed item, for whoever keeps copies of a
+    # library in sync (an item that moved touches both).
+    libraries: tuple[str, ...] = ()
 
 
 def create_catalog_engine(database_url: str) -> Engine:
@@ -109,6 +116,7 @@ class CatalogStore:
         # job); its tables join the metadata when their module is imported.
         from .jobs import queue  # noqa: F401
         from .events import sessions  # noqa: F401
+        from .portals import provisioning  # noqa: F401 - and its store
         metadata.create_all(self.engine)
         add_missing_columns(self.engine, metadata)
 
@@ -165,13 +173,20 @@ class CatalogStore:
         with self.engine.connect() as conn:
             return [row[0] for row in conn.execute(query)]
 
-    def iter_all(self, batch_size: int = 1000) -> Iterator[MediaItem]:
-        """Every item in id order, fetched in keyset pages so memory stays flat."""
+    def libraries(self) -> list[str]:
+        with self.engine.connect() as conn:
+            names = conn.execute(sa.select(media_items.c.library).distinct()).scalars()
+            return sorted({name or DEFAULT_LIBRARY for name in names})
+
+    def iter_all(self, batch_size: int = 1000, library: str | None = None) -> Iterator[MediaItem]:
+        """Every item (of one ``library`` when given) in id order, fetched in keyset pages
+        so memory stays flat."""
         last_id = 0
+        where = [] if library is None else [_in_library(library)]
         while True:
             with self.engine.connect() as conn:
                 rows = conn.execute(
-                    sa.select(media_items).where(media_items.c.id > last_id)
+                    sa.select(media_items).where(media_items.c.id > last_id, *where)
                     .order_by(media_items.c.id).limit(batch_size)
                 ).mappings().all()
             if not rows:
@@ -316,6 +331,7 @@ class StagedUpsert:
         fields = [f for f in IMPORT_FIELDS if f != "external_id"]
         # Without preserve_rowcount SQLAlchemy may not keep an INSERT ... SELECT's row count.
         conn = self._conn.execution_options(preserve_rowcount=True)
+        touched = self._touched_libraries(fields)
         updated = conn.execute(
             m.update()
             .where(m.c.external_id == s.c.external_id)
@@ -333,7 +349,18 @@ class StagedUpsert:
             )
         ).rowcount
         self.applied = True
-        return UpsertReport(inserted=inserted, updated=updated, unchanged=self.staged - inserted - updated)
+        return UpsertReport(inserted=inserted, updated=updated, unchanged=self.staged - inserted - updated,
+                            libraries=touched)
+
+    def _touched_libraries(self, fields: list[str]) -> tuple[str, ...]:
+        s, m = self._table, media_items
+        matched = m.c.external_id == s.c.external_id
+        changed = sa.and_(matched, sa.or_(*(m.c[f].is_distinct_from(s.c[f]) for f in fields)))
+        names = set(self._conn.execute(sa.select(s.c.library).where(~sa.exists().where(matched))
+                                       .distinct()).scalars())
+        for column in (s.c.library, m.c.library):  # where changed items go, and where they were
+            names.update(self._conn.execute(sa.select(column).select_from(s).join(m, changed).distinct()).scalars())
+        return tuple(sorted({name or DEFAULT_LIBRARY for name in names}))
 
     def _flush(self) -> None:
         if self._pending:
@@ -377,6 +404,12 @@ def add_missing_columns(engine: Engine, schema: sa.MetaData) -> list[str]:
     return added
 
 
+def _in_library(library: str):
+    if library == DEFAULT_LIBRARY:
+        return sa.or_(media_items.c.library == library, media_items.c.library.is_(None))
+    return media_items.c.library == library
+
+
 _ITEM_FIELDS = tuple(f.name for f in dataclasses.fields(MediaItem))
 
 
@@ -384,6 +417,7 @@ def _item_from_row(row) -> MediaItem:
     values = {name: row[name] for name in _ITEM_FIELDS}
     values["media_type"] = MediaType(values["media_type"])
     values["visibility"] = Visibility(values["visibility"])
+    values["library"] = values["library"] or DEFAULT_LIBRARY
     values["captions"] = _captions_from_column(values["captions"])
     for stamp in ("created_at", "updated_at"):
         value = values[stamp]

@@ -27,6 +27,8 @@ def register_commands(app: Flask) -> None:
     app.cli.add_command(import_catalog_command)
     app.cli.add_command(init_db_command)
     app.cli.add_command(worker_command)
+    from .portals.commands import portals_group
+    app.cli.add_command(portals_group)
 
 
 @click.command("serve")
@@ -88,6 +90,12 @@ def import_catalog_command(file: Path) -> None:
     report = outcome.report
     click.echo(f"Imported {outcome.rows} item(s) from {file.name}: {report.inserted} added, "
                f"{report.updated} updated, {report.unchanged} unchanged.")
+    from .portals.provisioning import queue_catalog_change
+    from .portals.store import PortalStore
+    with current_catalog().engine.begin() as conn:
+        portals = queue_catalog_change(conn, PortalStore(current_catalog().engine, None), report.libraries)
+    if portals:
+        click.echo(f"Queued a sync for {len(portals)} installed portal(s) of the changed libraries.")
 
 
 @click.command("init-db")
@@ -114,7 +122,7 @@ def init_db_command() -> None:
               help="How long a killed worker's claimed jobs wait before another worker takes them.")
 def worker_command(once: bool, show_status: bool, retry_dead: bool, portal_id: int | None, kind: str | None,
                    batch_size: int, senders: int, lease_seconds: float) -> None:
-    """Send queued jobs (engagement events) to HubSpot; runs until stopped (SIGTERM/Ctrl-C)."""
+    """Send queued jobs (engagement events, portal provisioning) to HubSpot; runs until stopped (SIGTERM/Ctrl-C)."""
     import signal
 
     from flask import current_app
@@ -145,6 +153,15 @@ def worker_command(once: bool, show_status: bool, retry_dead: bool, portal_id: i
         raise click.ClickException(f"configuration error: {exc}") from None
     if catalog.engine.dialect.name == "sqlite":
         click.echo("SQLite: run a single worker (use PostgreSQL for several).", err=True)
+    from .portals.provisioning import app_fingerprint, modules_fingerprint, queue_app_update, queue_module_update
+    with catalog.engine.begin() as conn:
+        pushed = queue_module_update(conn, worker.portals.store, modules_fingerprint())
+        if worker.portals.store.connected_in(conn):
+            # A new media type, public URL or URL scheme since the last app setup: do it again.
+            queue_app_update(conn, app_fingerprint(catalog.media_types(), settings.public_url,
+                                                   settings.effective_url_schemes))
+    if pushed:
+        click.echo(f"New module version: queued a push for {len(pushed)} portal(s).")
     for signum in (signal.SIGTERM, signal.SIGINT):
         signal.signal(signum, lambda *_: worker.stop())
     report = worker.run(once=once)
@@ -152,7 +169,7 @@ def worker_command(once: bool, show_status: bool, retry_dead: bool, portal_id: i
                f"closed {report.sessions_closed} play session(s); pruned {report.pruned} delivered job(s).")
 
 
-def _create_or_exit(factory, overrides=None) -> Flask:
+def _create_or_exit(factory, overrides) -> Flask:
     from . import describe_start_failure
     try:
         return factory(overrides)

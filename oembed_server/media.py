@@ -64,6 +64,8 @@ class MediaItem:
     author_name: str | None = None
     author_url: str | None = None
     visibility: Visibility = Visibility.PUBLIC
+    # Whose media this is: a portal installed for a library gets that library's items only.
+    library: str = "default"
     created_at: datetime | None = None
     updated_at: datetime | None = None
     # Id of the matching media object in the connected HubSpot portal, written by
@@ -116,6 +118,7 @@ IMPORT_FIELDS: tuple[str, ...] = (
     "visibility",
     "captions",
     "stream_url",
+    "library",
 )
 
 INT_FIELDS = frozenset(
@@ -156,6 +159,18 @@ def external_id_problem(value: str) -> str | None:
     if _BIDI_CONTROL.search(value):
         # They make an id display as something else ("rtl\u202egpj.exe" reads as "rtlexe.jpg").
         return f"{value!r} may not contain bidirectional text controls"
+    return None
+
+
+DEFAULT_LIBRARY = "default"
+_LIBRARY_NAME = re.compile(r"^[a-z0-9][a-z0-9_-]{0,63}$")
+
+
+def library_problem(value: str) -> str | None:
+    """Why ``value`` cannot name a library, or None when it can. Library names travel in
+    signed install links and command lines, so they stay short and plain."""
+    if not _LIBRARY_NAME.match(value):
+        return f"{value!r} must be 1 to 64 lower-case letters, digits, - and _, starting with a letter or digit"
     return None
 
 

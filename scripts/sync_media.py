@@ -2,7 +2,9 @@
 objects, 100 per batch call, and record each item's HubSpot object id in the catalog.
 
 Refuses, against HubSpot's real API, a public URL HubSpot cannot reach (loopback, private,
-plain http) unless --allow-local-url is given: hs_oembed_url must be fetchable by HubSpot."""
+plain http) unless --allow-local-url is given: hs_oembed_url must be fetchable by HubSpot.
+
+With --portal-id of a portal installed by OAuth: its stored tokens, its library only."""
 from __future__ import annotations
 
 import sys
@@ -32,10 +34,13 @@ def main(ctx, prune: bool, allow_local_url: bool):
                           assumes=EMPTY_PORTAL,
                           needs=f"the app's object definitions for {', '.join(types) or 'no type'} "
                                 "(scripts/setup_media_types.py creates the catalog's types)")
+    installed = ctx.installed_portal
+    # A portal installed by OAuth gets its own library only, and its object ids are its own.
+    scope = {"library": installed.library, "record_ids": False} if installed else {}
     # A bar only where someone watches; logs and CI get the summary alone.
     with tqdm(total=ctx.catalog.count(), unit="item", file=sys.stderr, disable=not sys.stderr.isatty()) as bar:
         return sync_catalog(ctx.catalog, CrmObjects(ctx.client), MediaBridgeSettings(ctx.client, app_id),
-                            public_url, prune=prune, progress=bar.update)
+                            public_url, prune=prune, progress=bar.update, **scope)
 
 
 if __name__ == "__main__":

@@ -119,6 +119,9 @@ def test_one_answer_of_every_served_operation_matches_its_response_schema(api, s
         api.get(f"{app}/settings/oembed-domains/{domain['id']}", headers=DEVELOPER)
         api.patch(f"{app}/settings/oembed-domains/{domain['id']}", headers=DEVELOPER, json={"endpoints": endpoints})
         api.delete(f"{app}/settings/oembed-domains", headers=DEVELOPER, query_string={"id": domain["id"]})
+        api.patch(f"{app}/settings/event-visibility", headers=DEVELOPER, json={
+            "eventType": "ALL", "updatedAt": 1_700_000_000_000, "showInTimeline": True})
+        api.get(f"{app}/settings/event-visibility", headers=DEVELOPER)
     created = api.post(VIDEOS, headers=PORTAL, json={"properties": video, "associations": []}).get_json()
     api.post(VIDEOS, headers=PORTAL, json={"properties": video, "associations": []})  # 409
     api.get(VIDEOS, headers=PORTAL, query_string={"properties": "hs_title,hs_external_id", "limit": 1})

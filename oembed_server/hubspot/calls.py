@@ -34,6 +34,13 @@ class ApiCall:
     form: dict[str, str] | None = dataclasses.field(default=None, repr=False)
     # Multipart fields: name -> (filename, content, content type).
     files: dict[str, tuple[str, bytes, str]] | None = None
+    # The path as logs and errors show it, when the real one carries a credential
+    # (HubSpot's token introspection takes the token in the path).
+    log_path: str | None = None
+
+    @property
+    def shown_path(self) -> str:
+        return self.log_path or self.path
 
     def url(self, api_base: str) -> str:
         query = f"?{urlencode(self.params, doseq=True)}" if self.params else ""

@@ -82,8 +82,30 @@ class ScriptContext:
         if self.dry_run:
             raise RuntimeError("a dry run must not build a HubSpot client")
         if self._client is None:
-            self._client = HubSpotClient(self.config, token_store=self._token_store())
+            installed = self.installed_portal
+            if installed is not None:
+                # The install's own tokens: the environment's belong to the configured portal.
+                config = dataclasses.replace(self.config, access_token=None, refresh_token=None)
+                self._client = HubSpotClient(config, token_store=installed.store.tokens_of(installed.portal_id))
+            else:
+                self._client = HubSpotClient(self.config, token_store=self._token_store())
         return self._client
+
+    @property
+    def installed_portal(self):
+        """The stored record of --portal-id when that portal installed the app by OAuth
+        (its tokens are then used), else None (the HUBSPOT_* tokens are)."""
+        if self.portal_id is None or not os.environ.get("OEMBED_SECRET_KEY"):
+            return None  # without the key stored tokens cannot be read; no database opened
+        from ..portals.store import PortalStore
+        store = PortalStore(self.catalog.engine, self.settings.secret_key)
+        record = store.get(self.portal_id)
+        if record is None:
+            return None
+        if not record.connected:
+            raise HubSpotConfigError(f"portal {self.portal_id} is disconnected ({record.state_reason}): "
+                                     "it must install the app again")
+        return _Installed(store, record.portal_id, record.library)
 
     def stop_unless_dry_run(self, problem: str | None) -> None:
         """A real run stops on ``problem``; a dry run notes it and goes on planning."""
@@ -126,14 +148,24 @@ class ScriptContext:
                                  "with HUBSPOT_CLIENT_ID and HUBSPOT_CLIENT_SECRET")
 
     def _token_store(self):
-        if not os.environ.get("OEMBED_SECRET_KEY") or not self.config.refresh_token:
-            return None  # checked first so a run without a store opens no database
-        from .token_store import token_store_for
-        return token_store_for(self.catalog.engine, self.settings.secret_key, self.config.refresh_token)
+        secret = os.environ.get("OEMBED_SECRET_KEY")
+        refresh = self.config.refresh_token
+        # Only a stable key can read tokens back next run; a per-process one would be pointless.
+        if not secret or not refresh:
+            return None
+        from .token_store import EncryptedTokenStore
+        return EncryptedTokenStore(self.catalog.engine, self.settings.secret_key, refresh)
 
     def close(self) -> None:
         if self._catalog is not None:
             self._catalog.dispose()
+
+
+@dataclasses.dataclass(frozen=True)
+class _Installed:
+    store: Any
+    portal_id: int
+    library: str
 
 
 def default_instance_path() -> str:

@@ -41,6 +41,8 @@ class HubSpotClient:
         # The latest attempts (method, path, status; None when no answer came), for diagnosis;
         # bounded because a long-lived process would otherwise keep every request it ever sent.
         self.sent: collections.deque[tuple[str, str, int | None]] = collections.deque(maxlen=1000)
+        # Credentials learnt after construction (an install's fresh tokens), redacted like the rest.
+        self._learnt_secrets: list[str] = []
 
     # --- public -----------------------------------------------------------------------
     def execute(self, call: ApiCall, *, allow: tuple[int, ...] = ()) -> ApiResponse:
@@ -64,13 +66,13 @@ class HubSpotClient:
                 self._record(call, None)
                 if (call.idempotent or never_sent) and attempt < self.policy.max_retries:
                     wait = self.policy.backoff(attempt, self._rng)
-                    log.info("%s %s failed to connect (%s); retry %d in %.2fs", call.method, call.path,
+                    log.info("%s %s failed to connect (%s); retry %d in %.2fs", call.method, call.shown_path,
                              type(exc).__name__, attempt + 1, wait)
                     self._sleep(wait)
                     attempt += 1
                     continue
                 raise self._connection_error(call, exc, never_sent) from None
-            log.debug("%s %s -> %d (%.0f ms)", call.method, call.path, response.status_code,
+            log.debug("%s %s -> %d (%.0f ms)", call.method, call.shown_path, response.status_code,
                       (time.monotonic() - started) * 1000)
             self._record(call, response.status_code)
             if key:
@@ -87,7 +89,7 @@ class HubSpotClient:
                 # A 429 is HubSpot refusing before doing anything, so even a create may go again.
                 wait = self.policy.wait_for(attempt, status, response.headers, self._rng)
             if wait is not None:
-                log.info("%s %s -> %d; retry %d in %.2fs", call.method, call.path, status, attempt + 1, wait)
+                log.info("%s %s -> %d; retry %d in %.2fs", call.method, call.shown_path, status, attempt + 1, wait)
                 if status == 429 and key:
                     # Held in the limiter, so every thread on this portal waits, not just this one.
                     self.limiter.block(key, wait)
@@ -96,7 +98,7 @@ class HubSpotClient:
                 attempt += 1
                 continue
             if status >= 400 and status not in allow:
-                error = HubSpotError.from_response(response, self._secrets(), call.method, call.path)
+                error = HubSpotError.from_response(response, self._secrets(), call.method, call.shown_path)
                 if call.auth is Auth.DEVELOPER and status in (401, 403):
                     # Say which credential HubSpot refused, since either of two may be in use.
                     error.message += f" (sent {self.config.developer_credential})"
@@ -139,18 +141,23 @@ class HubSpotClient:
         answer = self.execute(call)
         return answers.check(answer.body, answers.TOKEN, call, answer.status)
 
+    def forget_later(self, *secrets: str) -> None:
+        """Redact these from every error and log line from now on (they are credentials
+        this client did not start with)."""
+        self._learnt_secrets.extend(s for s in secrets if s)
+
     def _secrets(self) -> list[str]:
-        return [*self.config.secrets(), *self.tokens.secrets()]
+        return [*self.config.secrets(), *self.tokens.secrets(), *self._learnt_secrets]
 
     def _connection_error(self, call: ApiCall, exc: Exception, never_sent: bool) -> HubSpotError:
         detail = redact(f"{type(exc).__name__}: {exc}", self._secrets())
         if not call.idempotent and not never_sent:
             detail += " (not retried: HubSpot may have applied the request; check before sending it again)"
-        return HubSpotError(None, detail, "CONNECTION_ERROR", method=call.method, path=call.path)
+        return HubSpotError(None, detail, "CONNECTION_ERROR", method=call.method, path=call.shown_path)
 
     def _record(self, call: ApiCall, status: int | None) -> None:
         with self._count_lock:
-            self.sent.append((call.method, call.path, status))
+            self.sent.append((call.method, call.shown_path, status))
 
 
 def _body(response: requests.Response):

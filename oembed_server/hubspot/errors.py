@@ -101,15 +101,19 @@ def _written_forms(secret: str) -> list[str]:
 
 
 _HAPIKEY = re.compile(r"(hapikey=)[^&\s\"']+")
+# Token introspection carries the access token in the path.
+_TOKEN_IN_PATH = re.compile(r"(/oauth/v1/access-tokens/)[^\s\"'?]+")
 
 
 class HapikeyLogFilter(logging.Filter):
-    """urllib3 logs every URL at DEBUG, query string and all: mask the developer key there."""
+    """urllib3 logs every URL at DEBUG, query string and all: mask the developer key and
+    an introspected access token there."""
 
     def filter(self, record: logging.LogRecord) -> bool:
         message = record.getMessage()
-        if "hapikey=" in message:
-            record.msg, record.args = _HAPIKEY.sub(r"\1[REDACTED]", message), ()
+        if "hapikey=" in message or "/access-tokens/" in message:
+            message = _TOKEN_IN_PATH.sub(r"\1[REDACTED]", _HAPIKEY.sub(r"\1[REDACTED]", message))
+            record.msg, record.args = message, ()
         return True
 
 

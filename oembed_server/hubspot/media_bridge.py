@@ -96,6 +96,22 @@ def delete_oembed_domain(app_id: int, domain_id: str, portal_id: int | None = No
                    idempotent=True, params=params)
 
 
+EVENT_TYPES = ("ALL", "ATTENTION_SPAN", "MEDIA_PLAYS", "MEDIA_PLAYS_PERCENT")
+
+
+def get_event_visibility(app_id: int, version: str = DEFAULT_MEDIA_BRIDGE_VERSION) -> ApiCall:
+    return ApiCall("GET", f"{_settings(app_id, version)}/settings/event-visibility", Auth.DEVELOPER, idempotent=True)
+
+
+def update_event_visibility(app_id: int, change: dict[str, Any], version: str = DEFAULT_MEDIA_BRIDGE_VERSION
+                            ) -> ApiCall:
+    if change.get("eventType") not in EVENT_TYPES or not isinstance(change.get("updatedAt"), int):
+        raise ValueError(f"an event visibility change needs eventType among {', '.join(EVENT_TYPES)} "
+                         "and updatedAt (epoch milliseconds)")
+    return ApiCall("PATCH", f"{_settings(app_id, version)}/settings/event-visibility", Auth.DEVELOPER,
+                   idempotent=True, json=change)
+
+
 # --- typed helpers -----------------------------------------------------------------------
 class MediaBridgeSettings:
     def __init__(self, client: HubSpotClient, app_id: int):
@@ -135,6 +151,14 @@ class MediaBridgeSettings:
 
     def update_oembed_domain(self, domain_id: str, endpoints: dict[str, Any]) -> None:
         self.client.execute(update_oembed_domain(self.app_id, domain_id, endpoints, self.version))
+
+    def event_visibility(self) -> list[dict]:
+        body = self.client.execute(get_event_visibility(self.app_id, self.version), allow=(404,)).body
+        settings = body.get("visibilitySettings") if isinstance(body, dict) else None
+        return [v for v in settings or [] if isinstance(v, dict)]
+
+    def update_event_visibility(self, change: dict[str, Any]) -> dict:
+        return self.client.execute(update_event_visibility(self.app_id, change, self.version)).body or {}
 
     def delete_oembed_domain(self, domain_id: str, portal_id: int | None = None) -> None:
         self.client.execute(delete_oembed_domain(self.app_id, domain_id, portal_id, self.version))

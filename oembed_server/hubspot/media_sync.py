@@ -27,6 +27,10 @@ class SyncInputError(ValueError):
     """The catalog or the app setup is not ready for a sync; nothing was written."""
 
 
+class MissingObjectDefinition(SyncInputError):
+    """The app has no object definition for a media type the catalog holds."""
+
+
 @dataclasses.dataclass
 class TypeReport:
     object_type: str
@@ -83,12 +87,12 @@ class _Catalog:
     to_archive: dict[MediaType, list[MediaItem]]
 
 
-def _load_catalog(catalog: CatalogStore) -> _Catalog:
+def _load_catalog(catalog: CatalogStore, library: str | None = None) -> _Catalog:
     by_type: dict[MediaType, list[MediaItem]] = defaultdict(list)
     to_archive: dict[MediaType, list[MediaItem]] = defaultdict(list)
     withheld = 0
     problems = []
-    for item in catalog.iter_all():
+    for item in catalog.iter_all(library=library):
         if not is_sent_to_hubspot(item):
             withheld += 1
             if item.hubspot_object_id:
@@ -109,8 +113,10 @@ def _chunks(seq: list, size: int) -> Iterable[list]:
 
 class _Sync:
     def __init__(self, catalog: CatalogStore, objects: CrmObjects, app: MediaBridgeSettings, public_url: str,
-                 progress: Progress | None):
+                 progress: Progress | None, record_ids: bool = True, first_sync: bool = False):
         self.catalog = catalog
+        self.record_ids = record_ids
+        self.first_sync = first_sync
         self.objects = objects
         self.app = app
         self.public_url = public_url
@@ -126,7 +132,7 @@ class _Sync:
                 definitions[media_type] = definition
         missing = sorted(required - set(definitions))
         if missing:
-            raise SyncInputError(f"the app has no object definition for {', '.join(missing)}: run "
+            raise MissingObjectDefinition(f"the app has no object definition for {', '.join(missing)}: run "
                                  f"scripts/setup_media_types.py --types {','.join(missing)} first")
         return definitions
 
@@ -138,9 +144,15 @@ class _Sync:
         # Upsert inputs, each with the item it creates (None for an update: its id is known already).
         pending: list[tuple[dict, MediaItem | None]] = []
         for chunk in _chunks(items, BATCH_LIMIT):
-            self.report.lookup_calls += 1
-            found = self.objects.batch_read(object_type, [i.external_id for i in chunk], wanted_props, ID_PROPERTY)
-            held = {(o.get("properties") or {}).get(ID_PROPERTY): o for o in found.found}
+            if self.first_sync:
+                # A portal this app never wrote to holds none of them: upserting all skips the
+                # look-ups, and a repeat (a resumed run) still lands on the same objects.
+                held = {}
+            else:
+                self.report.lookup_calls += 1
+                found = self.objects.batch_read(object_type, [i.external_id for i in chunk], wanted_props,
+                                                ID_PROPERTY)
+                held = {(o.get("properties") or {}).get(ID_PROPERTY): o for o in found.found}
             known_ids: dict[str, str] = {}
             for item in chunk:
                 desired = media_object_properties(item, self.public_url, allowed)
@@ -197,7 +209,9 @@ class _Sync:
                                "MISSING_RESULTS")
 
     def _record(self, object_ids: dict[str, str]) -> None:
-        if object_ids:
+        # The catalog keeps one object id per item: the configured portal's. Installed
+        # portals each have their own ids, which the sync never needs (it keys on hs_external_id).
+        if object_ids and self.record_ids:
             # Recorded batch by batch: a run that fails later keeps what it already learned.
             self.catalog.set_hubspot_object_ids(object_ids)
             self.report.recorded_ids += len(object_ids)
@@ -233,16 +247,23 @@ class _Sync:
 
 
 def sync_catalog(catalog: CatalogStore, objects: CrmObjects, app: MediaBridgeSettings, public_url: str, *,
-                 prune: bool = False, progress: Progress | None = None) -> SyncReport:
-    loaded = _load_catalog(catalog)
+                 prune: bool = False, progress: Progress | None = None, library: str | None = None,
+                 record_ids: bool = True, first_sync: bool = False) -> SyncReport:
+    """``library``: only that library's items (an installed portal's share); ``record_ids``:
+    write object ids back to the catalog (the configured portal's; an installed portal's
+    own ids are never needed, its objects are keyed by hs_external_id); ``first_sync``: the
+    portal holds none of these objects yet, so nothing is looked up."""
+    loaded = _load_catalog(catalog, library)
     by_type = loaded.by_type
     if prune and not by_type:
         raise SyncInputError("the catalog is empty (or holds only private items): refusing to archive every "
                              "media object in the portal")
-    sync = _Sync(catalog, objects, app, public_url, progress)
+    sync = _Sync(catalog, objects, app, public_url, progress, record_ids, first_sync)
     sync.report.withheld = loaded.withheld
     present = {t.value for t in by_type}
-    archiving = {t.value for t in loaded.to_archive}
+    # The recorded ids are the configured portal's: another portal's turned-private objects
+    # go by prune, which finds them by hs_external_id.
+    archiving = {t.value for t in loaded.to_archive} if record_ids else set()
     definitions = sync.object_types([t for t in MEDIA_TYPES if prune or t in present | archiving], present)
     for media_type in MEDIA_TYPES:
         if media_type in present:

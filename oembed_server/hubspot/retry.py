@@ -24,7 +24,8 @@ class RetryPolicy:
     def backoff(self, attempt: int, rng: random.Random | None = None) -> float:
         """Exponential backoff with equal jitter: half fixed, half random, so clients that
         failed together do not come back together. ``attempt`` counts from 0."""
-        ceiling = min(self.cap_s, self.base_s * (2 ** attempt))
+        # The exponent is bounded: a job retried for days must not overflow a float.
+        ceiling = min(self.cap_s, self.base_s * (2 ** min(attempt, 60)))
         return ceiling / 2 + (rng or random).uniform(0, ceiling / 2)
 
     def wait_for(self, attempt: int, status: int | None, headers: Mapping[str, str],

@@ -186,7 +186,8 @@ class Worker:
                 report.held += queue.hold_portal(conn, portal_id, reason, now=self.clock())
             log.warning("holding jobs for portal %s: %s", portal_id, reason)
             return report
-        context = JobContext(client, self.catalog, self.settings, self.stable_secret_key)
+        context = JobContext(client, self.catalog, self.settings, self.stable_secret_key,
+                             catalog_object_ids=not self.portals.is_installed(portal_id))
         pending = collections.deque(jobs)  # in priority order; senders take from the front
         halt = threading.Event()  # the portal is unwell: stop taking jobs
         lock = threading.Lock()
@@ -220,6 +221,8 @@ class Worker:
                             self._pause(portal_id, outcome.delay_s)
                         else:
                             self._release(self._take_all(pending, lock))
+                            if self.portals.refused(portal_id, outcome.reason):
+                                log.warning("portal %s disconnected: HubSpot refused its tokens", portal_id)
                             with self._writing() as conn:
                                 result.held += queue.hold_portal(conn, portal_id, outcome.reason,
                                                                  now=self.clock())

@@ -49,9 +49,9 @@ def _before():
     if request.path.startswith("/_emulator/"):
         return None
     state = _state()
-    for fault in state.take_faults(request.method, request.path, ("latency",)):
+    for fault in state.take_faults(request.method, request.path, ("latency",), _bearer_hub(state)):
         time.sleep(fault.seconds)
-    if state.take_faults(request.method, request.path, ("drop",)):
+    if state.take_faults(request.method, request.path, ("drop",), _bearer_hub(state)):
         g.auth_kind = "none"
         # Logged before the drop: the client retries the moment the socket closes, and the
         # retry must not overtake this request in the log.
@@ -61,9 +61,9 @@ def _before():
         return error_response(500, "connection dropped", None)
     g.auth_kind = "bearer" if request.headers.get("Authorization", "").startswith("Bearer ") else (
         "hapikey" if "hapikey" in request.args else "none")
-    for fault in state.take_faults(request.method, request.path, ("rate_limit",)):
+    for fault in state.take_faults(request.method, request.path, ("rate_limit",), _bearer_hub(state)):
         return _rate_limited(state, fault.retry_after)
-    for fault in state.take_faults(request.method, request.path, ("status",)):
+    for fault in state.take_faults(request.method, request.path, ("status",), _bearer_hub(state)):
         return error_response(fault.status, f"Injected failure {fault.status}",
                               "INTERNAL_ERROR" if fault.status >= 500 else "VALIDATION_ERROR")
     denied = _authenticate(state)
@@ -75,6 +75,13 @@ def _before():
     g.rate_remaining = remaining
     g.handled = True
     return None
+
+
+def _bearer_hub(state: EmulatorState) -> int | None:
+    """The portal a request's access token belongs to, so a fault can target one portal."""
+    header = request.headers.get("Authorization", "")
+    info = state.access_tokens.get(header[len("Bearer "):].strip()) if header.startswith("Bearer ") else None
+    return info.hub_id if info else None
 
 
 def _after(response):
@@ -90,7 +97,7 @@ def _after(response):
         response.headers["X-HubSpot-RateLimit-Interval-Milliseconds"] = str(state.rate_interval_ms)
     if not g.get("logged"):
         _log_request(state, response.status_code)
-    if g.get("handled") and state.take_faults(request.method, request.path, ("drop_after",)):
+    if g.get("handled") and state.take_faults(request.method, request.path, ("drop_after",), _bearer_hub(state)):
         # The work is done and stored; only the answer is lost on the way back.
         _drop_connection()
     return response
@@ -100,7 +107,7 @@ def _log_request(state: EmulatorState, status: int) -> None:
     query = {k: ("[REDACTED]" if k == "hapikey" else v) for k, v in request.args.items()}
     with state.lock:
         state.requests.append(LoggedRequest(request.method, request.path, query, g.get("auth_kind", "none"),
-                                            status, request.get_json(silent=True)))
+                                            status, request.get_json(silent=True), _bearer_hub(state)))
 
 
 def _drop_connection() -> None:

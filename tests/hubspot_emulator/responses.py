@@ -4,9 +4,9 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
-from flask import current_app, jsonify, request
+from flask import current_app, g, jsonify, request
 
-from .state import EmulatorState
+from .state import EmulatorState, PortalData
 
 
 class ApiError(Exception):
@@ -34,6 +34,11 @@ def error_response(status: int, message: str, category: str | None = "VALIDATION
 
 def state() -> EmulatorState:
     return current_app.extensions["hubspot_emulator"]
+
+
+def portal_data() -> PortalData:
+    """The holdings of the portal whose access token authenticated this request."""
+    return state().data(g.token_info.hub_id)
 
 
 def json_body() -> dict:

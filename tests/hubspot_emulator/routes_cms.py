@@ -8,7 +8,7 @@ import time
 
 from flask import Blueprint, jsonify, request
 
-from .responses import ApiError, require, state
+from .responses import ApiError, portal_data, require, state
 
 blueprint = Blueprint("cms", __name__, url_prefix="/cms/v3/source-code/<environment>")
 
@@ -101,11 +101,12 @@ def upload(environment: str, path: str):
     _refuse_invalid(path, content)
     s = state()
     with s.lock:
-        record = s.source_files.get((environment, path))
+        files = portal_data().source_files
+        record = files.get((environment, path))
         stamp = int(time.time() * 1000)
         if record is None:
             record = {"id": s.next_id(), "createdAt": stamp}
-            s.source_files[(environment, path)] = record
+            files[(environment, path)] = record
         # Strictly increasing, so a re-upload in the same millisecond still shows as a change.
         record["updatedAt"] = max(stamp, record.get("updatedAt", 0) + 1)
         record["content"] = content
@@ -117,7 +118,7 @@ def upload(environment: str, path: str):
 @blueprint.get("/content/<path:path>")
 def download(environment: str, path: str):
     _check_path(environment, path)
-    record = state().source_files.get((environment, path))
+    record = portal_data().source_files.get((environment, path))
     require(record is not None, f"No file at {path}", 404, "OBJECT_NOT_FOUND")
     return record["content"], 200, {"Content-Type": "application/octet-stream"}
 
@@ -125,14 +126,14 @@ def download(environment: str, path: str):
 @blueprint.get("/metadata/<path:path>")
 def metadata(environment: str, path: str):
     _check_path(environment, path)
-    s = state()
-    record = s.source_files.get((environment, path))
+    files = portal_data().source_files
+    record = files.get((environment, path))
     if record is not None:
         return jsonify(_metadata(environment, path, record))
-    children = sorted({p[len(path) + 1:].split("/")[0] for env, p in s.source_files
+    children = sorted({p[len(path) + 1:].split("/")[0] for env, p in files
                        if env == environment and p.startswith(path + "/")})
     require(bool(children), f"No file or folder at {path}", 404, "OBJECT_NOT_FOUND")
-    stamps = [r["updatedAt"] for (env, p), r in s.source_files.items() if env == environment
+    stamps = [r["updatedAt"] for (env, p), r in files.items() if env == environment
               and p.startswith(path + "/")]
     return jsonify({"id": path, "name": posixpath.basename(path), "folder": True, "children": children,
                     "createdAt": min(stamps), "updatedAt": max(stamps)})

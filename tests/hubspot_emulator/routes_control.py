@@ -48,3 +48,9 @@ def define_media_types():
     types = request.get_json(silent=True) or []
     state().define_media_types(*types)
     return jsonify(state().summary()["definitions"])
+
+
+@blueprint.post("/portals/<int:hub_id>/uninstall")
+def uninstall(hub_id: int):
+    state().uninstall(hub_id)
+    return "", 204

@@ -9,7 +9,7 @@ from flask import Blueprint, jsonify, request
 
 from oembed_server.media import is_absolute_http_url
 
-from .responses import ApiError, json_body, now_iso, require, state
+from .responses import ApiError, json_body, now_iso, portal_data, require, state
 from .state import MediaObject, required_properties
 
 blueprint = Blueprint("crm", __name__, url_prefix="/crm/v3/objects/<object_type>")
@@ -28,9 +28,11 @@ class _Type:
         require(found is not None, f"Unable to infer object type from: {name_or_id}", 400, "VALIDATION_ERROR")
         self.name, self.media_type = found
         self.props = {p["name"]: p for p in state().properties[self.name]}
-        self.objects: dict[str, MediaObject] = state().objects[self.name]
-        # (property, value) -> object id for unique-value properties of live objects.
-        self.index: dict[tuple[str, str], str] = state().unique_index.setdefault(self.name, {})
+        data = portal_data()
+        with state().lock:
+            self.objects: dict[str, MediaObject] = data.objects.setdefault(self.name, {})
+            # (property, value) -> object id for unique-value properties of live objects.
+            self.index: dict[tuple[str, str], str] = data.unique_index.setdefault(self.name, {})
 
     def unique_props(self) -> set[str]:
         return {n for n, p in self.props.items() if p.get("hasUniqueValue")}

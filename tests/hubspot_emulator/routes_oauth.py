@@ -1,13 +1,93 @@
-"""/oauth/v1: token exchange and refresh (form-encoded), token introspection."""
+"""/oauth: the consent page an installing admin sees (grant for one of the test portals,
+or decline), code exchange and refresh at /oauth/v1/token (form-encoded), token introspection.
+
+Codes expire and work once, and only with the redirect_uri they were issued for; the
+token endpoint checks the client secret; every token belongs to the portal it was granted in.
+"""
 from __future__ import annotations
 
 import secrets
+from urllib.parse import urlencode, urlsplit
 
-from flask import Blueprint, jsonify, request
+from flask import Blueprint, jsonify, redirect, render_template_string, request
 
 from .responses import error_response, state
+from .state import ALL_SCOPES
 
 blueprint = Blueprint("oauth", __name__)
+
+CONSENT_PAGE = """<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><title>Connect app {{ app_id }} to HubSpot</title></head>
+<body>
+<h1>Choose an account</h1>
+<p>App {{ app_id }} asks for: <span class="scopes">{{ scopes|join(", ") }}</span></p>
+<ul class="portals">
+{% for hub_id, name in portals %}
+  <li><form method="post" action="{{ url_for('oauth.decide') }}">
+    {% for key, value in fields.items() %}<input type="hidden" name="{{ key }}" value="{{ value }}">{% endfor %}
+    <input type="hidden" name="hub_id" value="{{ hub_id }}">
+    <button type="submit" name="decision" value="grant" data-hub-id="{{ hub_id }}">Connect app to {{ name }} ({{ hub_id }})</button>
+  </form></li>
+{% endfor %}
+</ul>
+<form method="post" action="{{ url_for('oauth.decide') }}">
+  {% for key, value in fields.items() %}<input type="hidden" name="{{ key }}" value="{{ value }}">{% endfor %}
+  <button type="submit" name="decision" value="decline">Cancel</button>
+</form>
+</body></html>"""
+
+
+def _authorize_problem(args) -> str | None:
+    s = state()
+    if args.get("client_id") != s.client_id:
+        return "Unknown client_id: this app does not exist."
+    target = urlsplit(args.get("redirect_uri") or "")
+    if target.scheme not in ("http", "https") or not target.netloc:
+        return "redirect_uri must be an absolute http(s) URL."
+    scopes = (args.get("scope") or "").split()
+    unknown = sorted(set(scopes) - ALL_SCOPES)
+    if not scopes or unknown:
+        return f"The scope parameter must list known scopes; unknown: {', '.join(unknown) or 'none given'}."
+    return None
+
+
+def _page_error(message: str):
+    return f"<!doctype html><title>Authorization error</title><h1>Authorization error</h1><p>{message}</p>", 400
+
+
+@blueprint.get("/oauth/authorize")
+def authorize():
+    problem = _authorize_problem(request.args)
+    if problem:
+        return _page_error(problem)
+    s = state()
+    fields = {k: request.args.get(k, "") for k in ("client_id", "redirect_uri", "scope", "state")}
+    return render_template_string(CONSENT_PAGE, app_id=s.app_id, scopes=fields["scope"].split(), fields=fields,
+                                  portals=sorted(s.test_portals.items()))
+
+
+@blueprint.post("/oauth/authorize")
+def decide():
+    form = request.form
+    problem = _authorize_problem(form)
+    if problem:
+        return _page_error(problem)
+    s = state()
+    back: dict[str, str] = {}
+    if form.get("decision") == "grant":
+        try:
+            hub_id = int(form.get("hub_id", ""))
+        except ValueError:
+            return _page_error("hub_id must be a number")
+        if hub_id not in s.test_portals:
+            return _page_error(f"No account {hub_id}.")
+        back["code"] = s.issue_code(hub_id, form["redirect_uri"], frozenset(form["scope"].split()))
+    else:
+        back |= {"error": "access_denied", "error_description": "The user declined to install the app."}
+    if form.get("state"):
+        back["state"] = form["state"]
+    separator = "&" if urlsplit(form["redirect_uri"]).query else "?"
+    return redirect(form["redirect_uri"] + separator + urlencode(back), 302)
 
 
 @blueprint.post("/oauth/v1/token")
@@ -30,17 +110,25 @@ def token():
                               error="BAD_CLIENT_ID")
     with s.lock:
         if grant == "refresh_token":
-            if form["refresh_token"] not in s.refresh_tokens:
+            hub_id = s.refresh_tokens.get(form["refresh_token"])
+            if hub_id is None:
                 return error_response(400, "missing or unknown refresh token", "BAD_REFRESH_TOKEN",
                                       error="BAD_REFRESH_TOKEN")
-            refresh = form["refresh_token"]
+            refresh, scopes = form["refresh_token"], ALL_SCOPES
         else:
-            if s.auth_codes.get(form["code"]) != form["redirect_uri"]:
+            # Used up by this attempt whatever its outcome, as HubSpot's codes are.
+            code = s.auth_codes.pop(form["code"], None)
+            if code is None:
                 return error_response(400, "missing or unknown auth code", "BAD_AUTH_CODE", error="BAD_AUTH_CODE")
-            del s.auth_codes[form["code"]]
+            if s.clock() >= code.expires_at:
+                return error_response(400, "auth code expired", "BAD_AUTH_CODE", error="BAD_AUTH_CODE")
+            if code.redirect_uri != form["redirect_uri"]:
+                return error_response(400, "redirect_uri does not match the one the code was issued for",
+                                      "BAD_REDIRECT_URI", error="BAD_REDIRECT_URI")
+            hub_id, scopes = code.hub_id, code.scopes
             refresh = f"emu-rt-{secrets.token_hex(12)}"
-            s.refresh_tokens.add(refresh)
-        access = s.issue_access_token()
+            s.refresh_tokens[refresh] = hub_id
+        access = s.issue_access_token(scopes, hub_id=hub_id)
     return jsonify({"access_token": access, "refresh_token": refresh, "expires_in": s.token_lifetime_s,
                     "token_type": "bearer"})
 

@@ -9,7 +9,7 @@ from urllib.parse import urlsplit
 from flask import Blueprint, jsonify, request
 
 from . import shapes
-from .responses import ApiError, json_body, require, state
+from .responses import ApiError, json_body, now_iso, require, state
 from .state import MEDIA_TYPES, required_properties
 
 blueprint = Blueprint("settings", __name__, url_prefix="/media-bridge/v1/<int:app_id>")
@@ -220,3 +220,30 @@ def one_domain(app_id: int, domain_id: str):
             domain["endpoints"].update(_check_endpoints(body.get("endpoints"), partial=True))
             domain["updatedAt"] = shapes.millis()
     return jsonify(shapes.oembed_domain(domain))
+
+
+EVENT_TYPES = ("ALL", "ATTENTION_SPAN", "MEDIA_PLAYS", "MEDIA_PLAYS_PERCENT")
+VISIBILITY_FLAGS = ("showInTimeline", "showInReporting", "showInWorkflows")
+
+
+@blueprint.get("/settings/event-visibility")
+def get_event_visibility(app_id: int):
+    s = state()
+    with s.lock:
+        settings = [dict(v) for v in s.event_visibility.values()]
+    return jsonify({"createdAt": now_iso(), "visibilitySettings": settings})  # the spec's date-time
+
+
+@blueprint.patch("/settings/event-visibility")
+def update_event_visibility(app_id: int):
+    body = json_body()
+    require(body.get("eventType") in EVENT_TYPES, f"eventType is required: one of {', '.join(EVENT_TYPES)}")
+    require(isinstance(body.get("updatedAt"), int) and not isinstance(body["updatedAt"], bool),
+            "updatedAt is required: epoch milliseconds")
+    unknown = set(body) - {"eventType", "updatedAt", *VISIBILITY_FLAGS}
+    require(not unknown, f"Unknown fields: {sorted(unknown)}")
+    require(all(isinstance(body[f], bool) for f in VISIBILITY_FLAGS if f in body), "show* flags must be booleans")
+    s = state()
+    with s.lock:
+        s.event_visibility[body["eventType"]] = dict(body)
+    return jsonify(body)

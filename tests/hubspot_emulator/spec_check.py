@@ -245,8 +245,12 @@ def _record(kind: str, op: Operation | None, message: str) -> None:
                                   "operation": op.name if op else None, "message": message})
 
 
+# The consent page is HubSpot's web app (app.hubspot.com), not an API the specs describe.
+WEB_PAGES = ("/oauth/authorize",)
+
+
 def _check_request():
-    if request.path.startswith("/_emulator/") or not state().validate_spec:
+    if request.path.startswith("/_emulator/") or request.path in WEB_PAGES or not state().validate_spec:
         return None
     op, path_params, path_known = match(request.method, request.path)
     if op is None:

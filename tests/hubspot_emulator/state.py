@@ -1,7 +1,9 @@
 """Everything the emulated HubSpot remembers, plus the switches tests use to make it misbehave.
 
-One EmulatorState is one developer account with one app installed in one portal: enough
-for every call the scripts make, and small enough to read back in assertions."""
+One EmulatorState is one developer account with one app, installed in its default portal
+and installable by OAuth in any of its test portals; each portal keeps its own media
+objects and design-manager files. Enough for every call the scripts and the install flow
+make, and small enough to read back in assertions."""
 from __future__ import annotations
 
 import collections
@@ -57,6 +59,22 @@ class TokenInfo:
 
 
 @dataclasses.dataclass
+class AuthCode:
+    redirect_uri: str
+    hub_id: int
+    scopes: frozenset[str]
+    expires_at: float
+
+
+@dataclasses.dataclass
+class PortalData:
+    """What one portal holds: media objects (by type), their unique-value index, CMS files."""
+    objects: dict[str, dict[str, "MediaObject"]] = dataclasses.field(default_factory=dict)
+    unique_index: dict[str, dict[tuple[str, str], str]] = dataclasses.field(default_factory=dict)
+    source_files: dict[tuple[str, str], dict] = dataclasses.field(default_factory=dict)
+
+
+@dataclasses.dataclass
 class Fault:
     """One injected misbehaviour, applied to the next ``times`` matching requests after
     letting ``skip`` of them through untouched."""
@@ -68,10 +86,12 @@ class Fault:
     status: int = 503
     retry_after: float | None = None
     seconds: float = 0.0
+    hub_id: int | None = None  # only requests made with this portal's token
     mangle: str | None = None  # for kind "mangle": a name in mangling.MANGLINGS
 
-    def matches(self, method: str, path: str) -> bool:
-        return (self.method is None or self.method == method) and (self.path is None or re.search(self.path, path))
+    def matches(self, method: str, path: str, hub_id: int | None = None) -> bool:
+        return ((self.method is None or self.method == method) and (self.path is None or re.search(self.path, path))
+                and (self.hub_id is None or self.hub_id == hub_id))
 
 
 @dataclasses.dataclass
@@ -82,6 +102,8 @@ class LoggedRequest:
     auth: str  # "hapikey", "bearer", "none"
     status: int  # 0: the connection was dropped before any handling
     json: Any = None
+    hub_id: int | None = None  # the portal of the request's access token, if any
+    answered_at: float = dataclasses.field(default_factory=time.monotonic)
 
 
 @dataclasses.dataclass
@@ -102,7 +124,8 @@ class EmulatorState:
                  rate_limit_retry_after: float | None = None, metadata_includes_hash: bool = True,
                  scopes: frozenset[str] = ALL_SCOPES, clock: Callable[[], float] = time.monotonic,
                  developer_access_token: str = "emu-dev-access-token-0001", validate_spec: bool = True,
-                 accept_developer_hapikey: bool = True):
+                 accept_developer_hapikey: bool = True,
+                 test_portals: dict[int, str] | None = None, code_lifetime_s: float = 300.0):
         self.app_id = app_id
         self.portal_id = portal_id
         self.developer_api_key = developer_api_key
@@ -116,9 +139,12 @@ class EmulatorState:
         self.clock = clock
         self.lock = threading.RLock()
         self._ids = itertools.count(1001)
-        self.refresh_tokens: set[str] = {refresh_token}
+        # Portals an admin may pick on the consent page: hub id -> name.
+        self.test_portals: dict[int, str] = {portal_id: "Test portal"} | dict(test_portals or {})
+        self.code_lifetime_s = code_lifetime_s
+        self.refresh_tokens: dict[str, int] = {refresh_token: portal_id}  # refresh token -> hub id
         self.access_tokens: dict[str, TokenInfo] = {}
-        self.auth_codes: dict[str, str] = {}  # code -> redirect_uri
+        self.auth_codes: dict[str, AuthCode] = {}
         self.developer_tokens: dict[str, frozenset[str]] = {developer_access_token: DEVELOPER_SCOPES}
         # Hold requests to HubSpot's published specs (spec_check.py); what drifted is kept here.
         self.validate_spec = validate_spec
@@ -126,17 +152,53 @@ class EmulatorState:
         self.spec_violations: list[dict] = []
         self.spec_operations: collections.Counter[str] = collections.Counter()
         self.issue_access_token(scopes, token=access_token)
+        # App-level (developer account): shared by every portal the app is installed in.
         self.definitions: dict[str, dict] = {}  # media type -> definition
         self.properties: dict[str, list[dict]] = {}  # object type name -> property definitions
         self.schemas: dict[str, dict] = {}  # object type name -> patched schema fields
-        self.objects: dict[str, dict[str, MediaObject]] = {}  # object type name -> id -> object
-        self.unique_index: dict[str, dict[tuple[str, str], str]] = {}
         self.oembed_domains: dict[str, dict] = {}
-        self.source_files: dict[tuple[str, str], dict] = {}  # (environment, path) -> file record
+        self.event_visibility: dict[str, dict] = {}  # event type -> settings
+        # Portal-level: each portal's own objects and files.
+        self.portal_data: dict[int, PortalData] = {portal_id: PortalData()}
         self.events: list[dict] = []  # {"version", "kind", "event"}
         self.requests: list[LoggedRequest] = []
         self.faults: list[Fault] = []
         self._windows: dict[str, collections.deque[float]] = collections.defaultdict(collections.deque)
+
+    # --- portals ----------------------------------------------------------------------
+    def data(self, hub_id: int | None = None) -> PortalData:
+        """One portal's objects and files (the default portal's when ``hub_id`` is None)."""
+        with self.lock:
+            return self.portal_data.setdefault(self.portal_id if hub_id is None else hub_id, PortalData())
+
+    # The default portal's holdings, as single-portal tests read them.
+    @property
+    def objects(self) -> dict[str, dict[str, MediaObject]]:
+        return self.data().objects
+
+    @property
+    def unique_index(self) -> dict[str, dict[tuple[str, str], str]]:
+        return self.data().unique_index
+
+    @property
+    def source_files(self) -> dict[tuple[str, str], dict]:
+        return self.data().source_files
+
+    def add_test_portal(self, hub_id: int, name: str) -> None:
+        with self.lock:
+            self.test_portals[hub_id] = name
+
+    def issue_code(self, hub_id: int, redirect_uri: str, scopes: frozenset[str]) -> str:
+        code = f"emu-code-{secrets.token_hex(12)}"
+        with self.lock:
+            self.auth_codes[code] = AuthCode(redirect_uri, hub_id, frozenset(scopes), self.clock() + self.code_lifetime_s)
+        return code
+
+    def uninstall(self, hub_id: int) -> None:
+        """The portal's admin uninstalls the app: its refresh and access tokens stop working."""
+        with self.lock:
+            self.refresh_tokens = {t: h for t, h in self.refresh_tokens.items() if h != hub_id}
+            self.access_tokens = {t: i for t, i in self.access_tokens.items() if i.hub_id != hub_id}
 
     # --- ids and tokens ---------------------------------------------------------------
     def next_id(self) -> str:
@@ -182,12 +244,12 @@ class EmulatorState:
             raise ValueError(f"unknown mangling {how!r}: one of {', '.join(MANGLINGS)}")
         return self.inject("mangle", mangle=how, times=times, **match)
 
-    def take_faults(self, method: str, path: str, kinds: tuple[str, ...]) -> list[Fault]:
+    def take_faults(self, method: str, path: str, kinds: tuple[str, ...], hub_id: int | None = None) -> list[Fault]:
         """The faults that apply to this request, each used up by one."""
         taken = []
         with self.lock:
             for fault in self.faults:
-                if fault.kind not in kinds or fault.times <= 0 or not fault.matches(method, path):
+                if fault.kind not in kinds or fault.times <= 0 or not fault.matches(method, path, hub_id):
                     continue
                 if fault.skip > 0:
                     fault.skip -= 1
@@ -220,9 +282,10 @@ class EmulatorState:
         """Requests per "METHOD path", for a quick look at what a script did."""
         return dict(collections.Counter(f"{r.method} {r.path}" for r in self.requests))
 
-    def live_objects(self, object_type: str | None = None) -> list[MediaObject]:
-        types = [object_type] if object_type else list(self.objects)
-        return [o for t in types for o in self.objects.get(t, {}).values() if not o.archived]
+    def live_objects(self, object_type: str | None = None, hub_id: int | None = None) -> list[MediaObject]:
+        objects = self.data(hub_id).objects
+        types = [object_type] if object_type else list(objects)
+        return [o for t in types for o in objects.get(t, {}).values() if not o.archived]
 
     def object_type_name(self, media_type: str) -> str:
         return f"a{self.app_id}_{OBJECT_SUFFIX[media_type]}"
@@ -255,6 +318,8 @@ class EmulatorState:
             "objects": {t: len([o for o in objs.values() if not o.archived]) for t, objs in self.objects.items()},
             "oembedDomains": list(self.oembed_domains.values()),
             "sourceFiles": sorted(f"{env}/{path}" for env, path in self.source_files),
+            "portals": {hub: {"objects": len(self.live_objects(hub_id=hub)), "sourceFiles": len(data.source_files)}
+                        for hub, data in self.portal_data.items()},
             "events": len(self.events),
             "requests": len(self.requests),
         }

@@ -8,11 +8,13 @@ from __future__ import annotations
 from typing import Callable
 
 from ..queue import Job
-from . import events
+from . import app_setup, catalog_sync, events, module_push
 from .context import JobContext
 
 Handler = Callable[[Job, JobContext], None]
 
 HANDLERS: dict[str, Handler] = {kind: events.send_event for kind in events.KINDS}
+for _module in (app_setup, module_push, catalog_sync):
+    HANDLERS.update({kind: _module.run for kind in _module.KINDS})
 
 __all__ = ["HANDLERS", "Handler", "JobContext"]

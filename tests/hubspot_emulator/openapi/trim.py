@@ -21,7 +21,8 @@ _APP = ("get /{appId}/settings/object-definitions/{mediaType}", "post /{appId}/s
         "delete /{appId}/properties/{objectType}/{propertyName}", "get /{appId}/settings/oembed-domains",
         "post /{appId}/settings/oembed-domains", "delete /{appId}/settings/oembed-domains",
         "get /{appId}/settings/oembed-domains/{oEmbedDomainId}",
-        "patch /{appId}/settings/oembed-domains/{oEmbedDomainId}", "post /events/media-played",
+        "patch /{appId}/settings/oembed-domains/{oEmbedDomainId}", "get /{appId}/settings/event-visibility",
+        "patch /{appId}/settings/event-visibility", "post /events/media-played",
         "post /events/media-played-percent", "post /events/attention-span")
 _CRM = ("get ", "post ", "post /batch/read", "post /batch/create", "post /batch/update", "post /batch/upsert",
         "post /batch/archive", "post /search")
