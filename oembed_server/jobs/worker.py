@@ -29,6 +29,7 @@ from sqlalchemy.exc import DBAPIError
 
 from ..catalog_store import CatalogStore
 from ..config import Settings
+from ..events.sessions import close_due_sessions, prune_play_sessions
 from ..hubspot.errors import HubSpotError
 from ..hubspot.retry import RetryPolicy
 from ..portals.clients import PortalClients
@@ -38,14 +39,6 @@ from .outcomes import GiveUp, HoldPortal, JobOutcome, RetryLater, classify
 
 log = logging.getLogger(__name__)
 
-try:  # The play-session table comes with the intake; without it there is nothing to close.
-    from ..events.sessions import close_due_sessions
-except ImportError:  # pragma: no cover - depends on which branches are merged
-    close_due_sessions = None
-try:
-    from ..events.sessions import prune_play_sessions
-except ImportError:  # pragma: no cover
-    prune_play_sessions = None
 
 
 @dataclasses.dataclass(frozen=True)
@@ -337,7 +330,7 @@ class Worker:
     # --- housekeeping ----------------------------------------------------------------------
     def close_sessions(self, now: float) -> int:
         """Idle or ended play sessions become attention jobs (at most once a second)."""
-        if close_due_sessions is None or now - self._last_sessions_close < 1.0:
+        if now - self._last_sessions_close < 1.0:
             return 0
         self._last_sessions_close = now
         with self._writing() as conn:
@@ -366,9 +359,8 @@ class Worker:
             pruned += deleted
             if not deleted:
                 break
-        if prune_play_sessions is not None:
-            with self._writing() as conn:
-                prune_play_sessions(conn, cutoff)
+        with self._writing() as conn:
+            prune_play_sessions(conn, cutoff)
         self._next_prune = now + self.options.prune_every_s
         return pruned
 
