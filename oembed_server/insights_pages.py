@@ -18,6 +18,7 @@ from .events.links import media_insights_key_valid, session_id_from_token, sessi
 from .events.sessions import attention_rows, get_session, media_summary, plays_per_day, recent_sessions
 from .extensions import current_catalog, current_settings
 from .media import media_page_url
+from .pages import error_page
 
 bp = Blueprint("insights", __name__, url_prefix="/insights")
 
@@ -67,8 +68,8 @@ def _when(ms: int | None) -> str | None:
     return datetime.fromtimestamp(ms / 1000, tz=timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
 
 
-def _private(body: str, status: int = 200) -> Response:
-    response = Response(body, status=status)
+def _private(page: str | Response) -> Response:
+    response = page if isinstance(page, Response) else Response(page)
     response.headers["Cache-Control"] = "private, no-store"
     response.headers["X-Robots-Tag"] = "noindex, nofollow"
     # The signed link is the only key to this page: it must not travel in a Referer.
@@ -77,6 +78,4 @@ def _private(body: str, status: int = 200) -> Response:
 
 
 def _not_found() -> Response:
-    body = render_template("pages/error.html", status=404, heading="Not found",
-                           message="There is nothing at this address.", provider_name=current_settings().provider_name)
-    return _private(body, 404)
+    return _private(error_page(404, "Not found", "There is nothing at this address."))

@@ -48,7 +48,7 @@ def index():
     last_page = max(1, math.ceil(total / INDEX_PAGE_SIZE))
     page = _page_number(request.args.get("page"))
     if page > last_page:
-        return _error_page(404, "No such page", f"The catalog has {last_page} page(s).")
+        return error_page(404, "No such page", f"The catalog has {last_page} page(s).")
     items = catalog.list_items(limit=INDEX_PAGE_SIZE, offset=(page - 1) * INDEX_PAGE_SIZE,
                                visibility=Visibility.PUBLIC)
     return render_template(
@@ -77,7 +77,7 @@ def favicon():
 @bp.app_errorhandler(NotFound)
 def not_found(error):
     """The site's own 404 page for any unknown path (the oEmbed API answers its own 404s)."""
-    return _error_page(404, "Page not found", "There is nothing at this address.")
+    return error_page(404, "Page not found", "There is nothing at this address.")
 
 
 @bp.get("/media/<external_id>")
@@ -120,11 +120,11 @@ def transcript_page(external_id: str, srclang: str):
     track = next((t for t in item.captions if t.srclang == srclang), None)
     text = _own_static_text(track.src) if track else None
     if text is None:
-        return _error_page(404, "No transcript", "There is no transcript in this language.")
+        return error_page(404, "No transcript", "There is no transcript in this language.")
     try:
         cues = parse_cues(text)
     except WebVTTError:
-        return _error_page(404, "No transcript", "The captions file for this language is not WebVTT.")
+        return error_page(404, "No transcript", "The captions file for this language is not WebVTT.")
     settings = current_settings()
     return render_template(
         "pages/transcript.html",
@@ -197,9 +197,9 @@ def embed_page_slash(external_id: str):
 def _playable_item(external_id: str, compact: bool = False) -> tuple[MediaItem | None, Response | None]:
     item = current_catalog().get(external_id)
     if item is None:
-        return None, _error_page(404, "Media not found", "There is no media at this address.", compact)
+        return None, error_page(404, "Media not found", "There is no media at this address.", compact)
     if item.visibility is Visibility.PRIVATE:
-        return None, _error_page(401, "Private media", "This media is private.", compact)
+        return None, error_page(401, "Private media", "This media is private.", compact)
     return item, None
 
 
@@ -221,7 +221,8 @@ def _own_static_text(url: str) -> str | None:
         return None
 
 
-def _error_page(status: int, heading: str, message: str, compact: bool = False) -> Response:
+def error_page(status: int, heading: str, message: str, compact: bool = False) -> Response:
+    """The site's error page (``compact``: the one shown inside a player frame)."""
     # Inside someone else's iframe the site header would be noise; say it in the player's frame.
     template = "pages/embed_error.html" if compact else "pages/error.html"
     body = render_template(template, status=status, heading=heading, message=message,

@@ -16,13 +16,14 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import socket
 import subprocess
 import sys
 import tempfile
 import time
 import urllib.request
 from pathlib import Path
+
+from bench_oembed import free_port  # scripts/ is on sys.path when this runs as a script
 
 LIGHTHOUSE = "lighthouse@12.2.3"
 CHROME = "/usr/bin/chromium"
@@ -41,12 +42,6 @@ PAGES = {
 CATEGORIES = ("performance", "accessibility", "best-practices", "seo")
 GOALS = {"performance": 95, "accessibility": 100, "best-practices": 100, "seo": 95}
 ROOT = Path(__file__).resolve().parent.parent
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def start_server(tmp: Path) -> tuple[subprocess.Popen, str]:
