@@ -65,8 +65,6 @@ def _build_app(test_config: Mapping[str, Any]) -> Flask:
     app.extensions["oembed_settings"] = settings
     # Read when an install needs them, so a server that only answers oEmbed needs none.
     app.extensions["hubspot_environ"] = {k: v for k, v in environ.items() if k.startswith("HUBSPOT_")}
-    # Only a key from the environment can encrypt tokens that later processes read back.
-    app.extensions["stable_secret_key"] = None if settings.ephemeral_secret else settings.secret_key
     app.extensions["url_matcher"] = _compile_url_schemes(settings)
 
     catalog = CatalogStore.from_url(settings.database_url)

@@ -57,6 +57,12 @@ class Settings:
     events_retention_days: float = DEFAULT_EVENTS_RETENTION_DAYS
 
     @property
+    def stable_secret_key(self) -> str | None:
+        """The secret key when later processes share it (it came from the environment), else
+        None: only such a key can encrypt tokens or sign links that outlive this process."""
+        return None if self.ephemeral_secret else self.secret_key
+
+    @property
     def effective_url_schemes(self) -> tuple[str, ...]:
         """The media URL schemes this provider answers for, in HubSpot's registration syntax."""
         return self.url_schemes or (f"{self.public_url}/media/*",)

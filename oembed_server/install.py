@@ -62,7 +62,7 @@ def install_settings() -> InstallSettings:
                             ("HUBSPOT_APP_ID", config.app_id)):
             if not value:
                 problems.append(f"set {name} (from the app's Auth settings in your HubSpot developer account)")
-    if not current_app.extensions.get("stable_secret_key"):
+    if not current_settings().stable_secret_key:
         problems.append("set OEMBED_SECRET_KEY: installed portals' tokens are encrypted with it")
     authorize_base = (environ.get("HUBSPOT_AUTHORIZE_URL") or DEFAULT_AUTHORIZE_URL).strip()
     parts = urlsplit(authorize_base)
@@ -75,7 +75,7 @@ def install_settings() -> InstallSettings:
 
 # --- signed values -------------------------------------------------------------------------
 def _secret() -> str:
-    return current_app.extensions.get("stable_secret_key") or current_settings().secret_key
+    return current_settings().secret_key
 
 
 def make_invite(secret_key: str, public_url: str, library: str, days: float = DEFAULT_INVITE_DAYS,
@@ -210,7 +210,7 @@ def oauth_callback():
         return _message("This token belongs to another app",
                         "HubSpot issued the token to a different app than this server's (check HUBSPOT_APP_ID "
                         "and HUBSPOT_CLIENT_ID). Nothing was stored.", 400, forget_cookie=True)
-    store = PortalStore(current_catalog().engine, current_app.extensions["stable_secret_key"])
+    store = PortalStore(current_catalog().engine, current_settings().stable_secret_key)
     with current_catalog().engine.begin() as conn:
         store.install(conn, installation.hub_id, library, installation.tokens)
         provisioning.queue_install(conn, installation.hub_id)
@@ -229,7 +229,7 @@ def _portal_from_token(token: str) -> int | None:
 
 
 def _progress(portal_id: int) -> dict:
-    store = PortalStore(current_catalog().engine, current_app.extensions.get("stable_secret_key"))
+    store = PortalStore(current_catalog().engine, current_settings().stable_secret_key)
     record = store.get(portal_id)
     with current_catalog().engine.connect() as conn:
         steps = provisioning.portal_steps(conn, portal_id)

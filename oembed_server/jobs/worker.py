@@ -380,6 +380,6 @@ def build_worker(catalog: CatalogStore, settings: Settings, environ: dict[str, s
         limiter = SharedRateLimiter(catalog.engine, config.rate_limit, config.rate_interval_s)
     else:
         limiter = RateLimiter(config.rate_limit, config.rate_interval_s)
-    stable_key = settings.secret_key if environ.get("OEMBED_SECRET_KEY") else None
+    stable_key = settings.stable_secret_key
     portals = PortalClients(config, catalog.engine, stable_secret_key=stable_key, limiter=limiter, **client_options)
     return Worker(catalog, settings, portals, stable_secret_key=stable_key, options=options)

@@ -6,7 +6,6 @@ from __future__ import annotations
 import json
 
 import click
-from flask import current_app
 from flask.cli import with_appcontext
 
 from ..extensions import current_catalog, current_settings
@@ -18,7 +17,7 @@ json_option = click.option("--json", "as_json", is_flag=True, help="Print a mach
 
 
 def _store() -> PortalStore:
-    return PortalStore(current_catalog().engine, current_app.extensions.get("stable_secret_key"))
+    return PortalStore(current_catalog().engine, current_settings().stable_secret_key)
 
 
 def _emit(as_json: bool, data, lines: list[str]) -> None:
@@ -127,7 +126,7 @@ def invite_command(library: str, days: float, as_json: bool) -> None:
     """Print an install link that connects a portal to LIBRARY (signed, expiring)."""
     from ..install import make_invite
 
-    secret = current_app.extensions.get("stable_secret_key")
+    secret = current_settings().stable_secret_key
     if not secret:
         raise click.ClickException("set OEMBED_SECRET_KEY: install links are signed with it, and must keep "
                                    "working after this command ends")
