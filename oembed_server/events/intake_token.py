@@ -13,6 +13,8 @@ import functools
 
 from itsdangerous import BadData, URLSafeTimedSerializer
 
+from ..whole_numbers import parse_whole_number
+
 _SALT = "player-events-token"
 # A page left open overnight may still report; a leaked token stops working after this.
 MAX_AGE_SECONDS = 48 * 3600
@@ -56,6 +58,6 @@ def read_token(secret_key: str, token: str, max_age: float = MAX_AGE_SECONDS) ->
 def parse_portal_id(raw: str | None) -> int | None:
     """``hs_portal_id`` as HubSpot writes it (a positive number), else None: a page outside
     HubSpot, whose plays go to the configured portal."""
-    if raw and raw.isascii() and raw.isdigit() and len(raw) <= 15 and int(raw) > 0:
-        return int(raw)
-    return None
+    if not raw or len(raw) > 15:
+        return None
+    return parse_whole_number(raw, 10**15 - 1) or None  # 0 is no portal either
