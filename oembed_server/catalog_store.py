@@ -11,6 +11,7 @@ from typing import Iterable, Iterator
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
+from .compiled_sql import CompiledStatement
 from .media import (
     DEFAULT_LIBRARY,
     IMPORT_FIELDS,
@@ -92,20 +93,15 @@ def create_catalog_engine(database_url: str) -> Engine:
     return engine
 
 
-_COLUMN_NAMES = tuple(c.name for c in media_items.c)
-_GET_BY_EXTERNAL_ID = sa.select(media_items).where(media_items.c.external_id == sa.bindparam("external_id"))
+# On every oEmbed request's path: the SQLAlchemy execution machinery around it cost more
+# than the indexed look-up itself (compiled_sql).
+_GET_BY_EXTERNAL_ID = CompiledStatement(
+    sa.select(media_items).where(media_items.c.external_id == sa.bindparam("external_id")))
 
 
 class CatalogStore:
     def __init__(self, engine: Engine):
         self.engine = engine
-        # The single-item look-up is on every oEmbed request's path. SQLAlchemy still writes
-        # the SQL (for this engine's dialect and parameter style), once; running it on the
-        # pooled DBAPI cursor skips the per-call result machinery, which costs more than
-        # the indexed look-up itself.
-        compiled = _GET_BY_EXTERNAL_ID.compile(dialect=engine.dialect)
-        self._get_sql = str(compiled)
-        self._get_positional = bool(compiled.positional)
 
     @classmethod
     def from_url(cls, database_url: str) -> "CatalogStore":
@@ -128,18 +124,12 @@ class CatalogStore:
         if external_id_problem(external_id):
             # Such an id was never imported, and some (NUL in PostgreSQL) cannot even be sent.
             return None
-        params = (external_id,) if self._get_positional else {"external_id": external_id}
         connection = self.engine.raw_connection()
         try:
-            cursor = connection.cursor()
-            try:
-                cursor.execute(self._get_sql, params)
-                row = cursor.fetchone()
-            finally:
-                cursor.close()
+            rows = _GET_BY_EXTERNAL_ID.execute_dbapi(connection, self.engine.dialect, {"external_id": external_id})
         finally:  # the pool's reset-on-return rolls the read transaction back
             connection.close()
-        return _item_from_row(dict(zip(_COLUMN_NAMES, row))) if row else None
+        return _item_from_row(rows[0]) if rows else None
 
     def get_many(self, external_ids: Iterable[str]) -> dict[str, MediaItem]:
         ids = [i for i in dict.fromkeys(external_ids) if not external_id_problem(i)]

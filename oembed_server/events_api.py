@@ -18,6 +18,7 @@ from .events.limits import ClientBudget, RefusedSessions
 from .events.sessions import DEFAULT_SESSION_REPORT_LIMIT, SessionRefused, record_report
 from .events.validation import ReportError, parse_report, report_token
 from .extensions import current_catalog, current_settings
+from .write_transaction import write_transaction
 
 bp = Blueprint("events_api", __name__)
 
@@ -70,23 +71,26 @@ def receive_event():
 
     limit = current_app.config.get("EVENTS_SESSION_REPORT_LIMIT", DEFAULT_SESSION_REPORT_LIMIT)
     try:
-        with current_catalog().engine.begin() as conn:
+        with write_transaction(current_catalog().engine) as conn:
             accepted = record_report(conn, report, now=now, report_limit=limit)
     except SessionRefused as exc:
         if exc.status == 429:
             refused.add(record.session_id)
         return _refuse(exc.status, exc.field, exc.message)
-    return _json(202, {"accepted": True, "duplicate": accepted.duplicate, "closed": accepted.closed})
+    return _accepted(accepted.duplicate, accepted.closed)
 
 
 def _read_body() -> bytes | None:
     """The body, or None past the limit: a declared length is refused unread, a chunked
     body is read no further than one byte past the limit."""
-    if request.content_length is not None and request.content_length > MAX_BODY_BYTES:
+    length = request.content_length
+    if length is not None and length > MAX_BODY_BYTES:
         return None
+    # A declared length is read to its end and no further (no read just to see the end).
+    wanted = MAX_BODY_BYTES + 1 if length is None else length
     stream, chunks, size = request.stream, [], 0
-    while size <= MAX_BODY_BYTES:
-        chunk = stream.read(MAX_BODY_BYTES + 1 - size)  # a socket may answer short
+    while size < wanted:
+        chunk = stream.read(wanted - size)  # a socket may answer short
         if not chunk:
             break
         chunks.append(chunk)
@@ -104,6 +108,18 @@ def _client_budget() -> ClientBudget:
 
 def _refused_sessions() -> RefusedSessions:
     return current_app.extensions.setdefault("events_refused_sessions", RefusedSessions())
+
+
+# Every report answers one of four bodies: made once, not serialised per request.
+_ACCEPTED_BODIES = {
+    (duplicate, closed): json.dumps({"accepted": True, "duplicate": duplicate, "closed": closed}).encode()
+    for duplicate in (False, True) for closed in (False, True)
+}
+
+
+def _accepted(duplicate: bool, closed: bool) -> Response:
+    return Response(_ACCEPTED_BODIES[duplicate, closed], status=202, mimetype="application/json",
+                    headers={"Cache-Control": "no-store"})
 
 
 def _refuse(status: int, field: str, message: str) -> Response:

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import threading
 
+from ..bounded_cache import FifoCache
+
 WINDOW_SECONDS = 60.0
 # Beyond this many tracked addresses the oldest windows are dropped: memory stays bounded.
 MAX_TRACKED = 100_000
@@ -45,15 +47,10 @@ class RefusedSessions:
     refused without a database round trip. Bounded: forgetting one costs one query."""
 
     def __init__(self, size: int = 10_000):
-        self._size = size
-        self._ids: dict[str, None] = {}
-        self._lock = threading.Lock()
+        self._ids: FifoCache[str, None] = FifoCache(size)
 
     def __contains__(self, session_id: str) -> bool:
         return session_id in self._ids
 
     def add(self, session_id: str) -> None:
-        with self._lock:
-            self._ids[session_id] = None
-            if len(self._ids) > self._size:
-                del self._ids[next(iter(self._ids))]
+        self._ids.put(session_id, None)

@@ -62,18 +62,21 @@ class EventRecord:
         return JOB_PRIORITY[self.kind]
 
     def to_payload(self) -> dict[str, Any]:
-        payload = {k: v for k, v in dataclasses.asdict(self).items() if v is not None}
+        # Not dataclasses.asdict: its deep copy of every field is a tenth of a report's cost.
+        payload = {name: value for name in _FIELD_NAMES if (value := getattr(self, name)) is not None}
         if self.spans is not None:
             payload["spans"] = list(self.spans)
         return payload
 
     @classmethod
     def from_payload(cls, payload: Mapping[str, Any]) -> "EventRecord":
-        fields = {f.name for f in dataclasses.fields(cls)}
-        values = {k: v for k, v in payload.items() if k in fields}
+        values = {k: v for k, v in payload.items() if k in _FIELD_NAMES}
         if values.get("spans") is not None:
             values["spans"] = tuple(values["spans"])
         return cls(**values)
+
+
+_FIELD_NAMES = tuple(field.name for field in dataclasses.fields(EventRecord))
 
 
 def record_problem(record: EventRecord) -> str | None:

@@ -12,7 +12,6 @@ their report limit; on the hot path every statement goes through an index.
 from __future__ import annotations
 
 import dataclasses
-import functools
 import json
 import time
 from datetime import datetime, timezone
@@ -20,6 +19,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
 from ..catalog_store import metadata
+from ..compiled_sql import CompiledStatement
 from ..jobs.queue import enqueue
 from .attention import merge_spans, percent_played, played_any
 from .record import ATTENTION, PLAYED, QUARTILE, EventRecord
@@ -84,11 +84,8 @@ class Accepted:
 _VISITOR_COLUMNS = ("contact_utk", "page_id", "page_name", "page_url", "hsenc", "external_play_context")
 
 
-@functools.lru_cache(maxsize=2)
-def _session_upsert(dialect_name: str):
-    """Insert the session or count one more report on it, returning what the report needs.
-    Built once per dialect with bound parameters: on every report's path, building the
-    statement again would cost more than running it."""
+def _build_session_upsert(dialect_name: str):
+    """Insert the session or count one more report on it, returning what the report needs."""
     if dialect_name == "postgresql":
         from sqlalchemy.dialects.postgresql import insert
     else:
@@ -108,6 +105,25 @@ def _session_upsert(dialect_name: str):
     ).returning(c.id, c.external_id, c.reports, c.closed_at, c.spans, c.state)
 
 
+# Every statement a report runs, compiled once per dialect: on this path building and
+# caching a statement again per call cost more than running it (scripts/bench_events.py).
+_c = play_sessions.c
+_UPSERT_SESSION = CompiledStatement(_build_session_upsert)
+_SET_STARTED = CompiledStatement(
+    play_sessions.update().where(_c.id == sa.bindparam("b_id")).values(
+        state=sa.bindparam("b_state"), started_at_ms=sa.bindparam("b_started_at_ms", type_=sa.BigInteger),
+        started_day=sa.bindparam("b_started_day")))
+_SET_ATTENTION = CompiledStatement(
+    play_sessions.update().where(_c.id == sa.bindparam("b_id")).values(
+        spans=sa.bindparam("b_spans"), span_seconds=sa.bindparam("b_span_seconds", type_=sa.Float),
+        duration_seconds=sa.bindparam("b_duration_seconds", type_=sa.Float),
+        percent_played=sa.bindparam("b_percent_played", type_=sa.Float),
+        attention_at_ms=sa.bindparam("b_attention_at_ms", type_=sa.BigInteger),
+        # None until the player's final report: the row is still open when this runs.
+        closed_at=sa.bindparam("b_closed_at", type_=sa.Float)))
+_SESSION_BY_ID = CompiledStatement(sa.select(play_sessions).where(_c.id == sa.bindparam("b_id")))
+
+
 def record_report(conn: Connection, report: PlayerReport, *, now: float | None = None,
                   report_limit: int = DEFAULT_SESSION_REPORT_LIMIT) -> Accepted:
     """Store one checked report inside the caller's transaction (commit, then answer 202).
@@ -116,12 +132,11 @@ def record_report(conn: Connection, report: PlayerReport, *, now: float | None =
     """
     now = time.time() if now is None else now
     record = report.record
-    c = play_sessions.c
     params = dict(session_id=record.session_id, external_id=record.external_id, media_type=record.media_type,
                   portal_id=record.portal_id, now=now, **{name: getattr(record, name) for name in _VISITOR_COLUMNS})
     # The upsert is the first statement, so on SQLite the transaction takes the write lock
     # at once (waiting on busy_timeout) instead of failing to upgrade a read later.
-    row = conn.execute(_session_upsert(conn.dialect.name), params).mappings().one()
+    row = _UPSERT_SESSION.execute(conn, params)[0]
     if row["external_id"] != record.external_id:
         raise SessionRefused(409, "sessionId", "belongs to a play session of another media item")
     if row["reports"] > report_limit:
@@ -130,9 +145,9 @@ def record_report(conn: Connection, report: PlayerReport, *, now: float | None =
     if record.kind == PLAYED:
         queued = _enqueue_record(conn, record, f"{record.session_id}:played", now)
         if row["state"] is None:
-            conn.execute(play_sessions.update().where(c.id == row["id"]).values(
-                state=record.state, started_at_ms=record.occurred_at_ms,
-                started_day=_utc_day(record.occurred_at_ms)))
+            _SET_STARTED.execute(conn, {"b_id": row["id"], "b_state": record.state,
+                                        "b_started_at_ms": record.occurred_at_ms,
+                                        "b_started_day": _utc_day(record.occurred_at_ms)})
         return Accepted(queued=queued, duplicate=not queued)
     if record.kind == QUARTILE:
         queued = _enqueue_record(conn, record, f"{record.session_id}:q{record.played_percent}", now)
@@ -148,17 +163,16 @@ def _update_attention(conn: Connection, row, report: PlayerReport, now: float) -
     stored = json.loads(row["spans"]) if row["spans"] else None
     spans = merge_spans(stored, record.spans)
     changed = spans != stored
-    values = dict(spans=json.dumps(spans, separators=(",", ":")), span_seconds=record.span_seconds,
-                  duration_seconds=record.duration_seconds, percent_played=percent_played(spans),
-                  attention_at_ms=record.occurred_at_ms)
-    if report.final:
-        values["closed_at"] = now
-    conn.execute(play_sessions.update().where(play_sessions.c.id == row["id"]).values(**values))
+    _SET_ATTENTION.execute(conn, {
+        "b_id": row["id"], "b_spans": json.dumps(spans, separators=(",", ":")),
+        "b_span_seconds": record.span_seconds, "b_duration_seconds": record.duration_seconds,
+        "b_percent_played": percent_played(spans), "b_attention_at_ms": record.occurred_at_ms,
+        "b_closed_at": now if report.final else None})
     if not report.final:
         return Accepted(queued=False, duplicate=not changed)
     queued = False
     if played_any(spans):
-        session = conn.execute(sa.select(play_sessions).where(play_sessions.c.id == row["id"])).mappings().one()
+        session = _SESSION_BY_ID.execute(conn, {"b_id": row["id"]})[0]
         queued = _enqueue_record(conn, _attention_record(session), f"{record.session_id}:attention", now)
     return Accepted(queued=queued, duplicate=False, closed=True)
 

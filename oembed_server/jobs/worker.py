@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import collections
 import concurrent.futures
-import contextlib
 import dataclasses
 import logging
 import os
@@ -33,6 +32,7 @@ from ..events.sessions import close_due_sessions, prune_play_sessions
 from ..hubspot.errors import HubSpotError
 from ..hubspot.retry import RetryPolicy
 from ..portals.clients import PortalClients
+from ..write_transaction import write_transaction
 from . import queue
 from .handlers import HANDLERS, Handler, JobContext
 from .outcomes import GiveUp, HoldPortal, JobOutcome, RetryLater, classify
@@ -96,7 +96,6 @@ class Worker:
         self._next_prune = 0.0
         self._last_sessions_close = 0.0
         self._renewed_until = 0.0
-        self._sqlite_writer = threading.Lock() if self.engine.dialect.name == "sqlite" else None
 
     # --- running -----------------------------------------------------------------------
     def stop(self) -> None:
@@ -318,14 +317,9 @@ class Worker:
             when = queue.next_due_at(conn)
         return None if when is None else when - self.clock()
 
-    @contextlib.contextmanager
     def _writing(self):
-        """A write transaction. SQLite takes one writer at a time and makes the others sleep
-        in its busy handler, in steps that add up to stalls; this process's own senders
-        queue on a lock instead (PostgreSQL needs none)."""
-        with self._sqlite_writer or contextlib.nullcontext():
-            with self.engine.begin() as conn:
-                yield conn
+        """A write transaction that queues for SQLite's one writer without its busy sleeps."""
+        return write_transaction(self.engine)
 
     # --- housekeeping ----------------------------------------------------------------------
     def close_sessions(self, now: float) -> int:
