@@ -87,6 +87,9 @@ def create_catalog_engine(database_url: str) -> Engine:
         def _sqlite_pragmas(dbapi_connection, _record):
             cursor = dbapi_connection.cursor()
             cursor.execute("PRAGMA journal_mode=WAL")
+            # Every commit on disk before it returns, whatever the build's default; the
+            # events intake alone relaxes it, with a bound (write_transaction, wal_sync).
+            cursor.execute("PRAGMA synchronous=FULL")
             cursor.execute("PRAGMA busy_timeout=5000")
             cursor.execute(f"PRAGMA mmap_size={_SQLITE_MMAP_BYTES}")
             cursor.close()

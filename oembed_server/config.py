@@ -33,6 +33,8 @@ DEFAULT_EVENTS_IDLE_SECONDS = 1800.0
 DEFAULT_EVENTS_CLIENT_RATE = 600
 # Delivered events (and closed play sessions) are kept this long, then pruned.
 DEFAULT_EVENTS_RETENTION_DAYS = 30.0
+# On SQLite, an accepted report is on disk at most this long after its 202 (0: before it).
+DEFAULT_EVENTS_FLUSH_MS = 50.0
 
 
 class ConfigError(ValueError):
@@ -55,6 +57,7 @@ class Settings:
     events_idle_seconds: float = DEFAULT_EVENTS_IDLE_SECONDS
     events_client_rate: int = DEFAULT_EVENTS_CLIENT_RATE
     events_retention_days: float = DEFAULT_EVENTS_RETENTION_DAYS
+    events_flush_ms: float = DEFAULT_EVENTS_FLUSH_MS
 
     @property
     def stable_secret_key(self) -> str | None:
@@ -106,6 +109,10 @@ def load_settings(environ: Mapping[str, str], instance_path: str) -> Settings:
     events_retention_days = parse_non_negative_number(
         environ.get("OEMBED_EVENTS_RETENTION_DAYS", str(DEFAULT_EVENTS_RETENTION_DAYS)),
         "OEMBED_EVENTS_RETENTION_DAYS", float)
+    events_flush_ms = parse_non_negative_number(
+        environ.get("OEMBED_EVENTS_FLUSH_MS", str(DEFAULT_EVENTS_FLUSH_MS)), "OEMBED_EVENTS_FLUSH_MS", float)
+    if events_flush_ms > 1000:
+        raise ConfigError("OEMBED_EVENTS_FLUSH_MS must be at most 1000 (a second of reports at risk on a power loss)")
 
     return Settings(
         public_url=public_url,
@@ -120,6 +127,7 @@ def load_settings(environ: Mapping[str, str], instance_path: str) -> Settings:
         events_idle_seconds=events_idle_seconds,
         events_client_rate=events_client_rate,
         events_retention_days=events_retention_days,
+        events_flush_ms=events_flush_ms,
     )
 
 

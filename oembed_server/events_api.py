@@ -71,7 +71,7 @@ def receive_event():
 
     limit = current_app.config.get("EVENTS_SESSION_REPORT_LIMIT", DEFAULT_SESSION_REPORT_LIMIT)
     try:
-        with write_transaction(current_catalog().engine) as conn:
+        with write_transaction(current_catalog().engine, flush_within=settings.events_flush_ms / 1000) as conn:
             accepted = record_report(conn, report, now=now, report_limit=limit)
     except SessionRefused as exc:
         if exc.status == 429:

@@ -21,6 +21,8 @@ from typing import Iterator
 
 from sqlalchemy.engine import Connection, Engine
 
+from .wal_sync import syncer_for
+
 log = logging.getLogger(__name__)
 
 
@@ -93,14 +95,44 @@ def _lock_for(engine: Engine):
 
 
 @contextlib.contextmanager
-def write_transaction(engine: Engine) -> Iterator[Connection]:
+def write_transaction(engine: Engine, *, flush_within: float = 0.0) -> Iterator[Connection]:
     """``engine.begin()``, holding the database's writer lock on SQLite until the commit
-    (or rollback) is done."""
+    (or rollback) is done.
+
+    ``flush_within`` > 0 (seconds; SQLite only): the commit does not wait for the disk;
+    this process's ``wal_sync.WalSyncer`` flushes it within that time (see there for what
+    survives what). 0: the commit is on disk before this returns.
+    """
     if engine.dialect.name != "sqlite":
         with engine.begin() as conn:
             yield conn
         return
     lock = _lock_for(engine)
-    with (lock.held() if isinstance(lock, _FileLock) else lock):
-        with engine.begin() as conn:
-            yield conn
+    on_file = isinstance(lock, _FileLock)
+    with (lock.held() if on_file else lock):
+        if flush_within <= 0 or not on_file:  # an in-memory database has no disk to wait for
+            with engine.begin() as conn:
+                yield conn
+            return
+        with engine.connect() as conn:
+            # SQLite takes the setting only outside a transaction; the driver's cursor
+            # leaves SQLAlchemy's transaction state alone.
+            _set_synchronous(conn, "NORMAL")
+            try:
+                with conn.begin():
+                    yield conn
+            finally:
+                try:
+                    _set_synchronous(conn, "FULL")
+                except Exception:
+                    conn.invalidate()  # never back to the pool without its flush on commit
+                    raise
+    syncer_for(engine.url.database, flush_within).committed()
+
+
+def _set_synchronous(conn: Connection, level: str) -> None:
+    cursor = conn.connection.cursor()
+    try:
+        cursor.execute(f"PRAGMA synchronous={level}")
+    finally:
+        cursor.close()

@@ -57,6 +57,10 @@ def test_values_are_normalised():
     ({"OEMBED_PROVIDER_NAME": "  "}, "OEMBED_PROVIDER_NAME"),
     ({"OEMBED_EVENTS_RETENTION_DAYS": "a month"}, "OEMBED_EVENTS_RETENTION_DAYS"),
     ({"OEMBED_EVENTS_RETENTION_DAYS": "-1"}, "OEMBED_EVENTS_RETENTION_DAYS"),
+    ({"OEMBED_EVENTS_FLUSH_MS": "soon"}, "OEMBED_EVENTS_FLUSH_MS"),
+    ({"OEMBED_EVENTS_FLUSH_MS": "-5"}, "OEMBED_EVENTS_FLUSH_MS"),
+    ({"OEMBED_EVENTS_FLUSH_MS": "nan"}, "OEMBED_EVENTS_FLUSH_MS"),
+    ({"OEMBED_EVENTS_FLUSH_MS": "60000"}, "OEMBED_EVENTS_FLUSH_MS"),
 ])
 def test_bad_settings_name_the_variable(env, named):
     with pytest.raises(ConfigError, match=named):

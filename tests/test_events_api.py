@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import json
+import os
 import re
 import time
 
@@ -282,3 +283,34 @@ def test_hot_path_statements_use_indexes(sqlite_url):
             assert "SCAN" not in details.replace("SCAN CONSTANT ROW", ""), (statement, details)
     app.extensions["catalog"].dispose()
 
+
+@pytest.mark.parametrize("flush_ms, syncer_flushes", [("40", True), ("0", False)])
+def test_accepted_reports_reach_the_disk_within_the_flush_bound(sqlite_url, monkeypatch, flush_ms, syncer_flushes):
+    """OEMBED_EVENTS_FLUSH_MS: the intake's commits skip SQLite's own flush and this
+    process flushes the write-ahead log within the bound; 0 keeps SQLite flushing each
+    commit before the 202 (and the syncer idle)."""
+    from oembed_server import wal_sync
+
+    flushed = []
+    real = os.fdatasync
+
+    def record(fd):
+        flushed.append(os.fstat(fd).st_ino)
+        real(fd)
+
+    monkeypatch.setattr(wal_sync.os, "fdatasync", record)
+    app = make_app(sqlite_url, OEMBED_EVENTS_FLUSH_MS=flush_ms)
+    load_sample_media(app.extensions["catalog"], PUBLIC_URL)
+    client = app.test_client()
+    token = player_token(client)
+    for n in range(10):
+        assert client.post("/events", json=body(token, sessionId=f"{SESSION}-{n}")).status_code == 202
+    time.sleep(0.2)  # several bounds
+    database = app.extensions["catalog"].engine.url.database
+    if syncer_flushes:
+        assert flushed and set(flushed) == {os.stat(f"{database}-wal").st_ino}
+        assert not wal_sync.syncer_for(database, 0.04).pending
+    else:
+        assert flushed == []
+    assert len(outbox(app)) == 10
+    app.extensions["catalog"].dispose()
