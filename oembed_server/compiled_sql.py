@@ -59,12 +59,11 @@ class CompiledStatement:
             compiled = self._compiled[dialect.name] = _ForDialect(statement, dialect)
         return compiled
 
-    def execute(self, conn: Connection, values: Mapping[str, Any] = {}) -> list[dict[str, Any]]:  # noqa: B006
+    def execute(self, conn: Connection, values: Mapping[str, Any]) -> list[dict[str, Any]]:
         """Runs it in ``conn``'s transaction; the rows it returns (RETURNING or SELECT) as dicts."""
         return self.execute_dbapi(conn.connection, conn.dialect, values)
 
-    def execute_dbapi(self, dbapi_connection, dialect: Dialect,
-                      values: Mapping[str, Any] = {}) -> list[dict[str, Any]]:  # noqa: B006
+    def execute_dbapi(self, dbapi_connection, dialect: Dialect, values: Mapping[str, Any]) -> list[dict[str, Any]]:
         """The same on a DBAPI connection (``engine.raw_connection()``), for callers that
         never open a SQLAlchemy connection at all."""
         compiled = self.for_dialect(dialect)

@@ -36,7 +36,7 @@ class WalSyncer:
         self._pending = threading.Event()
         self._start_lock = threading.Lock()
         self._pid: int | None = None
-        self.flushes = 0  # how many flushes ran (tests and benchmarks read it)
+        self.flushes = 0  # how many flushes ran
 
     def committed(self) -> None:
         """A transaction just committed without waiting for the disk: flush it soon."""
@@ -62,8 +62,9 @@ class WalSyncer:
             self.flushes += 1
         except OSError as error:
             # The disk refused: commits already answered may not survive a power loss. Loud,
-            # and retried on the next commit.
+            # and tried again after the interval.
             log.error("could not flush the SQLite write-ahead log %s: %s", self.wal_path, error)
+            self._pending.set()
         finally:
             os.close(fd)
 

@@ -150,3 +150,17 @@ def test_an_unusable_lock_file_falls_back_to_sqlites_own_waiting(tmp_path, caplo
         assert "cannot use the SQLite writer lock" in caplog.text
     finally:
         engine.dispose()
+
+
+def test_a_refused_flush_is_logged_and_tried_again(tmp_path, monkeypatch, caplog):
+    wal = tmp_path / "db.sqlite3-wal"
+    wal.write_bytes(b"frames")
+    syncer = wal_sync.WalSyncer(str(tmp_path / "db.sqlite3"), 0.01)
+
+    def refuse(fd):
+        raise OSError(5, "Input/output error")
+
+    monkeypatch.setattr(wal_sync.os, "fdatasync", refuse)
+    syncer.flush_now()
+    assert "could not flush the SQLite write-ahead log" in caplog.text
+    assert syncer.pending and syncer.flushes == 0  # the thread tries again after the interval
