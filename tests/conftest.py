@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import os
+import socket
 import uuid
 from typing import NoReturn
 
@@ -19,6 +20,13 @@ POSTGRES_URL = parse_database_url(_RAW_POSTGRES_URL, "OEMBED_TEST_POSTGRES_URL")
 # tests must have run. OEMBED_TEST_REQUIRE_SERVICES=1 asks the same of a local run.
 REQUIRE_SERVICES = (os.environ.get("CI", "").lower() == "true"
                     or os.environ.get("OEMBED_TEST_REQUIRE_SERVICES") == "1")
+
+
+def free_port() -> int:
+    """A loopback port nothing listens on, for a server a test starts."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
 
 
 def service_missing(reason: str) -> NoReturn:

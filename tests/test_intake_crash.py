@@ -21,15 +21,9 @@ from oembed_server.catalog_store import CatalogStore
 from oembed_server.events.intake_token import PlayerClaims, issue_token
 from oembed_server.sample_media import load_sample_media
 
-from .conftest import SECRET_KEY
+from .conftest import SECRET_KEY, free_port
 
 ROOT = Path(__file__).resolve().parent.parent
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def post(port: int, body: dict) -> int:
