@@ -64,11 +64,12 @@ def create_bench_app():
 
 # --- data ------------------------------------------------------------------------------
 def build_database(path: str, public_url: str, outbox_rows: int) -> None:
-    from oembed_server.catalog_store import CatalogStore
-    from oembed_server.sample_media import load_sample_media
+    from oembed_server.storage import schema_version
+    from oembed_server.storage.catalog_store import CatalogStore
+    from oembed_server.usecases.sample_media import load_sample_media
 
     store = CatalogStore.from_url(f"sqlite:///{path}")
-    store.create_schema()
+    schema_version.upgrade(store.engine)
     load_sample_media(store, public_url)
     store.dispose()
     # Raw executemany: a million rows in seconds, shaped like delivered and queued events.
@@ -94,7 +95,7 @@ def build_database(path: str, public_url: str, outbox_rows: int) -> None:
 
 
 def player_token(external_id: str = "sample-video") -> str:
-    from oembed_server.events.intake_token import PlayerClaims, issue_token
+    from oembed_server.domain.player_tokens import PlayerClaims, issue_token
     return issue_token(SECRET, PlayerClaims(external_id, "VIDEO", PORTAL_ID, False))
 
 
@@ -151,10 +152,10 @@ def query_plans(path: str) -> list[tuple[str, str]]:
     """EXPLAIN QUERY PLAN of every statement one played/quartile/attention report runs."""
     import sqlalchemy as sa
 
-    from oembed_server.catalog_store import CatalogStore
-    from oembed_server.events.intake_token import read_token
-    from oembed_server.events.sessions import record_report
-    from oembed_server.events.validation import parse_report
+    from oembed_server.domain.player_report import parse_report
+    from oembed_server.domain.player_tokens import read_token
+    from oembed_server.storage.catalog_store import CatalogStore
+    from oembed_server.storage.play_sessions import record_report
 
     store = CatalogStore.from_url(f"sqlite:///{path}")
     statements: list[str] = []

@@ -58,11 +58,12 @@ def create_bench_app():
 
 # --- catalog ---------------------------------------------------------------------------
 def build_catalog(database_url: str, size: int, public_url: str) -> list[str]:
-    from oembed_server.catalog_store import CatalogStore
-    from oembed_server.media import MediaItem, MediaType
+    from oembed_server.domain.media import MediaItem, MediaType
+    from oembed_server.storage import schema_version
+    from oembed_server.storage.catalog_store import CatalogStore
 
     store = CatalogStore.from_url(database_url)
-    store.create_schema()
+    schema_version.upgrade(store.engine)
     ids = [f"item-{n:06d}" for n in range(size)]
     batch = []
     for n, external_id in enumerate(ids):

@@ -43,8 +43,8 @@ def main() -> None:
     from bs4 import BeautifulSoup
 
     from oembed_server import create_app
-    from oembed_server.catalog_import import validate_rows
-    from oembed_server.media import IMPORT_FIELDS
+    from oembed_server.domain.media import IMPORT_FIELDS
+    from oembed_server.usecases.catalog_import import validate_rows
 
     with tempfile.TemporaryDirectory() as scratch:
         app = create_app({"OEMBED_DATABASE_URL": f"sqlite:///{scratch}/catalog.sqlite3",

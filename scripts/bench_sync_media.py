@@ -17,13 +17,14 @@ import click
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # for tests.hubspot_emulator
 
-from oembed_server.catalog_store import CatalogStore  # noqa: E402
+from oembed_server.domain.media import MediaItem, MediaType  # noqa: E402
 from oembed_server.hubspot.client import HubSpotClient  # noqa: E402
-from oembed_server.hubspot.config import load_hubspot_config  # noqa: E402
-from oembed_server.hubspot.crm import CrmObjects  # noqa: E402
-from oembed_server.hubspot.media_bridge import MediaBridgeSettings  # noqa: E402
-from oembed_server.hubspot.media_sync import sync_catalog  # noqa: E402
-from oembed_server.media import MediaItem, MediaType  # noqa: E402
+from oembed_server.hubspot.client_config import load_hubspot_config  # noqa: E402
+from oembed_server.hubspot.crm_objects_api import CrmObjects  # noqa: E402
+from oembed_server.hubspot.media_bridge_api import MediaBridgeSettings  # noqa: E402
+from oembed_server.storage import schema_version
+from oembed_server.storage.catalog_store import CatalogStore  # noqa: E402
+from oembed_server.usecases.media_sync import sync_catalog  # noqa: E402
 from tests.hubspot_emulator import LiveEmulator  # noqa: E402
 
 PUBLIC_URL = "https://media.example.com"
@@ -35,7 +36,7 @@ WRITE = re.compile(r"^/crm/v3/objects/[^/]+(/batch/(create|update|upsert|archive
 
 def build_catalog(database_url: str, total: int) -> CatalogStore:
     catalog = CatalogStore.from_url(database_url)
-    catalog.create_schema()
+    schema_version.upgrade(catalog.engine)
     items = []
     for media_type, share in MIX:
         for i in range(int(total * share)):

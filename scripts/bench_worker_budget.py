@@ -28,12 +28,13 @@ import click
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-from oembed_server.catalog_store import CatalogStore  # noqa: E402
-from oembed_server.config import load_settings  # noqa: E402
-from oembed_server.events.record import EventRecord  # noqa: E402
-from oembed_server.jobs import queue  # noqa: E402
+from oembed_server.domain.event_record import EventRecord  # noqa: E402
+from oembed_server.domain.media import MediaItem, MediaType  # noqa: E402
 from oembed_server.jobs.worker import WorkerOptions, build_worker  # noqa: E402
-from oembed_server.media import MediaItem, MediaType  # noqa: E402
+from oembed_server.settings import load_settings  # noqa: E402
+from oembed_server.storage import job_queue as queue  # noqa: E402
+from oembed_server.storage import schema_version
+from oembed_server.storage.catalog_store import CatalogStore  # noqa: E402
 from tests.hubspot_emulator import LiveEmulator  # noqa: E402
 
 SECRET_KEY = "bench-secret-key-that-is-long-enough-0123456789"
@@ -74,7 +75,7 @@ def main(limit: int, interval: float, windows: int, workers: int, database_url: 
                                 "HUBSPOT_RATE_LIMIT_INTERVAL_S": str(interval)}
         settings = load_settings(env, tmp)
         catalog = CatalogStore.from_url(settings.database_url)
-        catalog.create_schema()
+        schema_version.upgrade(catalog.engine)
         with catalog.engine.begin() as conn:
             conn.execute(queue.jobs.delete())
         fill_backlog(catalog, backlog)

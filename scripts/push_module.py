@@ -7,18 +7,17 @@ from pathlib import Path
 
 import click
 
-from oembed_server.hubspot.cli_common import DryRunPlan, common_options, default_instance_path
-from oembed_server.hubspot.module_push import PushRecord, collect_module_files, plan_push, push_module
-from oembed_server.hubspot.source_code import ENVIRONMENTS, SourceCode
-
-REPO_MODULES = Path(__file__).resolve().parent.parent / "cms_module"
+from oembed_server.cli.script_support import DryRunPlan, common_options, default_instance_path
+from oembed_server.hubspot.source_code_api import ENVIRONMENTS, SourceCode
+from oembed_server.package_data import CMS_MODULES_DIR
+from oembed_server.usecases.module_push import PushRecord, collect_module_files, plan_push, push_module
 
 
 @click.command()
 @click.option("--module", default="media_embed", show_default=True, help="Module name (folder NAME.module).")
 @click.option("--dest", default="media-bridge", show_default=True, help="Folder in the portal's design manager.")
 @click.option("--environment", type=click.Choice(ENVIRONMENTS), default="draft", show_default=True)
-@click.option("--source-dir", type=click.Path(file_okay=False, path_type=Path), default=REPO_MODULES,
+@click.option("--source-dir", type=click.Path(file_okay=False, path_type=Path), default=CMS_MODULES_DIR,
               show_default=True, help="Folder holding the NAME.module folders.")
 @common_options
 def main(ctx, module: str, dest: str, environment: str, source_dir: Path):

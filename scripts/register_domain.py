@@ -7,10 +7,15 @@ from __future__ import annotations
 
 import click
 
-from oembed_server.hubspot.cli_common import DryRunPlan, allow_local_url_option, common_options
-from oembed_server.hubspot.domain_registration import (delete_domain, desired_endpoints, plan_delete,
-                                                       plan_register, register_domain)
-from oembed_server.hubspot.media_bridge import MediaBridgeSettings
+from oembed_server.cli.script_support import DryRunPlan, allow_local_url_option, common_options
+from oembed_server.hubspot.media_bridge_api import MediaBridgeSettings
+from oembed_server.usecases.domain_registration import (
+    delete_domain,
+    desired_endpoints,
+    plan_delete,
+    plan_register,
+    register_domain,
+)
 
 
 @click.command()

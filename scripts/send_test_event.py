@@ -8,11 +8,17 @@ import uuid
 
 import click
 
-from oembed_server.hubspot.cli_common import DryRunPlan, allow_local_url_option, common_options
-from oembed_server.hubspot.event_check import (QUARTILES, EventContext, build_test_events, check_version,
-                                               plan_test_events, send_test_events)
-from oembed_server.hubspot.media_events import MediaEvents
-from oembed_server.media import media_page_url
+from oembed_server.cli.script_support import DryRunPlan, allow_local_url_option, common_options
+from oembed_server.domain.media import media_page_url
+from oembed_server.hubspot.media_events_api import MediaEvents
+from oembed_server.usecases.check_events import (
+    QUARTILES,
+    EventContext,
+    build_test_events,
+    check_version,
+    plan_test_events,
+    send_test_events,
+)
 
 
 @click.command()

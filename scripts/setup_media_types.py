@@ -9,9 +9,9 @@ from pathlib import Path
 
 import click
 
-from oembed_server.hubspot.cli_common import EMPTY_PORTAL, DryRunPlan, common_options
-from oembed_server.hubspot.media_bridge import MEDIA_TYPES, MediaBridgeSettings, check_media_types
-from oembed_server.hubspot.media_type_setup import load_extra_properties, plan_setup, setup_media_types
+from oembed_server.cli.script_support import EMPTY_PORTAL, DryRunPlan, common_options
+from oembed_server.hubspot.media_bridge_api import MEDIA_TYPES, MediaBridgeSettings, check_media_types
+from oembed_server.usecases.media_type_setup import load_extra_properties, plan_setup, setup_media_types
 
 
 @click.command()

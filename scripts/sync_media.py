@@ -12,10 +12,10 @@ import sys
 import click
 from tqdm import tqdm
 
-from oembed_server.hubspot.cli_common import EMPTY_PORTAL, DryRunPlan, allow_local_url_option, common_options
-from oembed_server.hubspot.crm import CrmObjects
-from oembed_server.hubspot.media_bridge import MEDIA_TYPES, MediaBridgeSettings
-from oembed_server.hubspot.media_sync import plan_sync, sync_catalog
+from oembed_server.cli.script_support import EMPTY_PORTAL, DryRunPlan, allow_local_url_option, common_options
+from oembed_server.hubspot.crm_objects_api import CrmObjects
+from oembed_server.hubspot.media_bridge_api import MEDIA_TYPES, MediaBridgeSettings
+from oembed_server.usecases.media_sync import plan_sync, sync_catalog
 
 
 @click.command()

@@ -7,9 +7,9 @@ from __future__ import annotations
 
 from collections import defaultdict
 
-from ..catalog_store import CatalogStore
-from ..hubspot.media_mapping import media_object_properties
-from ..media import MediaItem, MediaType
+from oembed_server.domain.media import MediaItem, MediaType
+from oembed_server.domain.media_object_mapping import media_object_properties
+from oembed_server.storage.catalog_store import CatalogStore
 
 
 def preview_object_id(item: MediaItem) -> str:

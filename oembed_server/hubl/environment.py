@@ -13,10 +13,10 @@ from collections.abc import Mapping
 from jinja2 import Environment, nodes, pass_context
 from jinja2.exceptions import TemplateSyntaxError
 
-from .errors import HublError, UnknownNameError
-from .extension import HublTagsExtension, state
-from .filters import HUBL_FILTERS
-from .undefined import HublUndefined
+from oembed_server.hubl.filters import HUBL_FILTERS
+from oembed_server.hubl.hubl_errors import HublError, UnknownNameError
+from oembed_server.hubl.tags_extension import HublTagsExtension, state
+from oembed_server.hubl.undefined import HublUndefined
 
 # Jinja2 globals HubL does not have (dict(), lipsum(), cycler(), joiner(), namespace()).
 _JINJA_ONLY_GLOBALS = ("dict", "lipsum", "cycler", "joiner", "namespace")

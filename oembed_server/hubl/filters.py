@@ -13,7 +13,7 @@ from urllib.parse import quote, urlsplit
 
 from jinja2 import Undefined
 
-from .sanitize import sanitize_html as _sanitize
+from oembed_server.hubl.sanitize import sanitize_html as _sanitize
 
 _ENTITY_OR_AMP = re.compile(r"&(?!(?:#[0-9]+|#[xX][0-9a-fA-F]+|[A-Za-z][A-Za-z0-9]*);)")
 _URL_SCHEME = re.compile(r"^([a-zA-Z][a-zA-Z0-9+.-]*):")

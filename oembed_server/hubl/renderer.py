@@ -10,11 +10,11 @@ import dataclasses
 import hashlib
 from collections.abc import Callable, Mapping
 
-from .assets import PageAssets
-from .crm import CrmFunctions, InMemoryMediaObjects, MediaObjectSource
-from .environment import compile_template, create_environment
-from .errors import HublError, NotAvailableError
-from .extension import STATE_KEY
+from oembed_server.hubl.crm_functions import CrmFunctions, InMemoryMediaObjects, MediaObjectSource
+from oembed_server.hubl.environment import compile_template, create_environment
+from oembed_server.hubl.hubl_errors import HublError, NotAvailableError
+from oembed_server.hubl.page_assets import PageAssets
+from oembed_server.hubl.tags_extension import STATE_KEY
 
 # (url, maxwidth, maxheight) -> the oEmbed answer as a dict, or None when there is none.
 OEmbedResolver = Callable[[str, "int | None", "int | None"], "Mapping | None"]

@@ -10,7 +10,7 @@ from __future__ import annotations
 from jinja2 import ChainableUndefined
 from jinja2.utils import missing
 
-from .errors import UnknownNameError
+from oembed_server.hubl.hubl_errors import UnknownNameError
 
 
 class HublUndefined(ChainableUndefined):

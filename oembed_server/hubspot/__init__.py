@@ -1,14 +1,9 @@
-"""The one HubSpot client shared by the scripts and the server.
+"""Outbound HTTP to HubSpot, and nothing else: no Flask, no database (import-linter holds
+it to that).
 
-``client.HubSpotClient`` sends ``calls.ApiCall`` requests (base URL, auth per endpoint
-family, timeouts, limiter, retries); the family modules (``media_bridge``, ``crm``,
-``source_code``, ``media_events``) build those requests and wrap them in typed helpers;
-``media_sync``, ``media_type_setup``, ``domain_registration``, ``module_push`` and
-``event_check`` hold what the scripts do, so it can be used and tested without a terminal.
-``answers`` checks every answer against the shape the code reads; ``paging`` makes sure a
-paged read ends."""
-from .client import HubSpotClient
-from .config import HubSpotConfig, HubSpotConfigError, load_hubspot_config
-from .errors import HubSpotError
-
-__all__ = ["HubSpotClient", "HubSpotConfig", "HubSpotConfigError", "HubSpotError", "load_hubspot_config"]
+``client.HubSpotClient`` sends ``api_call.ApiCall`` requests (base URL, auth per endpoint
+family, timeouts, ``rate_limiter``, ``retry_policy``, ``token_refresh``); the API modules
+(``media_bridge_api``, ``crm_objects_api``, ``source_code_api``, ``media_events_api``,
+``oauth_api``) build those requests and wrap them in typed helpers; ``response_shapes``
+checks every answer against the shape the code reads; ``paging`` makes sure a paged read
+ends. What the scripts and the worker do with these calls lives in ``usecases``."""

@@ -7,17 +7,17 @@ import logging
 import random
 import threading
 import time
-from typing import Callable
+from collections.abc import Callable
 
 import requests
 
-from . import answers
-from .calls import ApiCall, ApiResponse, Auth
-from .config import HubSpotConfig, HubSpotConfigError
-from .errors import HubSpotError, install_log_redaction, redact
-from .rate_limit import RateLimiter
-from .retry import RETRYABLE_STATUSES, RetryPolicy, request_never_sent
-from .tokens import TokenManager, TokenStore
+from oembed_server.hubspot import response_shapes
+from oembed_server.hubspot.api_call import ApiCall, ApiResponse, Auth
+from oembed_server.hubspot.api_error import HubSpotError, install_log_redaction, redact
+from oembed_server.hubspot.client_config import HubSpotConfig, HubSpotConfigError
+from oembed_server.hubspot.rate_limiter import RateLimiter
+from oembed_server.hubspot.retry_policy import RETRYABLE_STATUSES, RetryPolicy, request_never_sent
+from oembed_server.hubspot.token_refresh import TokenManager, TokenStore
 
 log = logging.getLogger(__name__)
 
@@ -139,7 +139,7 @@ class HubSpotClient:
         # Repeating a refresh only mints another token, so the call counts as idempotent.
         call = ApiCall("POST", path, Auth.NONE, idempotent=True, form=form)
         answer = self.execute(call)
-        return answers.check(answer.body, answers.TOKEN, call, answer.status)
+        return response_shapes.check(answer.body, response_shapes.TOKEN, call, answer.status)
 
     def forget_later(self, *secrets: str) -> None:
         """Redact these from every error and log line from now on (they are credentials

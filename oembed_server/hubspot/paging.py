@@ -9,8 +9,8 @@ from __future__ import annotations
 import math
 from typing import Any
 
-from .calls import ApiCall
-from .errors import HubSpotError
+from oembed_server.hubspot.api_call import ApiCall
+from oembed_server.hubspot.api_error import HubSpotError
 
 ENDLESS = "ENDLESS_PAGING"
 # 20 million objects at 100 a page: far beyond any catalog this toolkit syncs.

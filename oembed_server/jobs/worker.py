@@ -22,20 +22,20 @@ import socket
 import threading
 import time
 import uuid
-from typing import Callable
+from collections.abc import Callable
 
 from sqlalchemy.exc import DBAPIError
 
-from ..catalog_store import CatalogStore
-from ..config import Settings
-from ..events.sessions import close_due_sessions, prune_play_sessions
-from ..hubspot.errors import HubSpotError
-from ..hubspot.retry import RetryPolicy
-from ..portals.clients import PortalClients
-from ..write_transaction import write_transaction
-from . import queue
-from .handlers import HANDLERS, Handler, JobContext
-from .outcomes import GiveUp, HoldPortal, JobOutcome, RetryLater, classify
+from oembed_server.hubspot.api_error import HubSpotError
+from oembed_server.hubspot.retry_policy import RetryPolicy
+from oembed_server.jobs.handlers import HANDLERS, Handler, JobContext
+from oembed_server.jobs.job_outcomes import GiveUp, HoldPortal, JobOutcome, RetryLater, classify
+from oembed_server.settings import Settings
+from oembed_server.storage import job_queue
+from oembed_server.storage.catalog_store import CatalogStore
+from oembed_server.storage.play_sessions import close_due_sessions, prune_play_sessions
+from oembed_server.storage.write_transaction import write_transaction
+from oembed_server.usecases.portal_clients import PortalClients
 
 log = logging.getLogger(__name__)
 
@@ -65,7 +65,7 @@ class RunReport:
     sessions_closed: int = 0
     pruned: int = 0
 
-    def add(self, other: "RunReport") -> None:
+    def add(self, other: RunReport) -> None:
         for field in dataclasses.fields(self):
             setattr(self, field.name, getattr(self, field.name) + getattr(other, field.name))
 
@@ -151,11 +151,11 @@ class Worker:
         if not self._next_prune:
             self._next_prune = now + self.options.prune_every_s
         with self._writing() as conn:
-            jobs = queue.claim(conn, self.owner, limit=self.options.batch_size, lease_s=self.options.lease_s,
+            jobs = job_queue.claim(conn, self.owner, limit=self.options.batch_size, lease_s=self.options.lease_s,
                                now=now, skip_portals=self._paused_portals(now))
         if not jobs:
             return report
-        by_portal: dict[int | None, list[queue.Job]] = collections.defaultdict(list)
+        by_portal: dict[int | None, list[job_queue.Job]] = collections.defaultdict(list)
         for job in jobs:
             by_portal[job.portal_id].append(job)
         if len(by_portal) == 1:
@@ -167,15 +167,15 @@ class Worker:
         return report
 
     # --- one portal's share of a batch ----------------------------------------------------
-    def _send_portal(self, portal_id: int | None, jobs: list[queue.Job]) -> RunReport:
+    def _send_portal(self, portal_id: int | None, jobs: list[job_queue.Job]) -> RunReport:
         report = RunReport()
         client = self.portals.client_for(portal_id)
         if client is None:
             reason = self.portals.missing_reason(portal_id)
             with self._writing() as conn:
                 for job in jobs:
-                    report.held += queue.hold(conn, job, self.owner, reason, now=self.clock())
-                report.held += queue.hold_portal(conn, portal_id, reason, now=self.clock())
+                    report.held += job_queue.hold(conn, job, self.owner, reason, now=self.clock())
+                report.held += job_queue.hold_portal(conn, portal_id, reason, now=self.clock())
             log.warning("holding jobs for portal %s: %s", portal_id, reason)
             return report
         context = JobContext(client, self.catalog, self.settings, self.stable_secret_key,
@@ -184,7 +184,7 @@ class Worker:
         halt = threading.Event()  # the portal is unwell: stop taking jobs
         lock = threading.Lock()
 
-        def next_job() -> queue.Job | None:
+        def next_job() -> job_queue.Job | None:
             with lock:
                 if halt.is_set() or self._stop.is_set() or not pending:
                     return None
@@ -201,7 +201,7 @@ class Worker:
                 result = RunReport()
                 if outcome is None:
                     with self._writing() as conn:
-                        result.sent += queue.complete(conn, job, self.owner, now=self.clock())
+                        result.sent += job_queue.complete(conn, job, self.owner, now=self.clock())
                     self._failures[portal_id] = 0
                 else:
                     self._record(job, outcome, result)
@@ -216,7 +216,7 @@ class Worker:
                             if self.portals.refused(portal_id, outcome.reason):
                                 log.warning("portal %s disconnected: HubSpot refused its tokens", portal_id)
                             with self._writing() as conn:
-                                result.held += queue.hold_portal(conn, portal_id, outcome.reason,
+                                result.held += job_queue.hold_portal(conn, portal_id, outcome.reason,
                                                                  now=self.clock())
                 with lock:
                     report.add(result)
@@ -236,13 +236,13 @@ class Worker:
         return report
 
     @staticmethod
-    def _take_all(pending: collections.deque, lock: threading.Lock) -> list[queue.Job]:
+    def _take_all(pending: collections.deque, lock: threading.Lock) -> list[job_queue.Job]:
         with lock:
             taken = list(pending)
             pending.clear()
         return taken
 
-    def _attempt(self, job: queue.Job, context: JobContext) -> JobOutcome | None:
+    def _attempt(self, job: job_queue.Job, context: JobContext) -> JobOutcome | None:
         handler = self.handlers.get(job.kind)
         if handler is None:
             return GiveUp(f"no handler for job kind {job.kind!r}")
@@ -259,20 +259,20 @@ class Worker:
             return GiveUp(f"{type(error).__name__}: {error}")
         return None
 
-    def _record(self, job: queue.Job, outcome: JobOutcome, report: RunReport) -> None:
+    def _record(self, job: job_queue.Job, outcome: JobOutcome, report: RunReport) -> None:
         now = self.clock()
         with self._writing() as conn:
             if isinstance(outcome, RetryLater):
                 delay = outcome.delay_s
                 if delay is None:
                     delay = self.policy.backoff(job.attempts, self._rng)
-                report.retried += queue.retry(conn, job, self.owner, delay, outcome.reason, now=now)
+                report.retried += job_queue.retry(conn, job, self.owner, delay, outcome.reason, now=now)
                 log.info("job %s (%s) retried in %.2fs: %s", job.id, job.kind, delay, outcome.reason)
             elif isinstance(outcome, HoldPortal):
-                report.held += queue.hold(conn, job, self.owner, outcome.reason, now=now)
+                report.held += job_queue.hold(conn, job, self.owner, outcome.reason, now=now)
                 log.warning("job %s held: %s", job.id, outcome.reason)
             else:
-                report.dead += queue.bury(conn, job, self.owner, outcome.reason, now=now)
+                report.dead += job_queue.bury(conn, job, self.owner, outcome.reason, now=now)
                 log.warning("job %s (%s) is dead: %s", job.id, job.kind, outcome.reason)
 
     # --- pauses, leases --------------------------------------------------------------------
@@ -288,7 +288,7 @@ class Worker:
                 del self._paused[portal]
             return list(self._paused)
 
-    def _lease_lost(self, job: queue.Job) -> bool:
+    def _lease_lost(self, job: job_queue.Job) -> bool:
         # The heartbeat extends leases; if it could not (database unreachable), stop before
         # the lease runs out, so another worker never sends what this one is sending.
         with self._lock:
@@ -301,20 +301,20 @@ class Worker:
             try:
                 now = self.clock()
                 with self._writing() as conn:
-                    queue.renew_leases(conn, self.owner, self.options.lease_s, now=now)
+                    job_queue.renew_leases(conn, self.owner, self.options.lease_s, now=now)
                 with self._lock:
                     self._renewed_until = now + self.options.lease_s
             except DBAPIError as error:
                 log.warning("could not renew job leases: %s", type(error.orig).__name__)
 
-    def _release(self, jobs: list[queue.Job]) -> None:
+    def _release(self, jobs: list[job_queue.Job]) -> None:
         if jobs:
             with self._writing() as conn:
-                queue.release(conn, [j.id for j in jobs], self.owner, now=self.clock())
+                job_queue.release(conn, [j.id for j in jobs], self.owner, now=self.clock())
 
     def _next_work_in(self) -> float | None:
         with self.engine.connect() as conn:
-            when = queue.next_due_at(conn)
+            when = job_queue.next_due_at(conn)
         return None if when is None else when - self.clock()
 
     def _writing(self):
@@ -335,9 +335,9 @@ class Worker:
         now = self.clock() if now is None else now
         released = 0
         with self._writing() as conn:
-            for portal in queue.held_portals(conn):
+            for portal in job_queue.held_portals(conn):
                 if self.portals.serves(portal):
-                    released += queue.release_portal(conn, portal, now=now)
+                    released += job_queue.release_portal(conn, portal, now=now)
         if released:
             log.info("released %d held job(s)", released)
         return released
@@ -349,7 +349,7 @@ class Worker:
         pruned = 0
         while True:
             with self._writing() as conn:
-                deleted = queue.prune_done(conn, cutoff)
+                deleted = job_queue.prune_done(conn, cutoff)
             pruned += deleted
             if not deleted:
                 break
@@ -364,12 +364,12 @@ def build_worker(catalog: CatalogStore, settings: Settings, environ: dict[str, s
                  options: WorkerOptions = WorkerOptions(), **client_options) -> Worker:
     """A worker for this app's database and HubSpot settings. On PostgreSQL the rate budget
     lives in the database, shared by every worker process; on SQLite it is in memory."""
-    from ..hubspot.config import load_hubspot_config
-    from ..hubspot.rate_limit import RateLimiter
+    from oembed_server.hubspot.client_config import load_hubspot_config
+    from oembed_server.hubspot.rate_limiter import RateLimiter
 
     config = load_hubspot_config(environ)
     if catalog.engine.dialect.name == "postgresql":
-        from ..hubspot.shared_budget import SharedRateLimiter, skip_commit_fsync
+        from oembed_server.storage.shared_rate_budget import SharedRateLimiter, skip_commit_fsync
         skip_commit_fsync(catalog.engine)  # see there: nothing this process writes must survive a crash
         limiter = SharedRateLimiter(catalog.engine, config.rate_limit, config.rate_interval_s)
     else:

@@ -12,10 +12,10 @@ from pathlib import Path
 import pytest
 
 from oembed_server import create_app
-from oembed_server.sample_media import load_sample_media
-
-from ..conftest import SECRET_KEY, service_missing
-from ..live_server import serve_in_thread
+from oembed_server.usecases.sample_media import load_sample_media
+from tests.support.databases import migrated_sqlite_url
+from tests.support.environment import SECRET_KEY, service_missing
+from tests.support.live_server import serve_in_thread
 
 # Debian's package installs /usr/bin/chromium; other systems name it otherwise or elsewhere.
 CHROMIUM = Path(os.environ.get("OEMBED_TEST_CHROMIUM") or shutil.which("chromium")
@@ -35,7 +35,7 @@ def live_server(tmp_path_factory):
 
     def build(base_url):
         app = create_app({
-            "OEMBED_DATABASE_URL": f"sqlite:///{database}",
+            "OEMBED_DATABASE_URL": migrated_sqlite_url(database),
             "OEMBED_PUBLIC_URL": base_url,
             "OEMBED_SECRET_KEY": SECRET_KEY,
             "OEMBED_URL_SCHEMES": "",

@@ -12,14 +12,14 @@ from urllib.parse import urlsplit
 import pytest
 
 from oembed_server import create_app
-from oembed_server.sample_media import load_sample_media
-
-from ..conftest import SECRET_KEY
-from ..hubspot_emulator.events_log import duplicates, received
-from ..hubspot_emulator.live import LiveEmulator
-from ..hubspot_emulator.testing import FAST_CLIENT
-from ..live_server import serve_in_thread
-from .test_player_events import ended_session_reported, play_until, seek
+from oembed_server.usecases.sample_media import load_sample_media
+from tests.hubspot_emulator.events_log import duplicates, received
+from tests.hubspot_emulator.live import LiveEmulator
+from tests.hubspot_emulator.testing import FAST_CLIENT
+from tests.support.databases import migrated_sqlite_url
+from tests.support.environment import SECRET_KEY
+from tests.support.live_server import serve_in_thread
+from tests.support.player_controls import ended_session_reported, play_until, seek
 
 pytestmark = pytest.mark.browser
 
@@ -35,7 +35,7 @@ def stack(tmp_path, monkeypatch):
         env = emulator.env() | FAST_CLIENT
         for name, value in env.items():
             monkeypatch.setenv(name, value)  # the preview reads HUBSPOT_PORTAL_ID as its portal
-        database_url = f"sqlite:///{tmp_path / 'catalog.sqlite3'}"
+        database_url = migrated_sqlite_url(tmp_path / 'catalog.sqlite3')
         apps = []
 
         def build(base_url):

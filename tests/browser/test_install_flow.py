@@ -8,13 +8,23 @@ import json
 
 import sqlalchemy as sa
 
-from oembed_server.media import Visibility
-from oembed_server.portals.store import hubspot_portals
-
-from ..hubspot_emulator import LiveEmulator
-from ..live_server import serve_in_thread
-from ..portal_installs import (PORTAL_A, PORTAL_B, PORTAL_C, PORTAL_D, TEST_PORTALS, external_ids, item,
-                               make_install_app, run_worker)
+from oembed_server.domain.media import Visibility
+from oembed_server.storage.portal_store import hubspot_portals
+from tests.hubspot_emulator import LiveEmulator
+from tests.support.apps import command_runner
+from tests.support.databases import migrated_sqlite_url
+from tests.support.live_server import serve_in_thread
+from tests.support.portal_installs import (
+    PORTAL_A,
+    PORTAL_B,
+    PORTAL_C,
+    PORTAL_D,
+    TEST_PORTALS,
+    external_ids,
+    item,
+    make_install_app,
+    run_worker,
+)
 
 MODULE_FILES = {("published", f"media-bridge/{m}.module/{f}") for m in ("media_embed", "media_email")
                 for f in ("meta.json", "fields.json", "module.html")}
@@ -48,7 +58,7 @@ def test_install_flow_in_a_browser(open_page, tmp_path, screenshot):
         apps = []
 
         def build(base_url):
-            app = make_install_app(f"sqlite:///{tmp_path / 'catalog.sqlite3'}", emulator, public_url=base_url)
+            app = make_install_app(migrated_sqlite_url(tmp_path / 'catalog.sqlite3'), emulator, public_url=base_url)
             app.extensions["catalog"].upsert([
                 item("pub-1"), item("pub-2", visibility=Visibility.UNLISTED),
                 item("hidden", visibility=Visibility.PRIVATE),
@@ -69,7 +79,7 @@ def test_install_flow_in_a_browser(open_page, tmp_path, screenshot):
             screenshot(page, "install-status-done")
             assert [d["endpoints"]["url"] for d in emulator.state.oembed_domains.values()] == [f"{base_url}/oembed"]
 
-            runner = app.test_cli_runner()
+            runner = command_runner(app)
             for hub_id, library in ((PORTAL_C, "acme"), (PORTAL_D, "globex")):
                 link = json.loads(runner.invoke(args=["portals", "invite", library, "--json"]).output)["link"]
                 connect(page, link, hub_id)

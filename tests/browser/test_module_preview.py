@@ -7,8 +7,7 @@ import pytest
 
 from oembed_server.hubl import HublRenderer
 from oembed_server.hubl.embed_field import EmbedSize, embed_field_value
-
-from ..test_module_files import PAGE_MODULE
+from tests.support.cms_modules import PAGE_MODULE
 
 pytestmark = pytest.mark.browser
 

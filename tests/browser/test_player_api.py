@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from ..conftest import service_missing
+from tests.support.environment import service_missing
 
 pytestmark = pytest.mark.browser
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from .player_sites import cdn, cdn_root, player_site  # noqa: F401 - fixtures
+from tests.support.player_sites import cdn, cdn_root, player_site  # noqa: F401 - fixtures
 
 pytestmark = pytest.mark.browser
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from .player_sites import cdn, cdn_root, hls_stream, player_site  # noqa: F401 - fixtures
+from tests.support.player_sites import cdn, cdn_root, hls_stream, player_site  # noqa: F401 - fixtures
 
 pytestmark = pytest.mark.browser
 

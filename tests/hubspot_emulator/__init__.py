@@ -2,8 +2,8 @@
 
 ``create_emulator_app(state)`` builds the Flask app; ``EmulatorState`` holds what it received
 and the fault switches; ``LiveEmulator`` serves it on a loopback port in a thread."""
-from .app import create_emulator_app
-from .live import LiveEmulator
-from .state import EmulatorState, Fault
+from tests.hubspot_emulator.app import create_emulator_app
+from tests.hubspot_emulator.live import LiveEmulator
+from tests.hubspot_emulator.state import EmulatorState, Fault
 
 __all__ = ["EmulatorState", "Fault", "LiveEmulator", "create_emulator_app"]

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import click
 
-from .app import create_emulator_app
-from .state import MEDIA_TYPES, EmulatorState
+from tests.hubspot_emulator.app import create_emulator_app
+from tests.hubspot_emulator.state import MEDIA_TYPES, EmulatorState
 
 
 @click.command()

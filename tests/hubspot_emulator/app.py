@@ -7,10 +7,10 @@ import time
 
 from flask import Flask, g, request
 
-from .mangling import mangle
-from .responses import ApiError, error_response
-from .spec_check import operation_for
-from .state import EmulatorState, LoggedRequest
+from tests.hubspot_emulator.mangling import mangle
+from tests.hubspot_emulator.responses import ApiError, error_response
+from tests.hubspot_emulator.spec_check import operation_for
+from tests.hubspot_emulator.state import EmulatorState, LoggedRequest
 
 DEVELOPER_PATH = re.compile(r"^/media-bridge/(v1|\d{4}-\d{2})/(?P<app>[^/]+)/(settings|schemas|properties)(/|$)")
 PORTAL_PATH = re.compile(r"^/(crm|cms)/|^/media-bridge/(v1|v2|\d{4}-\d{2})/events/")
@@ -24,8 +24,16 @@ CRM_READS = re.compile(r"/(search|batch/read)$")
 def create_emulator_app(state: EmulatorState | None = None, **state_options) -> Flask:
     app = Flask(__name__)
     app.extensions["hubspot_emulator"] = state or EmulatorState(**state_options)
-    from . import routes_cms, routes_control, routes_crm, routes_events, routes_oauth, routes_settings
-    from . import routes_versions, spec_check
+    from tests.hubspot_emulator import (
+        routes_cms,
+        routes_control,
+        routes_crm,
+        routes_events,
+        routes_oauth,
+        routes_settings,
+        routes_versions,
+        spec_check,
+    )
     for module in (routes_oauth, routes_settings, routes_crm, routes_cms, routes_events, routes_control):
         app.register_blueprint(module.blueprint)
     routes_versions.register(app)

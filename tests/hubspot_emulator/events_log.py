@@ -8,7 +8,7 @@ from __future__ import annotations
 import collections
 from typing import Any
 
-from .state import EmulatorState
+from tests.hubspot_emulator.state import EmulatorState
 
 
 def received(state: EmulatorState, portal_id: int | None = None, version: int | None = 2) -> list[dict[str, Any]]:

@@ -6,8 +6,8 @@ import threading
 
 from werkzeug.serving import make_server
 
-from .app import create_emulator_app
-from .state import EmulatorState
+from tests.hubspot_emulator.app import create_emulator_app
+from tests.hubspot_emulator.state import EmulatorState
 
 
 class LiveEmulator:
@@ -36,7 +36,7 @@ class LiveEmulator:
         self.app.extensions["hubspot_emulator"] = self.state
         return self.state
 
-    def start(self) -> "LiveEmulator":
+    def start(self) -> LiveEmulator:
         # Dropped connections make werkzeug log broken pipes; they are the point, not news.
         logging.getLogger("werkzeug").setLevel(logging.CRITICAL)
         self._server = make_server("127.0.0.1", 0, self.app, threaded=True)
@@ -53,7 +53,7 @@ class LiveEmulator:
             self._thread.join(timeout=5)
             self._server = None
 
-    def __enter__(self) -> "LiveEmulator":
+    def __enter__(self) -> LiveEmulator:
         return self.start()
 
     def __exit__(self, *exc) -> None:

@@ -6,7 +6,7 @@ from typing import Any
 
 from flask import current_app, g, jsonify, request
 
-from .state import EmulatorState, PortalData
+from tests.hubspot_emulator.state import EmulatorState, PortalData
 
 
 class ApiError(Exception):

@@ -8,7 +8,7 @@ import time
 
 from flask import Blueprint, jsonify, request
 
-from .responses import ApiError, portal_data, require, state
+from tests.hubspot_emulator.responses import ApiError, portal_data, require, state
 
 blueprint = Blueprint("cms", __name__, url_prefix="/cms/v3/source-code/<environment>")
 

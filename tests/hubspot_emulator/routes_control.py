@@ -6,9 +6,9 @@ import dataclasses
 
 from flask import Blueprint, jsonify, request
 
-from .mangling import MANGLINGS
-from .responses import ApiError, json_body, state
-from .state import Fault
+from tests.hubspot_emulator.mangling import MANGLINGS
+from tests.hubspot_emulator.responses import ApiError, json_body, state
+from tests.hubspot_emulator.state import Fault
 
 blueprint = Blueprint("control", __name__, url_prefix="/_emulator")
 FAULT_FIELDS = {f.name for f in dataclasses.fields(Fault)}

@@ -7,10 +7,9 @@ from datetime import datetime
 
 from flask import Blueprint, jsonify, request
 
-from oembed_server.media import is_absolute_http_url
-
-from .responses import ApiError, json_body, now_iso, portal_data, require, state
-from .state import MediaObject, required_properties
+from oembed_server.domain.media import is_absolute_http_url
+from tests.hubspot_emulator.responses import ApiError, json_body, now_iso, portal_data, require, state
+from tests.hubspot_emulator.state import MediaObject, required_properties
 
 blueprint = Blueprint("crm", __name__, url_prefix="/crm/v3/objects/<object_type>")
 

@@ -9,9 +9,9 @@ import hashlib
 
 from flask import Blueprint, g, jsonify
 
-from . import shapes
-from .responses import ApiError, json_body, portal_data, require, state
-from .state import MEDIA_TYPES
+from tests.hubspot_emulator import shapes
+from tests.hubspot_emulator.responses import ApiError, json_body, portal_data, require, state
+from tests.hubspot_emulator.state import MEDIA_TYPES
 
 blueprint = Blueprint("events", __name__)
 

@@ -8,9 +8,9 @@ from urllib.parse import urlsplit
 
 from flask import Blueprint, jsonify, request
 
-from . import shapes
-from .responses import ApiError, json_body, now_iso, require, state
-from .state import MEDIA_TYPES, required_properties
+from tests.hubspot_emulator import shapes
+from tests.hubspot_emulator.responses import ApiError, json_body, now_iso, require, state
+from tests.hubspot_emulator.state import MEDIA_TYPES, required_properties
 
 blueprint = Blueprint("settings", __name__, url_prefix="/media-bridge/v1/<int:app_id>")
 

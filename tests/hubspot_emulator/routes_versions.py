@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from flask import Blueprint, Flask
 
-from . import routes_events, routes_settings
+from tests.hubspot_emulator import routes_events, routes_settings
 
 # Each needs its trimmed spec in openapi/ (trim.py) for requests to pass spec_check.
 DATED_VERSIONS = ("2026-03",)

@@ -17,14 +17,15 @@ import dataclasses
 import functools
 import json
 import re
+from collections.abc import Iterable
 from pathlib import Path
-from typing import Any, Iterable
+from typing import Any
 
 from flask import Flask, g, request
 from jsonschema.exceptions import best_match
 from openapi_schema_validator import OAS30Validator, oas30_format_checker
 
-from .responses import error_response, state
+from tests.hubspot_emulator.responses import error_response, state
 
 SPEC_DIR = Path(__file__).resolve().parent / "openapi"
 SPEC_FILES = ("media-bridge-v1.json", "media-bridge-2026-03.json", "crm-objects-v3.json", "cms-source-code-v3.json",

@@ -13,7 +13,8 @@ import re
 import secrets
 import threading
 import time
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 MEDIA_TYPES = ("VIDEO", "AUDIO", "DOCUMENT", "IMAGE", "OTHER")
 OBJECT_SUFFIX = {"VIDEO": "Videos", "AUDIO": "Audio", "IMAGE": "Images", "DOCUMENT": "Documents", "OTHER": "Other"}
@@ -69,7 +70,7 @@ class AuthCode:
 @dataclasses.dataclass
 class PortalData:
     """What one portal holds: media objects (by type), their unique-value index, CMS files."""
-    objects: dict[str, dict[str, "MediaObject"]] = dataclasses.field(default_factory=dict)
+    objects: dict[str, dict[str, MediaObject]] = dataclasses.field(default_factory=dict)
     unique_index: dict[str, dict[tuple[str, str], str]] = dataclasses.field(default_factory=dict)
     source_files: dict[tuple[str, str], dict] = dataclasses.field(default_factory=dict)
 
@@ -239,7 +240,7 @@ class EmulatorState:
 
     def mangle_next(self, how: str, times: int = 1, **match) -> Fault:
         """Handle the next matching requests as usual, then answer 200 with a mangled body."""
-        from .mangling import MANGLINGS
+        from tests.hubspot_emulator.mangling import MANGLINGS
         if how not in MANGLINGS:
             raise ValueError(f"unknown mangling {how!r}: one of {', '.join(MANGLINGS)}")
         return self.inject("mangle", mangle=how, times=times, **match)

@@ -10,13 +10,13 @@ from pathlib import Path
 
 import pytest
 
-from oembed_server.catalog_store import CatalogStore
+from oembed_server.domain.media import MediaItem, MediaType
 from oembed_server.hubspot.client import HubSpotClient
-from oembed_server.hubspot.config import load_hubspot_config
-from oembed_server.hubspot.rate_limit import RateLimiter
-from oembed_server.media import MediaItem, MediaType
-
-from .live import LiveEmulator
+from oembed_server.hubspot.client_config import load_hubspot_config
+from oembed_server.hubspot.rate_limiter import RateLimiter
+from oembed_server.storage import schema_version
+from oembed_server.storage.catalog_store import CatalogStore
+from tests.hubspot_emulator.live import LiveEmulator
 
 REPO = Path(__file__).resolve().parents[2]
 PUBLIC_URL = "http://media.test"
@@ -61,7 +61,7 @@ def media_item(external_id: str, media_type: MediaType = MediaType.VIDEO, **fiel
 
 def make_catalog(database_url: str, counts: dict[MediaType, int]) -> CatalogStore:
     catalog = CatalogStore.from_url(database_url)
-    catalog.create_schema()
+    schema_version.upgrade(catalog.engine)
     items = [media_item(f"{t.value.lower()}-{i:05d}", t) for t, n in counts.items() for i in range(n)]
     if items:
         catalog.upsert(items)

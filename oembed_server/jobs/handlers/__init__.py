@@ -5,16 +5,16 @@ A handler does one job's work through the context it is given and returns, or ra
 """
 from __future__ import annotations
 
-from typing import Callable
+from collections.abc import Callable
 
-from ..queue import Job
-from . import app_setup, catalog_sync, events, module_push
-from .context import JobContext
+from oembed_server.jobs.handlers import app_setup_job, catalog_sync_job, event_delivery_job, module_push_job
+from oembed_server.jobs.handlers.job_context import JobContext
+from oembed_server.storage.job_queue import Job
 
 Handler = Callable[[Job, JobContext], None]
 
-HANDLERS: dict[str, Handler] = {kind: events.send_event for kind in events.KINDS}
-for _module in (app_setup, module_push, catalog_sync):
+HANDLERS: dict[str, Handler] = {kind: event_delivery_job.send_event for kind in event_delivery_job.KINDS}
+for _module in (app_setup_job, module_push_job, catalog_sync_job):
     HANDLERS.update({kind: _module.run for kind in _module.KINDS})
 
 __all__ = ["HANDLERS", "Handler", "JobContext"]

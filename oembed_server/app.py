@@ -1,0 +1,125 @@
+"""The app factory: settings read once, the catalog opened (never migrated: see
+``storage.schema_version``), the blueprints registered."""
+from __future__ import annotations
+
+import logging
+import os
+import sys
+from collections.abc import Mapping
+from typing import Any
+
+from flask import Flask
+from sqlalchemy.exc import SQLAlchemyError
+
+from oembed_server.domain.url_schemes import UrlMatcher, compile_url_schemes
+from oembed_server.package_data import WEB_STATIC_DIR, WEB_TEMPLATES_DIR
+from oembed_server.settings import EPHEMERAL_SECRET_WARNING, ConfigError, Settings, load_settings
+from oembed_server.storage import schema_version
+from oembed_server.storage.catalog_store import CatalogStore
+from oembed_server.storage.engine import describe_database_error
+from oembed_server.storage.schema_version import SchemaNotCurrent
+from oembed_server.web import security_headers
+
+__all__ = ["create_app"]
+log = logging.getLogger(__name__)
+
+
+def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
+    """Build the app. ``test_config`` keys starting with ``OEMBED_`` override the
+    environment variables of the same name; the others go into ``app.config``.
+
+    Called with nothing, as a WSGI server does (``gunicorn "oembed_server:create_app()"``),
+    a bad setting or an unreachable database ends the process with one line on stderr
+    instead of a traceback; callers that pass a mapping get the exception.
+    """
+    if test_config is None:
+        try:
+            return _build_app({})
+        except (ConfigError, SchemaNotCurrent, SQLAlchemyError) as exc:
+            print(f"oembed_server: {describe_start_failure(exc)}", file=sys.stderr, flush=True)
+            # gunicorn's APP_LOAD_ERROR: its arbiter stops instead of booting worker after worker.
+            raise SystemExit(4) from None
+    return _build_app(test_config)
+
+
+def describe_start_failure(exc: Exception) -> str:
+    """One line for a configuration or database error at start (no password, no SQL)."""
+    if isinstance(exc, ConfigError):
+        return f"configuration error: {exc}"
+    if isinstance(exc, SchemaNotCurrent):
+        return str(exc)
+    return f"database unavailable: {describe_database_error(exc, os.environ.get('OEMBED_DATABASE_URL', ''))}"
+
+
+def _build_app(test_config: Mapping[str, Any]) -> Flask:
+    # Named after the package, as before the layers: Flask derives the instance folder (the
+    # embedded database's home) from this name.
+    app = Flask("oembed_server", instance_relative_config=True,
+                template_folder=str(WEB_TEMPLATES_DIR), static_folder=str(WEB_STATIC_DIR))
+    # /media//x would otherwise be answered with a redirect built from the request's Host
+    # header; with merging off it is simply not found.
+    app.url_map.merge_slashes = False
+    overrides = dict(test_config or {})
+    environ = dict(os.environ) | {k: str(v) for k, v in overrides.items() if k.startswith(("OEMBED_", "HUBSPOT_"))}
+    os.makedirs(app.instance_path, exist_ok=True)
+    settings = load_settings(environ, app.instance_path)
+
+    app.config.update(
+        SECRET_KEY=settings.secret_key,
+        # The local HubL preview is a development aid: `oembed-server serve` switches it on.
+        PREVIEW_ENABLED=False,
+        JSON_SORT_KEYS=False,
+    )
+    app.config.update({k: v for k, v in overrides.items() if not k.startswith(("OEMBED_", "HUBSPOT_"))})
+    if settings.ephemeral_secret and app.config.get("WARN_EPHEMERAL_SECRET", True) and not app.testing:
+        log.warning(EPHEMERAL_SECRET_WARNING)
+    app.extensions["oembed_settings"] = settings
+    # Read when an install needs them, so a server that only answers oEmbed needs none.
+    app.extensions["hubspot_environ"] = {k: v for k, v in environ.items() if k.startswith("HUBSPOT_")}
+    app.extensions["url_matcher"] = _compile_url_schemes(settings)
+
+    catalog = CatalogStore.from_url(settings.database_url)
+    try:
+        if app.config.get("UPGRADE_SCHEMA"):
+            # `serve` on the embedded default: one command, so it brings its own file up to date.
+            schema_version.upgrade(catalog.engine)
+        else:
+            schema_version.require_current(catalog.engine)
+    except BaseException:
+        catalog.dispose()
+        raise
+    app.extensions["catalog"] = catalog
+
+    _register_blueprints(app)
+    security_headers.init_app(app, settings.public_url)
+
+    if not app.debug and not app.testing:
+        logging.basicConfig(level=logging.INFO)
+    return app
+
+
+def _compile_url_schemes(settings: Settings) -> UrlMatcher:
+    try:
+        return compile_url_schemes(settings.effective_url_schemes, settings.public_url)
+    except ValueError as exc:
+        raise ConfigError(f"OEMBED_URL_SCHEMES: {exc}") from None
+
+
+def _register_blueprints(app: Flask) -> None:
+    from oembed_server.web import (
+        insights_pages,
+        install_routes,
+        intake_routes,
+        media_pages,
+        oembed_routes,
+        preview_routes,
+    )
+
+    app.register_blueprint(oembed_routes.bp)
+    app.register_blueprint(media_pages.bp)
+    app.register_blueprint(intake_routes.bp)
+    app.register_blueprint(insights_pages.bp)
+    app.register_blueprint(install_routes.bp)
+    install_routes.install_log_filter()
+    # The local HubL preview: 404 unless PREVIEW_ENABLED.
+    app.register_blueprint(preview_routes.bp)

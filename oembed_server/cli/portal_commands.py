@@ -1,0 +1,137 @@
+"""``oembed-server portals ...``: list, inspect, resync, re-push and disconnect installed
+portals, and print install links for libraries. A thin click layer over the portals
+package; every command takes --json."""
+from __future__ import annotations
+
+import json
+
+import click
+from flask.cli import with_appcontext
+
+from oembed_server.storage.portal_store import PortalStore
+from oembed_server.usecases.portal_overview import list_portals, show_portal
+from oembed_server.usecases.provisioning import queue_push, queue_sync
+from oembed_server.web.app_state import current_catalog, current_settings
+
+json_option = click.option("--json", "as_json", is_flag=True, help="Print a machine-readable JSON result.")
+
+
+def _store() -> PortalStore:
+    return PortalStore(current_catalog().engine, current_settings().stable_secret_key)
+
+
+def _emit(as_json: bool, data, lines: list[str]) -> None:
+    if as_json:
+        click.echo(json.dumps(data, indent=1))
+    else:
+        for line in lines:
+            click.echo(line)
+
+
+def _targets(store: PortalStore, portal_id: int | None, all_portals: bool) -> list[int]:
+    if all_portals == (portal_id is not None):
+        raise click.UsageError("give a portal id or --all (not both)")
+    if all_portals:
+        with store.engine.connect() as conn:
+            return store.connected_in(conn)
+    record = store.get(portal_id)
+    if record is None:
+        raise click.ClickException(f"portal {portal_id} is not installed")
+    if not record.connected:
+        raise click.ClickException(f"portal {portal_id} is disconnected: it must install the app again")
+    return [portal_id]
+
+
+@click.group("portals")
+def portals_group() -> None:
+    """HubSpot portals that installed the app by OAuth."""
+
+
+@portals_group.command("list")
+@json_option
+@with_appcontext
+def list_command(as_json: bool) -> None:
+    """Every installed portal: library, token state, connected since, last sync, queued and failed jobs."""
+    portals = list_portals(_store())
+    lines = [f"{p['portalId']}\tlibrary={p['library']}\t{p['tokenState']}\tsince {p['connectedSince']}\t"
+             f"last sync {p['lastSync'] or 'never'}\tqueued {p['queuedJobs']}\tfailed {p['failedJobs']}"
+             for p in portals] or ["No portal has installed the app yet."]
+    _emit(as_json, {"portals": portals}, lines)
+
+
+@portals_group.command("show")
+@click.argument("portal_id", type=click.IntRange(1))
+@json_option
+@with_appcontext
+def show_command(portal_id: int, as_json: bool) -> None:
+    """One portal and where each provisioning step stands."""
+    info = show_portal(_store(), portal_id)
+    if info is None:
+        raise click.ClickException(f"portal {portal_id} is not installed")
+    lines = [f"{k}: {v}" for k, v in info.items() if k != "steps"]
+    lines += [f"step {s['step']}: {s['state']}" + (f" ({s['detail']})" if s["detail"] else "") for s in info["steps"]]
+    _emit(as_json, info, lines)
+
+
+def _queue_command(kind: str, queue_fn, portal_id: int | None, all_portals: bool, as_json: bool) -> None:
+    store = _store()
+    targets = _targets(store, portal_id, all_portals)
+    with store.engine.begin() as conn:
+        added = queue_fn(conn, targets)
+    _emit(as_json, {"queued": added, "portals": targets},
+          [f"Queued {kind} for {added} portal(s) ({len(targets) - added} already had one waiting)."])
+
+
+@portals_group.command("resync")
+@click.argument("portal_id", type=click.IntRange(1), required=False)
+@click.option("--all", "all_portals", is_flag=True, help="Every connected portal.")
+@json_option
+@with_appcontext
+def resync_command(portal_id: int | None, all_portals: bool, as_json: bool) -> None:
+    """Queue a catalog sync (the worker sends it)."""
+    _queue_command("a sync", queue_sync, portal_id, all_portals, as_json)
+
+
+@portals_group.command("push-modules")
+@click.argument("portal_id", type=click.IntRange(1), required=False)
+@click.option("--all", "all_portals", is_flag=True, help="Every connected portal.")
+@json_option
+@with_appcontext
+def push_modules_command(portal_id: int | None, all_portals: bool, as_json: bool) -> None:
+    """Queue a push of the media_embed and media_email modules."""
+    _queue_command("a module push", queue_push, portal_id, all_portals, as_json)
+
+
+@portals_group.command("disconnect")
+@click.argument("portal_id", type=click.IntRange(1))
+@json_option
+@with_appcontext
+def disconnect_command(portal_id: int, as_json: bool) -> None:
+    """Forget the portal's tokens; its jobs are kept (held) until it installs again."""
+    store = _store()
+    if store.get(portal_id) is None:
+        raise click.ClickException(f"portal {portal_id} is not installed")
+    changed = store.disconnect(portal_id, "disconnected by an operator")
+    _emit(as_json, {"portalId": portal_id, "disconnected": changed},
+          [f"Portal {portal_id}: tokens forgotten." if changed else f"Portal {portal_id} was already disconnected."])
+
+
+@portals_group.command("invite")
+@click.argument("library")
+@click.option("--days", default=14.0, show_default=True, type=click.FloatRange(min=0, min_open=True),
+              help="How long the link works.")
+@json_option
+@with_appcontext
+def invite_command(library: str, days: float, as_json: bool) -> None:
+    """Print an install link that connects a portal to LIBRARY (signed, expiring)."""
+    from oembed_server.web.install_routes import make_invite
+
+    secret = current_settings().stable_secret_key
+    if not secret:
+        raise click.ClickException("set OEMBED_SECRET_KEY: install links are signed with it, and must keep "
+                                   "working after this command ends")
+    try:
+        link = make_invite(secret, current_settings().public_url, library, days)
+    except ValueError as exc:
+        raise click.ClickException(str(exc)) from None
+    _emit(as_json, {"library": library, "days": days, "link": link}, [link])

@@ -1,0 +1,79 @@
+"""Core statements compiled once per dialect and run on the connection's DBAPI cursor.
+
+For the statements on a per-request path (the oEmbed look-up, the events intake) the
+SQLAlchemy execution machinery (cache key, parameter processing, result objects) costs
+more than the indexed statement itself. SQLAlchemy still writes the SQL, for the engine's
+own dialect and parameter style, and says which values a parameter needs converting; this
+runs it inside the caller's transaction on the same DBAPI connection, so a statement here
+and an ordinary ``conn.execute`` commit or roll back together.
+
+Rows come back as the driver gives them: use it for columns whose driver values are
+already what Python wants (text, integers, floats), as the catalog and queue tables are.
+"""
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any
+
+from sqlalchemy.engine import Connection, Dialect
+from sqlalchemy.sql.expression import Executable
+
+
+class _ForDialect:
+    __slots__ = ("sql", "names", "defaults", "processors")
+
+    def __init__(self, statement: Executable, dialect: Dialect):
+        compiled = statement.compile(dialect=dialect)
+        self.sql = str(compiled)
+        # Positional drivers (SQLite's qmark) take a tuple in this order; named ones a dict.
+        self.names: tuple[str, ...] | None = tuple(compiled.positiontup) if compiled.positional else None
+        # Values written into the statement (``reports=1``) travel as parameters too.
+        self.defaults = {key: bind.value for key, bind in compiled.binds.items() if not bind.required}
+        self.processors: dict[str, Callable[[Any], Any]] = {}
+        for key, bind in compiled.binds.items():
+            processor = bind.type.dialect_impl(dialect).bind_processor(dialect)
+            if processor is not None:
+                self.processors[key] = processor
+
+    def parameters(self, values: Mapping[str, Any]) -> Sequence[Any] | Mapping[str, Any]:
+        merged = {**self.defaults, **values}
+        for key, processor in self.processors.items():
+            if key in merged:
+                merged[key] = processor(merged[key])
+        if self.names is None:
+            return merged
+        return tuple(merged[name] for name in self.names)
+
+
+class CompiledStatement:
+    """``statement`` (with ``sa.bindparam`` placeholders) compiled on first use for each dialect."""
+
+    def __init__(self, statement: Executable | Callable[[str], Executable]):
+        # A callable builds the statement per dialect name (an upsert is dialect-specific).
+        self._statement = statement
+        self._compiled: dict[str, _ForDialect] = {}
+
+    def for_dialect(self, dialect: Dialect) -> _ForDialect:
+        compiled = self._compiled.get(dialect.name)
+        if compiled is None:
+            statement = self._statement(dialect.name) if callable(self._statement) else self._statement
+            compiled = self._compiled[dialect.name] = _ForDialect(statement, dialect)
+        return compiled
+
+    def execute(self, conn: Connection, values: Mapping[str, Any]) -> list[dict[str, Any]]:
+        """Runs it in ``conn``'s transaction; the rows it returns (RETURNING or SELECT) as dicts."""
+        return self.execute_dbapi(conn.connection, conn.dialect, values)
+
+    def execute_dbapi(self, dbapi_connection, dialect: Dialect, values: Mapping[str, Any]) -> list[dict[str, Any]]:
+        """The same on a DBAPI connection (``engine.raw_connection()``), for callers that
+        never open a SQLAlchemy connection at all."""
+        compiled = self.for_dialect(dialect)
+        cursor = dbapi_connection.cursor()
+        try:
+            cursor.execute(compiled.sql, compiled.parameters(values))
+            if cursor.description is None:
+                return []
+            names = [column[0] for column in cursor.description]
+            return [dict(zip(names, row)) for row in cursor.fetchall()]
+        finally:
+            cursor.close()

@@ -1,0 +1,45 @@
+"""What provisioning remembers between runs: marks (what the app was last set up for, the
+module version last pushed) and, per portal file, what was last pushed there."""
+from __future__ import annotations
+
+import time
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection
+
+from oembed_server.storage.schema import module_push_records, provisioning_marks
+
+
+class StoredPushRecord:
+    """The module_push library's PushRecord interface over the database."""
+
+    def __init__(self, engine):
+        self.engine = engine
+
+    def get(self, key: str) -> dict | None:
+        with self.engine.connect() as conn:
+            row = conn.execute(sa.select(module_push_records).where(module_push_records.c.key == key)).mappings().first()
+        return {"sha256": row["sha256"], "updatedAt": _stamp(row["remote_updated_at"])} if row else None
+
+    def put(self, key: str, sha256: str, updated_at) -> None:
+        values = {"sha256": sha256, "remote_updated_at": None if updated_at is None else str(updated_at)}
+        with self.engine.begin() as conn:
+            if not conn.execute(module_push_records.update().where(module_push_records.c.key == key)
+                                .values(**values)).rowcount:
+                conn.execute(module_push_records.insert().values(key=key, **values))
+
+
+def _stamp(value: str | None):
+    # HubSpot answers updatedAt as epoch milliseconds (a number) or an ISO string.
+    return int(value) if value is not None and value.isdigit() else value
+
+
+def get_mark(conn: Connection, name: str) -> str | None:
+    return conn.execute(sa.select(provisioning_marks.c.value).where(provisioning_marks.c.name == name)).scalar()
+
+
+def set_mark(conn: Connection, name: str, value: str) -> None:
+    now = time.time()
+    if not conn.execute(provisioning_marks.update().where(provisioning_marks.c.name == name)
+                        .values(value=value, updated_at=now)).rowcount:
+        conn.execute(provisioning_marks.insert().values(name=name, value=value, updated_at=now))

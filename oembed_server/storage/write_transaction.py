@@ -1,0 +1,138 @@
+"""Write transactions that hand SQLite's single write lock over without sleeping.
+
+SQLite lets one connection write at a time. A second writer gets SQLITE_BUSY and its busy
+handler sleeps (1, 2, 5, 10, ... ms) before it tries again, so two gunicorn workers taking
+reports at once spend more time asleep than writing: the events intake ran slower with
+two workers than with one (scripts/bench_events.py). Writers that come through here queue
+instead on a thread lock and then on an ``flock`` of a file beside the database, and the
+kernel wakes the next one the moment the lock is released. Writers that do not come
+through here (an import) still meet the busy handler, as before.
+
+PostgreSQL locks rows, not the database: there this is a plain ``engine.begin()``.
+"""
+from __future__ import annotations
+
+import contextlib
+import fcntl
+import logging
+import os
+import threading
+from collections.abc import Iterator
+
+from sqlalchemy.engine import Connection, Engine
+
+from oembed_server.storage.wal_sync import syncer_for
+
+log = logging.getLogger(__name__)
+
+
+class _FileLock:
+    """An exclusive ``flock`` on ``path``, shared by this process's threads in turn.
+
+    The file is opened per process: a descriptor inherited across gunicorn's fork would
+    share one lock between parent and child, which then would not exclude each other."""
+
+    def __init__(self, path: str, database: str):
+        self.path = path
+        self.database = database
+        self._threads = threading.Lock()
+        self._fd: int | None = None
+        self._pid: int | None = None
+
+    @contextlib.contextmanager
+    def held(self) -> Iterator[None]:
+        with self._threads:
+            fd = self._descriptor()
+            if fd is None:  # no lock file for us: SQLite's busy handler orders the writers
+                yield
+                return
+            fcntl.flock(fd, fcntl.LOCK_EX)
+            try:
+                yield
+            finally:
+                fcntl.flock(fd, fcntl.LOCK_UN)
+
+    def _descriptor(self) -> int | None:
+        if self._pid != os.getpid():
+            if self._fd is not None:
+                os.close(self._fd)  # the parent's copy: closing it here leaves the parent's lock alone
+            self._fd, self._pid = self._open(), os.getpid()
+        return self._fd
+
+    def _open(self) -> int | None:
+        # Like SQLite's own -wal and -shm files: the database's permissions and, when root
+        # creates it, the database's owner, so the web workers and the worker (perhaps
+        # other users) can all open it.
+        try:
+            info = os.stat(self.database)
+        except OSError:
+            info = None
+        try:
+            fd = os.open(self.path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, (info.st_mode & 0o666) if info else 0o644)
+            if info is not None and os.geteuid() == 0:
+                os.fchown(fd, info.st_uid, info.st_gid)
+            return fd
+        except OSError as error:
+            log.warning("cannot use the SQLite writer lock %s (%s); writers will wait in SQLite's busy handler",
+                        self.path, error)
+            return None
+
+
+_locks: dict[str, _FileLock | threading.Lock] = {}
+_locks_guard = threading.Lock()
+
+
+def _lock_for(engine: Engine):
+    database = engine.url.database or ""
+    key = os.path.abspath(database) if database and database != ":memory:" else f"memory:{id(engine)}"
+    with _locks_guard:
+        lock = _locks.get(key)
+        if lock is None:
+            # An in-memory database lives in one process: its threads are all there is to order.
+            lock = _locks[key] = (_FileLock(f"{key}-write.lock", key) if not key.startswith("memory:")
+                                  else threading.Lock())
+    return lock
+
+
+@contextlib.contextmanager
+def write_transaction(engine: Engine, *, flush_within: float = 0.0) -> Iterator[Connection]:
+    """``engine.begin()``, holding the database's writer lock on SQLite until the commit
+    (or rollback) is done.
+
+    ``flush_within`` > 0 (seconds; SQLite only): the commit does not wait for the disk;
+    this process's ``wal_sync.WalSyncer`` flushes it within that time (see there for what
+    survives what). 0: the commit is on disk before this returns.
+    """
+    if engine.dialect.name != "sqlite":
+        with engine.begin() as conn:
+            yield conn
+        return
+    lock = _lock_for(engine)
+    on_file = isinstance(lock, _FileLock)
+    with (lock.held() if on_file else lock):
+        if flush_within <= 0 or not on_file:  # an in-memory database has no disk to wait for
+            with engine.begin() as conn:
+                yield conn
+            return
+        with engine.connect() as conn:
+            # SQLite takes the setting only outside a transaction; the driver's cursor
+            # leaves SQLAlchemy's transaction state alone.
+            _set_synchronous(conn, "NORMAL")
+            try:
+                with conn.begin():
+                    yield conn
+            finally:
+                try:
+                    _set_synchronous(conn, "FULL")
+                except Exception:
+                    conn.invalidate()  # never back to the pool without its flush on commit
+                    raise
+    syncer_for(engine.url.database, flush_within).committed()
+
+
+def _set_synchronous(conn: Connection, level: str) -> None:
+    cursor = conn.connection.cursor()
+    try:
+        cursor.execute(f"PRAGMA synchronous={level}")
+    finally:
+        cursor.close()

@@ -1,0 +1,1 @@
+"""The HTTP face: Flask blueprints, their templates and static files, security headers."""

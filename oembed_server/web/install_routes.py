@@ -1,0 +1,290 @@
+"""Install by OAuth: the "Connect HubSpot" page, HubSpot's redirect back, and a status
+page that follows provisioning live.
+
+/hubspot/connect sends the admin to HubSpot's authorize URL with a ``state`` that is
+signed, expires, works once and is bound to this browser by a cookie; an install link
+from ``oembed-server portals invite LIBRARY`` (``?invite=``) names the library, signed so
+it cannot be edited to reach another. /hubspot/oauth-callback refuses a declined consent,
+a forged, expired or replayed state, a code HubSpot will not exchange and a token of
+another app, each with a page saying what to do, and stores nothing then. Never puts the
+client id/secret, a code or a token in a page, a log line or a job payload.
+"""
+from __future__ import annotations
+
+import dataclasses
+import logging
+import re
+import secrets
+import time
+from urllib.parse import urlsplit
+
+from flask import Blueprint, current_app, jsonify, make_response, redirect, render_template, request, url_for
+from itsdangerous import BadSignature, SignatureExpired, URLSafeSerializer, URLSafeTimedSerializer
+
+from oembed_server.domain.media import DEFAULT_LIBRARY, library_problem
+from oembed_server.hubspot.api_error import HubSpotError
+from oembed_server.hubspot.client import HubSpotClient
+from oembed_server.hubspot.client_config import HubSpotConfig, HubSpotConfigError, load_hubspot_config
+from oembed_server.hubspot.oauth_api import (
+    DEFAULT_AUTHORIZE_URL,
+    DEFAULT_SCOPES,
+    authorize_url,
+    exchange_code,
+)
+from oembed_server.storage.portal_store import PortalStore, state_nonce_used, use_state_nonce
+from oembed_server.usecases import provisioning
+from oembed_server.web.app_state import current_catalog, current_settings
+
+log = logging.getLogger(__name__)
+bp = Blueprint("install", __name__, url_prefix="/hubspot")
+
+STATE_COOKIE = "hubspot_install"
+# HubSpot's consent screen plus a login rarely take longer; a stale state is refused.
+STATE_MAX_AGE_S = 900
+STATUS_LINK_MAX_AGE_S = 7 * 86400
+DEFAULT_INVITE_DAYS = 14
+
+
+@dataclasses.dataclass(frozen=True)
+class InstallSettings:
+    config: HubSpotConfig | None
+    authorize_base: str
+    scopes: tuple[str, ...]
+    redirect_uri: str
+    problems: tuple[str, ...]
+
+
+def install_settings() -> InstallSettings:
+    environ = current_app.extensions["hubspot_environ"]
+    problems = []
+    config = None
+    try:
+        config = load_hubspot_config(environ)
+    except HubSpotConfigError as exc:
+        problems.append(str(exc))
+    if config is not None:
+        for name, value in (("HUBSPOT_CLIENT_ID", config.client_id), ("HUBSPOT_CLIENT_SECRET", config.client_secret),
+                            ("HUBSPOT_APP_ID", config.app_id)):
+            if not value:
+                problems.append(f"set {name} (from the app's Auth settings in your HubSpot developer account)")
+    if not current_settings().stable_secret_key:
+        problems.append("set OEMBED_SECRET_KEY: installed portals' tokens are encrypted with it")
+    authorize_base = (environ.get("HUBSPOT_AUTHORIZE_URL") or DEFAULT_AUTHORIZE_URL).strip()
+    parts = urlsplit(authorize_base)
+    if parts.scheme not in ("http", "https") or not parts.netloc:
+        problems.append(f"HUBSPOT_AUTHORIZE_URL must be an absolute http(s) URL, got {authorize_base!r}")
+    scopes = tuple((environ.get("HUBSPOT_SCOPES") or " ".join(DEFAULT_SCOPES)).replace(",", " ").split())
+    redirect_uri = f"{current_settings().public_url}/hubspot/oauth-callback"
+    return InstallSettings(config, authorize_base, scopes, redirect_uri, tuple(problems))
+
+
+# --- signed values -------------------------------------------------------------------------
+def _secret() -> str:
+    return current_settings().secret_key
+
+
+def make_invite(secret_key: str, public_url: str, library: str, days: float = DEFAULT_INVITE_DAYS,
+                now: float | None = None) -> str:
+    """The install link for one library: signed, so the library cannot be changed, and expiring."""
+    problem = library_problem(library)
+    if problem:
+        raise ValueError(f"library {problem}")
+    expires = int((time.time() if now is None else now) + days * 86400)
+    token = URLSafeSerializer(secret_key, salt="hubspot-invite").dumps({"library": library, "expires": expires})
+    return f"{public_url}/hubspot/connect?invite={token}"
+
+
+def read_invite(token: str, now: float | None = None) -> str | None:
+    try:
+        data = URLSafeSerializer(_secret(), salt="hubspot-invite").loads(token)
+    except BadSignature:
+        return None
+    now = time.time() if now is None else now
+    if not isinstance(data, dict) or not isinstance(data.get("expires"), int) or data["expires"] < now:
+        return None
+    library = data.get("library")
+    return library if isinstance(library, str) and not library_problem(library) else None
+
+
+def _state_serializer() -> URLSafeTimedSerializer:
+    return URLSafeTimedSerializer(_secret(), salt="hubspot-oauth-state")
+
+
+def _status_serializer() -> URLSafeTimedSerializer:
+    return URLSafeTimedSerializer(_secret(), salt="hubspot-install-status")
+
+
+def status_token(portal_id: int) -> str:
+    return _status_serializer().dumps(portal_id)
+
+
+# --- pages ---------------------------------------------------------------------------------
+def _message(heading: str, message: str, status: int, *, retry: bool = True, forget_cookie: bool = False):
+    response = make_response(render_template("install/message.html", heading=heading, message=message,
+                                             retry=retry, provider_name=current_settings().provider_name), status)
+    if forget_cookie:
+        response.delete_cookie(STATE_COOKIE, path="/hubspot")
+    return response
+
+
+def _already_used():
+    return _message("This install link was already used",
+                    "Each HubSpot authorization completes once. Nothing more was stored; start again to "
+                    "reinstall.", 400, forget_cookie=True)
+
+
+@bp.get("/connect")
+def connect():
+    settings = install_settings()
+    library = DEFAULT_LIBRARY
+    invite = request.args.get("invite")
+    if invite is not None:
+        library = read_invite(invite)
+        if library is None:
+            return _message("This install link does not work",
+                            "The link is damaged or has expired. Ask your media provider for a new install link.",
+                            400, retry=False)
+    if settings.problems:
+        return make_response(render_template("install/not_configured.html", problems=settings.problems,
+                                             redirect_uri=settings.redirect_uri,
+                                             provider_name=current_settings().provider_name), 503)
+    nonce = secrets.token_urlsafe(24)
+    state = _state_serializer().dumps({"nonce": nonce, "library": library})
+    url = authorize_url(settings.authorize_base, settings.config.client_id, settings.redirect_uri, settings.scopes,
+                        state)
+    response = make_response(render_template("install/connect.html", authorize_url=url, library=library,
+                                             invited=invite is not None,
+                                             provider_name=current_settings().provider_name))
+    # Lax: HubSpot's redirect back is a top-level navigation, which Lax cookies accompany.
+    response.set_cookie(STATE_COOKIE, nonce, max_age=STATE_MAX_AGE_S, path="/hubspot", httponly=True,
+                        samesite="Lax", secure=current_settings().public_url.startswith("https://"))
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+@bp.get("/oauth-callback")
+def oauth_callback():
+    if request.args.get("error"):
+        return _message("HubSpot was not connected",
+                        "The app was not installed: access was declined in HubSpot. Nothing was stored. "
+                        "To connect, start again and choose Connect app on HubSpot's page.", 400,
+                        forget_cookie=True)
+    settings = install_settings()
+    if settings.problems:
+        return _message("Installs are not configured",
+                        "This server is missing install settings; its operator can see which on the connect page.",
+                        503, retry=False)
+    try:
+        data = _state_serializer().loads(request.args.get("state", ""), max_age=STATE_MAX_AGE_S)
+    except SignatureExpired:
+        return _message("This install attempt has expired",
+                        "Too much time passed since you started. Nothing was stored; please start again.", 400,
+                        forget_cookie=True)
+    except BadSignature:
+        data = None
+    nonce = data.get("nonce") if isinstance(data, dict) else None
+    if isinstance(nonce, str) and state_nonce_used(current_catalog().engine, nonce):
+        return _already_used()
+    if not isinstance(nonce, str) or not secrets.compare_digest(request.cookies.get(STATE_COOKIE, ""), nonce):
+        return _message("This install attempt cannot be completed",
+                        "It was not started from this browser, or the link was altered. Nothing was stored; "
+                        "please start again from the Connect HubSpot page.", 400, forget_cookie=True)
+    if not use_state_nonce(current_catalog().engine, nonce, STATE_MAX_AGE_S):
+        return _already_used()
+    code = request.args.get("code", "")
+    if not code:
+        return _message("HubSpot sent no authorization code", "Nothing was stored; please start again.", 400,
+                        forget_cookie=True)
+    library = data.get("library") or DEFAULT_LIBRARY
+    config = dataclasses.replace(settings.config, access_token=None, refresh_token=None, portal_id=None)
+    client = HubSpotClient(config)
+    try:
+        installation = exchange_code(client, settings.redirect_uri, code)
+    except HubSpotError as exc:
+        log.warning("install: HubSpot refused the code exchange (%s, %s)", exc.status, exc.category)
+        if exc.status is not None and exc.status < 500:
+            return _message("HubSpot did not accept this authorization",
+                            "The authorization code expired, was already used, or belongs to a different app "
+                            "setup. Nothing was stored; please start again.", 400, forget_cookie=True)
+        return _message("HubSpot could not be reached",
+                        "Nothing was stored; please try again in a minute.", 502, forget_cookie=True)
+    finally:
+        client.session.close()
+    if installation.app_id is not None and installation.app_id != config.app_id:
+        log.warning("install: refused a token issued to another app")
+        return _message("This token belongs to another app",
+                        "HubSpot issued the token to a different app than this server's (check HUBSPOT_APP_ID "
+                        "and HUBSPOT_CLIENT_ID). Nothing was stored.", 400, forget_cookie=True)
+    store = PortalStore(current_catalog().engine, current_settings().stable_secret_key)
+    with current_catalog().engine.begin() as conn:
+        store.install(conn, installation.hub_id, library, installation.tokens)
+        provisioning.queue_install(conn, installation.hub_id)
+    log.info("install: portal %s connected to library %s; provisioning queued", installation.hub_id, library)
+    response = redirect(url_for("install.status", token=status_token(installation.hub_id)), 303)
+    response.delete_cookie(STATE_COOKIE, path="/hubspot")
+    return response
+
+
+def _portal_from_token(token: str) -> int | None:
+    try:
+        value = _status_serializer().loads(token, max_age=STATUS_LINK_MAX_AGE_S)
+    except BadSignature:
+        return None
+    return value if isinstance(value, int) else None
+
+
+def _progress(portal_id: int) -> dict:
+    store = PortalStore(current_catalog().engine, current_settings().stable_secret_key)
+    record = store.get(portal_id)
+    with current_catalog().engine.connect() as conn:
+        steps = provisioning.portal_steps(conn, portal_id)
+    failed = any(s.state == "failed" for s in steps)
+    done = all(s.state == "done" for s in steps)
+    return {"portalId": portal_id, "library": record.library if record else None,
+            "connected": bool(record and record.connected),
+            "state": "done" if done else "failed" if failed else "working",
+            "steps": [s.to_dict() for s in steps]}
+
+
+@bp.get("/installs/<token>")
+def status(token: str):
+    portal_id = _portal_from_token(token)
+    if portal_id is None:
+        return _message("This status link does not work", "It is damaged or older than a week.", 404, retry=False)
+    progress = _progress(portal_id)
+    response = make_response(render_template("install/status.html", progress=progress,
+                                             json_url=url_for("install.status_json", token=token),
+                                             provider_name=current_settings().provider_name))
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+@bp.get("/installs/<token>/progress.json")
+def status_json(token: str):
+    portal_id = _portal_from_token(token)
+    if portal_id is None:
+        return jsonify({"error": "unknown or expired status link"}), 404
+    response = jsonify(_progress(portal_id))
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+# --- logs ----------------------------------------------------------------------------------
+_CALLBACK_QUERY = re.compile(r"(/hubspot/oauth-callback\?)[^\s\"]*")
+
+
+class CallbackLogFilter(logging.Filter):
+    """The request log of a development server would print HubSpot's redirect with its code
+    and state; keep the path, drop the query."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        message = record.getMessage()
+        if "/hubspot/oauth-callback?" in message:
+            record.msg, record.args = _CALLBACK_QUERY.sub(r"\1[REDACTED]", message), ()
+        return True
+
+
+def install_log_filter() -> None:
+    logger = logging.getLogger("werkzeug")
+    if not any(isinstance(f, CallbackLogFilter) for f in logger.filters):
+        logger.addFilter(CallbackLogFilter())

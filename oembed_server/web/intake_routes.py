@@ -1,0 +1,143 @@
+"""``POST /events``: the player's reports in, each committed to the outbox before the 202.
+
+The HTTP layer only: body size and type, the per-client budget, the player token, then
+the pure checks (``events.validation``) and one transaction in ``events.sessions``.
+Refuses with a JSON ``{"error", "field"}`` body: 400 a malformed field, 403 a missing,
+foreign or expired token, 409 a session id of another item, 413 an oversized body, 415
+another content type, 429 past a session's or a client's limit.
+"""
+from __future__ import annotations
+
+import json
+import time
+
+from flask import Blueprint, Response, current_app, jsonify, request, url_for
+
+from oembed_server.domain.intake_limits import ClientBudget, RefusedSessions
+from oembed_server.domain.player_report import ReportError, parse_report, report_token
+from oembed_server.domain.player_tokens import PlayerClaims, issue_token, parse_portal_id, read_token
+from oembed_server.storage.play_sessions import DEFAULT_SESSION_REPORT_LIMIT, SessionRefused, record_report
+from oembed_server.storage.write_transaction import write_transaction
+from oembed_server.web.app_state import current_catalog, current_settings
+
+bp = Blueprint("events_api", __name__)
+
+# The largest honest report (an attention update of 100 spans with a long page URL and
+# name) is under 8 KB.
+MAX_BODY_BYTES = 16 * 1024
+# sendBeacon with a string body sends text/plain, which also spares the CORS preflight.
+ACCEPTED_TYPES = ("application/json", "text/plain")
+
+
+@bp.post("/events")
+def receive_event():
+    if request.mimetype not in ACCEPTED_TYPES:
+        return _refuse(415, "Content-Type", "must be application/json or text/plain")
+    body = _read_body()
+    if body is None:
+        return _refuse(413, "body", f"must be at most {MAX_BODY_BYTES} bytes")
+
+    now = time.time()
+    if not _client_budget().allow(request.remote_addr or "-", now):
+        return _refuse(429, "client", "too many reports from this address; try again in a minute")
+    try:
+        data = json.loads(body)
+    except (ValueError, UnicodeDecodeError):
+        return _refuse(400, "body", "is not valid JSON")
+
+    refused = _refused_sessions()
+    if isinstance(data, dict) and data.get("sessionId") in refused:
+        # A session known to flood is turned away before any further work.
+        return _refuse(429, "sessionId", "this play session has made all the reports it may")
+    settings = current_settings()
+    try:
+        claims = read_token(settings.secret_key, report_token(data))
+    except ReportError as exc:
+        # A report without a token is refused as forbidden; only a non-object body is malformed.
+        return _refuse(400 if exc.field == "body" else 403, exc.field, exc.message)
+    if claims is None:
+        return _refuse(403, "token", "is not valid: expired, or not issued by this server")
+    try:
+        report = parse_report(data, now_ms=int(now * 1000), media_type=claims.media_type)
+    except ReportError as exc:
+        return _refuse(400, exc.field, exc.message)
+    record = report.record
+    if claims.external_id != record.external_id:
+        return _refuse(403, "token", "is not for this media item")
+    if claims.portal_id != record.portal_id:
+        return _refuse(403, "portalId", "is not the portal this player was given")
+    if claims.dnt or report.dnt or request.headers.get("Sec-GPC") == "1":
+        report = report.without_visitor()
+
+    limit = current_app.config.get("EVENTS_SESSION_REPORT_LIMIT", DEFAULT_SESSION_REPORT_LIMIT)
+    try:
+        with write_transaction(current_catalog().engine, flush_within=settings.events_flush_ms / 1000) as conn:
+            accepted = record_report(conn, report, now=now, report_limit=limit)
+    except SessionRefused as exc:
+        if exc.status == 429:
+            refused.add(record.session_id)
+        return _refuse(exc.status, exc.field, exc.message)
+    return _accepted(accepted.duplicate, accepted.closed)
+
+
+def _read_body() -> bytes | None:
+    """The body, or None past the limit: a declared length is refused unread, a chunked
+    body is read no further than one byte past the limit."""
+    length = request.content_length
+    if length is not None and length > MAX_BODY_BYTES:
+        return None
+    # A declared length is read to its end and no further (no read just to see the end).
+    wanted = MAX_BODY_BYTES + 1 if length is None else length
+    stream, chunks, size = request.stream, [], 0
+    while size < wanted:
+        chunk = stream.read(wanted - size)  # a socket may answer short
+        if not chunk:
+            break
+        chunks.append(chunk)
+        size += len(chunk)
+    return None if size > MAX_BODY_BYTES else b"".join(chunks)
+
+
+def _client_budget() -> ClientBudget:
+    extensions = current_app.extensions
+    if "events_client_budget" not in extensions:
+        rate = current_app.config.get("EVENTS_CLIENT_RATE", current_settings().events_client_rate)
+        extensions["events_client_budget"] = ClientBudget(rate)
+    return extensions["events_client_budget"]
+
+
+def _refused_sessions() -> RefusedSessions:
+    return current_app.extensions.setdefault("events_refused_sessions", RefusedSessions())
+
+
+# Every report answers one of four bodies: made once, not serialised per request.
+_ACCEPTED_BODIES = {
+    (duplicate, closed): json.dumps({"accepted": True, "duplicate": duplicate, "closed": closed}).encode()
+    for duplicate in (False, True) for closed in (False, True)
+}
+
+
+def _accepted(duplicate: bool, closed: bool) -> Response:
+    return Response(_ACCEPTED_BODIES[duplicate, closed], status=202, mimetype="application/json",
+                    headers={"Cache-Control": "no-store"})
+
+
+def _refuse(status: int, field: str, message: str) -> Response:
+    return _json(status, {"error": f"{field}: {message}", "field": field})
+
+
+def _json(status: int, body: dict) -> Response:
+    response = jsonify(body)
+    response.status_code = status
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+def player_config(item, args) -> dict:
+    """What the player page tells ``player-events.js``: where to report, and the token
+    that lets it (bound to this item, the page's ``hs_portal_id`` and its ``dnt``)."""
+    portal_id = parse_portal_id(args.get("hs_portal_id"))
+    dnt = args.get("dnt") == "1"
+    claims = PlayerClaims(item.external_id, item.media_type.value, portal_id, dnt)
+    return {"url": url_for("events_api.receive_event"), "token": issue_token(current_settings().secret_key, claims),
+            "portalId": portal_id, "dnt": dnt}
