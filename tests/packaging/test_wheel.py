@@ -19,6 +19,7 @@ from urllib.parse import quote
 
 import pytest
 
+from oembed_server.storage import schema_version
 from tests.hubspot_emulator.live import LiveEmulator
 from tests.hubspot_emulator.testing import client_env
 from tests.support.environment import free_port
@@ -176,8 +177,9 @@ def test_installed_wheel_upgrades_imports_and_serves(venv, outside):
     env = clean_env(OEMBED_DATABASE_URL=f"sqlite:///{database}")
     command = venv / "bin" / "oembed-server"
 
-    assert "upgraded from no schema to 0001_baseline" in run([command, "db", "upgrade"], cwd=outside, env=env)
-    assert run([command, "db", "current"], cwd=outside, env=env).strip() == "0001_baseline (newest)"
+    head = schema_version.head_revision()
+    assert f"upgraded from no schema to {head}." in run([command, "db", "upgrade"], cwd=outside, env=env)
+    assert run([command, "db", "current"], cwd=outside, env=env).strip() == f"{head} (newest)"
 
     catalog = outside / "wheel-catalog.json"
     catalog.write_text(json.dumps([{
