@@ -22,7 +22,7 @@ from oembed_server.hubspot.client import HubSpotClient  # noqa: E402
 from oembed_server.hubspot.client_config import load_hubspot_config  # noqa: E402
 from oembed_server.hubspot.crm_objects_api import CrmObjects  # noqa: E402
 from oembed_server.hubspot.media_bridge_api import MediaBridgeSettings  # noqa: E402
-from oembed_server.storage import schema_version
+from oembed_server.storage import schema_version  # noqa: E402
 from oembed_server.storage.catalog_store import CatalogStore  # noqa: E402
 from oembed_server.usecases.media_sync import sync_catalog  # noqa: E402
 from tests.hubspot_emulator import LiveEmulator  # noqa: E402
