@@ -86,7 +86,7 @@ def main(limit: int, interval: float, windows: int, workers: int, database_url: 
         with catalog.engine.begin() as conn:
             conn.execute(queue.jobs.delete())
         fill_backlog(catalog, backlog)
-        loops = [build_worker(CatalogStore.from_url(settings.database_url), settings, env,
+        loops = [build_worker(CatalogStore.from_url(settings.database_url), settings,
                               options=WorkerOptions(batch_size=50)) for _ in range(workers)]
         threads = [threading.Thread(target=w.run, daemon=True) for w in loops]
         for thread in threads:

@@ -101,8 +101,7 @@ def _read_body() -> bytes | None:
 def _client_budget() -> ClientBudget:
     extensions = current_app.extensions
     if "events_client_budget" not in extensions:
-        rate = current_app.config.get("EVENTS_CLIENT_RATE", current_settings().events_client_rate)
-        extensions["events_client_budget"] = ClientBudget(rate)
+        extensions["events_client_budget"] = ClientBudget(current_settings().events_client_rate)
     return extensions["events_client_budget"]
 
 
