@@ -114,7 +114,7 @@ def db_upgrade_command() -> None:
             raise click.ClickException(
                 f"database error, schema unchanged: {describe_database_error(exc, engine.url)}") from None
     if outcome.changed:
-        click.echo(f"Database upgraded from {outcome.before or 'no schema'} to {outcome.after}.")
+        click.echo(f"Database upgraded from {outcome.before_label} to {outcome.after}.")
     else:
         click.echo(f"Database already at the newest revision ({outcome.after}).")
 
@@ -124,14 +124,14 @@ def db_current_command() -> None:
     """Print the database's schema revision and whether it is the newest."""
     with _engine_or_exit() as engine:
         try:
-            current = schema_version.current_revision(engine)
+            current = schema_version.describe_current(engine)
         except SQLAlchemyError as exc:
             raise click.ClickException(f"database unavailable: {describe_database_error(exc, engine.url)}") from None
     head = schema_version.head_revision()
     if current == head:
         click.echo(f"{current} (newest)")
     else:
-        click.echo(f"{current or 'no schema'} (newest is {head}: run `{schema_version.UPGRADE_COMMAND}`)")
+        click.echo(f"{current} (newest is {head}: run `{schema_version.UPGRADE_COMMAND}`)")
 
 
 @click.command("init-db")

@@ -1,6 +1,7 @@
 """Databases for tests, at the newest schema revision as `oembed-server db upgrade` leaves
 them (the app and the worker refuse any other). SQLite files are copied from one migrated
-template per process, which costs a file copy instead of a migration run per test."""
+template per process, which costs a file copy instead of a migration run per test. And,
+for the upgrade tests, the schema of the release before migrations."""
 from __future__ import annotations
 
 import functools
@@ -14,6 +15,9 @@ import sqlalchemy as sa
 
 from oembed_server.storage import schema_version
 from oembed_server.storage.engine import create_catalog_engine
+
+# The DDL the code before migrations ran (see its README): never edited.
+LEGACY_SCHEMA_DIR = Path(__file__).resolve().parents[1] / "migrations" / "legacy_schema"
 
 
 def upgrade(database_url: str) -> None:
@@ -51,3 +55,21 @@ def postgres_schema_url(postgres_url: str) -> Iterator[str]:
         with admin.begin() as conn:
             conn.execute(sa.text(f'DROP SCHEMA "{schema}" CASCADE'))
         admin.dispose()
+
+
+def create_legacy_schema(database_url: str) -> None:
+    """Replay into an empty database the schema that the code before migrations made:
+    what a provider upgrading from that release has, with no revision recorded."""
+    engine = sa.create_engine(database_url)
+    ddl = (LEGACY_SCHEMA_DIR / f"{'postgresql' if engine.dialect.name == 'postgresql' else 'sqlite'}.sql").read_text()
+    raw = engine.raw_connection()
+    try:
+        if engine.dialect.name == "sqlite":
+            raw.driver_connection.executescript(ddl)
+        else:
+            with raw.cursor() as cursor:  # no parameters: psycopg sends the whole script as is
+                cursor.execute(ddl)
+            raw.commit()
+    finally:
+        raw.close()
+        engine.dispose()

@@ -27,7 +27,7 @@ def sqlite_url(tmp_path) -> str:
     return migrated_sqlite_url(tmp_path / "catalog.sqlite3")
 
 
-@pytest.fixture
+@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
 def empty_database_url(request, tmp_path):
     """A database with nothing in it, not even a schema, on each engine available."""
     if request.param == "sqlite":
