@@ -34,12 +34,12 @@ import time
 import uuid
 from pathlib import Path
 
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+sys.path.insert(0, str(Path(__file__).resolve().parent))  # for bench_oembed
+
+from bench_oembed import alternate_rounds, free_port, run_load, stop_server, wait_until_up
+
 ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
-sys.path.insert(0, str(ROOT / "scripts"))
-
-from bench_oembed import alternate_rounds, free_port, run_load, stop_server, wait_until_up  # noqa: E402
-
 SECRET = "bench-secret-key-0123456789-abcdefghijklmnop"
 PORTAL_ID = 42
 CONSTANT_BODY = json.dumps({"accepted": True, "duplicate": False, "closed": False}).encode()
@@ -83,11 +83,12 @@ def build_database(path: str, public_url: str, outbox_rows: int) -> None:
                  f"old-{n:012d}:q25") for n in range(start, min(start + batch, outbox_rows))]
         conn.executemany("INSERT INTO jobs (kind, portal_id, priority, payload, state, next_attempt_at, created_at,"
                          " updated_at, dedupe_key) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)", rows)
-        sessions = [(f"old-{n:012d}", "sample-video", "VIDEO", PORTAL_ID, "STARTED", "2026-01-01", "[1,1,1,1,1,1,1,1,1]",
-                     1.0, 8.003, 100.0, now - n, now - n, now - n) for n in range(start, min(start + batch, outbox_rows))]
-        conn.executemany("INSERT INTO play_sessions (session_id, external_id, media_type, portal_id, state, started_day,"
-                         " spans, span_seconds, duration_seconds, percent_played, first_seen_at, last_seen_at, closed_at)"
-                         " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", sessions)
+        sessions = [(f"old-{n:012d}", "sample-video", "VIDEO", PORTAL_ID, "STARTED", "2026-01-01",
+                     "[1,1,1,1,1,1,1,1,1]", 1.0, 8.003, 100.0, now - n, now - n, now - n)
+                    for n in range(start, min(start + batch, outbox_rows))]
+        conn.executemany("INSERT INTO play_sessions (session_id, external_id, media_type, portal_id, state,"
+                         " started_day, spans, span_seconds, duration_seconds, percent_played, first_seen_at,"
+                         " last_seen_at, closed_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", sessions)
         conn.commit()
     conn.execute("ANALYZE")
     conn.commit()
@@ -210,7 +211,8 @@ def bench_server(path: str, port: int, flush_ms: str, args) -> dict:
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--outbox-rows", type=int, default=1_000_000, help="rows already in the outbox and sessions table")
+    parser.add_argument("--outbox-rows", type=int, default=1_000_000,
+                        help="rows already in the outbox and sessions table")
     parser.add_argument("--seconds", type=float, default=5.0, help="length of each load round")
     parser.add_argument("--rounds", type=int, default=3, help="alternating rounds per endpoint (median kept)")
     parser.add_argument("--clients", type=int, default=2, help="client processes generating load")

@@ -137,7 +137,7 @@ def run_load(port: int, paths, seconds: float, clients: int, client=None) -> dic
     for p in procs:
         p.join(timeout=10)
     elapsed = time.perf_counter() - started
-    latencies = sorted(l for lat, _ in results for l in lat)
+    latencies = sorted(latency for client_latencies, _ in results for latency in client_latencies)
     errors = sum(e for _, e in results)
     if not latencies:
         raise RuntimeError(f"no successful requests ({errors} errors)")
@@ -248,7 +248,8 @@ def target_lines(results: dict[int, dict], sizes: list[int]) -> list[tuple[str, 
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--sizes", default="100000,1000", help="comma-separated catalog sizes; the first is the large one")
+    parser.add_argument("--sizes", default="100000,1000",
+                        help="comma-separated catalog sizes; the first is the large one")
     parser.add_argument("--seconds", type=float, default=5.0, help="length of each load round")
     parser.add_argument("--rounds", type=int, default=3, help="alternating rounds per endpoint (median kept)")
     parser.add_argument("--clients", type=int, default=2, help="client processes generating load")

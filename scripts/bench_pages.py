@@ -57,9 +57,9 @@ def start_server(tmp: Path) -> tuple[subprocess.Popen, str]:
         try:
             with urllib.request.urlopen(base + "/", timeout=2):
                 return server, base
-        except OSError:
+        except OSError as error:
             if server.poll() is not None:
-                raise RuntimeError("oembed-server serve exited early")
+                raise RuntimeError("oembed-server serve exited early") from error
             time.sleep(0.2)
     server.terminate()
     raise RuntimeError("oembed-server serve did not answer within 30 s")

@@ -25,18 +25,18 @@ from pathlib import Path
 
 import click
 
-REPO = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(REPO))
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # for oembed_server and tests.*
 
-from oembed_server.domain.event_record import EventRecord  # noqa: E402
-from oembed_server.domain.media import MediaItem, MediaType  # noqa: E402
-from oembed_server.jobs.worker import WorkerOptions, build_worker  # noqa: E402
-from oembed_server.settings import load_settings  # noqa: E402
-from oembed_server.storage import job_queue as queue  # noqa: E402
+from oembed_server.domain.event_record import EventRecord
+from oembed_server.domain.media import MediaItem, MediaType
+from oembed_server.jobs.worker import WorkerOptions, build_worker
+from oembed_server.settings import load_settings
+from oembed_server.storage import job_queue as queue
 from oembed_server.storage import schema_version
-from oembed_server.storage.catalog_store import CatalogStore  # noqa: E402
-from tests.hubspot_emulator import LiveEmulator  # noqa: E402
+from oembed_server.storage.catalog_store import CatalogStore
+from tests.hubspot_emulator import LiveEmulator
 
+REPO = Path(__file__).resolve().parents[1]
 SECRET_KEY = "bench-secret-key-that-is-long-enough-0123456789"
 EVENTS_PATH = "/media-bridge/v2/events/"
 
@@ -107,7 +107,7 @@ def main(limit: int, interval: float, windows: int, workers: int, database_url: 
 
     allowed = limit * windows
     used = samples[-1]
-    per_window = [b - a for a, b in zip([0] + samples[:-1], samples)]
+    per_window = [b - a for a, b in zip([0] + samples[:-1], samples, strict=True)]
     click.echo(f"budget: {limit} requests / {interval:g} s window; {windows} windows measured; "
                f"{workers} worker(s) on {database_url.split(':')[0]}")
     click.echo(f"events accepted per window: {per_window}")

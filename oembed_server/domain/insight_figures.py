@@ -57,7 +57,7 @@ def bar_chart(values: Sequence[int], labels: Sequence[str], axis_labels: Sequenc
     slot = width / max(1, len(values))
     gap = min(2.0, slot * 0.2)
     bars = []
-    for index, (value, label) in enumerate(zip(values, labels)):
+    for index, (value, label) in enumerate(zip(values, labels, strict=True)):
         bar_height = plot_height * value / top if top else 0.0
         bars.append(Bar(x=round(index * slot + gap / 2, 2), y=round(plot_height - bar_height, 2),
                         width=round(slot - gap, 2), height=round(bar_height, 2), value=value, label=label))
@@ -68,7 +68,8 @@ def bar_chart(values: Sequence[int], labels: Sequence[str], axis_labels: Sequenc
 def per_day_chart(counts: Mapping[str, int], today: date, days: int = PER_DAY_DAYS) -> BarChart:
     span = [today - timedelta(days=days - 1 - n) for n in range(days)]
     values = [counts.get(day.isoformat(), 0) for day in span]
-    labels = [f"{day.isoformat()}: {value} play{'' if value == 1 else 's'}" for day, value in zip(span, values)]
+    labels = [f"{day.isoformat()}: {value} play{'' if value == 1 else 's'}"
+              for day, value in zip(span, values, strict=True)]
     axis = [(0, span[0].strftime("%b %d")), (days - 1, span[-1].strftime("%b %d"))]
     return bar_chart(values, labels, axis, f"Plays per day over the last {days} days: {sum(values)} in all")
 

@@ -140,7 +140,8 @@ def _csv_rows(name: str, text) -> Iterator[dict]:
             if not cells:
                 continue  # a blank line, as csv.DictReader skips them
             # An empty CSV cell means "no value"; JSON says that with null or by leaving the key out.
-            row = {column: cell or None for column, cell in zip(header, cells)}
+            # A short row leaves its last columns out; a long one is marked just below.
+            row = {column: cell or None for column, cell in zip(header, cells, strict=False)}
             if len(cells) > width:
                 row[EXTRA_CELLS] = "x"
             yield row

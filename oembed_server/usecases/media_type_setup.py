@@ -114,7 +114,7 @@ def _same_value(wanted: Any, held: Any) -> bool:
     if isinstance(wanted, dict) and isinstance(held, dict):
         return all(_same_value(v, held.get(k)) for k, v in wanted.items())
     if isinstance(wanted, list) and isinstance(held, list):
-        return len(wanted) == len(held) and all(_same_value(w, h) for w, h in zip(wanted, held))
+        return len(wanted) == len(held) and all(_same_value(w, h) for w, h in zip(wanted, held, strict=True))
     return wanted == held
 
 
