@@ -53,4 +53,4 @@ def seconds_played(spans: Sequence[int], span_seconds: float, duration_seconds: 
 
 
 def played_any(spans: Sequence[int] | None) -> bool:
-    return bool(spans) and any(count > 0 for count in spans)
+    return spans is not None and any(count > 0 for count in spans)

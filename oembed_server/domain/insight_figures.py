@@ -10,6 +10,7 @@ import dataclasses
 import json
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import date, timedelta
+from typing import Any
 
 from oembed_server.domain.attention_spans import percent_played, seconds_played
 
@@ -88,7 +89,7 @@ def attention_chart(spans: Sequence[int], span_seconds: float, duration_seconds:
     return bar_chart(list(spans), labels, axis, summary)
 
 
-def combine_attention(rows: Iterable[Mapping]) -> tuple[list[int], float, float | None, int]:
+def combine_attention(rows: Iterable[Mapping[str, Any]]) -> tuple[list[int], float, float | None, int]:
     """Sums sessions' span counts on one timeline: the layout of the newest session;
     sessions cut differently (another duration) are mapped by position."""
     total: list[int] | None = None
@@ -106,7 +107,7 @@ def combine_attention(rows: Iterable[Mapping]) -> tuple[list[int], float, float 
     return total or [], span_seconds, duration, charted
 
 
-def media_insights(summary: Mapping, per_day: Mapping[str, int], attention_rows: Iterable[Mapping],
+def media_insights(summary: Mapping[str, Any], per_day: Mapping[str, int], attention_rows: Iterable[Mapping[str, Any]],
                    today: date) -> MediaInsights:
     spans, span_seconds, duration, charted = combine_attention(attention_rows)
     average = summary.get("average_percent")
@@ -120,7 +121,7 @@ def media_insights(summary: Mapping, per_day: Mapping[str, int], attention_rows:
     )
 
 
-def session_facts(row: Mapping) -> dict:
+def session_facts(row: Mapping[str, Any]) -> dict[str, Any]:
     """One session's numbers for its page."""
     spans = json.loads(row["spans"]) if row.get("spans") else []
     return {
