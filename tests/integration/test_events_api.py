@@ -114,6 +114,7 @@ def test_idle_sessions_close_into_one_attention_job(client, events_app):
 @pytest.mark.parametrize("fields, field", [
     ({"playedPercent": 50}, "playedPercent"),
     ({"sessionId": "x"}, "sessionId"),
+    ({"sessionId": ["not", "hashable"]}, "sessionId"),
     ({"occurredTimestamp": 1}, "occurredTimestamp"),
     ({"occurredTimestamp": int(time.time() * 1000) + 86_400_000}, "occurredTimestamp"),
     ({"pageUrl": "not a url"}, "pageUrl"),
