@@ -10,7 +10,7 @@ import enum
 import json
 import re
 from datetime import datetime
-from typing import Any
+from typing import Any, TypeGuard
 from urllib.parse import quote, urlsplit
 
 
@@ -197,7 +197,7 @@ def is_language_tag(value: str | None) -> bool:
             and _LANGUAGE_TAG_RE.fullmatch(value) is not None)
 
 
-def is_absolute_http_url(value: str | None) -> bool:
+def is_absolute_http_url(value: str | None) -> TypeGuard[str]:
     """An http(s) URL with a host and no spaces: what the catalog accepts and pages link to."""
     if not value or " " in value:
         return False

@@ -365,9 +365,10 @@ def build_worker(catalog: CatalogStore, settings: Settings, environ: dict[str, s
     """A worker for this app's database and HubSpot settings. On PostgreSQL the rate budget
     lives in the database, shared by every worker process; on SQLite it is in memory."""
     from oembed_server.hubspot.client_config import load_hubspot_config
-    from oembed_server.hubspot.rate_limiter import RateLimiter
+    from oembed_server.hubspot.rate_limiter import RateLimiter, RequestBudget
 
     config = load_hubspot_config(environ)
+    limiter: RequestBudget
     if catalog.engine.dialect.name == "postgresql":
         from oembed_server.storage.shared_rate_budget import SharedRateLimiter, skip_commit_fsync
         skip_commit_fsync(catalog.engine)  # see there: nothing this process writes must survive a crash

@@ -5,7 +5,7 @@ import contextlib
 import dataclasses
 import json
 import operator
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Mapping
 from datetime import UTC, datetime
 
 import sqlalchemy as sa
@@ -160,7 +160,7 @@ class CatalogStore:
                 raise ValueError(f"external_id given more than once: {', '.join(map(repr, repeated[:10]))}")
             return staged.apply()
 
-    def set_hubspot_object_ids(self, object_ids: dict[str, str | None]) -> None:
+    def set_hubspot_object_ids(self, object_ids: Mapping[str, str | None]) -> None:
         """Record each item's HubSpot media object id (external_id -> object id, None to forget it)."""
         if not object_ids:
             return
