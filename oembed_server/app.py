@@ -11,9 +11,8 @@ from typing import Any
 from flask import Flask
 from sqlalchemy.exc import SQLAlchemyError
 
-from oembed_server.domain.url_schemes import UrlMatcher, compile_url_schemes
 from oembed_server.package_data import WEB_STATIC_DIR, WEB_TEMPLATES_DIR
-from oembed_server.settings import EPHEMERAL_SECRET_WARNING, ConfigError, Settings, load_settings
+from oembed_server.settings import EPHEMERAL_SECRET_WARNING, ConfigError, load_settings
 from oembed_server.storage import schema_version
 from oembed_server.storage.catalog_store import CatalogStore
 from oembed_server.storage.engine import describe_database_error
@@ -22,11 +21,13 @@ from oembed_server.web import security_headers
 
 __all__ = ["create_app"]
 log = logging.getLogger(__name__)
+# test_config keys that stand for environment variables, i.e. settings.
+SETTING_PREFIXES = ("OEMBED_", "HUBSPOT_")
 
 
 def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
-    """Build the app. ``test_config`` keys starting with ``OEMBED_`` override the
-    environment variables of the same name; the others go into ``app.config``.
+    """Build the app. ``test_config`` keys starting with ``OEMBED_`` or ``HUBSPOT_`` override
+    the environment variables of the same name; the others go into ``app.config``.
 
     Called with nothing, as a WSGI server does (``gunicorn "oembed_server:create_app()"``),
     a bad setting or an unreachable database ends the process with one line on stderr
@@ -35,20 +36,29 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     if test_config is None:
         try:
             return _build_app({})
-        except (ConfigError, SchemaNotCurrent, SQLAlchemyError) as exc:
+        except START_FAILURES as exc:
             print(f"oembed_server: {describe_start_failure(exc)}", file=sys.stderr, flush=True)
             # gunicorn's APP_LOAD_ERROR: its arbiter stops instead of booting worker after worker.
             raise SystemExit(4) from None
     return _build_app(test_config)
 
 
+class DatabaseUnavailable(RuntimeError):
+    """The database could not be opened or read at start; the message says why, without
+    the SQL or the password."""
+
+
+# What stops the app from starting, each said in one line by describe_start_failure.
+START_FAILURES = (ConfigError, SchemaNotCurrent, DatabaseUnavailable)
+
+
 def describe_start_failure(exc: Exception) -> str:
     """One line for a configuration or database error at start (no password, no SQL)."""
     if isinstance(exc, ConfigError):
         return f"configuration error: {exc}"
-    if isinstance(exc, SchemaNotCurrent):
-        return str(exc)
-    return f"database unavailable: {describe_database_error(exc, os.environ.get('OEMBED_DATABASE_URL', ''))}"
+    if isinstance(exc, DatabaseUnavailable):
+        return f"database unavailable: {exc}"
+    return str(exc)
 
 
 def _build_app(test_config: Mapping[str, Any]) -> Flask:
@@ -60,9 +70,11 @@ def _build_app(test_config: Mapping[str, Any]) -> Flask:
     # header; with merging off it is simply not found.
     app.url_map.merge_slashes = False
     overrides = dict(test_config or {})
-    environ = dict(os.environ) | {k: str(v) for k, v in overrides.items() if k.startswith(("OEMBED_", "HUBSPOT_"))}
+    environ = dict(os.environ) | {k: str(v) for k, v in overrides.items() if k.startswith(SETTING_PREFIXES)}
     os.makedirs(app.instance_path, exist_ok=True)
-    settings = load_settings(environ, app.instance_path)
+    # The one read of the settings: everything below, the views, the worker and the commands
+    # take them from app.extensions["oembed_settings"] (web.app_state.current_settings).
+    settings = load_settings(environ, app.instance_path, local_server_url=overrides.get("LOCAL_SERVER_URL"))
 
     app.config.update(
         SECRET_KEY=settings.secret_key,
@@ -70,21 +82,29 @@ def _build_app(test_config: Mapping[str, Any]) -> Flask:
         PREVIEW_ENABLED=False,
         JSON_SORT_KEYS=False,
     )
-    app.config.update({k: v for k, v in overrides.items() if not k.startswith(("OEMBED_", "HUBSPOT_"))})
+    # app.config keeps Flask's own keys (TESTING, SECRET_KEY...) and what a command or a
+    # test decides for this one app rather than what a deployment sets: PREVIEW_ENABLED
+    # (`serve` only), WARN_EPHEMERAL_SECRET (commands that do not serve), UPGRADE_EMBEDDED_SCHEMA
+    # (the CLI), LOCAL_SERVER_URL (where `serve` listens), and test hooks for constants
+    # (PREVIEW_PROVIDER_ID, CMS_MODULE_DIR, EVENTS_SESSION_REPORT_LIMIT). Anything an
+    # OEMBED_*/HUBSPOT_* variable sets lives in Settings alone, never twice.
+    app.config.update({k: v for k, v in overrides.items() if not k.startswith(SETTING_PREFIXES)})
     if settings.ephemeral_secret and app.config.get("WARN_EPHEMERAL_SECRET", True) and not app.testing:
         log.warning(EPHEMERAL_SECRET_WARNING)
     app.extensions["oembed_settings"] = settings
-    # Read when an install needs them, so a server that only answers oEmbed needs none.
-    app.extensions["hubspot_environ"] = {k: v for k, v in environ.items() if k.startswith("HUBSPOT_")}
-    app.extensions["url_matcher"] = _compile_url_schemes(settings)
+    app.extensions["url_matcher"] = settings.url_matcher
 
     catalog = CatalogStore.from_url(settings.database_url)
     try:
-        if app.config.get("UPGRADE_SCHEMA"):
+        if app.config.get("UPGRADE_EMBEDDED_SCHEMA") and settings.embedded_database:
             # `serve` on the embedded default: one command, so it brings its own file up to date.
+            # A named database changes only through `db upgrade`, run by whoever deploys.
             schema_version.upgrade(catalog.engine)
         else:
             schema_version.require_current(catalog.engine)
+    except SQLAlchemyError as exc:
+        catalog.dispose()
+        raise DatabaseUnavailable(describe_database_error(exc, settings.database_url)) from exc
     except BaseException:
         catalog.dispose()
         raise
@@ -96,13 +116,6 @@ def _build_app(test_config: Mapping[str, Any]) -> Flask:
     if not app.debug and not app.testing:
         logging.basicConfig(level=logging.INFO)
     return app
-
-
-def _compile_url_schemes(settings: Settings) -> UrlMatcher:
-    try:
-        return compile_url_schemes(settings.effective_url_schemes, settings.public_url)
-    except ValueError as exc:
-        raise ConfigError(f"OEMBED_URL_SCHEMES: {exc}") from None
 
 
 def _register_blueprints(app: Flask) -> None:

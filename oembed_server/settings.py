@@ -1,4 +1,12 @@
-"""Settings from the environment, checked once at start so a bad value fails loudly and early."""
+"""Every setting (the OEMBED_* and HUBSPOT_* variables), read and checked once at start into
+one frozen ``Settings`` that the app, the worker, the command line and the scripts share.
+
+``load_settings`` parses every variable before it checks one setting against another, so a
+malformed value is always named first: before the secret key production requires, and
+before what callers check later with the settings in hand (a public URL HubSpot cannot
+reach, the credentials an install or a script needs). Settings only some features need are
+optional here and checked where they are used, so a server that only answers oEmbed starts
+without any HUBSPOT_* variable."""
 from __future__ import annotations
 
 import dataclasses
@@ -8,13 +16,19 @@ import os
 import secrets
 from collections import Counter
 from collections.abc import Mapping
+from typing import Any
 from urllib.parse import urlsplit
 
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError
 
+from oembed_server.domain import public_url as public_url_rule
 from oembed_server.domain.public_url import DEFAULT_PUBLIC_URL
 from oembed_server.domain.setting_values import ConfigError, parse_non_negative_number
+from oembed_server.domain.url_schemes import UrlMatcher, compile_url_schemes
+from oembed_server.hubspot.client_config import HubSpotConfig, load_hubspot_config
+from oembed_server.hubspot.oauth_api import DEFAULT_AUTHORIZE_URL, DEFAULT_SCOPES
+from oembed_server.package_data import CMS_MODULES_DIR
 
 log = logging.getLogger(__name__)
 
@@ -41,18 +55,36 @@ class Settings:
     public_url: str
     database_url: str
     provider_name: str
-    secret_key: str
+    secret_key: str = dataclasses.field(repr=False)
     url_schemes: tuple[str, ...]
     cache_age: int
     production: bool
     # True when OEMBED_DATABASE_URL was not given and the embedded SQLite file is used.
     embedded_database: bool
+    # The effective URL schemes compiled against the public URL: compiling is how
+    # OEMBED_URL_SCHEMES is checked, so the app keeps the result rather than compiling again.
+    url_matcher: UrlMatcher = dataclasses.field(compare=False, repr=False)
+    # False when OEMBED_PUBLIC_URL was not given and public_url is a fallback (commands that
+    # take it say so, and the scripts refuse to send the loopback default to HubSpot).
+    public_url_explicit: bool = True
     # True when OEMBED_SECRET_KEY was not given and secret_key is random for this process.
     ephemeral_secret: bool = False
     events_idle_seconds: float = DEFAULT_EVENTS_IDLE_SECONDS
     events_client_rate: int = DEFAULT_EVENTS_CLIENT_RATE
     events_retention_days: float = DEFAULT_EVENTS_RETENTION_DAYS
     events_flush_ms: float = DEFAULT_EVENTS_FLUSH_MS
+    # OEMBED_MODULES_DIR: the module sources the worker pushes into installed portals.
+    modules_dir: str = str(CMS_MODULES_DIR)
+    # The HubSpot client's settings (HUBSPOT_API_BASE, credentials, ids, budget, timeouts);
+    # the hubspot package takes this dataclass and never reads the environment itself.
+    hubspot: HubSpotConfig = dataclasses.field(default_factory=HubSpotConfig)
+    # HUBSPOT_AUTHORIZE_URL and HUBSPOT_SCOPES: where /hubspot/connect sends the admin, and
+    # what it asks for.
+    hubspot_authorize_url: str = DEFAULT_AUTHORIZE_URL
+    hubspot_scopes: tuple[str, ...] = DEFAULT_SCOPES
+    # HUBSPOT_PUSH_RECORD: where push_module.py remembers what it uploaded (default: in the
+    # instance folder, beside the embedded database).
+    push_record_path: str = ""
 
     @property
     def stable_secret_key(self) -> str | None:
@@ -63,12 +95,27 @@ class Settings:
     @property
     def effective_url_schemes(self) -> tuple[str, ...]:
         """The media URL schemes this provider answers for, in HubSpot's registration syntax."""
-        return self.url_schemes or (f"{self.public_url}/media/*",)
+        return self.url_schemes or _default_url_schemes(self.public_url)
+
+    def with_hubspot(self, **changes: Any) -> Settings:
+        """These settings with some HubSpot ones replaced (a script's --app-id, say);
+        ``changes`` that are None leave the loaded value."""
+        changes = {k: v for k, v in changes.items() if v is not None}
+        return dataclasses.replace(self, hubspot=dataclasses.replace(self.hubspot, **changes)) if changes else self
 
 
-def load_settings(environ: Mapping[str, str], instance_path: str) -> Settings:
+def load_settings(environ: Mapping[str, str], instance_path: str, *,
+                  local_server_url: str | None = None) -> Settings:
+    """Every OEMBED_* and HUBSPOT_* variable of ``environ``, checked. ``instance_path`` is
+    where the embedded database lives; ``local_server_url`` is where `serve` listens, the
+    public URL when OEMBED_PUBLIC_URL is not given (else the scripts' default)."""
+    # First every variable on its own, so the first error names a malformed value...
     production = _parse_env_name(environ.get("OEMBED_ENV", "development")) == "production"
-    public_url = parse_public_url(environ.get("OEMBED_PUBLIC_URL", DEFAULT_PUBLIC_URL), "OEMBED_PUBLIC_URL")
+    public_url_explicit = public_url_rule.is_explicit(environ)
+    raw_public_url = environ.get("OEMBED_PUBLIC_URL", DEFAULT_PUBLIC_URL)
+    if local_server_url is not None and not public_url_explicit:
+        raw_public_url = local_server_url
+    public_url = parse_public_url(raw_public_url, "OEMBED_PUBLIC_URL")
 
     database_url = environ.get("OEMBED_DATABASE_URL", "").strip()
     embedded = not database_url
@@ -80,20 +127,13 @@ def load_settings(environ: Mapping[str, str], instance_path: str) -> Settings:
     if not provider_name or len(provider_name) > 200:
         raise ConfigError("OEMBED_PROVIDER_NAME must be 1 to 200 characters")
 
-    secret_key = environ.get("OEMBED_SECRET_KEY")
-    ephemeral_secret = secret_key is None
-    if secret_key is None:
-        if production:
-            raise ConfigError("OEMBED_SECRET_KEY is required when OEMBED_ENV=production "
-                              f"(at least {SECRET_KEY_MIN_LENGTH} random characters)")
-        # Development only: a per-process key keeps the quick start one command long.
-        # Whoever serves with it says so (see EPHEMERAL_SECRET_WARNING); other commands need not.
-        secret_key = secrets.token_urlsafe(48)
-    elif problem := secret_key_problem(secret_key):
+    given_secret_key = environ.get("OEMBED_SECRET_KEY")
+    if given_secret_key is not None and (problem := secret_key_problem(given_secret_key)):
         raise ConfigError(f"OEMBED_SECRET_KEY {problem}")
 
     raw_schemes = environ.get("OEMBED_URL_SCHEMES", "")
     url_schemes = tuple(s for s in raw_schemes.replace(",", " ").split() if s)
+    url_matcher = _compile_url_schemes(url_schemes or _default_url_schemes(public_url), public_url)
 
     cache_age = parse_non_negative_number(environ.get("OEMBED_CACHE_AGE", str(DEFAULT_CACHE_AGE)), "OEMBED_CACHE_AGE")
 
@@ -109,6 +149,20 @@ def load_settings(environ: Mapping[str, str], instance_path: str) -> Settings:
         environ.get("OEMBED_EVENTS_FLUSH_MS", str(DEFAULT_EVENTS_FLUSH_MS)), "OEMBED_EVENTS_FLUSH_MS", float)
     if events_flush_ms > 1000:
         raise ConfigError("OEMBED_EVENTS_FLUSH_MS must be at most 1000 (a second of reports at risk on a power loss)")
+    modules_dir = environ.get("OEMBED_MODULES_DIR") or str(CMS_MODULES_DIR)
+
+    hubspot = load_hubspot_config(environ)
+    authorize_url = parse_authorize_url(environ.get("HUBSPOT_AUTHORIZE_URL") or DEFAULT_AUTHORIZE_URL)
+    scopes = tuple((environ.get("HUBSPOT_SCOPES") or " ".join(DEFAULT_SCOPES)).replace(",", " ").split())
+    push_record_path = environ.get("HUBSPOT_PUSH_RECORD") or os.path.join(instance_path, "hubspot-push-record.json")
+
+    # ...then what one setting requires of another.
+    if given_secret_key is None and production:
+        raise ConfigError("OEMBED_SECRET_KEY is required when OEMBED_ENV=production "
+                          f"(at least {SECRET_KEY_MIN_LENGTH} random characters)")
+    # Development only: a per-process key keeps the quick start one command long.
+    # Whoever serves with it says so (see EPHEMERAL_SECRET_WARNING); other commands need not.
+    secret_key = secrets.token_urlsafe(48) if given_secret_key is None else given_secret_key
 
     return Settings(
         public_url=public_url,
@@ -119,12 +173,38 @@ def load_settings(environ: Mapping[str, str], instance_path: str) -> Settings:
         cache_age=cache_age,
         production=production,
         embedded_database=embedded,
-        ephemeral_secret=ephemeral_secret,
+        url_matcher=url_matcher,
+        public_url_explicit=public_url_explicit,
+        ephemeral_secret=given_secret_key is None,
         events_idle_seconds=events_idle_seconds,
         events_client_rate=events_client_rate,
         events_retention_days=events_retention_days,
         events_flush_ms=events_flush_ms,
+        modules_dir=modules_dir,
+        hubspot=hubspot,
+        hubspot_authorize_url=authorize_url,
+        hubspot_scopes=scopes,
+        push_record_path=push_record_path,
     )
+
+
+def _default_url_schemes(public_url: str) -> tuple[str, ...]:
+    return (f"{public_url}/media/*",)
+
+
+def _compile_url_schemes(schemes: tuple[str, ...], public_url: str) -> UrlMatcher:
+    try:
+        return compile_url_schemes(schemes, public_url)
+    except ValueError as exc:
+        raise ConfigError(f"OEMBED_URL_SCHEMES: {exc}") from None
+
+
+def parse_authorize_url(value: str) -> str:
+    value = value.strip()
+    parts = urlsplit(value)
+    if parts.scheme not in ("http", "https") or not parts.netloc:
+        raise ConfigError(f"HUBSPOT_AUTHORIZE_URL must be an absolute http(s) URL, got {value!r}")
+    return value
 
 
 def secret_key_problem(value: str) -> str | None:

@@ -17,7 +17,8 @@ and the query plans of the intake's statements on the full tables (no table scan
 Then, unless --no-worker, it runs scripts/bench_worker_budget.py: the worker's send rate
 against the HubSpot emulator's budget with a backlog (goal >= 95% used, zero 429s).
 
-Usage: python scripts/bench_events.py [--outbox-rows 1000000] [--seconds 5] [--rounds 3] [--no-worker]
+Usage: python scripts/bench_events.py [--outbox-rows 1000000] [--seconds 5] [--rounds 3] [--clients 2]
+                                      [--warmup-seconds 1] [--no-flush-each] [--no-worker]
 The load comes from separate client processes on loopback, bounded in time.
 """
 from __future__ import annotations
@@ -34,12 +35,12 @@ import time
 import uuid
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-sys.path.insert(0, str(Path(__file__).resolve().parent))  # for bench_oembed
-
-from bench_oembed import alternate_rounds, free_port, run_load, stop_server, wait_until_up
-
 ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "scripts"))
+
+from bench_oembed import alternate_rounds, free_port, run_load, stop_server, wait_until_up  # noqa: E402
+
 SECRET = "bench-secret-key-0123456789-abcdefghijklmnop"
 PORTAL_ID = 42
 CONSTANT_BODY = json.dumps({"accepted": True, "duplicate": False, "closed": False}).encode()
@@ -79,13 +80,13 @@ def build_database(path: str, public_url: str, outbox_rows: int) -> None:
                           "session_id": "x" * 22, "occurred_at_ms": int(now * 1000), "played_percent": 25})
     batch = 50_000
     for start in range(0, outbox_rows, batch):
+        numbers = range(start, min(start + batch, outbox_rows))
         rows = [("event.quartile", PORTAL_ID, 30, payload, "done" if n % 10 else "queued", now - n, now - n, now - n,
-                 f"old-{n:012d}:q25") for n in range(start, min(start + batch, outbox_rows))]
+                 f"old-{n:012d}:q25") for n in numbers]
         conn.executemany("INSERT INTO jobs (kind, portal_id, priority, payload, state, next_attempt_at, created_at,"
                          " updated_at, dedupe_key) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)", rows)
         sessions = [(f"old-{n:012d}", "sample-video", "VIDEO", PORTAL_ID, "STARTED", "2026-01-01",
-                     "[1,1,1,1,1,1,1,1,1]", 1.0, 8.003, 100.0, now - n, now - n, now - n)
-                    for n in range(start, min(start + batch, outbox_rows))]
+                     "[1,1,1,1,1,1,1,1,1]", 1.0, 8.003, 100.0, now - n, now - n, now - n) for n in numbers]
         conn.executemany("INSERT INTO play_sessions (session_id, external_id, media_type, portal_id, state,"
                          " started_day, spans, span_seconds, duration_seconds, percent_played, first_seen_at,"
                          " last_seen_at, closed_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", sessions)
@@ -200,8 +201,8 @@ def bench_server(path: str, port: int, flush_ms: str, args) -> dict:
     token = player_token()
     try:
         wait_until_up(port, proc)  # a GET answers 405: the app is up
-        post_load(port, "/events", token, 1.0, args.clients)  # warm-up
-        post_load(port, "/_bench/constant", token, 1.0, args.clients)
+        post_load(port, "/events", token, args.warmup_seconds, args.clients)  # warm-up
+        post_load(port, "/_bench/constant", token, args.warmup_seconds, args.clients)
         return alternate_rounds(
             args.rounds, constant=lambda: post_load(port, "/_bench/constant", token, args.seconds, args.clients),
             events=lambda: post_load(port, "/events", token, args.seconds, args.clients))
@@ -216,6 +217,7 @@ def main() -> int:
     parser.add_argument("--seconds", type=float, default=5.0, help="length of each load round")
     parser.add_argument("--rounds", type=int, default=3, help="alternating rounds per endpoint (median kept)")
     parser.add_argument("--clients", type=int, default=2, help="client processes generating load")
+    parser.add_argument("--warmup-seconds", type=float, default=1.0, help="unmeasured load per endpoint first")
     parser.add_argument("--no-flush-each", action="store_true",
                         help="skip the second run with OEMBED_EVENTS_FLUSH_MS=0 (every report on disk before its 202)")
     parser.add_argument("--no-worker", action="store_true",

@@ -21,6 +21,7 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
 GOAL_ROWS_PER_S = 30_000
 GOAL_PEAK_MB = 200
 
@@ -59,6 +60,19 @@ def write_file(path: Path, count: int) -> None:
         out.write("\n]\n")
 
 
+def create_database(database: Path) -> None:
+    """A fresh catalog at the newest schema, as `oembed-server db upgrade` leaves it
+    (import-catalog refuses any other); made before the clock starts."""
+    from oembed_server.storage import schema_version
+    from oembed_server.storage.engine import create_catalog_engine
+
+    engine = create_catalog_engine(f"sqlite:///{database}")
+    try:
+        schema_version.upgrade(engine)
+    finally:
+        engine.dispose()
+
+
 def run_import(path: Path, database: Path) -> tuple[float, float, float]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("OEMBED_")}
     env |= {"OEMBED_DATABASE_URL": f"sqlite:///{database}", "OEMBED_SECRET_KEY": secrets.token_urlsafe(48)}
@@ -88,6 +102,7 @@ def main() -> None:
                 path = Path(tmp) / f"catalog-{count}.{fmt}"
                 write_file(path, count)
                 database = Path(tmp) / f"catalog-{fmt}-{count}.sqlite3"
+                create_database(database)
                 for label in ("first import", "re-import"):
                     seconds, cpu_seconds, peak_mb = run_import(path, database)
                     rate = count / seconds

@@ -16,6 +16,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import secrets
 import subprocess
 import sys
 import tempfile
@@ -48,7 +49,12 @@ def start_server(tmp: Path) -> tuple[subprocess.Popen, str]:
     port = free_port()
     base = f"http://127.0.0.1:{port}"
     env = os.environ | {"OEMBED_DATABASE_URL": f"sqlite:///{tmp / 'catalog.sqlite3'}", "OEMBED_PUBLIC_URL": base,
-                        "OEMBED_SECRET_KEY": "bench-pages-" + "x" * 40, "PYTHONPATH": str(ROOT)}
+                        "OEMBED_SECRET_KEY": secrets.token_urlsafe(48), "PYTHONPATH": str(ROOT)}
+    # serve upgrades only the embedded default's file; a named database is upgraded first.
+    upgrade = subprocess.run([sys.executable, "-m", "oembed_server.cli", "db", "upgrade"], env=env, cwd=ROOT,
+                             capture_output=True, text=True)
+    if upgrade.returncode != 0:
+        raise RuntimeError(f"oembed-server db upgrade failed: {(upgrade.stderr or upgrade.stdout).strip()}")
     server = subprocess.Popen([sys.executable, "-m", "oembed_server.cli", "serve", "--host", "127.0.0.1",
                                "--port", str(port), "--sample"], env=env, cwd=ROOT,
                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
@@ -57,9 +63,9 @@ def start_server(tmp: Path) -> tuple[subprocess.Popen, str]:
         try:
             with urllib.request.urlopen(base + "/", timeout=2):
                 return server, base
-        except OSError as error:
+        except OSError:
             if server.poll() is not None:
-                raise RuntimeError("oembed-server serve exited early") from error
+                raise RuntimeError("oembed-server serve exited early") from None
             time.sleep(0.2)
     server.terminate()
     raise RuntimeError("oembed-server serve did not answer within 30 s")
@@ -98,12 +104,15 @@ def main() -> int:
     parser.add_argument("--reports", type=Path, default=ROOT / "test-artifacts" / "lighthouse",
                         help="where the JSON reports go")
     args = parser.parse_args()
+    wanted = [n.strip() for n in args.only.split(",")] if args.only else list(PAGES)
+    unknown = [n for n in wanted if n not in PAGES]
+    if unknown:
+        parser.error(f"--only: unknown page(s) {', '.join(map(repr, unknown))} (pages: {', '.join(PAGES)})")
     args.reports.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory() as tmp:
         server, base = start_server(Path(tmp))
         try:
             results = {}
-            wanted = [n.strip() for n in args.only.split(",")] if args.only else list(PAGES)
             for name, path in PAGES.items():
                 if name not in wanted:
                     continue

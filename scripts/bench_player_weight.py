@@ -14,9 +14,11 @@ Usage: python scripts/bench_player_weight.py [--tree PATH]
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import gzip
 import sys
 import tempfile
+from collections.abc import Callable
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -39,24 +41,26 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--tree", type=Path, default=ROOT)
     args = parser.parse_args()
-    sys.path.insert(0, str(args.tree.resolve()))
+    tree = args.tree.resolve()
+    sys.path.insert(0, str(tree))
     from bs4 import BeautifulSoup
 
     from oembed_server import create_app
-    from oembed_server.domain.media import IMPORT_FIELDS
-    from oembed_server.usecases.catalog_import import validate_rows
+    project = _project_in(tree)
 
     with tempfile.TemporaryDirectory() as scratch:
-        app = create_app({"OEMBED_DATABASE_URL": f"sqlite:///{scratch}/catalog.sqlite3",
+        database_url = f"sqlite:///{scratch}/catalog.sqlite3"
+        project.upgrade(database_url)
+        app = create_app({"OEMBED_DATABASE_URL": database_url,
                           "OEMBED_PUBLIC_URL": PUBLIC_URL, "OEMBED_SECRET_KEY": SECRET, "TESTING": True})
         # An older tree has no captions or stream fields: those pages are left out of its figures.
-        supported = {name: row for name, row in ROWS.items() if set(row) <= set(IMPORT_FIELDS)}
-        items, problems = validate_rows(list(supported.values()))
-        if problems:
-            raise SystemExit("; ".join(map(str, problems)))
-        app.extensions["catalog"].upsert(items)
+        supported = {name: row for name, row in ROWS.items() if set(row) <= set(project.import_fields)}
+        problems: list = []
+        outcome = project.import_catalog(app.extensions["catalog"], list(supported.values()), problems.append)
+        if problems or outcome.report is None:
+            raise SystemExit("; ".join(map(str, problems)) or "the rows were not imported")
         client = app.test_client()
-        print(f"player page weight, {args.tree.resolve()}")
+        print(f"player page weight, {tree}")
         print(f"{'page':<28}{'HTML':>7}{'CSS':>7}{'JS':>7}{'total':>8}{'gzip':>8}")
         for name, row in supported.items():
             html = client.get(f"/embed/{row['external_id']}").data
@@ -68,10 +72,46 @@ def main() -> None:
             for script in scripts:
                 if script.get("data-hls"):
                     _row("  + hls.js, where not native", b"", [], [_static(client, script["data-hls"])])
-        api = ROOT / "oembed_server" / "static" / "player-api.js"
-        if (args.tree.resolve() / "oembed_server" / "static" / "player-api.js").exists():
+        api = project.static_dir / "player-api.js"
+        if api.exists():
             _row("  + control API, once used", b"", [], [api.read_bytes()])
         app.extensions["catalog"].dispose()
+
+
+@dataclasses.dataclass(frozen=True)
+class _Project:
+    import_fields: tuple
+    import_catalog: Callable
+    upgrade: Callable[[str], None]
+    static_dir: Path
+
+
+def _project_in(tree: Path) -> _Project:
+    """What the benchmark needs of the checkout on sys.path: this layout, or the flat one
+    before the layered package, so --tree can give the figure of an older checkout."""
+    # Told by the tree's files, not by trying imports: an editable install of another
+    # checkout would answer the names the tree lacks.
+    if not (tree / "oembed_server" / "storage" / "schema_version.py").exists():
+        from oembed_server.catalog_import import import_catalog
+        from oembed_server.media import IMPORT_FIELDS
+
+        # The flat layout's create_app made its own tables.
+        return _Project(tuple(IMPORT_FIELDS), import_catalog, lambda _url: None, tree / "oembed_server" / "static")
+
+    from oembed_server.domain.media import IMPORT_FIELDS
+    from oembed_server.storage import schema_version
+    from oembed_server.storage.engine import create_catalog_engine
+    from oembed_server.usecases.catalog_import import import_catalog
+
+    def upgrade(database_url: str) -> None:
+        # create_app runs no DDL: a fresh database is brought to the newest schema first.
+        engine = create_catalog_engine(database_url)
+        try:
+            schema_version.upgrade(engine)
+        finally:
+            engine.dispose()
+
+    return _Project(tuple(IMPORT_FIELDS), import_catalog, upgrade, tree / "oembed_server" / "web" / "static")
 
 
 def _static(client, href: str) -> bytes:

@@ -1,7 +1,9 @@
 #!/usr/bin/env python3
-"""Regenerate the sample media in oembed_server/static/sample/ (the files are committed;
+"""Regenerate the sample media in oembed_server/web/static/sample/ (the files are committed;
 run this only to change them). Needs ffmpeg and ImageMagick 6 (`apt-get install -y ffmpeg
 imagemagick`).
+
+Usage: python scripts/make_sample_media.py [--out DIR]
 
 Everything is drawn here, so the samples carry no third-party rights: a dusk landscape
 (the image, and in parallax layers the video), artwork for the audio track, a chord
@@ -10,6 +12,7 @@ without proprietary codecs: WebM (VP9 + Opus), MP3, PNG, PDF.
 """
 from __future__ import annotations
 
+import argparse
 import math
 import shutil
 import subprocess
@@ -17,7 +20,7 @@ import sys
 import tempfile
 from pathlib import Path
 
-OUT = Path(__file__).resolve().parent.parent / "oembed_server" / "static" / "sample"
+OUT = Path(__file__).resolve().parent.parent / "oembed_server" / "web" / "static" / "sample"
 FONT = "/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf"
 FONT_BOLD = "/usr/share/fonts/truetype/dejavu/DejaVuSans-Bold.ttf"
 # /usr/bin/convert explicitly: another `convert` may come first on PATH.
@@ -179,13 +182,17 @@ def document(path: Path) -> None:
 
 
 def main() -> int:
-    OUT.mkdir(parents=True, exist_ok=True)
-    landscape(OUT / "image.png", 800, 600)
-    run(CONVERT, str(OUT / "image.png"), "-resize", "320x240", "-strip", str(OUT / "image-thumbnail.png"))
-    video(OUT / "video.webm", OUT / "video-thumbnail.png")
-    audio(OUT / "audio.mp3", OUT / "audio-poster.png")
-    document(OUT / "document.pdf")
-    for file in sorted(OUT.iterdir()):
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--out", type=Path, default=OUT,
+                        help="folder to write the files into (default: the package's, where the app serves them)")
+    out = parser.parse_args().out
+    out.mkdir(parents=True, exist_ok=True)
+    landscape(out / "image.png", 800, 600)
+    run(CONVERT, str(out / "image.png"), "-resize", "320x240", "-strip", str(out / "image-thumbnail.png"))
+    video(out / "video.webm", out / "video-thumbnail.png")
+    audio(out / "audio.mp3", out / "audio-poster.png")
+    document(out / "document.pdf")
+    for file in sorted(out.iterdir()):
         print(f"{file.stat().st_size:>8} {file.name}")
     return 0
 

@@ -2,12 +2,11 @@
 code API: validate each changed file, then upload one file per request, meta.json first."""
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import click
 
-from oembed_server.cli.script_support import DryRunPlan, common_options, default_instance_path
+from oembed_server.cli.script_support import DryRunPlan, common_options
 from oembed_server.hubspot.source_code_api import ENVIRONMENTS, SourceCode
 from oembed_server.package_data import CMS_MODULES_DIR
 from oembed_server.usecases.module_push import PushRecord, collect_module_files, plan_push, push_module
@@ -27,8 +26,7 @@ def main(ctx, module: str, dest: str, environment: str, source_dir: Path):
     if ctx.dry_run:
         # Validate and upload for every file: a real run skips the files it already pushed.
         return DryRunPlan(plan_push(files, environment), assumes="A first push of this module")
-    record = PushRecord(Path(os.environ.get("HUBSPOT_PUSH_RECORD") or
-                             Path(default_instance_path()) / "hubspot-push-record.json"))
+    record = PushRecord(Path(ctx.settings.push_record_path))
     return push_module(SourceCode(ctx.client), files, environment, record, ctx.config.portal_id)
 
 

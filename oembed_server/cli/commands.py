@@ -21,16 +21,15 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.exc import SQLAlchemyError
 from werkzeug.serving import run_simple
 
-from oembed_server.app import create_app, describe_start_failure
+from oembed_server.app import START_FAILURES, create_app, describe_start_failure
 from oembed_server.cli.portal_commands import portals_group
 from oembed_server.cli.script_support import default_instance_path
 from oembed_server.domain import public_url
-from oembed_server.settings import ConfigError, load_settings
+from oembed_server.settings import ConfigError, Settings, load_settings
 from oembed_server.storage import schema_version
 from oembed_server.storage.engine import create_catalog_engine, describe_database_error
-from oembed_server.storage.schema_version import SchemaNotCurrent
 from oembed_server.usecases.catalog_import import CatalogFileError, import_catalog, read_catalog_rows
-from oembed_server.web.app_state import current_catalog
+from oembed_server.web.app_state import current_catalog, current_settings, settings_of
 
 
 @click.command("serve")
@@ -45,13 +44,13 @@ def serve_command(host: str, port: int, sample: bool | None, debug: bool) -> Non
     from oembed_server import create_app
     from oembed_server.usecases.sample_media import load_sample_media
 
-    overrides: dict[str, Any] = {"PREVIEW_ENABLED": True, "UPGRADE_SCHEMA": _embedded_default()}
-    if not public_url.is_explicit(os.environ):
-        # Without an explicit public URL the links must point where this server listens.
-        overrides["OEMBED_PUBLIC_URL"] = public_url.local_server_url(host, port)
-        click.echo(public_url.fallback_warning(overrides["OEMBED_PUBLIC_URL"]), err=True)
+    # Without an explicit public URL the links must point where this server listens.
+    overrides: dict[str, Any] = {"PREVIEW_ENABLED": True, "UPGRADE_EMBEDDED_SCHEMA": True,
+                                 "LOCAL_SERVER_URL": public_url.local_server_url(host, port)}
     app = _create_or_exit(create_app, overrides)
-    settings = app.extensions["oembed_settings"]
+    settings = settings_of(app)
+    if not settings.public_url_explicit:
+        click.echo(public_url.fallback_warning(settings.public_url), err=True)
     if settings.production:
         app.config["PREVIEW_ENABLED"] = False
     if sample if sample is not None else settings.embedded_database:
@@ -145,11 +144,7 @@ def init_db_command() -> None:
 def _engine_or_exit() -> Iterator[Engine]:
     """The engine of OEMBED_DATABASE_URL (or the embedded default), without building the app:
     the app refuses a database whose schema is not the newest, which is what these fix."""
-    try:
-        settings = load_settings(os.environ, default_instance_path())
-    except ConfigError as exc:
-        raise click.ClickException(f"configuration error: {exc}") from None
-    engine = create_catalog_engine(settings.database_url)
+    engine = create_catalog_engine(load_settings_or_exit().database_url)
     try:
         yield engine
     finally:
@@ -175,8 +170,6 @@ def worker_command(once: bool, show_status: bool, retry_dead: bool, portal_id: i
     """Send queued jobs (engagement events, portal provisioning) to HubSpot; runs until stopped (SIGTERM/Ctrl-C)."""
     import signal
 
-    from flask import current_app
-
     from oembed_server.jobs.status_report import status_lines
     from oembed_server.jobs.worker import WorkerOptions, build_worker
     from oembed_server.storage import job_queue
@@ -194,23 +187,20 @@ def worker_command(once: bool, show_status: bool, retry_dead: bool, portal_id: i
         return
     if portal_id is not None or kind is not None:
         raise click.UsageError("--portal and --kind go with --retry-dead")
-    settings = current_app.extensions["oembed_settings"]
-    try:
-        worker = build_worker(catalog, settings, os.environ,
-                              options=WorkerOptions(batch_size=batch_size, senders_per_portal=senders,
-                                                   lease_s=lease_seconds))
-    except ConfigError as exc:
-        raise click.ClickException(f"configuration error: {exc}") from None
+    settings = current_settings()
+    worker = build_worker(catalog, settings, options=WorkerOptions(batch_size=batch_size, senders_per_portal=senders,
+                                                                  lease_s=lease_seconds))
     if catalog.engine.dialect.name == "sqlite":
         click.echo("SQLite: run a single worker (use PostgreSQL for several).", err=True)
     from oembed_server.usecases.provisioning import (
         app_fingerprint,
+        modules_dir,
         modules_fingerprint,
         queue_app_update,
         queue_module_update,
     )
     with catalog.engine.begin() as conn:
-        pushed = queue_module_update(conn, worker.portals.store, modules_fingerprint())
+        pushed = queue_module_update(conn, worker.portals.store, modules_fingerprint(modules_dir(settings)))
         if worker.portals.store.connected_in(conn):
             # A new media type, public URL or URL scheme since the last app setup: do it again.
             queue_app_update(conn, app_fingerprint(catalog.media_types(), settings.public_url,
@@ -227,20 +217,23 @@ def worker_command(once: bool, show_status: bool, retry_dead: bool, portal_id: i
 def _create_or_exit(factory: Callable[[dict[str, Any]], Flask], overrides: dict[str, Any]) -> Flask:
     try:
         return factory(overrides)
-    except (ConfigError, SchemaNotCurrent, SQLAlchemyError) as exc:
+    except START_FAILURES as exc:
         raise click.ClickException(describe_start_failure(exc)) from None
 
 
-def _embedded_default() -> bool:
-    """The quick start stays one command: on the embedded SQLite default (no
-    OEMBED_DATABASE_URL) these commands bring their own file to the newest schema. A named
-    database changes only through `db upgrade`, run by whoever deploys the new version."""
-    return not (os.environ.get("OEMBED_DATABASE_URL") or "").strip()
+def load_settings_or_exit() -> Settings:
+    """The settings of a command that needs no app (the app refuses an old schema)."""
+    try:
+        return load_settings(os.environ, default_instance_path())
+    except ConfigError as exc:
+        raise click.ClickException(f"configuration error: {exc}") from None
 
 
 def _app_factory() -> Flask:
-    # Commands other than serve neither serve nor sign anything with a per-process key.
-    return _create_or_exit(create_app, {"WARN_EPHEMERAL_SECRET": False, "UPGRADE_SCHEMA": _embedded_default()})
+    # Commands other than serve neither serve nor sign anything with a per-process key. The
+    # quick start stays one command: on the embedded SQLite default (no OEMBED_DATABASE_URL)
+    # they bring their own file to the newest schema.
+    return _create_or_exit(create_app, {"WARN_EPHEMERAL_SECRET": False, "UPGRADE_EMBEDDED_SCHEMA": True})
 
 
 cli = FlaskGroup(create_app=_app_factory, add_version_option=False,

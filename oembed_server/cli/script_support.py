@@ -1,9 +1,10 @@
 """What every scripts/*.py shares: the common flags, building the client, the public URL
 the scripts send, printing a result / a dry-run plan / an error (one line, non-zero exit).
 
-A dry run stops on nothing it can see: it lists the requests, then every problem the real
-run would stop on (missing credentials, a public URL HubSpot cannot reach), and exits 1
-when there is one."""
+Every script reads its settings once, before anything else, so a malformed value is named
+before any other check. A dry run stops on nothing else it can see: it lists the requests,
+then every problem the real run would stop on (missing credentials, a public URL HubSpot
+cannot reach), and exits 1 when there is one."""
 from __future__ import annotations
 
 import dataclasses
@@ -12,8 +13,8 @@ import json
 import logging
 import os
 import sys
-from collections.abc import Callable
-from typing import Any
+from collections.abc import Callable, Mapping
+from typing import Any, NoReturn
 
 import click
 
@@ -21,7 +22,7 @@ from oembed_server.domain import public_url as public_url_rule
 from oembed_server.hubspot.api_call import ApiCall
 from oembed_server.hubspot.api_error import HubSpotError, redact
 from oembed_server.hubspot.client import HubSpotClient
-from oembed_server.hubspot.client_config import HubSpotConfig, HubSpotConfigError, load_hubspot_config
+from oembed_server.hubspot.client_config import HubSpotConfig, HubSpotConfigError
 from oembed_server.settings import ConfigError, Settings, load_settings
 from oembed_server.storage import schema_version
 from oembed_server.storage.catalog_store import CatalogStore
@@ -48,30 +49,29 @@ EXPECTED_ERRORS = (HubSpotError, HubSpotConfigError, ConfigError, SchemaNotCurre
 EMPTY_PORTAL = "A run against a portal without these objects"
 
 
+def load_script_settings(environ: Mapping[str, str], *, app_id: int | None, portal_id: int | None) -> Settings:
+    """The settings a script runs with: the environment's, read once, with --app-id and
+    --portal-id (when given) in place of HUBSPOT_APP_ID and HUBSPOT_PORTAL_ID."""
+    return load_settings(environ, default_instance_path()).with_hubspot(app_id=app_id, portal_id=portal_id)
+
+
 @dataclasses.dataclass
 class ScriptContext:
-    app_id: int | None
-    portal_id: int | None
+    settings: Settings
     dry_run: bool
     as_json: bool
     # What the real run would stop on, gathered by a dry run instead of stopping it.
     problems: list[str] = dataclasses.field(default_factory=list)
-    _config: HubSpotConfig | None = None
-    _settings: Settings | None = None
     _catalog: CatalogStore | None = None
     _client: HubSpotClient | None = None
 
     @property
     def config(self) -> HubSpotConfig:
-        if self._config is None:
-            self._config = load_hubspot_config(os.environ, app_id=self.app_id, portal_id=self.portal_id)
-        return self._config
+        return self.settings.hubspot
 
     @property
-    def settings(self) -> Settings:
-        if self._settings is None:
-            self._settings = load_settings(os.environ, default_instance_path())
-        return self._settings
+    def portal_id(self) -> int | None:
+        return self.config.portal_id
 
     @property
     def catalog(self) -> CatalogStore:
@@ -98,7 +98,7 @@ class ScriptContext:
     def installed_portal(self):
         """The stored record of --portal-id when that portal installed the app by OAuth
         (its tokens are then used), else None (the HUBSPOT_* tokens are)."""
-        if self.portal_id is None or not os.environ.get("OEMBED_SECRET_KEY"):
+        if self.portal_id is None or self.settings.stable_secret_key is None:
             return None  # without the key stored tokens cannot be read; no database opened
         from oembed_server.storage.portal_store import PortalStore
         store = PortalStore(self.catalog.engine, self.settings.secret_key)
@@ -121,15 +121,15 @@ class ScriptContext:
     def public_url(self, allow_local: bool = False) -> str:
         """OEMBED_PUBLIC_URL (or the default, with a warning) as the scripts send it to HubSpot."""
         url = self.settings.public_url
-        explicit = public_url_rule.is_explicit(os.environ)
+        explicit = self.settings.public_url_explicit
         if not explicit:
             click.echo(public_url_rule.fallback_warning(url), err=True)
         if not allow_local:
             self.stop_unless_dry_run(public_url_rule.hubspot_reachability_problem(
-                url, _api_base(self), from_default=not explicit))
+                url, self.config.api_base, from_default=not explicit))
             # Explicit schemes are sent as they are; the default ones derive from the URL above.
             for scheme in self.settings.url_schemes:
-                self.stop_unless_dry_run(public_url_rule.scheme_problem(scheme, _api_base(self)))
+                self.stop_unless_dry_run(public_url_rule.scheme_problem(scheme, self.config.api_base))
         return url
 
     def need_credentials(self, *kinds: str) -> None:
@@ -137,11 +137,7 @@ class ScriptContext:
         ``kinds``: "developer" (app settings) and/or "oauth" (portal data)."""
         if not self.dry_run:
             return
-        try:
-            config = self.config
-        except HubSpotConfigError as exc:
-            self.problems.append(str(exc))
-            return
+        config = self.config
         if "developer" in kinds and config.developer_credential is None:
             self.problems.append("app settings calls need developer credentials: set HUBSPOT_DEVELOPER_ACCESS_TOKEN "
                                  "or HUBSPOT_DEVELOPER_API_KEY")
@@ -151,13 +147,13 @@ class ScriptContext:
                                  "with HUBSPOT_CLIENT_ID and HUBSPOT_CLIENT_SECRET")
 
     def _token_store(self):
-        secret = os.environ.get("OEMBED_SECRET_KEY")
+        secret = self.settings.stable_secret_key
         refresh = self.config.refresh_token
         # Only a stable key can read tokens back next run; a per-process one would be pointless.
         if not secret or not refresh:
             return None
         from oembed_server.storage.token_store import EncryptedTokenStore
-        return EncryptedTokenStore(self.catalog.engine, self.settings.secret_key, refresh)
+        return EncryptedTokenStore(self.catalog.engine, secret, refresh)
 
     def close(self) -> None:
         if self._catalog is not None:
@@ -198,7 +194,11 @@ def common_options(command: Callable) -> Callable:
     @functools.wraps(command)
     def wrapper(app_id, portal_id, dry_run, as_json, **kwargs):
         logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
-        ctx = ScriptContext(app_id, portal_id, dry_run, as_json)
+        try:
+            settings = load_script_settings(os.environ, app_id=app_id, portal_id=portal_id)
+        except ConfigError as exc:
+            fail_at_start(as_json, exc)
+        ctx = ScriptContext(settings, dry_run, as_json)
         try:
             result = command(ctx, **kwargs)
         except EXPECTED_ERRORS as exc:
@@ -216,7 +216,7 @@ def common_options(command: Callable) -> Callable:
 def print_plan(ctx: ScriptContext, plan: DryRunPlan | list[ApiCall]) -> None:
     if not isinstance(plan, DryRunPlan):
         plan = DryRunPlan(list(plan))
-    base = _api_base(ctx)
+    base = ctx.config.api_base
     if ctx.as_json:
         click.echo(json.dumps({"ok": not ctx.problems, "dryRun": True,
                                "requests": [c.describe(base) for c in plan.calls], "needs": plan.needs,
@@ -245,15 +245,23 @@ def print_result(ctx: ScriptContext, result: Any) -> None:
             click.echo(line)
 
 
-def fail(ctx: ScriptContext, exc: Exception) -> None:
-    secrets = ctx._config.secrets() if ctx._config else ()
+def fail(ctx: ScriptContext, exc: Exception) -> NoReturn:
+    secrets = ctx.config.secrets()
     if ctx._client is not None:
         secrets = (*secrets, *ctx._client.tokens.secrets())
-    line = redact(_one_line(exc), secrets)
     # A dry run that met a problem it could not plan past still names the ones seen before.
     for problem in ctx.problems:
         click.echo(f"problem: {problem}", err=True)
-    if ctx.as_json:
+    _print_error(ctx.as_json, exc, redact(_one_line(exc), secrets))
+
+
+def fail_at_start(as_json: bool, exc: ConfigError) -> NoReturn:
+    """A setting is malformed: nothing else was checked, read or sent."""
+    _print_error(as_json, exc, _one_line(exc))
+
+
+def _print_error(as_json: bool, exc: Exception, line: str) -> NoReturn:
+    if as_json:
         detail = exc.to_dict() if isinstance(exc, HubSpotError) else {"message": line}
         click.echo(json.dumps({"ok": False, "error": detail | {"text": line}}, indent=1))
     click.echo(f"error: {line}", err=True)
@@ -263,10 +271,3 @@ def fail(ctx: ScriptContext, exc: Exception) -> None:
 def _one_line(exc: Exception) -> str:
     text = str(exc) if not isinstance(exc, OSError) or not exc.filename else f"{exc.filename}: {exc.strerror}"
     return " ".join(text.split())
-
-
-def _api_base(ctx: ScriptContext) -> str:
-    try:
-        return ctx.config.api_base
-    except HubSpotConfigError:
-        return "https://api.hubapi.com"

@@ -3,7 +3,7 @@
 Pure: no Flask, no database, no clock of its own (the caller passes ``now_ms``). Every
 field is checked for type, enum, length and range; fields the kind does not carry and
 fields nobody defined are refused, so a report either means exactly one thing or is
-rejected. The token is only checked for shape here (``intake_token`` verifies it); the
+rejected. The token is only checked for shape here (``player_tokens`` verifies it); the
 media type comes from the verified token, not from the player.
 """
 from __future__ import annotations
@@ -77,7 +77,7 @@ class PlayerReport:
 
 
 def report_token(data: Any) -> str:
-    """The report's player token (checked for shape only; ``intake_token`` verifies it)."""
+    """The report's player token (checked for shape only; ``player_tokens`` verifies it)."""
     if not isinstance(data, Mapping):
         raise ReportError("body", "must be a JSON object")
     token = data.get("token")

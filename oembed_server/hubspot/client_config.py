@@ -92,6 +92,10 @@ def load_hubspot_config(environ: Mapping[str, str], **overrides) -> HubSpotConfi
     for var, field in _INT_VARS.items():
         if (environ.get(var) or "").strip():
             values[field] = parse_non_negative_number(environ[var], var, int, HubSpotConfigError)
+    for var in ("HUBSPOT_APP_ID", "HUBSPOT_PORTAL_ID"):
+        # Named here, while the value is still the variable's: an override below is a flag's.
+        if values.get(_INT_VARS[var]) == 0:
+            raise HubSpotConfigError(f"{var} must be a positive number, got 0")
     for var, field in _FLOAT_VARS.items():
         if (environ.get(var) or "").strip():
             values[field] = parse_non_negative_number(environ[var], var, float, HubSpotConfigError)

@@ -28,7 +28,7 @@ class PageFollower:
 
     def next_cursor(self, body: dict[str, Any], call: ApiCall, status: int) -> str | None:
         """The cursor of the page after ``body`` (an answer already checked against
-        answers.PAGE), or None when it was the last page."""
+        response_shapes.PAGE), or None when it was the last page."""
         self.pages += 1
         ids = {str(o["id"]) for o in body["results"]}
         repeated = ids & self._previous_ids

@@ -21,7 +21,7 @@ class TokenStore(Protocol):
 
 
 # Sends the form to the token endpoint and returns HubSpot's answer, already checked
-# against answers.TOKEN (a non-empty access_token; expires_in a number when given).
+# against response_shapes.TOKEN (a non-empty access_token; expires_in a number when given).
 PostForm = Callable[[str, dict], dict]
 
 

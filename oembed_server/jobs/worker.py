@@ -360,14 +360,14 @@ class Worker:
 
 
 
-def build_worker(catalog: CatalogStore, settings: Settings, environ: dict[str, str] | os._Environ, *,
-                 options: WorkerOptions = WorkerOptions(), **client_options) -> Worker:
-    """A worker for this app's database and HubSpot settings. On PostgreSQL the rate budget
-    lives in the database, shared by every worker process; on SQLite it is in memory."""
-    from oembed_server.hubspot.client_config import load_hubspot_config
+def build_worker(catalog: CatalogStore, settings: Settings, *, options: WorkerOptions = WorkerOptions(),
+                 **client_options) -> Worker:
+    """A worker for this app's database and settings (its HubSpot client config is
+    ``settings.hubspot``). On PostgreSQL the rate budget lives in the database, shared by
+    every worker process; on SQLite it is in memory."""
     from oembed_server.hubspot.rate_limiter import RateLimiter, RequestBudget
 
-    config = load_hubspot_config(environ)
+    config = settings.hubspot
     limiter: RequestBudget
     if catalog.engine.dialect.name == "postgresql":
         from oembed_server.storage.shared_rate_budget import SharedRateLimiter, skip_commit_fsync

@@ -2,7 +2,7 @@
 closing of sessions whose attention data is complete.
 
 Each accepted report is committed here in one transaction with its outbox job
-(``jobs.queue.enqueue``): played and quartile reports become jobs at once (deduplicated
+(``storage.job_queue.enqueue``): played and quartile reports become jobs at once (deduplicated
 per session, so a replayed body is stored once); attention reports update the session's
 one row in place and become a single attention job when the player says the session
 ended, or when the worker finds it idle (``close_due_sessions``). The same rows feed the

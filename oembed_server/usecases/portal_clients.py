@@ -1,6 +1,6 @@
 """Which HubSpot client acts for a portal, or None when the portal has no usable token.
 
-A portal installed by OAuth acts with its own stored tokens (``portals.store``); a
+A portal installed by OAuth acts with its own stored tokens (``storage.portal_store``); a
 portal the app never installed falls back to the configured one, ``HUBSPOT_PORTAL_ID``
 with the ``HUBSPOT_*`` tokens (refreshed tokens kept encrypted in the token store).
 Work for no particular portal (a page outside HubSpot) goes to that configured portal;

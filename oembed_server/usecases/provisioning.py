@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import dataclasses
 import hashlib
-import os
 import time
 from pathlib import Path
 
@@ -19,6 +18,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
 from oembed_server.package_data import CMS_MODULES_DIR
+from oembed_server.settings import Settings
 from oembed_server.storage import job_queue
 from oembed_server.storage.portal_store import PortalStore
 from oembed_server.storage.provisioning_marks import get_mark, set_mark
@@ -40,8 +40,9 @@ MODULES_DEST = "media-bridge"
 MODULES_ENVIRONMENT = "published"
 
 
-def modules_dir() -> Path:
-    return Path(os.environ.get("OEMBED_MODULES_DIR") or CMS_MODULES_DIR)
+def modules_dir(settings: Settings) -> Path:
+    """The module sources pushed into portals (OEMBED_MODULES_DIR, else the packaged ones)."""
+    return Path(settings.modules_dir)
 
 
 def app_fingerprint(media_types: list[str], public_url: str, url_schemes: tuple[str, ...]) -> str:
@@ -60,7 +61,7 @@ def queue_app_update(conn: Connection, fingerprint: str) -> int:
 def modules_fingerprint(source_dir: Path | None = None) -> str:
     """One hash over every file of the pushed modules: a new module version changes it."""
     digest = hashlib.sha256()
-    root = source_dir or modules_dir()
+    root = source_dir or CMS_MODULES_DIR
     for module in MODULES:
         folder = root / f"{module}.module"
         for path in sorted(p for p in folder.rglob("*") if p.is_file() and not p.name.startswith(".")):

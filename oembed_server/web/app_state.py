@@ -1,7 +1,7 @@
 """Accessors for what create_app attaches to the Flask app, so views never build their own."""
 from __future__ import annotations
 
-from flask import current_app
+from flask import Flask, current_app
 
 from oembed_server.domain.url_schemes import UrlMatcher
 from oembed_server.settings import Settings
@@ -9,7 +9,13 @@ from oembed_server.storage.catalog_store import CatalogStore
 
 
 def current_settings() -> Settings:
-    return current_app.extensions["oembed_settings"]
+    return settings_of(current_app)
+
+
+def settings_of(app: Flask) -> Settings:
+    """The one Settings the app was built with: views, the worker and the commands all take
+    theirs from here, never from the environment."""
+    return app.extensions["oembed_settings"]
 
 
 def current_catalog() -> CatalogStore:

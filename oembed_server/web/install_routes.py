@@ -16,21 +16,15 @@ import logging
 import re
 import secrets
 import time
-from urllib.parse import urlsplit
 
-from flask import Blueprint, current_app, jsonify, make_response, redirect, render_template, request, url_for
+from flask import Blueprint, jsonify, make_response, redirect, render_template, request, url_for
 from itsdangerous import BadSignature, SignatureExpired, URLSafeSerializer, URLSafeTimedSerializer
 
 from oembed_server.domain.media import DEFAULT_LIBRARY, library_problem
 from oembed_server.hubspot.api_error import HubSpotError
 from oembed_server.hubspot.client import HubSpotClient
-from oembed_server.hubspot.client_config import HubSpotConfig, HubSpotConfigError, load_hubspot_config
-from oembed_server.hubspot.oauth_api import (
-    DEFAULT_AUTHORIZE_URL,
-    DEFAULT_SCOPES,
-    authorize_url,
-    exchange_code,
-)
+from oembed_server.hubspot.client_config import HubSpotConfig
+from oembed_server.hubspot.oauth_api import authorize_url, exchange_code
 from oembed_server.storage.portal_store import PortalStore, state_nonce_used, use_state_nonce
 from oembed_server.usecases import provisioning
 from oembed_server.web.app_state import current_catalog, current_settings
@@ -47,7 +41,7 @@ DEFAULT_INVITE_DAYS = 14
 
 @dataclasses.dataclass(frozen=True)
 class InstallSettings:
-    config: HubSpotConfig | None
+    config: HubSpotConfig
     authorize_base: str
     scopes: tuple[str, ...]
     redirect_uri: str
@@ -55,27 +49,21 @@ class InstallSettings:
 
 
 def install_settings() -> InstallSettings:
-    environ = current_app.extensions["hubspot_environ"]
+    """What an install needs, from the app's settings: every value there is well-formed
+    (checked at start); what is missing is named here, so a server that only answers oEmbed
+    needs none of it."""
+    settings = current_settings()
+    config = settings.hubspot
     problems = []
-    config = None
-    try:
-        config = load_hubspot_config(environ)
-    except HubSpotConfigError as exc:
-        problems.append(str(exc))
-    if config is not None:
-        for name, value in (("HUBSPOT_CLIENT_ID", config.client_id), ("HUBSPOT_CLIENT_SECRET", config.client_secret),
-                            ("HUBSPOT_APP_ID", config.app_id)):
-            if not value:
-                problems.append(f"set {name} (from the app's Auth settings in your HubSpot developer account)")
-    if not current_settings().stable_secret_key:
+    for name, value in (("HUBSPOT_CLIENT_ID", config.client_id), ("HUBSPOT_CLIENT_SECRET", config.client_secret),
+                        ("HUBSPOT_APP_ID", config.app_id)):
+        if not value:
+            problems.append(f"set {name} (from the app's Auth settings in your HubSpot developer account)")
+    if not settings.stable_secret_key:
         problems.append("set OEMBED_SECRET_KEY: installed portals' tokens are encrypted with it")
-    authorize_base = (environ.get("HUBSPOT_AUTHORIZE_URL") or DEFAULT_AUTHORIZE_URL).strip()
-    parts = urlsplit(authorize_base)
-    if parts.scheme not in ("http", "https") or not parts.netloc:
-        problems.append(f"HUBSPOT_AUTHORIZE_URL must be an absolute http(s) URL, got {authorize_base!r}")
-    scopes = tuple((environ.get("HUBSPOT_SCOPES") or " ".join(DEFAULT_SCOPES)).replace(",", " ").split())
-    redirect_uri = f"{current_settings().public_url}/hubspot/oauth-callback"
-    return InstallSettings(config, authorize_base, scopes, redirect_uri, tuple(problems))
+    redirect_uri = f"{settings.public_url}/hubspot/oauth-callback"
+    return InstallSettings(config, settings.hubspot_authorize_url, settings.hubspot_scopes, redirect_uri,
+                           tuple(problems))
 
 
 # --- signed values -------------------------------------------------------------------------

@@ -1,7 +1,7 @@
 """``POST /events``: the player's reports in, each committed to the outbox before the 202.
 
 The HTTP layer only: body size and type, the per-client budget, the player token, then
-the pure checks (``events.validation``) and one transaction in ``events.sessions``.
+the pure checks (``domain.player_report``) and one transaction in ``storage.play_sessions``.
 Refuses with a JSON ``{"error", "field"}`` body: 400 a malformed field, 403 a missing,
 foreign or expired token, 409 a session id of another item, 413 an oversized body, 415
 another content type, 429 past a session's or a client's limit.
@@ -104,8 +104,7 @@ def _read_body() -> bytes | None:
 def _client_budget() -> ClientBudget:
     extensions = current_app.extensions
     if "events_client_budget" not in extensions:
-        rate = current_app.config.get("EVENTS_CLIENT_RATE", current_settings().events_client_rate)
-        extensions["events_client_budget"] = ClientBudget(rate)
+        extensions["events_client_budget"] = ClientBudget(current_settings().events_client_rate)
     return extensions["events_client_budget"]
 
 

@@ -7,7 +7,6 @@ turns it on; production configuration keeps it off).
 from __future__ import annotations
 
 import dataclasses
-import os
 import re
 from pathlib import Path
 from urllib.parse import urlencode
@@ -15,7 +14,6 @@ from urllib.parse import urlencode
 from flask import Blueprint, Response, abort, current_app, render_template, request, send_file, url_for
 
 from oembed_server.domain.media import MediaItem, is_absolute_http_url, media_page_url
-from oembed_server.domain.setting_values import ConfigError, parse_non_negative_number
 from oembed_server.domain.whole_numbers import parse_whole_number
 from oembed_server.hubl import EMAIL, HublError, HublRenderer, page_context
 from oembed_server.hubl.catalog_objects import CatalogMediaObjects, preview_object_id
@@ -225,15 +223,7 @@ def _module_or_404(name: str):
 def _preview_portal_id() -> int:
     """The portal the preview page pretends to be on: HUBSPOT_PORTAL_ID when set, so plays
     in the preview reach the connected portal (via hs_portal_id on the player URL)."""
-    if "PREVIEW_PORTAL_ID" in current_app.config:
-        return current_app.config["PREVIEW_PORTAL_ID"]
-    raw = (os.environ.get("HUBSPOT_PORTAL_ID") or "").strip()
-    if raw:
-        try:
-            return parse_non_negative_number(raw, "HUBSPOT_PORTAL_ID") or DEFAULT_PORTAL_ID
-        except ConfigError:
-            pass  # the HubSpot commands report a malformed id; the preview just keeps its own
-    return DEFAULT_PORTAL_ID
+    return current_settings().hubspot.portal_id or DEFAULT_PORTAL_ID
 
 
 def _renderer() -> HublRenderer:

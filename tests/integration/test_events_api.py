@@ -192,7 +192,7 @@ def test_dnt_stores_nothing_that_identifies_the_visitor(client, events_app):
 
 
 def test_per_client_limit(database_url):
-    app = make_app(database_url, EVENTS_CLIENT_RATE=5)
+    app = make_app(database_url, OEMBED_EVENTS_CLIENT_RATE=5)
     load_sample_media(app.extensions["catalog"], PUBLIC_URL)
     client = app.test_client()
     token = player_token(client)
@@ -205,7 +205,7 @@ def test_per_client_limit(database_url):
 
 def test_ten_thousand_reports_from_one_session(sqlite_url):
     """A flooding session: past its report limit nothing more reaches the outbox or its row."""
-    app = make_app(sqlite_url, EVENTS_CLIENT_RATE=0, EVENTS_SESSION_REPORT_LIMIT=50)
+    app = make_app(sqlite_url, OEMBED_EVENTS_CLIENT_RATE=0, EVENTS_SESSION_REPORT_LIMIT=50)
     load_sample_media(app.extensions["catalog"], PUBLIC_URL)
     client = app.test_client()
     token = player_token(client)

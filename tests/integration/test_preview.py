@@ -11,7 +11,11 @@ from bs4 import BeautifulSoup
 from oembed_server.domain.media import MediaType
 from oembed_server.hubl import EMAIL, HublRenderer
 from oembed_server.hubl.embed_field import EmbedSize, embed_field_value
+from oembed_server.settings import ConfigError
+from oembed_server.usecases.sample_media import load_sample_media
+from tests.support.apps import make_app
 from tests.support.cms_modules import EMAIL_MODULE, PAGE_MODULE
+from tests.support.databases import migrated_sqlite_url
 from tests.support.environment import PUBLIC_URL
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -326,11 +330,17 @@ def test_index_links_a_preview_of_each_item(preview_client):
     assert len(hrefs) == 8  # page and email preview for each of the 4 sample items
 
 
-def test_preview_uses_the_connected_portal(preview_client, monkeypatch):
-    # Plays in the preview then reach the portal the worker sends to (hs_portal_id).
-    monkeypatch.setenv("HUBSPOT_PORTAL_ID", "98765")
-    root = soup_of(preview_client.get("/_preview/media_embed?media=sample-video")).select_one("[data-media-embed]")
-    assert root["data-portal-id"] == "98765"
-    monkeypatch.setenv("HUBSPOT_PORTAL_ID", "not-a-number")
+def test_preview_uses_the_connected_portal(preview_client, tmp_path, monkeypatch):
     root = soup_of(preview_client.get("/_preview/media_embed?media=sample-video")).select_one("[data-media-embed]")
     assert root["data-portal-id"] == "1234567"
+    # Plays in the preview then reach the portal the worker sends to (hs_portal_id).
+    monkeypatch.setenv("HUBSPOT_PORTAL_ID", "98765")
+    connected = make_app(migrated_sqlite_url(tmp_path / "connected.sqlite3"), PREVIEW_ENABLED=True)
+    load_sample_media(connected.extensions["catalog"], PUBLIC_URL)
+    page = connected.test_client().get("/_preview/media_embed?media=sample-video")
+    assert soup_of(page).select_one("[data-media-embed]")["data-portal-id"] == "98765"
+    connected.extensions["catalog"].dispose()
+    # The settings are read once, at start: a malformed id stops the server there, named.
+    monkeypatch.setenv("HUBSPOT_PORTAL_ID", "not-a-number")
+    with pytest.raises(ConfigError, match="HUBSPOT_PORTAL_ID must be a whole number, got 'not-a-number'"):
+        make_app(migrated_sqlite_url(tmp_path / "malformed.sqlite3"))

@@ -74,7 +74,7 @@ def fill_catalog(catalog: CatalogStore, emulator: LiveEmulator | None) -> None:
 
 def make_worker(catalog, env, tmp_path, **options):
     settings = load_settings(env, str(tmp_path))
-    return build_worker(catalog, settings, env, options=WorkerOptions(**({"batch_size": 20} | options)))
+    return build_worker(catalog, settings, options=WorkerOptions(**({"batch_size": 20} | options)))
 
 
 def session_records(session_id: str, portal_id: int | None = PORTAL, external_id: str = "clip-a",

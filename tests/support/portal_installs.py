@@ -72,9 +72,10 @@ def install(client, emulator, hub_id: int | None, invite: str | None = None):
     return client.get(callback), callback
 
 
-def run_worker(app, emulator, extra_env: dict[str, str] | None = None, **options):
-    environ = install_env(emulator) | {"OEMBED_SECRET_KEY": SECRET_KEY} | (extra_env or {})
-    worker = build_worker(app.extensions["catalog"], app.extensions["oembed_settings"], environ,
+def run_worker(app, emulator, **options):
+    """A worker on the app's own settings (made by make_install_app: the emulator's), as
+    `oembed-server worker` runs one."""
+    worker = build_worker(app.extensions["catalog"], app.extensions["oembed_settings"],
                           options=WorkerOptions(**({"idle_poll_s": 0.02, "release_held_every_s": 0.05} | options)))
     worker.run(once=True)
     return worker

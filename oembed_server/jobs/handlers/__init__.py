@@ -1,7 +1,7 @@
 """One handler module per family of job kinds; ``HANDLERS`` maps each kind to its function.
 
 A handler does one job's work through the context it is given and returns, or raises a
-``jobs.outcomes`` exception (or lets a HubSpotError through) to say why it could not.
+``jobs.job_outcomes`` exception (or lets a HubSpotError through) to say why it could not.
 """
 from __future__ import annotations
 

@@ -1,6 +1,6 @@
 """Engagement event jobs: one record from the intake, one POST to HubSpot's v2 events API.
 
-The body is built at send time (``events.hubspot_body``) so a media object id recorded by
+The body is built at send time (``domain.event_mapping``) so a media object id recorded by
 a sync after the play is still used. Refuses a payload that is not a valid record: that
 is a dead letter, not something a retry could fix.
 """

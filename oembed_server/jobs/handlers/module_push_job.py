@@ -26,7 +26,7 @@ def run(job: Job, ctx: JobContext) -> None:
     record = StoredPushRecord(ctx.catalog.engine)
     try:
         for module in provisioning.MODULES:
-            files = collect_module_files(provisioning.modules_dir(), module, provisioning.MODULES_DEST)
+            files = collect_module_files(provisioning.modules_dir(ctx.settings), module, provisioning.MODULES_DEST)
             push_module(source, files, provisioning.MODULES_ENVIRONMENT, record, job.portal_id)
     except (ModuleFolderError, ModuleValidationError) as exc:
         raise GiveUp(str(exc)) from None

@@ -1,0 +1,149 @@
+"""Every benchmark runs at toy size as a process and prints its figures, so none rots
+unnoticed. Nothing here judges speed: the figures are matched by shape, never by value
+(speed goals are the benchmarks' own business, at their default sizes)."""
+from __future__ import annotations
+
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+from tests.support.environment import service_missing
+
+REPO = Path(__file__).resolve().parents[2]
+NUMBER = r"[\d,]+(?:\.\d+)?"
+
+
+def run_bench(name: str, *args: str, timeout: float = 120) -> subprocess.CompletedProcess:
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("OEMBED_", "HUBSPOT_"))}
+    env["PYTHONPATH"] = str(REPO)
+    return subprocess.run([sys.executable, str(REPO / "scripts" / f"{name}.py"), *args], env=env, cwd=REPO,
+                          capture_output=True, text=True, timeout=timeout)
+
+
+def succeeded(result: subprocess.CompletedProcess) -> str:
+    assert result.returncode == 0, f"exit {result.returncode}\n{result.stdout}\n{result.stderr}"
+    assert "Traceback" not in result.stderr, result.stderr
+    return result.stdout
+
+
+def line(pattern: str, output: str) -> re.Match:
+    found = re.search(pattern, output, re.MULTILINE)
+    assert found, f"no line matching {pattern!r} in:\n{output}"
+    return found
+
+
+def test_bench_url_schemes():
+    out = succeeded(run_bench("bench_url_schemes", "--rounds", "200"))
+    line(rf"^1 scheme: {NUMBER} us/match; 201 schemes: {NUMBER} us/match; ratio {NUMBER} "
+         r"\(target: <= 1000 us/match with 201 schemes\)$", out)
+
+
+def test_bench_player_weight():
+    out = succeeded(run_bench("bench_player_weight"))
+    line(rf"^player page weight, {re.escape(str(REPO))}$", out)
+    line(r"^page\s+HTML\s+CSS\s+JS\s+total\s+gzip$", out)
+    for page in ("plain video", "plain audio", "video + 2 caption tracks", "video + HLS stream",
+                 "  + hls.js, where not native", "  + control API, once used"):
+        html, css, js, total, zipped = map(int, line(rf"^{re.escape(page)}\s+(\d+)\s+(\d+)\s+(\d+)\s+(\d+)\s+(\d+)$",
+                                                     out).groups())
+        assert html + css + js == total and 0 < zipped < total, page
+        if not page.startswith(" "):
+            # A player page really rendered, with its stylesheet and script fetched.
+            assert html and css and js, page
+
+
+def test_bench_import():
+    out = succeeded(run_bench("bench_import", "--sizes", "100", "--formats", "json,csv"))
+    for fmt in ("json", "csv"):
+        for label in ("first import", "re-import"):
+            line(rf"^{fmt}\s+100 rows {label}\s*:\s+{NUMBER} s\s+{NUMBER} rows/s \(goal ratio {NUMBER}; "
+                 rf"{NUMBER} rows per CPU s\)\s+peak RSS\s+{NUMBER} MB \(goal ratio {NUMBER}\)\s+file {NUMBER} MB$",
+                 out)
+
+
+def test_bench_oembed():
+    out = succeeded(run_bench("bench_oembed", "--sizes", "200,100", "--seconds", "0.3", "--rounds", "1",
+                              "--clients", "1", "--warmup-seconds", "0.2"))
+    line(r"^\[    200 items\] catalog built in ", out)
+    line(r"^\s+items\s+endpoint\s+req/s\s+p50 ms\s+p99 ms\s+errors$", out)
+    for size in (200, 100):
+        for endpoint in ("oembed", "constant"):
+            # Every request answered 200: the figures are of working endpoints.
+            line(rf"^\s+{size}\s+{endpoint}\s+{NUMBER}\s+{NUMBER}\s+{NUMBER}\s+0$", out)
+        line(rf"^(MISSED )?throughput ratio /oembed : constant at {size} items = {NUMBER} "
+             r"\(target >= 0\.80, errors 0\)$", out)
+    line(rf"^(MISSED )?p50 ratio /oembed at 200 : at 100 items = {NUMBER} \(target <= 1\.20\)$", out)
+
+
+def test_bench_events():
+    out = succeeded(run_bench("bench_events", "--outbox-rows", "1000", "--seconds", "0.3", "--rounds", "1",
+                              "--clients", "1", "--warmup-seconds", "0.2", "--no-flush-each", "--no-worker"))
+    line(r"^database with 1,000 outbox rows and sessions built in ", out)
+    line(r"^OEMBED_EVENTS_FLUSH_MS=50 \(as shipped: on disk within 50 ms\)$", out)
+    line(r"^\s+endpoint\s+req/s\s+p50 ms\s+p99 ms\s+errors$", out)
+    for endpoint in ("events", "constant"):
+        line(rf"^\s+{endpoint}\s+{NUMBER}\s+{NUMBER}\s+{NUMBER}\s+0$", out)
+    # The accepted reports were queued for HubSpot on top of the rows already there.
+    assert int(line(r"^outbox rows at the end: ([\d,]+)$", out)[1].replace(",", "")) > 1000
+    plans = out.split("query plans of the intake's statements (SQLite, full tables):\n")[1]
+    assert re.search(r"^  INSERT INTO jobs .*\n      -> ", plans, re.MULTILINE), plans
+    line(rf"^OEMBED_EVENTS_FLUSH_MS=50 \(as shipped: on disk within 50 ms\): throughput ratio /events : constant = "
+         rf"{NUMBER} \(target >= 0\.50\); p99 ratio = {NUMBER}$", out)
+    assert "OEMBED_EVENTS_FLUSH_MS=0" not in out and "worker against the emulator" not in out
+
+
+def test_bench_worker_budget():
+    out = succeeded(run_bench("bench_worker_budget", "--limit", "20", "--interval", "0.3", "--windows", "2",
+                              "--no-check"))
+    line(r"^budget: 20 requests / 0\.3 s window; 2 windows measured; 1 worker\(s\) on sqlite$", out)
+    line(r"^events accepted per window: \[\d+, \d+\]$", out)
+    line(rf"^used \d+ of 40 allowed = {NUMBER}% of the budget \(goal >= 95%\)$", out)
+    line(r"^429 answers: \d+ \(goal 0\); backlog left at the end: \d+ \(must be > 0\)$", out)
+
+
+def test_bench_sync_media():
+    out = succeeded(run_bench("bench_sync_media", "--items", "100", "--rate-limit", "100000", "--interval-s", "0.1"))
+    line(r"^100 items; budget 100000 requests / 0\.1 s per portal \(emulator and client\)$", out)
+    for label in ("first run", r"second run \(unchanged\)"):
+        line(rf"^{label}\s+write calls\s+\d+\s+look-up calls\s+\d+\s+429s \d+\s+{NUMBER} s$", out)
+
+
+def test_bench_provisioning():
+    out = succeeded(run_bench("bench_provisioning", "--items", "100", "--portals", "1", "--rate-limit", "20",
+                              "--interval-s", "0.2"))
+    line(r"^100 items into 1 portal\(s\); budget 20 requests / 0\.2 s per portal$", out)
+    # 60 videos, 30 audio, 10 images: one write call per type at HubSpot's 100-object batches.
+    line(r"^portal 9000: 100 media objects, \d+ object write calls \(goal 3\), \d+ module file uploads, "
+         r"\d+ requests on its budget, \d+ x 429$", out)
+    line(r"^app-level calls \(developer credentials\): \d+$", out)
+    line(rf"^wall time {NUMBER} s; best possible under the budget {NUMBER} s; ratio ({NUMBER}|inf) "
+         r"\(goal <= 1\.2\)$", out)
+
+
+def test_bench_pages_drives_lighthouse_on_one_page(tmp_path):
+    if not shutil.which("npx") or not Path("/usr/bin/chromium").exists():
+        service_missing("bench_pages needs npx (Node) and /usr/bin/chromium")
+    result = run_bench("bench_pages", "--only", "index", "--preset", "desktop", "--reports", str(tmp_path),
+                       timeout=300)
+    if result.returncode != 0:
+        fetch = subprocess.run(["npx", "--yes", "lighthouse@12.2.3", "--version"], capture_output=True, text=True,
+                               timeout=300, cwd=tmp_path)
+        if fetch.returncode != 0:
+            service_missing(f"npx could not fetch Lighthouse 12.2.3: {fetch.stderr.strip()[-300:]}")
+    out = succeeded(result)
+    line(rf"^Lighthouse 12\.2\.3, preset desktop, reports in {re.escape(str(tmp_path))}$", out)
+    line(r"^page\s+perf\s+a11y\s+best\s+seo\s+CLS$", out)
+    line(r"^index\s+\d+\s+\d+\s+\d+\s+\d+\s+\d+\.\d\d", out)
+    line(r"^goals: perf >= 95, a11y 100, best practices 100, SEO >= 95, CLS 0\.00$", out)
+    report = json.loads((tmp_path / "desktop-index.json").read_text("utf-8"))
+    assert report["requestedUrl"].startswith("http://127.0.0.1:") and report["requestedUrl"].endswith("/")
+    assert set(report["categories"]) == {"performance", "accessibility", "best-practices", "seo"}
+
+
+def test_bench_pages_refuses_an_unknown_page_by_name():
+    result = run_bench("bench_pages", "--only", "index,indx")
+    assert result.returncode == 2 and "--only: unknown page(s) 'indx'" in result.stderr
