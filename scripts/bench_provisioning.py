@@ -26,11 +26,11 @@ import click
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # for tests.*
 sys.path.insert(0, str(Path(__file__).resolve().parent))  # for the sync benchmark's catalog
 
-import requests  # noqa: E402
-from bench_sync_media import MIX, WRITE, build_catalog  # noqa: E402
+import requests
+from bench_sync_media import MIX, WRITE, build_catalog
 
-from tests.hubspot_emulator import EmulatorState, LiveEmulator  # noqa: E402
-from tests.support.portal_installs import install, make_install_app, run_worker  # noqa: E402
+from tests.hubspot_emulator import EmulatorState, LiveEmulator
+from tests.support.portal_installs import install, make_install_app, run_worker
 
 REAL_PACING = {"HUBSPOT_BACKOFF_BASE_S": "0.5", "HUBSPOT_BACKOFF_CAP_S": "30", "HUBSPOT_MAX_RETRY_WAIT_S": "60"}
 

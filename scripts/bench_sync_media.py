@@ -17,15 +17,15 @@ import click
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # for tests.hubspot_emulator
 
-from oembed_server.domain.media import MediaItem, MediaType  # noqa: E402
-from oembed_server.hubspot.client import HubSpotClient  # noqa: E402
-from oembed_server.hubspot.client_config import load_hubspot_config  # noqa: E402
-from oembed_server.hubspot.crm_objects_api import CrmObjects  # noqa: E402
-from oembed_server.hubspot.media_bridge_api import MediaBridgeSettings  # noqa: E402
-from oembed_server.storage import schema_version  # noqa: E402
-from oembed_server.storage.catalog_store import CatalogStore  # noqa: E402
-from oembed_server.usecases.media_sync import sync_catalog  # noqa: E402
-from tests.hubspot_emulator import LiveEmulator  # noqa: E402
+from oembed_server.domain.media import MediaItem, MediaType
+from oembed_server.hubspot.client import HubSpotClient
+from oembed_server.hubspot.client_config import load_hubspot_config
+from oembed_server.hubspot.crm_objects_api import CrmObjects
+from oembed_server.hubspot.media_bridge_api import MediaBridgeSettings
+from oembed_server.storage import schema_version
+from oembed_server.storage.catalog_store import CatalogStore
+from oembed_server.usecases.media_sync import sync_catalog
+from tests.hubspot_emulator import LiveEmulator
 
 PUBLIC_URL = "https://media.example.com"
 # Shares that are multiples of 100 per type, so each type fills whole batches.

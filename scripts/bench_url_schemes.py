@@ -14,7 +14,7 @@ import click
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from oembed_server.domain.url_schemes import compile_url_schemes  # noqa: E402
+from oembed_server.domain.url_schemes import compile_url_schemes
 
 PUBLIC = "http://media.test"
 URL = "http://media.test/media/clip?x=1"

@@ -80,6 +80,28 @@ SQL
   export OEMBED_TEST_POSTGRES_URL="postgresql://oembed_test:oembed_test@127.0.0.1:${pg_port}/oembed_test"
 fi
 
+echo "== checking the layers, lint and types"
+# All three run, so one CI run names every problem; any failure fails the script.
+# importlinter.cli is what the lint-imports command runs, called through python3 like pytest.
+checks_failed=()
+run_check() {
+  local name=$1 output
+  shift
+  if output=$("$@" 2>&1); then
+    echo "$name: ${output##*$'\n'}"
+  else
+    printf '%s\n' "$output" >&2
+    checks_failed+=("$name")
+  fi
+}
+run_check lint-imports python3 -c 'from importlinter.cli import lint_imports_command; lint_imports_command()'
+run_check "ruff check" python3 -m ruff check .
+run_check mypy python3 -m mypy
+if ((${#checks_failed[@]})); then
+  echo "!! failed: ${checks_failed[*]} (output above)" >&2
+  exit 1
+fi
+
 echo "== running the test suite"
 # Not exec: the EXIT trap must still stop the cluster started above.
 status=0

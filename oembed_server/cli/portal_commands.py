@@ -31,7 +31,7 @@ def _emit(as_json: bool, data, lines: list[str]) -> None:
 def _targets(store: PortalStore, portal_id: int | None, all_portals: bool) -> list[int]:
     if all_portals == (portal_id is not None):
         raise click.UsageError("give a portal id or --all (not both)")
-    if all_portals:
+    if portal_id is None:  # then --all
         with store.engine.connect() as conn:
             return store.connected_in(conn)
     record = store.get(portal_id)

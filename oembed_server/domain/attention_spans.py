@@ -34,7 +34,7 @@ def merge_spans(stored: Sequence[int] | None, update: Sequence[int]) -> list[int
     element-wise maximum makes applying them idempotent and order-free."""
     if not stored or len(stored) != len(update):
         return list(update)
-    return [max(a, b) for a, b in zip(stored, update)]
+    return [max(a, b) for a, b in zip(stored, update, strict=True)]
 
 
 def percent_played(spans: Sequence[int]) -> float:
@@ -53,4 +53,4 @@ def seconds_played(spans: Sequence[int], span_seconds: float, duration_seconds: 
 
 
 def played_any(spans: Sequence[int] | None) -> bool:
-    return bool(spans) and any(count > 0 for count in spans)
+    return spans is not None and any(count > 0 for count in spans)

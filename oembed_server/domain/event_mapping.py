@@ -44,8 +44,10 @@ def hubspot_event(record: EventRecord, item: MediaItem | None, *, public_url: st
         if secret_key:
             body["iframeUrl"] = session_page_url(public_url, secret_key, record.session_id)
     elif record.kind == QUARTILE:
+        assert record.played_percent is not None  # record_problem refuses a quartile without it
         body["playedPercent"] = int(record.played_percent)
     else:
+        assert record.spans is not None and record.span_seconds is not None  # as record_problem requires
         body.update(attention_fields(record.spans, record.span_seconds, record.duration_seconds))
     return EVENT_PATH[record.kind], body
 

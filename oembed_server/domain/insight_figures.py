@@ -10,6 +10,7 @@ import dataclasses
 import json
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import date, timedelta
+from typing import Any
 
 from oembed_server.domain.attention_spans import percent_played, seconds_played
 
@@ -57,7 +58,7 @@ def bar_chart(values: Sequence[int], labels: Sequence[str], axis_labels: Sequenc
     slot = width / max(1, len(values))
     gap = min(2.0, slot * 0.2)
     bars = []
-    for index, (value, label) in enumerate(zip(values, labels)):
+    for index, (value, label) in enumerate(zip(values, labels, strict=True)):
         bar_height = plot_height * value / top if top else 0.0
         bars.append(Bar(x=round(index * slot + gap / 2, 2), y=round(plot_height - bar_height, 2),
                         width=round(slot - gap, 2), height=round(bar_height, 2), value=value, label=label))
@@ -68,7 +69,8 @@ def bar_chart(values: Sequence[int], labels: Sequence[str], axis_labels: Sequenc
 def per_day_chart(counts: Mapping[str, int], today: date, days: int = PER_DAY_DAYS) -> BarChart:
     span = [today - timedelta(days=days - 1 - n) for n in range(days)]
     values = [counts.get(day.isoformat(), 0) for day in span]
-    labels = [f"{day.isoformat()}: {value} play{'' if value == 1 else 's'}" for day, value in zip(span, values)]
+    labels = [f"{day.isoformat()}: {value} play{'' if value == 1 else 's'}"
+              for day, value in zip(span, values, strict=True)]
     axis = [(0, span[0].strftime("%b %d")), (days - 1, span[-1].strftime("%b %d"))]
     return bar_chart(values, labels, axis, f"Plays per day over the last {days} days: {sum(values)} in all")
 
@@ -87,7 +89,7 @@ def attention_chart(spans: Sequence[int], span_seconds: float, duration_seconds:
     return bar_chart(list(spans), labels, axis, summary)
 
 
-def combine_attention(rows: Iterable[Mapping]) -> tuple[list[int], float, float | None, int]:
+def combine_attention(rows: Iterable[Mapping[str, Any]]) -> tuple[list[int], float, float | None, int]:
     """Sums sessions' span counts on one timeline: the layout of the newest session;
     sessions cut differently (another duration) are mapped by position."""
     total: list[int] | None = None
@@ -105,7 +107,7 @@ def combine_attention(rows: Iterable[Mapping]) -> tuple[list[int], float, float 
     return total or [], span_seconds, duration, charted
 
 
-def media_insights(summary: Mapping, per_day: Mapping[str, int], attention_rows: Iterable[Mapping],
+def media_insights(summary: Mapping[str, Any], per_day: Mapping[str, int], attention_rows: Iterable[Mapping[str, Any]],
                    today: date) -> MediaInsights:
     spans, span_seconds, duration, charted = combine_attention(attention_rows)
     average = summary.get("average_percent")
@@ -119,7 +121,7 @@ def media_insights(summary: Mapping, per_day: Mapping[str, int], attention_rows:
     )
 
 
-def session_facts(row: Mapping) -> dict:
+def session_facts(row: Mapping[str, Any]) -> dict[str, Any]:
     """One session's numbers for its page."""
     spans = json.loads(row["spans"]) if row.get("spans") else []
     return {

@@ -10,6 +10,7 @@ import enum
 import json
 import re
 from datetime import datetime
+from typing import Any, TypeGuard
 from urllib.parse import quote, urlsplit
 
 
@@ -41,7 +42,7 @@ class CaptionTrack:
     kind: CaptionKind = CaptionKind.SUBTITLES
     default: bool = False
 
-    def plain(self) -> dict:
+    def plain(self) -> dict[str, str | bool]:
         return {"src": self.src, "srclang": self.srclang, "label": self.label,
                 "kind": self.kind.value, "default": self.default}
 
@@ -75,7 +76,7 @@ class MediaItem:
     captions: tuple[CaptionTrack, ...] = ()
     stream_url: str | None = None  # an HLS master playlist
 
-    def content(self) -> dict:
+    def content(self) -> dict[str, Any]:
         """The integrator-supplied fields, as imported (no timestamps, no sync state)."""
         values = {name: getattr(self, name) for name in IMPORT_FIELDS}
         # Only these two hold enums; converting just them keeps bulk imports quick.
@@ -85,7 +86,7 @@ class MediaItem:
         return values
 
 
-def _plain(value):
+def _plain(value: object) -> object:
     if isinstance(value, enum.Enum):
         return value.value
     if isinstance(value, tuple):  # captions: a JSON-ready list, None when there are none
@@ -93,7 +94,7 @@ def _plain(value):
     return value
 
 
-def captions_json(tracks: tuple) -> str | None:
+def captions_json(tracks: tuple[CaptionTrack, ...]) -> str | None:
     """Caption tracks as the catalog stores them: canonical JSON text, None when there are none."""
     return json.dumps([track.plain() for track in tracks], sort_keys=True, separators=(",", ":")) if tracks else None
 
@@ -196,7 +197,7 @@ def is_language_tag(value: str | None) -> bool:
             and _LANGUAGE_TAG_RE.fullmatch(value) is not None)
 
 
-def is_absolute_http_url(value: str | None) -> bool:
+def is_absolute_http_url(value: str | None) -> TypeGuard[str]:
     """An http(s) URL with a host and no spaces: what the catalog accepts and pages link to."""
     if not value or " " in value:
         return False

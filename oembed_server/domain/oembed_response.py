@@ -7,6 +7,7 @@ from __future__ import annotations
 import html
 import re
 from collections.abc import Mapping
+from typing import Any, TypeGuard
 from urllib.parse import urlencode
 
 from oembed_server.domain.media import MediaItem, MediaType, embed_url, is_language_tag
@@ -159,11 +160,11 @@ def build_oembed_response(
     maxwidth: int | None = None,
     maxheight: int | None = None,
     player_options: Mapping[str, str] | None = None,
-) -> dict:
+) -> dict[str, Any]:
     """The oEmbed answer for one item, every size inside maxwidth x maxheight."""
     width, height = fit_within(*native_size(item), maxwidth, maxheight)
     src = player_src(public_url, item.external_id, parse_player_options(player_options))
-    response: dict = {
+    response: dict[str, Any] = {
         "type": oembed_type(item.media_type),
         "version": OEMBED_VERSION,
         "title": item.title,
@@ -215,9 +216,9 @@ def _canonical_seconds(value: str) -> str:
     return f"{whole}.{fraction}" if fraction else whole
 
 
-def _positive(value) -> bool:
+def _positive(value: object) -> TypeGuard[int]:
     return isinstance(value, int) and not isinstance(value, bool) and value > 0
 
 
-def _text(value) -> str | None:
+def _text(value: object) -> str | None:
     return value if isinstance(value, str) else None

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import mimetypes
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from urllib.parse import quote, unquote, urlsplit
 
@@ -55,8 +55,8 @@ def open_graph(public_url: str, provider_name: str, item: MediaItem) -> list[tup
         tags.append(("og:image", item.thumbnail_url))
         if item.thumbnail_width and item.thumbnail_height:
             tags += [("og:image:width", str(item.thumbnail_width)), ("og:image:height", str(item.thumbnail_height))]
-    elif item.poster_url or (item.media_type is MediaType.IMAGE and item.file_url):
-        tags.append(("og:image", item.poster_url or item.file_url))
+    elif image := item.poster_url or (item.file_url if item.media_type is MediaType.IMAGE else None):
+        tags.append(("og:image", image))
     if item.media_type is MediaType.VIDEO:
         # Like the large video sites: the player page, so a share plays in our own player.
         width, height = native_size(item)
@@ -120,7 +120,10 @@ def shown_caption(tracks: tuple[CaptionTrack, ...], options: Mapping[str, str]) 
     primary language), else with ``cc`` the catalog's default track or the first one."""
     if wanted := options.get("cc_lang"):
         wanted = wanted.lower()
-        for same in (lambda tag: tag == wanted, lambda tag: tag.split("-")[0] == wanted.split("-")[0]):
+        primary = wanted.split("-")[0]
+        matches: tuple[Callable[[str], bool], ...] = (lambda tag: tag == wanted,
+                                                      lambda tag: tag.split("-")[0] == primary)
+        for same in matches:
             for track in tracks:
                 if same(track.srclang.lower()):
                     return track
@@ -129,7 +132,7 @@ def shown_caption(tracks: tuple[CaptionTrack, ...], options: Mapping[str, str]) 
     return None
 
 
-def needs_cors(public_url: str, urls) -> bool:
+def needs_cors(public_url: str, urls: Iterable[str]) -> bool:
     """Whether any of ``urls`` is on another origin than the player page, which a <track>
     may load only through CORS (and then its media element must ask for CORS too)."""
     own = _origin(public_url)

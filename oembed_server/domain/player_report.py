@@ -12,7 +12,7 @@ import dataclasses
 import math
 import re
 from collections.abc import Mapping
-from typing import Any
+from typing import Any, TypeGuard
 
 from oembed_server.domain.attention_spans import MAX_SPANS, span_layout
 from oembed_server.domain.event_record import (
@@ -72,7 +72,8 @@ class PlayerReport:
     final: bool = False   # attention only: the session is over
 
     def without_visitor(self) -> PlayerReport:
-        return dataclasses.replace(self, record=dataclasses.replace(self.record, **{n: None for n in VISITOR_FIELDS}))
+        cleared: dict[str, Any] = dict.fromkeys(VISITOR_FIELDS)
+        return dataclasses.replace(self, record=dataclasses.replace(self.record, **cleared))
 
 
 def report_token(data: Any) -> str:
@@ -185,11 +186,11 @@ def _attention_fields(data: Mapping[str, Any]) -> dict[str, Any]:
     return dict(spans=tuple(spans), span_seconds=float(expected_span), duration_seconds=float(duration))
 
 
-def _is_int(value: Any) -> bool:
+def _is_int(value: object) -> TypeGuard[int]:
     return isinstance(value, int) and not isinstance(value, bool)
 
 
-def _is_number(value: Any) -> bool:
+def _is_number(value: object) -> TypeGuard[float]:
     return (_is_int(value) or isinstance(value, float)) and math.isfinite(value)
 
 
@@ -213,7 +214,7 @@ def _optional_text(data: Mapping[str, Any], name: str, max_length: int) -> str |
     return value
 
 
-def _optional_match(data: Mapping[str, Any], name: str, pattern: re.Pattern, message: str) -> str | None:
+def _optional_match(data: Mapping[str, Any], name: str, pattern: re.Pattern[str], message: str) -> str | None:
     value = data.get(name)
     if value is None:
         return None

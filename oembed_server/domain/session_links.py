@@ -6,7 +6,7 @@ app's secret key) is what keeps session ids from being enumerated.
 """
 from __future__ import annotations
 
-from itsdangerous import BadSignature, URLSafeSerializer
+from itsdangerous import BadSignature, Signer, URLSafeSerializer
 
 _SESSION_SALT = "insights-session-link"
 
@@ -33,8 +33,7 @@ def session_id_from_token(secret_key: str, token: str) -> str | None:
 _MEDIA_SALT = "insights-media-link"
 
 
-def _media_signer(secret_key: str):
-    from itsdangerous import Signer
+def _media_signer(secret_key: str) -> Signer:
     return Signer(secret_key, salt=_MEDIA_SALT)
 
 
@@ -46,4 +45,6 @@ def media_insights_url(public_url: str, secret_key: str, external_id: str) -> st
 
 
 def media_insights_key_valid(secret_key: str, external_id: str, key: str | None) -> bool:
-    return bool(key) and _media_signer(secret_key).verify_signature(external_id, key)
+    if not key:
+        return False
+    return _media_signer(secret_key).verify_signature(external_id, key)

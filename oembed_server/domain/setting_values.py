@@ -3,6 +3,7 @@ a duration is written, and the error that names the variable."""
 from __future__ import annotations
 
 import math
+from typing import overload
 
 from oembed_server.domain.whole_numbers import parse_whole_number
 
@@ -13,8 +14,16 @@ class ConfigError(ValueError):
     """A setting is missing or malformed; the message names the variable."""
 
 
-def parse_non_negative_number(value: str, name: str, kind: type = int, error: type = ConfigError):
+@overload
+def parse_non_negative_number(value: str, name: str, kind: type[int] = ...,
+                              error: type[Exception] = ...) -> int: ...
+@overload
+def parse_non_negative_number(value: str, name: str, kind: type[float],
+                              error: type[Exception] = ...) -> float: ...
+def parse_non_negative_number(value: str, name: str, kind: type[int] | type[float] = int,
+                              error: type[Exception] = ConfigError) -> float:
     """A setting that is a count (``kind=int``) or a duration (``kind=float``), never negative."""
+    number: float
     try:
         # Counts follow the one whole-number rule (no "1_000", "+5" or non-ASCII digits).
         number = _setting_count(value.strip()) if kind is int else kind(value.strip())

@@ -29,7 +29,8 @@ class UrlMatcher:
         self.schemes = tuple(schemes)
         if not self.schemes:
             raise ValueError("at least one URL scheme is required")
-        path_only, with_query = [], []
+        path_only: list[str] = []
+        with_query: list[str] = []
         for scheme in self.schemes:
             pattern, has_query = _scheme_pattern(scheme)
             (with_query if has_query else path_only).append(pattern)
@@ -109,7 +110,7 @@ def _scheme_pattern(scheme: str) -> tuple[str, bool]:
     pattern = re.escape(url_scheme) + "://" + host_pattern + _wildcards(path or "/", _PATH_WILDCARD)
     if has_query:
         pattern += r"\?" + _wildcards(query, _PATH_WILDCARD)
-    return pattern, has_query
+    return pattern, bool(has_query)
 
 
 def _authority_pattern(scheme: str, url_scheme: str, authority: str) -> str:
@@ -138,7 +139,7 @@ def _wildcards(text: str, wildcard: str) -> str:
     return wildcard.join(re.escape(piece) for piece in text.split("*"))
 
 
-def _alternation(patterns: list[str]) -> re.Pattern | None:
+def _alternation(patterns: list[str]) -> re.Pattern[str] | None:
     if not patterns:
         return None
     return re.compile("|".join(f"(?:{p})" for p in patterns), re.DOTALL)

@@ -9,6 +9,7 @@ from __future__ import annotations
 import dataclasses
 import html
 import re
+from collections.abc import Iterator
 
 _SIGNATURE_RE = re.compile(r"\AWEBVTT(?:[ \t].*)?\Z")
 # hh:mm:ss.ttt or mm:ss.ttt, then the end time and optional cue settings.
@@ -56,7 +57,7 @@ def format_timestamp(seconds: float) -> str:
     return f"{hours}:{minutes:02d}:{secs:02d}" if hours else f"{minutes}:{secs:02d}"
 
 
-def _blocks(lines: list[str]):
+def _blocks(lines: list[str]) -> Iterator[list[str]]:
     block: list[str] = []
     for line in lines:
         if line.strip():

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Mapping, Sequence
-from typing import Protocol
+from typing import Protocol, TypeVar
 from urllib.parse import parse_qsl
 
 from oembed_server.domain.media import MediaType
@@ -131,8 +131,8 @@ def _same_id(object_id, wanted) -> bool:
 def _property_list(object_type, properties) -> tuple[str, ...]:
     if properties is None or properties == "":
         return MEDIA_OBJECT_PROPERTIES
-    names = properties.split(",") if isinstance(properties, str) else list(properties)
-    names = tuple(n.strip() for n in names if str(n).strip())
+    given = properties.split(",") if isinstance(properties, str) else list(properties)
+    names = tuple(n.strip() for n in given if str(n).strip())
     for name in names:
         if name != "id" and name not in MEDIA_OBJECT_PROPERTIES:
             raise HublError(f"property {name!r} does not exist on {object_type}")
@@ -207,5 +207,12 @@ def _matches(actual, operator: str, expected: str) -> bool:
     try:  # gt, gte, lt, lte compare numbers when both sides are numbers
         left, right = float(actual), float(expected)
     except (TypeError, ValueError):
-        left, right = text, expected
+        return _ordered(operator, text, expected)
+    return _ordered(operator, left, right)
+
+
+_Comparable = TypeVar("_Comparable", float, str)
+
+
+def _ordered(operator: str, left: _Comparable, right: _Comparable) -> bool:
     return {"gt": left > right, "gte": left >= right, "lt": left < right, "lte": left <= right}[operator]

@@ -93,9 +93,9 @@ def check_names(env: Environment, tree: nodes.Template, name: str = "module.html
     for node in tree.find_all(nodes.Filter):
         if node.name not in env.filters:
             raise UnknownNameError(f"{name}, line {node.lineno}: unknown filter {node.name!r}")
-    for node in tree.find_all(nodes.Test):
-        if node.name not in env.tests:
-            raise UnknownNameError(f"{name}, line {node.lineno}: unknown test {node.name!r}")
+    for test in tree.find_all(nodes.Test):
+        if test.name not in env.tests:
+            raise UnknownNameError(f"{name}, line {test.lineno}: unknown test {test.name!r}")
     defined = _names_defined_in(tree) | set(env.globals) | _IMPLICIT_NAMES
     for call in tree.find_all(nodes.Call):
         if isinstance(call.node, nodes.Name) and call.node.name not in defined:

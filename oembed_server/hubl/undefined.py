@@ -27,8 +27,9 @@ class HublUndefined(ChainableUndefined):
         return ""
 
     # HubL's `|int`, `|float` and `|round` turn a missing value into 0, as they do for null.
-    def __int__(self) -> int:
+    # (Jinja2 types Undefined's own as NoReturn, since they raise: returning is the point.)
+    def __int__(self) -> int:  # type: ignore[override]
         return 0
 
-    def __float__(self) -> float:
+    def __float__(self) -> float:  # type: ignore[override]
         return 0.0

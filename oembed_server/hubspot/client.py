@@ -15,7 +15,7 @@ from oembed_server.hubspot import response_shapes
 from oembed_server.hubspot.api_call import ApiCall, ApiResponse, Auth
 from oembed_server.hubspot.api_error import HubSpotError, install_log_redaction, redact
 from oembed_server.hubspot.client_config import HubSpotConfig, HubSpotConfigError
-from oembed_server.hubspot.rate_limiter import RateLimiter
+from oembed_server.hubspot.rate_limiter import RateLimiter, RequestBudget
 from oembed_server.hubspot.retry_policy import RETRYABLE_STATUSES, RetryPolicy, request_never_sent
 from oembed_server.hubspot.token_refresh import TokenManager, TokenStore
 
@@ -24,13 +24,13 @@ log = logging.getLogger(__name__)
 
 class HubSpotClient:
     def __init__(self, config: HubSpotConfig, *, session: requests.Session | None = None,
-                 limiter: RateLimiter | None = None, token_store: TokenStore | None = None,
+                 limiter: RequestBudget | None = None, token_store: TokenStore | None = None,
                  sleep: Callable[[float], None] = time.sleep, clock: Callable[[], float] = time.time,
                  rng: random.Random | None = None):
         self.config = config
         install_log_redaction()
         self.session = session or requests.Session()
-        self.limiter = limiter or RateLimiter(config.rate_limit, config.rate_interval_s, sleep=sleep)
+        self.limiter: RequestBudget = limiter or RateLimiter(config.rate_limit, config.rate_interval_s, sleep=sleep)
         self.policy = RetryPolicy(config.max_retries, config.backoff_base_s, config.backoff_cap_s,
                                   config.max_retry_wait_s)
         self.tokens = TokenManager(config.access_token, config.refresh_token, config.client_id,
@@ -65,10 +65,10 @@ class HubSpotClient:
                 never_sent = request_never_sent(exc)
                 self._record(call, None)
                 if (call.idempotent or never_sent) and attempt < self.policy.max_retries:
-                    wait = self.policy.backoff(attempt, self._rng)
+                    delay = self.policy.backoff(attempt, self._rng)
                     log.info("%s %s failed to connect (%s); retry %d in %.2fs", call.method, call.shown_path,
-                             type(exc).__name__, attempt + 1, wait)
-                    self._sleep(wait)
+                             type(exc).__name__, attempt + 1, delay)
+                    self._sleep(delay)
                     attempt += 1
                     continue
                 raise self._connection_error(call, exc, never_sent) from None
@@ -79,7 +79,9 @@ class HubSpotClient:
                 self.limiter.observe(key, response.headers)
 
             status = response.status_code
-            if status == 401 and call.auth is Auth.OAUTH and not refreshed and self.tokens.can_refresh:
+            # token: the OAuth access token this attempt sent (None for the other kinds of auth).
+            if status == 401 and call.auth is Auth.OAUTH and token is not None and not refreshed \
+                    and self.tokens.can_refresh:
                 refreshed = True
                 self.tokens.refresh_after_rejection(token, self._post_form)
                 continue

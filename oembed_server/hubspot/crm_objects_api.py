@@ -74,7 +74,8 @@ def search(object_type: str, filter_groups: list[dict], properties: list[str],
     return ApiCall("POST", f"{_objects(object_type)}/search", Auth.OAUTH, idempotent=True, json=body)
 
 
-def list_page(object_type: str, properties: list[str], limit: int = LIST_PAGE_LIMIT, after: str | None = None) -> ApiCall:
+def list_page(object_type: str, properties: list[str], limit: int = LIST_PAGE_LIMIT,
+              after: str | None = None) -> ApiCall:
     params: dict[str, Any] = {"limit": limit, "properties": ",".join(properties), "archived": "false"}
     if after:
         params["after"] = after

@@ -133,7 +133,8 @@ class MediaBridgeSettings:
         self.client.execute(update_schema(self.app_id, object_type, changes, self.version))
 
     def properties(self, object_type: str) -> list[dict]:
-        body = receive(self.client, list_properties(self.app_id, object_type, self.version), response_shapes.PROPERTY_LIST)
+        body = receive(self.client, list_properties(self.app_id, object_type, self.version),
+                       response_shapes.PROPERTY_LIST)
         return body["results"] if isinstance(body, dict) else body
 
     def create_property(self, object_type: str, definition: dict[str, Any]) -> None:

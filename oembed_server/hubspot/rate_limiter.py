@@ -10,8 +10,20 @@ import collections
 import threading
 import time
 from collections.abc import Callable, Mapping
+from typing import Protocol
 
 from oembed_server.domain.rate_budget import check_budget, rate_limit_header
+
+
+class RequestBudget(Protocol):
+    """What the client asks of a limiter: RateLimiter here (one process), or the one budget
+    every worker process shares (storage.shared_rate_budget.SharedRateLimiter)."""
+
+    def acquire(self, key: str) -> float: ...
+
+    def observe(self, key: str, headers: Mapping[str, str]) -> None: ...
+
+    def block(self, key: str, seconds: float) -> None: ...
 
 
 class RateLimiter:

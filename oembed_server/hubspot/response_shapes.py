@@ -137,9 +137,9 @@ class Either(Shape):
         self.shapes = shapes
 
     def problem(self, value, where):
-        problems = [s.problem(value, where) for s in self.shapes]
-        if None in problems:
-            return None
+        problems = [p for p in (s.problem(value, where) for s in self.shapes) if p is not None]
+        if len(problems) < len(self.shapes):
+            return None  # one of the shapes matched
         inner = [p for p in problems if not p.startswith(f"{where} should be")]
         return (inner or problems)[0]
 

@@ -60,21 +60,21 @@ class TokenManager:
         """A token valid for the next call, refreshing first when it is close to expiry."""
         with self._lock:
             tokens = self._tokens
-            due = tokens is None or (tokens.expires_at is not None
-                                     and self._clock() >= tokens.expires_at - self._margin)
-            if due and (tokens is None or self.can_refresh):
-                self._refresh(post_form)
-            return self._tokens.access_token
+            if tokens is None:
+                return self._refresh(post_form).access_token
+            due = tokens.expires_at is not None and self._clock() >= tokens.expires_at - self._margin
+            if due and self.can_refresh:
+                tokens = self._refresh(post_form)
+            return tokens.access_token
 
     def refresh_after_rejection(self, rejected: str, post_form: PostForm) -> str:
         """HubSpot answered 401 to ``rejected``: refresh unless another thread already did."""
         with self._lock:
             if self._tokens is not None and self._tokens.access_token != rejected:
                 return self._tokens.access_token
-            self._refresh(post_form)
-            return self._tokens.access_token
+            return self._refresh(post_form).access_token
 
-    def _refresh(self, post_form: PostForm) -> None:
+    def _refresh(self, post_form: PostForm) -> OAuthTokens:
         if not self.can_refresh:
             raise HubSpotError(None, "no usable OAuth access token, and refreshing needs HUBSPOT_REFRESH_TOKEN, "
                                      "HUBSPOT_CLIENT_ID and HUBSPOT_CLIENT_SECRET", "MISSING_CREDENTIALS")
@@ -89,6 +89,8 @@ class TokenManager:
         expires_at = self._clock() + float(expires_in) if isinstance(expires_in, (int, float)) else None
         if self._tokens is not None:
             self._old_secrets.append(self._tokens.access_token)
-        self._tokens = OAuthTokens(access, answer.get("refresh_token") or self._refresh_token(), expires_at)
+        tokens = OAuthTokens(access, answer.get("refresh_token") or self._refresh_token(), expires_at)
+        self._tokens = tokens
         if self._store is not None:
-            self._store.save(self._tokens)
+            self._store.save(tokens)
+        return tokens

@@ -2,7 +2,7 @@
 latest dead letters with HubSpot's reasons."""
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 
 from oembed_server.storage.job_queue import StatusRow
@@ -18,12 +18,13 @@ def status_lines(rows: list[StatusRow], dead: list[dict[str, Any]]) -> list[str]
     totals = [sum(getattr(r, c) for r in rows) for c in COLUMNS[2:]]
     table.append(("all", "", *(str(t) for t in totals)))
     widths = [max(len(row[i]) for row in table) for i in range(len(COLUMNS))]
-    lines = ["  ".join(cell.ljust(w) if i < 2 else cell.rjust(w) for i, (cell, w) in enumerate(zip(row, widths)))
-             .rstrip() for row in table]
+    lines = ["  ".join(cell.ljust(w) if i < 2 else cell.rjust(w)
+                       for i, (cell, w) in enumerate(zip(row, widths, strict=True))).rstrip()
+             for row in table]
     if dead:
         lines += ["", "Latest dead jobs (requeue with: oembed-server worker --retry-dead):"]
         for job in dead:
-            when = datetime.fromtimestamp(job["updated_at"], timezone.utc).strftime("%Y-%m-%d %H:%M:%SZ")
+            when = datetime.fromtimestamp(job["updated_at"], UTC).strftime("%Y-%m-%d %H:%M:%SZ")
             lines.append(f"  #{job['id']} {job['kind']} portal {_portal(job['portal_id'])} at {when}: "
                          f"{job['last_error']}")
     return lines

@@ -365,9 +365,10 @@ def build_worker(catalog: CatalogStore, settings: Settings, *, options: WorkerOp
     """A worker for this app's database and settings (its HubSpot client config is
     ``settings.hubspot``). On PostgreSQL the rate budget lives in the database, shared by
     every worker process; on SQLite it is in memory."""
-    from oembed_server.hubspot.rate_limiter import RateLimiter
+    from oembed_server.hubspot.rate_limiter import RateLimiter, RequestBudget
 
     config = settings.hubspot
+    limiter: RequestBudget
     if catalog.engine.dialect.name == "postgresql":
         from oembed_server.storage.shared_rate_budget import SharedRateLimiter, skip_commit_fsync
         skip_commit_fsync(catalog.engine)  # see there: nothing this process writes must survive a crash

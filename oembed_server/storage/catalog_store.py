@@ -5,8 +5,8 @@ import contextlib
 import dataclasses
 import json
 import operator
-from collections.abc import Iterable, Iterator
-from datetime import datetime, timezone
+from collections.abc import Iterable, Iterator, Mapping
+from datetime import UTC, datetime
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
@@ -136,7 +136,7 @@ class CatalogStore:
                 conn.exec_driver_sql("PRAGMA mmap_size=0")
             conn.execute(sa.text(f"DROP TABLE IF EXISTS {_STAGING_NAME}"))
             conn.commit()
-            staged = StagedUpsert(conn, now or datetime.now(timezone.utc))
+            staged = StagedUpsert(conn, now or datetime.now(UTC))
             try:
                 yield staged
                 if staged.applied:
@@ -160,7 +160,7 @@ class CatalogStore:
                 raise ValueError(f"external_id given more than once: {', '.join(map(repr, repeated[:10]))}")
             return staged.apply()
 
-    def set_hubspot_object_ids(self, object_ids: dict[str, str | None]) -> None:
+    def set_hubspot_object_ids(self, object_ids: Mapping[str, str | None]) -> None:
         """Record each item's HubSpot media object id (external_id -> object id, None to forget it)."""
         if not object_ids:
             return
@@ -313,7 +313,7 @@ def _item_from_row(row) -> MediaItem:
             value = datetime.fromisoformat(value)
         # SQLite hands back naive datetimes; everything stored is UTC.
         if value is not None and value.tzinfo is None:
-            value = value.replace(tzinfo=timezone.utc)
+            value = value.replace(tzinfo=UTC)
         values[stamp] = value
     return MediaItem(**values)
 

@@ -13,20 +13,25 @@ already what Python wants (text, integers, floats), as the catalog and queue tab
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
-from typing import Any
+from typing import Any, cast
 
 from sqlalchemy.engine import Connection, Dialect
-from sqlalchemy.sql.expression import Executable
+from sqlalchemy.sql.compiler import SQLCompiler
+from sqlalchemy.sql.expression import ClauseElement
 
 
 class _ForDialect:
     __slots__ = ("sql", "names", "defaults", "processors")
 
-    def __init__(self, statement: Executable, dialect: Dialect):
-        compiled = statement.compile(dialect=dialect)
+    def __init__(self, statement: ClauseElement, dialect: Dialect):
+        # A SELECT, INSERT, UPDATE or DELETE compiles to a SQLCompiler (DDL would not).
+        compiled = cast(SQLCompiler, statement.compile(dialect=dialect))
         self.sql = str(compiled)
         # Positional drivers (SQLite's qmark) take a tuple in this order; named ones a dict.
-        self.names: tuple[str, ...] | None = tuple(compiled.positiontup) if compiled.positional else None
+        self.names: tuple[str, ...] | None = None
+        if compiled.positional:
+            assert compiled.positiontup is not None  # a positional compile always lists its order
+            self.names = tuple(compiled.positiontup)
         # Values written into the statement (``reports=1``) travel as parameters too.
         self.defaults = {key: bind.value for key, bind in compiled.binds.items() if not bind.required}
         self.processors: dict[str, Callable[[Any], Any]] = {}
@@ -48,7 +53,7 @@ class _ForDialect:
 class CompiledStatement:
     """``statement`` (with ``sa.bindparam`` placeholders) compiled on first use for each dialect."""
 
-    def __init__(self, statement: Executable | Callable[[str], Executable]):
+    def __init__(self, statement: ClauseElement | Callable[[str], ClauseElement]):
         # A callable builds the statement per dialect name (an upsert is dialect-specific).
         self._statement = statement
         self._compiled: dict[str, _ForDialect] = {}
@@ -74,6 +79,6 @@ class CompiledStatement:
             if cursor.description is None:
                 return []
             names = [column[0] for column in cursor.description]
-            return [dict(zip(names, row)) for row in cursor.fetchall()]
+            return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
         finally:
             cursor.close()

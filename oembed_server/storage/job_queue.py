@@ -57,12 +57,13 @@ def enqueue(
 
 
 def _build_enqueue(dialect_name: str):
-    if dialect_name == "postgresql":
-        from sqlalchemy.dialects.postgresql import insert
-    else:
-        from sqlalchemy.dialects.sqlite import insert
+    from sqlalchemy.dialects import postgresql, sqlite
+
+    # Both dialects' inserts have ON CONFLICT, with the same methods.
+    statement: postgresql.Insert | sqlite.Insert = (
+        postgresql.insert(jobs) if dialect_name == "postgresql" else sqlite.insert(jobs))
     now = sa.bindparam("b_now", type_=sa.Float)
-    statement = insert(jobs).values(
+    statement = statement.values(
         kind=sa.bindparam("b_kind"), portal_id=sa.bindparam("b_portal_id", type_=sa.BigInteger),
         priority=sa.bindparam("b_priority", type_=sa.SmallInteger), payload=sa.bindparam("b_payload"),
         state=QUEUED, attempts=0, next_attempt_at=sa.bindparam("b_next_attempt_at", type_=sa.Float),
@@ -135,7 +136,9 @@ def next_due_at(conn: Connection) -> float | None:
     return conn.execute(sa.select(sa.func.min(ready)).where(jobs.c.state == QUEUED)).scalar()
 
 
-def _mine(job_id: int, owner: str):
+def _mine(job_id: int | sa.BindParameter[Any], owner: str | sa.BindParameter[Any]) -> sa.ColumnElement[bool]:
+    """The job, while still queued and leased to ``owner``; values, or bind parameters for a
+    statement built once (_COMPLETE)."""
     return sa.and_(jobs.c.id == job_id, jobs.c.lease_owner == owner, jobs.c.state == QUEUED)
 
 

@@ -14,7 +14,7 @@ from __future__ import annotations
 import dataclasses
 import json
 import time
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
@@ -54,13 +54,14 @@ _VISITOR_COLUMNS = ("contact_utk", "page_id", "page_name", "page_url", "hsenc", 
 
 def _build_session_upsert(dialect_name: str):
     """Insert the session or count one more report on it, returning what the report needs."""
-    if dialect_name == "postgresql":
-        from sqlalchemy.dialects.postgresql import insert
-    else:
-        from sqlalchemy.dialects.sqlite import insert
+    from sqlalchemy.dialects import postgresql, sqlite
+
+    # Both dialects' inserts have ON CONFLICT, with the same methods.
+    statement: postgresql.Insert | sqlite.Insert = (
+        postgresql.insert(play_sessions) if dialect_name == "postgresql" else sqlite.insert(play_sessions))
     c = play_sessions.c
     now = sa.bindparam("now", type_=sa.Float)
-    statement = insert(play_sessions).values(
+    statement = statement.values(
         session_id=sa.bindparam("session_id"), external_id=sa.bindparam("external_id"),
         media_type=sa.bindparam("media_type"), portal_id=sa.bindparam("portal_id", type_=sa.BigInteger),
         reports=1, first_seen_at=now, last_seen_at=now,
@@ -128,6 +129,7 @@ def _update_attention(conn: Connection, row, report: PlayerReport, now: float) -
     if row["closed_at"] is not None:
         # Its attention event is already in the outbox; a late beacon cannot change it.
         return Accepted(queued=False, duplicate=True, closed=True)
+    assert record.spans is not None  # an attention record always has them (record_problem)
     stored = json.loads(row["spans"]) if row["spans"] else None
     spans = merge_spans(stored, record.spans)
     changed = spans != stored
@@ -196,7 +198,7 @@ def _attention_record(session) -> EventRecord:
 
 
 def _utc_day(ms: int) -> str:
-    return datetime.fromtimestamp(ms / 1000, tz=timezone.utc).strftime("%Y-%m-%d")
+    return datetime.fromtimestamp(ms / 1000, tz=UTC).strftime("%Y-%m-%d")
 
 
 # --- reads for the insights pages ----------------------------------------------------

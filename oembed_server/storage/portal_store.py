@@ -33,7 +33,8 @@ DISCONNECTED = "disconnected"
 
 def state_nonce_used(engine: Engine, nonce: str) -> bool:
     with engine.connect() as conn:
-        return conn.execute(sa.select(install_states.c.nonce).where(install_states.c.nonce == nonce)).first() is not None
+        found = conn.execute(sa.select(install_states.c.nonce).where(install_states.c.nonce == nonce)).first()
+        return found is not None
 
 
 def use_state_nonce(engine: Engine, nonce: str, max_age_s: float) -> bool:

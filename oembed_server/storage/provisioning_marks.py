@@ -18,7 +18,8 @@ class StoredPushRecord:
 
     def get(self, key: str) -> dict | None:
         with self.engine.connect() as conn:
-            row = conn.execute(sa.select(module_push_records).where(module_push_records.c.key == key)).mappings().first()
+            query = sa.select(module_push_records).where(module_push_records.c.key == key)
+            row = conn.execute(query).mappings().first()
         return {"sha256": row["sha256"], "updatedAt": _stamp(row["remote_updated_at"])} if row else None
 
     def put(self, key: str, sha256: str, updated_at) -> None:

@@ -3,8 +3,9 @@
 HubSpot counts requests per app per portal, whichever process sends them; an in-memory
 limiter per process would let two workers spend twice the budget and meet 429s. Same
 interface and rules as ``rate_limit.RateLimiter`` (slots counted from the answer, HubSpot's
-headers obeyed; a slot whose answer came is restamped by the next acquire, before it counts), with the window stored in the database under an advisory lock per budget
-key and timed by the database's clock, which all processes share. Refuses SQLite: there
+headers obeyed; a slot whose answer came is restamped by the next acquire, before it
+counts), with the window stored in the database under an advisory lock per budget key and
+timed by the database's clock, which all processes share. Refuses SQLite: there
 the project runs one worker, and the in-memory limiter is exact.
 """
 from __future__ import annotations

@@ -7,7 +7,7 @@ import hashlib
 import hmac
 import json
 import logging
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import sqlalchemy as sa
 from cryptography.fernet import Fernet, InvalidToken
@@ -51,7 +51,7 @@ class EncryptedTokenStore:
         ciphertext = self._fernet.encrypt(json.dumps(
             {"access_token": tokens.access_token, "refresh_token": tokens.refresh_token,
              "expires_at": tokens.expires_at}).encode()).decode()
-        now = datetime.now(timezone.utc)
+        now = datetime.now(UTC)
         with self._engine.begin() as conn:
             updated = conn.execute(oauth_tokens.update().where(oauth_tokens.c.origin == self._origin)
                                    .values(ciphertext=ciphertext, updated_at=now)).rowcount

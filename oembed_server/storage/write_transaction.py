@@ -127,6 +127,7 @@ def write_transaction(engine: Engine, *, flush_within: float = 0.0) -> Iterator[
                 except Exception:
                     conn.invalidate()  # never back to the pool without its flush on commit
                     raise
+    assert engine.url.database is not None  # on_file: the URL names the database's file
     syncer_for(engine.url.database, flush_within).committed()
 
 

@@ -140,7 +140,8 @@ def _csv_rows(name: str, text) -> Iterator[dict]:
             if not cells:
                 continue  # a blank line, as csv.DictReader skips them
             # An empty CSV cell means "no value"; JSON says that with null or by leaving the key out.
-            row = {column: cell or None for column, cell in zip(header, cells)}
+            # A short row leaves its last columns out; a long one is marked just below.
+            row = {column: cell or None for column, cell in zip(header, cells, strict=False)}
             if len(cells) > width:
                 row[EXTRA_CELLS] = "x"
             yield row
@@ -219,7 +220,9 @@ class _JsonArrayRows:
     def _peek(self) -> str:
         """The next character that is not whitespace ('' at the end of the file)."""
         while True:
-            self.pos = _JSON_WHITESPACE.match(self.buffer, self.pos).end()
+            blank = _JSON_WHITESPACE.match(self.buffer, self.pos)
+            assert blank is not None  # the pattern also matches no whitespace at all
+            self.pos = blank.end()
             if self.pos < len(self.buffer):
                 return self.buffer[self.pos]
             if not self._read_more():
@@ -264,9 +267,14 @@ def _json_object(pairs: list) -> dict:
     row = dict(pairs)
     if len(row) == len(pairs):
         return row
-    seen: set = set()
+    seen: set[object] = set()
+    repeated = []
+    for key, _ in pairs:
+        if key in seen:
+            repeated.append(key)
+        seen.add(key)
     marked = _RepeatedKeys(row)
-    marked.repeated = tuple(dict.fromkeys(k for k, _ in pairs if k in seen or seen.add(k)))
+    marked.repeated = tuple(dict.fromkeys(repeated))
     return marked
 
 
@@ -346,10 +354,11 @@ def _convert_captions(raw):
         return None, f"expected a list of tracks, got {type(raw).__name__}"
     if len(raw) > _CAPTION_TRACKS_MAX:
         return None, f"more than {_CAPTION_TRACKS_MAX} tracks"
-    tracks, messages = [], []
+    tracks: list[CaptionTrack] = []
+    messages: list[str] = []
     for position, entry in enumerate(raw, start=1):
         track, message = _caption_track(entry)
-        if message:
+        if track is None:  # then message says why
             messages.append(f"track {position}: {message}")
         else:
             tracks.append(track)
@@ -396,9 +405,10 @@ def _convert_int(field: str, raw):
     if type(raw) is int:  # the usual case in JSON files, checked first
         number = raw
     elif isinstance(raw, str):
-        number = parse_whole_number(raw.strip(), limit)
-        if number is None:
+        parsed = parse_whole_number(raw.strip(), limit)
+        if parsed is None:
             return None, f"{_shorten(raw)!r} is not a whole number"
+        number = parsed
     elif isinstance(raw, int) and not isinstance(raw, bool):
         number = raw
     else:
@@ -429,7 +439,8 @@ def _json_type(value) -> str:
         return "a boolean"
     if isinstance(value, (int, float)):
         return "a number"
-    return {dict: "an object", _RepeatedKeys: "an object", list: "an array", str: "text"}.get(type(value), "null")
+    names: dict[type, str] = {dict: "an object", _RepeatedKeys: "an object", list: "an array", str: "text"}
+    return names.get(type(value), "null")
 
 
 def _shorten(value: str, limit: int = 40) -> str:

@@ -98,7 +98,8 @@ def delete_domain(app: MediaBridgeSettings, endpoints: dict[str, Any], portal_id
 def plan_register(app_id: int, endpoints: dict[str, Any], portal_id: int | None,
                   version: str = DEFAULT_MEDIA_BRIDGE_VERSION) -> list[ApiCall]:
     """Requests when nothing is registered yet (a real run PATCHes or skips an existing one)."""
-    return [list_oembed_domains(app_id, portal_id, version), create_oembed_domain(app_id, endpoints, portal_id, version)]
+    return [list_oembed_domains(app_id, portal_id, version),
+            create_oembed_domain(app_id, endpoints, portal_id, version)]
 
 
 def plan_delete(app_id: int, portal_id: int | None, version: str = DEFAULT_MEDIA_BRIDGE_VERSION) -> list[ApiCall]:

@@ -297,14 +297,15 @@ def plan_sync(catalog: CatalogStore, app_id: int, public_url: str, *, prune: boo
     for media_type in present:
         object_type = f"{media_type}-object-type"
         for chunk in _chunks(by_type[MediaType(media_type)], BATCH_LIMIT):
-            calls.append(crm_objects_api.batch_read(object_type, [i.external_id for i in chunk], list(SYNCED_PROPERTIES),
-                                        ID_PROPERTY))
+            calls.append(crm_objects_api.batch_read(object_type, [i.external_id for i in chunk],
+                                                    list(SYNCED_PROPERTIES), ID_PROPERTY))
             calls.append(crm_objects_api.batch_upsert(object_type, [
                 {"idProperty": ID_PROPERTY, "id": i.external_id,
                  "properties": creation_properties(media_object_properties(i, public_url))} for i in chunk]))
     for media_type in archiving:
         for chunk in _chunks(loaded.to_archive[MediaType(media_type)], BATCH_LIMIT):
-            calls.append(crm_objects_api.batch_archive(f"{media_type}-object-type", [i.hubspot_object_id for i in chunk]))
+            calls.append(crm_objects_api.batch_archive(f"{media_type}-object-type",
+                                                       [i.hubspot_object_id for i in chunk]))
     if prune:
         for media_type in MEDIA_TYPES:
             calls.append(crm_objects_api.list_page(f"{media_type}-object-type", [ID_PROPERTY]))

@@ -114,7 +114,7 @@ def _same_value(wanted: Any, held: Any) -> bool:
     if isinstance(wanted, dict) and isinstance(held, dict):
         return all(_same_value(v, held.get(k)) for k, v in wanted.items())
     if isinstance(wanted, list) and isinstance(held, list):
-        return len(wanted) == len(held) and all(_same_value(w, h) for w, h in zip(wanted, held))
+        return len(wanted) == len(held) and all(_same_value(w, h) for w, h in zip(wanted, held, strict=True))
     return wanted == held
 
 
@@ -124,17 +124,19 @@ def setup_media_types(app: MediaBridgeSettings, media_types: list[str],
     report = SetupReport()
     definitions = {t: app.object_definition(t) for t in media_types}
     missing = [t for t, d in definitions.items() if d is None]
+    found = {t: d for t, d in definitions.items() if d is not None}
     if missing:
         app.create_object_definitions(missing)
         report.created_types = missing
         # Read back rather than trust createdObjects, whose shape HubSpot does not document.
         for media_type in missing:
-            definitions[media_type] = app.object_definition(media_type)
-            if definitions[media_type] is None:
+            definition = app.object_definition(media_type)
+            if definition is None:
                 raise HubSpotError(None, f"HubSpot accepted the {media_type} definition but does not return it",
                                    "MALFORMED_ANSWER")
+            found[media_type] = definition
     for media_type in media_types:
-        report.object_types[media_type] = definitions[media_type]["objectTypeName"]
+        report.object_types[media_type] = found[media_type]["objectTypeName"]
     for media_type, wanted_list in (extra_properties or {}).items():
         if not wanted_list:
             continue

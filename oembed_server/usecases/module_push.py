@@ -8,6 +8,7 @@ import json
 import os
 import re
 from pathlib import Path
+from typing import Any, Protocol
 
 from oembed_server.hubspot.api_call import ApiCall, subpath
 from oembed_server.hubspot.api_error import HubSpotError
@@ -72,6 +73,15 @@ def collect_module_files(source_dir: Path, module: str, dest: str) -> list[Modul
     return sorted(files, key=lambda f: (f.relative != "meta.json", f.relative))
 
 
+class PushRecords(Protocol):
+    """Where the last push of each file is remembered: a PushRecord file here, or the
+    database (storage.provisioning_marks.StoredPushRecord) for the worker."""
+
+    def get(self, key: str) -> dict | None: ...
+
+    def put(self, key: str, sha256: str, updated_at: Any) -> None: ...
+
+
 class PushRecord:
     """What this machine last pushed, per portal, environment and path: the fallback when
     HubSpot's metadata carries no hash."""
@@ -132,10 +142,12 @@ def _unchanged(f: ModuleFile, meta: dict | None, recorded: dict | None) -> bool:
     if meta.get("hash"):
         # HubSpot does not document the hash algorithm; either common one counts as a match.
         return meta["hash"] in (f.sha256, f.md5)
-    return bool(recorded) and recorded.get("sha256") == f.sha256 and recorded.get("updatedAt") == meta.get("updatedAt")
+    if not recorded:
+        return False
+    return recorded.get("sha256") == f.sha256 and recorded.get("updatedAt") == meta.get("updatedAt")
 
 
-def push_module(source: SourceCode, files: list[ModuleFile], environment: str, record: PushRecord | None,
+def push_module(source: SourceCode, files: list[ModuleFile], environment: str, record: PushRecords | None,
                 portal_id: int | None) -> PushReport:
     report = PushReport(environment)
     to_upload = []

@@ -123,9 +123,9 @@ def merged_player_options(url: str, explicit: Mapping[str, str] | None) -> dict[
                 options[key] = value
     if explicit:
         for key in PLAYER_OPTIONS:
-            value = explicit.get(key)
-            if isinstance(value, str):
-                options[key] = value
+            given = explicit.get(key)
+            if isinstance(given, str):
+                options[key] = given
     return options
 
 

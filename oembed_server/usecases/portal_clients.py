@@ -21,6 +21,7 @@ from sqlalchemy.engine import Engine
 
 from oembed_server.hubspot.client import HubSpotClient
 from oembed_server.hubspot.client_config import HubSpotConfig
+from oembed_server.hubspot.rate_limiter import RequestBudget
 from oembed_server.storage.portal_store import PortalStore
 from oembed_server.storage.token_store import token_store_for
 
@@ -30,7 +31,7 @@ APP_PORTAL = 0
 
 class PortalClients:
     def __init__(self, config: HubSpotConfig, engine: Engine, *, stable_secret_key: str | None,
-                 limiter: Any, **client_options: Any):
+                 limiter: RequestBudget, **client_options: Any):
         self.config = config
         self._engine = engine
         self._secret = stable_secret_key

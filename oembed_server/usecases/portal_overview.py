@@ -4,7 +4,7 @@ and JSON alike. Never includes tokens."""
 from __future__ import annotations
 
 import time
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
@@ -15,7 +15,7 @@ from oembed_server.usecases.provisioning import portal_steps
 
 
 def _stamp(value: float | None) -> str | None:
-    return datetime.fromtimestamp(value, timezone.utc).isoformat(timespec="seconds") if value else None
+    return datetime.fromtimestamp(value, UTC).isoformat(timespec="seconds") if value else None
 
 
 def _job_counts(engine: Engine) -> dict[int, dict[str, int]]:

@@ -9,7 +9,7 @@ shared caches, never indexed, and the link is not leaked as a Referer.
 """
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 from flask import Blueprint, Response, render_template, request
 
@@ -41,7 +41,7 @@ def media_page(external_id: str):
     item = current_catalog().get(external_id)
     if item is None:
         return _not_found()
-    today = datetime.now(timezone.utc).date()
+    today = datetime.now(UTC).date()
     since = (today - timedelta(days=PER_DAY_DAYS - 1)).isoformat()
     with current_catalog().engine.connect() as conn:
         insights = media_insights(media_summary(conn, external_id), plays_per_day(conn, external_id, since),
@@ -75,7 +75,7 @@ def session_page(token: str):
 def _when(ms: int | None) -> str | None:
     if ms is None:
         return None
-    return datetime.fromtimestamp(ms / 1000, tz=timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
+    return datetime.fromtimestamp(ms / 1000, tz=UTC).strftime("%Y-%m-%d %H:%M UTC")
 
 
 def _private(page: str | Response) -> Response:

@@ -124,7 +124,7 @@ def _already_used():
 @bp.get("/connect")
 def connect():
     settings = install_settings()
-    library = DEFAULT_LIBRARY
+    library: str | None = DEFAULT_LIBRARY
     invite = request.args.get("invite")
     if invite is not None:
         library = read_invite(invite)
@@ -136,6 +136,8 @@ def connect():
         return make_response(render_template("install/not_configured.html", problems=settings.problems,
                                              redirect_uri=settings.redirect_uri,
                                              provider_name=current_settings().provider_name), 503)
+    # It loaded with a client id, or problems would name what is missing.
+    assert settings.config is not None and settings.config.client_id is not None
     nonce = secrets.token_urlsafe(24)
     state = _state_serializer().dumps({"nonce": nonce, "library": library})
     url = authorize_url(settings.authorize_base, settings.config.client_id, settings.redirect_uri, settings.scopes,
@@ -162,6 +164,7 @@ def oauth_callback():
         return _message("Installs are not configured",
                         "This server is missing install settings; its operator can see which on the connect page.",
                         503, retry=False)
+    assert settings.config is not None  # it loaded, or problems would name why
     try:
         data = _state_serializer().loads(request.args.get("state", ""), max_age=STATE_MAX_AGE_S)
     except SignatureExpired:

@@ -46,7 +46,10 @@ def receive_event():
         return _refuse(400, "body", "is not valid JSON")
 
     refused = _refused_sessions()
-    if isinstance(data, dict) and data.get("sessionId") in refused:
+    # Only a string can be a refused session; any other value (a list is not even hashable)
+    # is for parse_report to refuse with a 400 naming the field.
+    session_id = data.get("sessionId") if isinstance(data, dict) else None
+    if isinstance(session_id, str) and session_id in refused:
         # A session known to flood is turned away before any further work.
         return _refuse(429, "sessionId", "this play session has made all the reports it may")
     settings = current_settings()

@@ -4,13 +4,16 @@ from __future__ import annotations
 
 import math
 from pathlib import Path
+from typing import Any
 from urllib.parse import urlencode
 
 from flask import Blueprint, Response, current_app, redirect, render_template, request, send_from_directory, url_for
 from werkzeug.exceptions import NotFound
 from werkzeug.security import safe_join
+from werkzeug.wrappers import Response as WerkzeugResponse
 
 from oembed_server.domain.media import (
+    CaptionTrack,
     MediaItem,
     MediaType,
     Visibility,
@@ -78,7 +81,7 @@ def index():
 @bp.get("/favicon.ico")
 def favicon():
     # Browsers ask for /favicon.ico on pages without an icon link (JSON views, the email preview).
-    return send_from_directory(current_app.static_folder, "favicon.ico", mimetype="image/x-icon", max_age=86400)
+    return send_from_directory(_static_folder(), "favicon.ico", mimetype="image/x-icon", max_age=86400)
 
 
 @bp.app_errorhandler(NotFound)
@@ -89,9 +92,9 @@ def not_found(error):
 
 @bp.get("/media/<external_id>")
 def media_page(external_id: str):
-    item, refusal = _playable_item(external_id)
-    if refusal:
-        return refusal
+    item = _playable_item(external_id)
+    if isinstance(item, Response):
+        return item
     settings = current_settings()
     links = discovery_links(settings.public_url, item)
     width, height = media_page_player_size(item)
@@ -121,9 +124,9 @@ def media_page_slash(external_id: str):
 
 @bp.get("/media/<external_id>/transcript/<srclang>")
 def transcript_page(external_id: str, srclang: str):
-    item, refusal = _playable_item(external_id)
-    if refusal:
-        return refusal
+    item = _playable_item(external_id)
+    if isinstance(item, Response):
+        return item
     track = next((t for t in item.captions if t.srclang == srclang), None)
     text = _own_static_text(track.src) if track else None
     if text is None:
@@ -146,9 +149,9 @@ def transcript_page(external_id: str, srclang: str):
 @bp.get("/embed/<external_id>")
 @page_policy(PLAYER)  # framed by every site that embeds it, its error pages included
 def embed_page(external_id: str):
-    item, refusal = _playable_item(external_id, compact=True)
-    if refusal:
-        return refusal
+    item = _playable_item(external_id, compact=True)
+    if isinstance(item, Response):
+        return item
     settings = current_settings()
     options = parse_player_options(request.args)
     tracking = tracking_context(request.args)
@@ -171,8 +174,9 @@ def embed_page(external_id: str):
     file_url = item.file_url if is_absolute_http_url(item.file_url) else None
     shown = shown_caption(item.captions, options)
     stream_url = item.stream_url if is_absolute_http_url(item.stream_url) else None
-    tracks = [{"src": t.src, "srclang": t.srclang, "label": t.label, "kind": t.kind.value, "default": t is shown}
-              for t in item.captions] if file_url or stream_url else []
+    tracks: list[dict[str, Any]] = [
+        {"src": t.src, "srclang": t.srclang, "label": t.label, "kind": t.kind.value, "default": t is shown}
+        for t in item.captions] if file_url or stream_url else []
     response = Response(render_template(
         "pages/embed.html",
         item=item,
@@ -201,25 +205,32 @@ def embed_page_slash(external_id: str):
     return _redirect_without_slash("pages.embed_page", external_id)
 
 
-def _playable_item(external_id: str, compact: bool = False) -> tuple[MediaItem | None, Response | None]:
+def _playable_item(external_id: str, compact: bool = False) -> MediaItem | Response:
+    """The item a page may show, or the error page that says why not."""
     item = current_catalog().get(external_id)
     if item is None:
-        return None, error_page(404, "Media not found", "There is no media at this address.", compact)
+        return error_page(404, "Media not found", "There is no media at this address.", compact)
     if item.visibility is Visibility.PRIVATE:
-        return None, error_page(401, "Private media", "This media is private.", compact)
-    return item, None
+        return error_page(401, "Private media", "This media is private.", compact)
+    return item
 
 
-def _transcript_url(item: MediaItem, track) -> str | None:
+def _transcript_url(item: MediaItem, track: CaptionTrack) -> str | None:
     if own_static_file(current_settings().public_url, track.src) is None:
         return None
     return url_for("pages.transcript_page", external_id=item.external_id, srclang=track.srclang)
 
 
+def _static_folder() -> str:
+    folder = current_app.static_folder
+    assert folder is not None  # the app serves oembed_server/web/static
+    return folder
+
+
 def _own_static_text(url: str) -> str | None:
     """The text of a file this app serves under /static/, None for anything else or unreadable."""
     relative = own_static_file(current_settings().public_url, url)
-    path = safe_join(current_app.static_folder, relative) if relative else None
+    path = safe_join(_static_folder(), relative) if relative else None
     if path is None or not Path(path).is_file() or Path(path).stat().st_size > TRANSCRIPT_SOURCE_MAX:
         return None
     try:
@@ -237,7 +248,7 @@ def error_page(status: int, heading: str, message: str, compact: bool = False) -
     return Response(body, status=status)
 
 
-def _redirect_without_slash(endpoint: str, external_id: str) -> Response:
+def _redirect_without_slash(endpoint: str, external_id: str) -> WerkzeugResponse:
     target = url_for(endpoint, external_id=external_id)
     if request.query_string:
         target += "?" + request.query_string.decode("utf-8", "replace")

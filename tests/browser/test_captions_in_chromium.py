@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import pytest
 
-from tests.support.player_sites import cdn, cdn_root, player_site  # noqa: F401 - fixtures
-
 pytestmark = pytest.mark.browser
 
 MODES = "m => Array.from(m.textTracks).map(t => [t.language, t.mode])"

@@ -107,7 +107,8 @@ def test_install_flow_in_a_browser(open_page, tmp_path, screenshot):
             page.on("request", lambda r: callbacks.append(r.url) if "/hubspot/oauth-callback" in r.url else None)
             connect(page, f"{base_url}/hubspot/connect", PORTAL_A)  # a reinstall: replaces A's record
             reinstalled = portal_rows(app)
-            assert [r[2] for r in reinstalled] == [2, 1, 1, 1] and [r[:2] for r in reinstalled] == [r[:2] for r in stored]
+            assert [r[2] for r in reinstalled] == [2, 1, 1, 1]
+            assert [r[:2] for r in reinstalled] == [r[:2] for r in stored]
             page.goto(callbacks[-1])
             assert "already used" in page.text_content("main")
             assert portal_rows(app) == reinstalled

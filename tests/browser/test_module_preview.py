@@ -32,7 +32,8 @@ def wait_until_playing(frame, beyond: float = 0.5) -> None:
 
 def track_player_loads(page) -> list[str]:
     loads = []
-    page.on("framenavigated", lambda frame: frame != page.main_frame and "/embed/" in frame.url and loads.append(frame.url))
+    page.on("framenavigated",
+            lambda frame: frame != page.main_frame and "/embed/" in frame.url and loads.append(frame.url))
     return loads
 
 
@@ -42,7 +43,8 @@ def serve_page_module(page, live_server: str, module: dict) -> None:
     rendered = HublRenderer().render_module(PAGE_MODULE_HTML.read_text("utf-8"), module)
     url = f"{live_server}/_test/page-module"
     html = (f'<!doctype html><html><head><link rel="stylesheet" href="{live_server}/_preview/media_embed/module.css">'
-            f'</head><body>{rendered.html}<script src="{live_server}/_preview/media_embed/module.js"></script></body></html>')
+            f'</head><body>{rendered.html}<script src="{live_server}/_preview/media_embed/module.js"></script>'
+            '</body></html>')
     page.route(url, lambda route: route.fulfill(status=200, content_type="text/html", body=html))
     page.goto(url)
 

@@ -155,7 +155,8 @@ def test_malformed_messages_are_ignored_silently(controlled):
             json.dumps({"context": "player.js", "method": "hasOwnProperty"})]
     for data in junk:
         page.evaluate("(d) => raw(d)", data)
-    page.evaluate("() => { raw(null); raw({context: 'player.js', method: 'getMuted', listener: 'obj'}); raw(undefined); }")
+    page.evaluate("() => { raw(null); raw({context: 'player.js', method: 'getMuted', listener: 'obj'});"
+                  " raw(undefined); }")
     # Objects are accepted as well as JSON text; the player still answers after all that junk.
     page.wait_for_function("() => received.some(m => m.listener === 'obj')")
     assert answer(page, "getVolume", "after") == 100

@@ -26,7 +26,8 @@ from tests.support.player_controls import (
 pytestmark = pytest.mark.browser
 
 VIDEO_SPANS = 9  # the sample video lasts 8.003 s: nine one-second spans
-TRACKING = "hs_utk=utk-browser-1&hs_portal_id=42&hs_page_id=77&hs_page_name=Landing&hs_page_url=https%3A%2F%2Fwww.example.com%2Flanding"
+TRACKING = ("hs_utk=utk-browser-1&hs_portal_id=42&hs_page_id=77&hs_page_name=Landing"
+            "&hs_page_url=https%3A%2F%2Fwww.example.com%2Flanding")
 
 
 @pytest.fixture(scope="module")
@@ -122,7 +123,8 @@ def test_dnt_sends_nothing_that_identifies_the_visitor(events_server, open_page)
 def test_closing_the_tab_mid_play_still_delivers_the_attention_span(events_server, open_page):
     base_url, engine = events_server
     page = open_player(open_page, base_url, f"/embed/sample-video?{TRACKING}")
-    page.evaluate("() => { const m = document.querySelector('#player'); m.muted = true; m.playbackRate = 2; m.play(); }")
+    page.evaluate("() => { const m = document.querySelector('#player');"
+                  " m.muted = true; m.playbackRate = 2; m.play(); }")
     page.wait_for_function("() => document.querySelector('#player').currentTime > 3.3")
     session_id = page.evaluate("() => window.mediaPlayerEvents.sessionId")
     page.close(run_before_unload=True)

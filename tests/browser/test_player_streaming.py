@@ -5,8 +5,6 @@ from __future__ import annotations
 
 import pytest
 
-from tests.support.player_sites import cdn, cdn_root, hls_stream, player_site  # noqa: F401 - fixtures
-
 pytestmark = pytest.mark.browser
 
 HLS_JS = "/static/vendor/hls.light.min.js"

@@ -127,7 +127,8 @@ def test_object_definitions_validate_media_types_and_refuse_repeats(api):
 
 def test_properties_need_the_required_fields_and_valid_enums(api):
     url = f"{SETTINGS}/properties/a4242_Videos"
-    good = {"name": "rating", "label": "Rating", "type": "number", "fieldType": "number", "groupName": "media_information"}
+    good = {"name": "rating", "label": "Rating", "type": "number", "fieldType": "number",
+            "groupName": "media_information"}
     assert_error(api.post(url, query_string=KEY, json={"name": "rating"}), 400, text="required property")
     assert_error(api.post(url, query_string=KEY, json=good | {"type": "float"}), 400, text="type")
     assert_error(api.post(url, query_string=KEY, json=good | {"name": "Bad Name"}), 400)
@@ -244,7 +245,8 @@ def test_search_filters_and_pages(api):
 
     def search(body):
         return api.post(f"{VIDEOS}/search", headers=BEARER, json=SEARCH | body).get_json()
-    eq = search({"filterGroups": [{"filters": [{"propertyName": "hs_folder_path", "operator": "EQ", "value": "/even"}]}],
+    eq = search({"filterGroups": [{"filters": [{"propertyName": "hs_folder_path", "operator": "EQ",
+                                                 "value": "/even"}]}],
                  "limit": 2, "properties": ["hs_external_id"]})
     assert eq["total"] == 4 and len(eq["results"]) == 2 and eq["paging"]["next"]["after"] == "2"
     rest = search({"filterGroups": [{"filters": [{"propertyName": "hs_folder_path", "operator": "EQ",

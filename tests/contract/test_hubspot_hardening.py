@@ -19,9 +19,8 @@ from oembed_server.usecases.media_sync import sync_catalog
 from oembed_server.usecases.media_type_setup import setup_media_types
 from tests.hubspot_emulator import LiveEmulator
 from tests.hubspot_emulator.mangling import GENERIC
-from tests.hubspot_emulator.testing import (  # noqa: F401
+from tests.hubspot_emulator.testing import (
     PUBLIC_URL,
-    emulator,
     invoke_script,
     make_catalog,
     make_client,

@@ -26,7 +26,8 @@ class LiveEmulator:
         s = self.state
         return {"HUBSPOT_API_BASE": self.url, "HUBSPOT_DEVELOPER_API_KEY": s.developer_api_key,
                 "HUBSPOT_DEVELOPER_ACCESS_TOKEN": next(iter(s.developer_tokens)),
-                "HUBSPOT_ACCESS_TOKEN": next(iter(s.access_tokens)), "HUBSPOT_REFRESH_TOKEN": next(iter(s.refresh_tokens)),
+                "HUBSPOT_ACCESS_TOKEN": next(iter(s.access_tokens)),
+                "HUBSPOT_REFRESH_TOKEN": next(iter(s.refresh_tokens)),
                 "HUBSPOT_CLIENT_ID": s.client_id, "HUBSPOT_CLIENT_SECRET": s.client_secret,
                 "HUBSPOT_APP_ID": str(s.app_id), "HUBSPOT_PORTAL_ID": str(s.portal_id)}
 

@@ -278,15 +278,15 @@ def batch_update(object_type: str):
         keys = [str(i.get("id", "")) for i in inputs]
         _no_duplicates(keys)
         targets = []
-        for key, id_prop in zip(keys, id_props):
+        for key, id_prop in zip(keys, id_props, strict=True):
             obj = t.find_by(id_prop, key) if id_prop else t.live(key)
             require(obj is not None, f"Object {key} of type {t.name} does not exist", 404, "OBJECT_NOT_FOUND")
             targets.append(obj)
         checked = [_check_properties(t, i.get("properties"), creating=False) for i in inputs]
         claimed: dict = {}
-        for obj, props in zip(targets, checked):
+        for obj, props in zip(targets, checked, strict=True):
             _check_unique(t, props, obj.id, claimed)
-        for obj, props in zip(targets, checked):
+        for obj, props in zip(targets, checked, strict=True):
             _apply(t, obj, props)
         results = [_render(obj) for obj in targets]
     return _batch_answer(results)
@@ -307,7 +307,7 @@ def batch_upsert(object_type: str):
         _no_duplicates([f"{p}={v}" for p, v in plans])
         claimed: dict = {}
         staged = []
-        for item, (id_prop, key) in zip(inputs, plans):
+        for item, (id_prop, key) in zip(inputs, plans, strict=True):
             existing = t.find_by(id_prop, key)
             props = _check_properties(t, (item.get("properties") or {}) | {id_prop: key}, creating=existing is None)
             _check_unique(t, props, existing.id if existing else None, claimed)

@@ -119,13 +119,14 @@ def _resolve(kind: str, event: dict, synchronous: bool) -> dict:
                 obj = objects.get(object_id) if object_id else None
             if obj is not None and not obj.archived:
                 break
-        require(obj is not None and not obj.archived,
-                f"No {event['mediaType']} media object matches "
-                f"{'mediaBridgeId ' + str(event['mediaBridgeId']) if 'mediaBridgeId' in event else 'externalId ' + repr(event['externalId'])}")
+        wanted = (f"mediaBridgeId {event['mediaBridgeId']}" if "mediaBridgeId" in event
+                  else f"externalId {event['externalId']!r}")
+        require(obj is not None and not obj.archived, f"No {event['mediaType']} media object matches {wanted}")
         resolved["mediaBridgeId"] = int(obj.id)
     if kind == "attention-span" and "derivedValues" not in event:
         spans = event["rawDataMap"]
-        resolved["derivedValues"] = {"totalPercentPlayed": round(100 * sum(1 for c in spans.values() if c) / len(spans), 2)}
+        played = sum(1 for c in spans.values() if c)
+        resolved["derivedValues"] = {"totalPercentPlayed": round(100 * played / len(spans), 2)}
     return resolved
 
 

@@ -26,7 +26,8 @@ CONSENT_PAGE = """<!doctype html>
   <li><form method="post" action="{{ url_for('oauth.decide') }}">
     {% for key, value in fields.items() %}<input type="hidden" name="{{ key }}" value="{{ value }}">{% endfor %}
     <input type="hidden" name="hub_id" value="{{ hub_id }}">
-    <button type="submit" name="decision" value="grant" data-hub-id="{{ hub_id }}">Connect app to {{ name }} ({{ hub_id }})</button>
+    <button type="submit" name="decision" value="grant"
+            data-hub-id="{{ hub_id }}">Connect app to {{ name }} ({{ hub_id }})</button>
   </form></li>
 {% endfor %}
 </ul>

@@ -192,7 +192,8 @@ class EmulatorState:
     def issue_code(self, hub_id: int, redirect_uri: str, scopes: frozenset[str]) -> str:
         code = f"emu-code-{secrets.token_hex(12)}"
         with self.lock:
-            self.auth_codes[code] = AuthCode(redirect_uri, hub_id, frozenset(scopes), self.clock() + self.code_lifetime_s)
+            self.auth_codes[code] = AuthCode(redirect_uri, hub_id, frozenset(scopes),
+                                             self.clock() + self.code_lifetime_s)
         return code
 
     def uninstall(self, hub_id: int) -> None:

@@ -1,4 +1,5 @@
-"""Pytest fixtures and helpers shared by the HubSpot tests; test modules import them by name."""
+"""Pytest fixtures and helpers shared by the HubSpot tests; tests/conftest.py loads the
+`emulator` fixture for every test, test modules import the helpers by name."""
 from __future__ import annotations
 
 import importlib.util

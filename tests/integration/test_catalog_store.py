@@ -1,7 +1,7 @@
 """The catalog store on every available engine (SQLite always, PostgreSQL when configured)."""
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import pytest
 import sqlalchemy as sa
@@ -26,7 +26,7 @@ def test_upsert_inserts_then_reports_unchanged(store):
 
 
 def test_upsert_updates_changed_fields_and_keeps_created_at(store):
-    t0 = datetime(2026, 1, 1, tzinfo=timezone.utc)
+    t0 = datetime(2026, 1, 1, tzinfo=UTC)
     store.upsert([item("a", title="Old")], now=t0)
     report = store.upsert([item("a", title="New", visibility=Visibility.PRIVATE)], now=t0 + timedelta(days=1))
     assert report.updated == 1
@@ -36,7 +36,7 @@ def test_upsert_updates_changed_fields_and_keeps_created_at(store):
 
 
 def test_unchanged_upsert_does_not_touch_updated_at(store):
-    t0 = datetime(2026, 1, 1, tzinfo=timezone.utc)
+    t0 = datetime(2026, 1, 1, tzinfo=UTC)
     store.upsert([item("a")], now=t0)
     store.upsert([item("a")], now=t0 + timedelta(days=3))
     assert store.get("a").updated_at == t0

@@ -17,7 +17,7 @@ with warnings.catch_warnings():
     from pyembed.core import PyEmbed, consumer
     from pyembed.core.discovery import AutoDiscoverer
 
-from micawber import Provider, ProviderRegistry  # noqa: E402
+from micawber import Provider, ProviderRegistry
 
 
 @pytest.fixture

@@ -89,7 +89,8 @@ def test_attention_is_one_row_updated_in_place_then_one_job(client, events_app):
     late = client.post("/events", json=attention(token, [3] * 9, final=True))
     assert late.status_code == 202 and late.json["duplicate"] is True
     [job] = [j for j in outbox(events_app) if j["kind"] == "event.attention"]
-    assert (job["priority"], job["payload"]["spans"], job["payload"]["contact_utk"]) == (20, [1, 1, 1, 1, 1, 2, 2, 1, 1], "utk-1")
+    assert (job["priority"], job["payload"]["spans"], job["payload"]["contact_utk"]) == (
+        20, [1, 1, 1, 1, 1, 2, 2, 1, 1], "utk-1")
     assert session_row(events_app)["percent_played"] == 100.0
 
 
@@ -113,6 +114,7 @@ def test_idle_sessions_close_into_one_attention_job(client, events_app):
 @pytest.mark.parametrize("fields, field", [
     ({"playedPercent": 50}, "playedPercent"),
     ({"sessionId": "x"}, "sessionId"),
+    ({"sessionId": ["not", "hashable"]}, "sessionId"),
     ({"occurredTimestamp": 1}, "occurredTimestamp"),
     ({"occurredTimestamp": int(time.time() * 1000) + 86_400_000}, "occurredTimestamp"),
     ({"pageUrl": "not a url"}, "pageUrl"),

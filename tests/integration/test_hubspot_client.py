@@ -30,7 +30,7 @@ from oembed_server.hubspot.retry_policy import RetryPolicy, request_never_sent, 
 from oembed_server.hubspot.token_refresh import TokenManager
 from oembed_server.storage.token_store import EncryptedTokenStore, oauth_tokens
 from tests.hubspot_emulator import LiveEmulator
-from tests.hubspot_emulator.testing import SECRET_KEY, assert_no_secrets, emulator, make_client  # noqa: F401
+from tests.hubspot_emulator.testing import SECRET_KEY, assert_no_secrets, make_client
 
 VIDEOS = "a4242_Videos"
 
@@ -249,7 +249,8 @@ def test_refused_connection_retries_even_a_create_then_reports_without_secrets(c
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
-    config = load_hubspot_config({"HUBSPOT_API_BASE": f"http://127.0.0.1:{port}", "HUBSPOT_ACCESS_TOKEN": "tok-secret-1",
+    config = load_hubspot_config({"HUBSPOT_API_BASE": f"http://127.0.0.1:{port}",
+                                  "HUBSPOT_ACCESS_TOKEN": "tok-secret-1",
                                   "HUBSPOT_DEVELOPER_API_KEY": "dev-secret-1", "HUBSPOT_MAX_RETRIES": "2",
                                   "HUBSPOT_BACKOFF_BASE_S": "0.001"})
     client = HubSpotClient(config, sleep=lambda s: None)
@@ -350,7 +351,8 @@ def test_refreshed_tokens_are_stored_encrypted_and_read_back(videos, sqlite_url)
     assert fresh.access_token in videos.state.access_tokens and fresh.expires_at is not None
     assert fresh.access_token not in row.ciphertext and refresh not in row.ciphertext and refresh not in row.origin
     # A new process picks the stored token up: no refresh needed.
-    again = HubSpotClient(load_hubspot_config(videos.env()), token_store=EncryptedTokenStore(engine, SECRET_KEY, refresh))
+    again = HubSpotClient(load_hubspot_config(videos.env()),
+                          token_store=EncryptedTokenStore(engine, SECRET_KEY, refresh))
     list(CrmObjects(again).search_all(VIDEOS, [], []))
     assert videos.state.count("POST", "/oauth/v1/token") == 1
     # Another key cannot read it; a rotated refresh token starts afresh.

@@ -53,7 +53,8 @@ def played_app(database_url):
     token = player_token(client)
     for n, spans in enumerate(([1] * 9, [1, 1, 1, 0, 0, 2, 2, 1, 1], [1, 1, 0, 0, 0, 0, 0, 0, 0])):
         session_id = f"insights-session-{n:05d}"
-        assert client.post("/events", json=body(token, sessionId=session_id, contactUtk=f"visitor-{n % 2}")).status_code == 202
+        report = body(token, sessionId=session_id, contactUtk=f"visitor-{n % 2}")
+        assert client.post("/events", json=report).status_code == 202
         assert client.post("/events", json=attention(token, spans, sessionId=session_id, final=True)).status_code == 202
     yield app
     app.extensions["catalog"].dispose()
@@ -67,7 +68,8 @@ def test_media_insights_page(played_app):
     client = played_app.test_client()
     response = client.get(local(media_insights_url(PUBLIC_URL, SECRET_KEY, "sample-video")))
     assert response.status_code == 200
-    assert response.headers["Cache-Control"] == "private, no-store" and response.headers["Referrer-Policy"] == "no-referrer"
+    assert response.headers["Cache-Control"] == "private, no-store"
+    assert response.headers["Referrer-Policy"] == "no-referrer"
     page = BeautifulSoup(response.get_data(as_text=True), "html.parser")
     totals = {dd["data-total"]: dd.get_text(strip=True) for dd in page.select("dd[data-total]")}
     assert totals == {"plays": "3", "unique-contacts": "2", "average-percent": "66.7 %"}
@@ -103,7 +105,8 @@ def test_insights_need_a_signed_link(played_app):
 def test_index_links_insights_in_development_only(sqlite_url):
     development = make_app(sqlite_url)
     load_sample_media(development.extensions["catalog"], PUBLIC_URL)
-    links = BeautifulSoup(development.test_client().get("/").get_data(as_text=True), "html.parser").select(".catalog__insights")
+    page = development.test_client().get("/").get_data(as_text=True)
+    links = BeautifulSoup(page, "html.parser").select(".catalog__insights")
     assert len(links) == 4
     assert development.test_client().get(local(links[0]["href"])).status_code == 200
     development.extensions["catalog"].dispose()

@@ -80,7 +80,8 @@ def test_caption_labels_are_escaped(client):
 
 @pytest.mark.parametrize("raw, expected", [
     ({"cc": "1"}, {"cc": "1"}), ({"cc": "true", "cc_lang": "pt-BR"}, {"cc": "1", "cc_lang": "pt-BR"}),
-    ({"cc": "yes"}, {}), ({"cc_lang": "en_US"}, {}), ({"cc_lang": "<script>"}, {}), ({"cc_lang": " de "}, {"cc_lang": "de"}),
+    ({"cc": "yes"}, {}), ({"cc_lang": "en_US"}, {}), ({"cc_lang": "<script>"}, {}),
+    ({"cc_lang": " de "}, {"cc_lang": "de"}),
 ])
 def test_cc_player_options_are_validated(raw, expected):
     assert parse_player_options(raw) == expected
@@ -149,7 +150,8 @@ def test_transcript_never_reads_outside_the_static_folder(app):
 def test_webvtt_reader_skips_blocks_that_are_not_cues():
     text = ("\ufeffWEBVTT - with a title\r\nKind: captions\r\n\r\nSTYLE\r\n::cue { color: red }\r\n\r\n"
             "REGION\r\nid:r1\r\n\r\nNOTE a --> that is not a cue\r\n\r\n"
-            "1\r\n01:02:03.500 --> 01:02:05.000 align:start\r\n<v.loud Ann>Hi &lt;there&gt;</v>\r\n<c.x>again</c>\r\n\r\n"
+            "1\r\n01:02:03.500 --> 01:02:05.000 align:start\r\n"
+            "<v.loud Ann>Hi &lt;there&gt;</v>\r\n<c.x>again</c>\r\n\r\n"
             "00:10.000 --> 00:12.000\r\n<00:10.500>karaoke\r\n\r\n00:13.000 --> 00:14.000\r\n<b></b>\r\n")
     cues = parse_cues(text)
     assert [(c.start_seconds, c.speaker, c.text) for c in cues] == [

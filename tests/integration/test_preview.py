@@ -82,7 +82,8 @@ def test_playlist_lists_every_item_with_its_player(preview_client):
     ("&size_type=exact&width=400&height=300", "width: 100%; max-width: 400px; aspect-ratio: 400 / 300;"),
     ("&size_type=auto_custom_max&max_width=500", "width: 100%; max-width: 500px; aspect-ratio: 640 / 360;"),
     # The height limit is the tighter one: 200 * 640 / 360 = 355.
-    ("&size_type=auto_custom_max&max_width=500&max_height=200", "width: 100%; max-width: 355px; aspect-ratio: 640 / 360;"),
+    ("&size_type=auto_custom_max&max_width=500&max_height=200",
+     "width: 100%; max-width: 355px; aspect-ratio: 640 / 360;"),
 ])
 def test_size_types_become_aspect_ratio_boxes(preview_client, query, style):
     soup = soup_of(preview_client.get("/_preview/media_embed?media=sample-video" + query))
@@ -97,7 +98,8 @@ def test_size_types_become_aspect_ratio_boxes(preview_client, query, style):
 @pytest.mark.parametrize("width, height", [(None, None), ("100%", "auto")])
 def test_answer_without_a_pixel_size_keeps_a_usable_16_by_9_box(size, style, width, height):
     # A rich answer may lack a pixel size; the box must not shrink to the 16:9 fallback's numbers.
-    response = {"type": "rich", "html": '<iframe src="https://p.test/embed/1"></iframe>', "width": width, "height": height}
+    response = {"type": "rich", "html": '<iframe src="https://p.test/embed/1"></iframe>',
+                "width": width, "height": height}
     field = embed_field_value("oembed", oembed_url="https://p.test/media/1", oembed_response=response, size=size)
     module = {"playlist": [{"title": "", "media": field}], "show_details": True, "poster": {}, "styles": {}}
     out = HublRenderer().render_module(_page_module_source(), module)
@@ -122,7 +124,8 @@ def test_player_options_ride_on_the_media_url(preview_client):
     ("https://cdn.test/poster.jpg", "https://cdn.test/poster.jpg"),
 ])
 def test_poster_button_is_rendered_hidden_for_script_to_reveal(preview_client, poster, src):
-    soup = soup_of(preview_client.get("/_preview/media_embed", query_string={"media": "sample-video", "poster": poster}))
+    soup = soup_of(preview_client.get("/_preview/media_embed",
+                                      query_string={"media": "sample-video", "poster": poster}))
     button = soup.select_one("button[data-media-embed-poster]")
     assert button.has_attr("hidden")  # without JavaScript the player shows instead
     assert button["aria-label"] == "Play Spring product tour"
@@ -154,7 +157,8 @@ def test_recorded_hubspot_object_id_is_the_object_id(sample_app, preview_client,
     [row] = json.loads(values)
     embed = row["media"]
     assert embed["source_type"] == "media_bridge"
-    assert (embed["size_type"], embed["max_width"], embed["width"], embed["height"]) == ("auto_custom_max", 320, 640, 360)
+    assert (embed["size_type"], embed["max_width"], embed["width"], embed["height"]) == (
+        "auto_custom_max", 320, 640, 360)
     mb = embed["media_bridge_object"]
     assert (mb["id"], mb["provider_id"], mb["media_type"]) == ("459", 123, "VIDEO")
     assert mb["oembed_url"] == f"{PUBLIC_URL}/media/sample-video"
@@ -262,8 +266,9 @@ def _email_module_source() -> str:
 
 
 def _oembed_field(thumbnail: str) -> dict:
-    response = {"type": "video", "version": "1.0", "title": "Stored title", "html": "<iframe src='https://p.test/e'></iframe>",
-                "width": 640, "height": 360, "thumbnail_url": thumbnail, "thumbnail_width": 640, "thumbnail_height": 360}
+    response = {"type": "video", "version": "1.0", "title": "Stored title",
+                "html": "<iframe src='https://p.test/e'></iframe>", "width": 640, "height": 360,
+                "thumbnail_url": thumbnail, "thumbnail_width": 640, "thumbnail_height": 360}
     return embed_field_value("oembed", oembed_url="https://p.test/media/x", oembed_response=response, size=EmbedSize())
 
 
@@ -296,7 +301,8 @@ class CountingObjects:
 
 def test_page_module_fetches_media_objects_once_per_object_type():
     def row(i, media_type):
-        response = {"type": "video", "html": f'<iframe src="https://p.test/embed/{i}"></iframe>', "width": 640, "height": 360}
+        response = {"type": "video", "html": f'<iframe src="https://p.test/embed/{i}"></iframe>',
+                    "width": 640, "height": 360}
         return {"title": "", "media": embed_field_value(
             "media_bridge", oembed_url=f"https://p.test/media/{i}", oembed_response=response, size=EmbedSize(),
             object_id=i, provider_id=7, media_type=media_type)}

@@ -12,8 +12,9 @@ from oembed_server.web.security_headers import REFERRER_POLICY
 from tests.support.apps import make_app
 from tests.support.oembed_fixtures import add_items, media_item
 
-PLAYER_NEEDS = ("connect-src 'self' http: https:", "worker-src 'self' blob:", "media-src 'self' http: https: data: blob:",
-                "img-src 'self' http: https: data: blob:", "script-src 'self';")
+PLAYER_NEEDS = ("connect-src 'self' http: https:", "worker-src 'self' blob:",
+                "media-src 'self' http: https: data: blob:", "img-src 'self' http: https: data: blob:",
+                "script-src 'self';")
 
 
 @pytest.fixture

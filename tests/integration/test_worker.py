@@ -127,7 +127,8 @@ def test_backlog_drains_played_then_attention_then_quartiles_with_full_bodies(em
     assert kinds == ["media-played"] * 4 + ["attention-span"] * 4 + ["media-played-percent"] * 20
     assert_each_arrived_once(emulator, records)
     played = received(emulator.state, PORTAL)[0]
-    assert played["mediaBridgeId"] == int(catalog.get("clip-a").hubspot_object_id) and played["mediaName"] == "Title clip-a"
+    assert played["mediaBridgeId"] == int(catalog.get("clip-a").hubspot_object_id)
+    assert played["mediaName"] == "Title clip-a"
     assert played["iframeUrl"].startswith(f"{PUBLIC_URL}/insights/session/")
     assert played["contactUtk"] == "utk-" + played["sessionId"] and played["pageName"] == "Landing"
     span = next(e for e in received(emulator.state, PORTAL) if e["eventType"] == "attention-span")
@@ -348,7 +349,8 @@ def test_an_idle_play_session_becomes_one_attention_event_sent_by_the_worker(emu
     token = player_token(client, f"/embed/sample-video?hs_portal_id={PORTAL}")
     assert client.post("/events", json=body(token, portalId=PORTAL)).status_code == 202
     # Cumulative attention, never marked final: only idleness ends this session.
-    assert client.post("/events", json=attention(token, [1, 1, 0, 2, 0, 0, 0, 0, 0], portalId=PORTAL)).status_code == 202
+    report = attention(token, [1, 1, 0, 2, 0, 0, 0, 0, 0], portalId=PORTAL)
+    assert client.post("/events", json=report).status_code == 202
 
     result = command_runner(app).invoke(args=["worker", "--once"])
     assert "Sent 2," in result.output and "closed 1 play session(s)" in result.output, result.output

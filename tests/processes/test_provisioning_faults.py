@@ -79,7 +79,8 @@ def test_a_429_storm_in_one_portal_does_not_delay_another(sqlite_url):
         # Portal B's media writes are refused for a long while; A's are not.
         emulator.state.rate_limit_storm(times=60, hub_id=PORTAL_B, path=r"^/crm/")
         run_worker(app, emulator)
-        assert external_ids(emulator, PORTAL_A) == external_ids(emulator, PORTAL_B) == [f"v-{i:03d}" for i in range(250)]
+        wanted = [f"v-{i:03d}" for i in range(250)]
+        assert external_ids(emulator, PORTAL_A) == external_ids(emulator, PORTAL_B) == wanted
         crm = [(i, r) for i, r in enumerate(emulator.state.requests) if r.path.startswith("/crm/")]
         a_done = max(i for i, r in crm if r.status == 200 and r.hub_id == PORTAL_A)
         b_first_ok = min(i for i, r in crm if r.status == 200 and r.hub_id == PORTAL_B)

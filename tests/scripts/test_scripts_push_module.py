@@ -17,7 +17,7 @@ from oembed_server.usecases.module_push import (
     collect_module_files,
     push_module,
 )
-from tests.hubspot_emulator.testing import REPO, assert_no_secrets, emulator, make_client, run_script, script_env  # noqa: F401
+from tests.hubspot_emulator.testing import assert_no_secrets, make_client, run_script, script_env
 
 FILES = {
     "meta.json": json.dumps({"label": "Media embed", "host_template_types": ["PAGE"], "icon": "x"}),

@@ -10,7 +10,7 @@ from oembed_server.usecases.domain_registration import (
     register_domain,
     same_endpoints,
 )
-from tests.hubspot_emulator.testing import PUBLIC_URL, assert_no_secrets, emulator, make_client, run_script, script_env  # noqa: F401
+from tests.hubspot_emulator.testing import PUBLIC_URL, assert_no_secrets, make_client, run_script, script_env
 
 
 def test_script_registers_once_then_patches_a_change_then_deletes(emulator, sqlite_url):
@@ -51,8 +51,8 @@ def test_dry_run_sends_nothing(emulator, sqlite_url):
 
 
 def test_wrong_developer_key_is_one_readable_line(emulator, sqlite_url):
-    result = run_script("register_domain", env=script_env(emulator, sqlite_url, HUBSPOT_DEVELOPER_API_KEY="wrong-key-xyz",
-                                                          HUBSPOT_DEVELOPER_ACCESS_TOKEN=""))
+    env = script_env(emulator, sqlite_url, HUBSPOT_DEVELOPER_API_KEY="wrong-key-xyz", HUBSPOT_DEVELOPER_ACCESS_TOKEN="")
+    result = run_script("register_domain", env=env)
     assert result.returncode == 1
     assert result.stderr.startswith("error: HubSpot 401 INVALID_AUTHENTICATION")
     assert "(sent HUBSPOT_DEVELOPER_API_KEY)" in result.stderr

@@ -13,10 +13,9 @@ from oembed_server.usecases.check_events import (
     build_test_events,
     raw_data_string,
 )
-from tests.hubspot_emulator.testing import (  # noqa: F401
+from tests.hubspot_emulator.testing import (
     PUBLIC_URL,
     assert_no_secrets,
-    emulator,
     make_catalog,
     media_item,
     run_script,

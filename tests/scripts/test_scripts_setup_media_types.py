@@ -12,17 +12,11 @@ from oembed_server.usecases.media_type_setup import (
     load_extra_properties,
     setup_media_types,
 )
-from tests.hubspot_emulator.testing import (  # noqa: F401
-    assert_no_secrets,
-    emulator,
-    make_catalog,
-    make_client,
-    run_script,
-    script_env,
-)
+from tests.hubspot_emulator.testing import assert_no_secrets, make_catalog, make_client, run_script, script_env
 from tests.support.databases import migrated_sqlite_url
 
-RATING = {"name": "rating", "label": "Rating", "type": "number", "fieldType": "number", "groupName": "media_information"}
+RATING = {"name": "rating", "label": "Rating", "type": "number", "fieldType": "number",
+          "groupName": "media_information"}
 
 
 def test_script_creates_missing_types_once_and_prints_their_names(emulator, sqlite_url):

@@ -12,10 +12,9 @@ from oembed_server.hubspot.media_bridge_api import MediaBridgeSettings
 from oembed_server.storage import schema_version
 from oembed_server.storage.catalog_store import CatalogStore
 from oembed_server.usecases.media_sync import SyncInputError, sync_catalog
-from tests.hubspot_emulator.testing import (  # noqa: F401
+from tests.hubspot_emulator.testing import (
     PUBLIC_URL,
     assert_no_secrets,
-    emulator,
     make_catalog,
     make_client,
     media_item,
@@ -116,7 +115,8 @@ def test_failure_mid_sync_resumes_without_duplicates(ready, sqlite_url):
     env = script_env(ready, sqlite_url)
     failed = run_script("sync_media", env=env)
     assert failed.returncode == 1
-    assert failed.stderr.startswith("error: HubSpot 500 INTERNAL_ERROR on POST /crm/v3/objects/a4242_Videos/batch/upsert")
+    assert failed.stderr.startswith(
+        "error: HubSpot 500 INTERNAL_ERROR on POST /crm/v3/objects/a4242_Videos/batch/upsert")
     assert "correlationId" in failed.stderr and len(failed.stderr.strip().splitlines()) == 1
     assert len(ready.state.live_objects()) == 200
     assert sum(1 for i in catalog.iter_all() if i.hubspot_object_id) == 200  # progress kept

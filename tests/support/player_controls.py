@@ -50,7 +50,8 @@ def open_player(open_page, base_url: str, path: str):
 def play(page, rate: float = 4) -> None:
     # Muted playback needs no user gesture; a faster rate keeps the test short and
     # exercises the jump detection, which scales with the rate.
-    page.evaluate(f"() => {{ const m = document.querySelector('#player'); m.muted = true; m.playbackRate = {rate}; m.play(); }}")
+    page.evaluate(f"() => {{ const m = document.querySelector('#player');"
+                  f" m.muted = true; m.playbackRate = {rate}; m.play(); }}")
 
 
 def play_until(page, position: float) -> None:

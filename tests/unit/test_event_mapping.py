@@ -21,8 +21,9 @@ ITEM = MediaItem("clip-1", MediaType.VIDEO, "Launch film", duration_ms=25_000, h
 
 
 def record(kind="played", **fields):
-    base = dict(kind=kind, external_id="clip-1", media_type="VIDEO", session_id="s-123", occurred_at_ms=1_700_000_000_123,
-                portal_id=777, contact_utk="utk-1", page_id="42", hsenc="enc", external_play_context="EMAIL")
+    base = dict(kind=kind, external_id="clip-1", media_type="VIDEO", session_id="s-123",
+                occurred_at_ms=1_700_000_000_123, portal_id=777, contact_utk="utk-1", page_id="42", hsenc="enc",
+                external_play_context="EMAIL")
     extra = {"played": {"state": "STARTED"}, "quartile": {"played_percent": 50},
              "attention": {"spans": (2, 2, 1, 0), "span_seconds": 10.0, "duration_seconds": 35.0}}[kind]
     return EventRecord(**(base | extra | fields))

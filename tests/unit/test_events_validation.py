@@ -40,7 +40,8 @@ def test_a_full_played_report_is_read_field_by_field():
     assert (record.contact_utk, record.page_id, record.page_name, record.page_url, record.hsenc) == (
         "utk1", "77", "Landing", "https://example.com/p", "enc")
     stripped = parsed.without_visitor().record
-    assert (stripped.contact_utk, stripped.page_id, stripped.page_name, stripped.page_url, stripped.hsenc) == (None,) * 5
+    assert (stripped.contact_utk, stripped.page_id, stripped.page_name, stripped.page_url,
+            stripped.hsenc) == (None,) * 5
     assert stripped.portal_id == 42 and stripped.external_play_context == "EMAIL"
 
 
@@ -94,7 +95,8 @@ def test_quartile_values(fields, field):
     with pytest.raises(ReportError) as caught:
         parse_report(report(kind="quartile", state=..., **fields), NOW_MS, "VIDEO")
     assert caught.value.field == field
-    assert parse_report(report(kind="quartile", state=..., playedPercent=75), NOW_MS, "VIDEO").record.played_percent == 75
+    parsed = parse_report(report(kind="quartile", state=..., playedPercent=75), NOW_MS, "VIDEO")
+    assert parsed.record.played_percent == 75
 
 
 @pytest.mark.parametrize("fields, field", [
@@ -184,7 +186,8 @@ def test_player_script_cuts_the_timeline_by_the_same_rule():
         }}));
     """
     out = json.loads(subprocess.run([node, "-e", script], capture_output=True, text=True, check=True).stdout)
-    for (duration, position, count, seconds, index), (js_count, js_seconds, js_index) in zip(SPAN_CASES, out["spans"]):
+    for (duration, position, count, seconds, index), (js_count, js_seconds, js_index) in zip(
+            SPAN_CASES, out["spans"], strict=True):
         assert (js_count, js_index) == (count, index), (duration, position)
         assert js_seconds == pytest.approx(seconds)
     assert out["quartiles"] == [[0, 25], [50, 75], [100], []]

@@ -25,8 +25,9 @@ KINDS = (provisioning.KIND_SYNC,)
 
 def run(job: Job, ctx: JobContext) -> None:
     store = PortalStore(ctx.catalog.engine, ctx.stable_secret_key)
-    record = store.get(job.portal_id) if job.portal_id is not None else None
-    if record is None:
+    portal_id = job.portal_id
+    record = store.get(portal_id) if portal_id is not None else None
+    if portal_id is None or record is None:
         raise GiveUp(f"portal {job.portal_id} was never installed")
     if not record.connected:
         raise HoldPortal(f"portal {job.portal_id} is disconnected")
@@ -46,4 +47,4 @@ def run(job: Job, ctx: JobContext) -> None:
         raise RetryLater(f"waiting for the app setup: {exc}") from None
     except SyncInputError as exc:
         raise GiveUp(str(exc)) from None
-    store.mark_synced(job.portal_id)
+    store.mark_synced(portal_id)

@@ -10,8 +10,11 @@ Create Date: 2026-12-03
 """
 from __future__ import annotations
 
+from typing import Any
+
 import sqlalchemy as sa
 from alembic import op
+from sqlalchemy.schema import SchemaItem
 
 revision = "0001_baseline"
 down_revision = None
@@ -63,11 +66,11 @@ def upgrade() -> None:
     inspector = sa.inspect(op.get_bind())
     tables = set(inspector.get_table_names())
 
-    def create_table(name: str, *columns: sa.SchemaItem) -> None:
+    def create_table(name: str, *columns: SchemaItem) -> None:
         if name not in tables:
             op.create_table(name, *columns)
 
-    def create_index(name: str, table: str, columns: list[str], **kwargs: object) -> None:
+    def create_index(name: str, table: str, columns: list[str], **kwargs: Any) -> None:
         if table in tables and name in {ix["name"] for ix in inspector.get_indexes(table)}:
             return
         op.create_index(name, table, columns, unique=False, **kwargs)
