@@ -23,6 +23,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
 from oembed_server.storage.compiled_sql import CompiledStatement
+from oembed_server.storage.dialect_insert import dialect_insert
 from oembed_server.storage.schema import DEAD, DONE, HELD, JOB_IS_DONE, JOB_STATES, QUEUED, jobs
 
 STATES = JOB_STATES
@@ -57,11 +58,7 @@ def enqueue(
 
 
 def _build_enqueue(dialect_name: str):
-    from sqlalchemy.dialects import postgresql, sqlite
-
-    # Both dialects' inserts have ON CONFLICT, with the same methods.
-    statement: postgresql.Insert | sqlite.Insert = (
-        postgresql.insert(jobs) if dialect_name == "postgresql" else sqlite.insert(jobs))
+    statement = dialect_insert(jobs, dialect_name)
     now = sa.bindparam("b_now", type_=sa.Float)
     statement = statement.values(
         kind=sa.bindparam("b_kind"), portal_id=sa.bindparam("b_portal_id", type_=sa.BigInteger),

@@ -23,6 +23,7 @@ from oembed_server.domain.attention_spans import merge_spans, percent_played, pl
 from oembed_server.domain.event_record import ATTENTION, PLAYED, QUARTILE, EventRecord
 from oembed_server.domain.player_report import PlayerReport
 from oembed_server.storage.compiled_sql import CompiledStatement
+from oembed_server.storage.dialect_insert import dialect_insert
 from oembed_server.storage.job_queue import enqueue
 from oembed_server.storage.schema import play_sessions
 
@@ -54,11 +55,7 @@ _VISITOR_COLUMNS = ("contact_utk", "page_id", "page_name", "page_url", "hsenc", 
 
 def _build_session_upsert(dialect_name: str):
     """Insert the session or count one more report on it, returning what the report needs."""
-    from sqlalchemy.dialects import postgresql, sqlite
-
-    # Both dialects' inserts have ON CONFLICT, with the same methods.
-    statement: postgresql.Insert | sqlite.Insert = (
-        postgresql.insert(play_sessions) if dialect_name == "postgresql" else sqlite.insert(play_sessions))
+    statement = dialect_insert(play_sessions, dialect_name)
     c = play_sessions.c
     now = sa.bindparam("now", type_=sa.Float)
     statement = statement.values(

@@ -7,6 +7,7 @@ import time
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
+from oembed_server.storage.dialect_insert import dialect_insert
 from oembed_server.storage.schema import module_push_records, provisioning_marks
 
 
@@ -25,9 +26,8 @@ class StoredPushRecord:
     def put(self, key: str, sha256: str, updated_at) -> None:
         values = {"sha256": sha256, "remote_updated_at": None if updated_at is None else str(updated_at)}
         with self.engine.begin() as conn:
-            if not conn.execute(module_push_records.update().where(module_push_records.c.key == key)
-                                .values(**values)).rowcount:
-                conn.execute(module_push_records.insert().values(key=key, **values))
+            statement = dialect_insert(module_push_records, conn.dialect.name).values(key=key, **values)
+            conn.execute(statement.on_conflict_do_update(index_elements=["key"], set_=values))
 
 
 def _stamp(value: str | None):
@@ -40,7 +40,8 @@ def get_mark(conn: Connection, name: str) -> str | None:
 
 
 def set_mark(conn: Connection, name: str, value: str) -> None:
-    now = time.time()
-    if not conn.execute(provisioning_marks.update().where(provisioning_marks.c.name == name)
-                        .values(value=value, updated_at=now)).rowcount:
-        conn.execute(provisioning_marks.insert().values(name=name, value=value, updated_at=now))
+    # One statement, not update-then-insert: two workers starting together both found no
+    # row to update and the second insert failed on the primary key.
+    values = {"value": value, "updated_at": time.time()}
+    statement = dialect_insert(provisioning_marks, conn.dialect.name).values(name=name, **values)
+    conn.execute(statement.on_conflict_do_update(index_elements=["name"], set_=values))
