@@ -43,7 +43,7 @@ def test_the_app_the_worker_and_the_stores_run_no_ddl(database_url, statements, 
     assert result.exit_code == 0, result.output
 
     catalog = app.extensions["catalog"]
-    worker = build_worker(catalog, app.extensions["oembed_settings"], {})
+    worker = build_worker(catalog, app.extensions["oembed_settings"])
     worker.run(once=True)
     tokens = token_store_for(catalog.engine, SECRET_KEY, "refresh-token-of-the-environment")
     tokens.save(OAuthTokens("access", "refresh", None))
