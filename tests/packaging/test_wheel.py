@@ -23,6 +23,7 @@ from oembed_server.storage import schema_version
 from tests.hubspot_emulator.live import LiveEmulator
 from tests.hubspot_emulator.testing import client_env
 from tests.support.environment import free_port
+from tests.support.serve_banner import read_serve_banner
 
 ROOT = Path(__file__).resolve().parents[2]
 MODULES = ("media_embed", "media_email")
@@ -191,17 +192,8 @@ def test_installed_wheel_upgrades_imports_and_serves(venv, outside):
     # --sample: a named database gets the sample media only when asked (they ship in the wheel).
     proc = subprocess.Popen([str(command), "serve", "--port", str(port), "--sample"], cwd=outside, env=env,
                             stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
-    lines = []
     try:
-        deadline = time.monotonic() + 30
-        while time.monotonic() < deadline:
-            line = proc.stdout.readline()
-            if not line:
-                break
-            lines.append(line)
-            if line.startswith("Email preview:"):
-                break
-        output = "".join(lines)
+        output = read_serve_banner(proc, 30)
         assert "Sample media: 4 added" in output, output
         urls = dict(re.findall(r"^([A-Za-z ()]+):\s+(http\S+)$", output, re.M))
         assert urls["Index page"] == f"{base}/", output

@@ -14,6 +14,7 @@ import pytest
 
 from tests.support.databases import migrated_sqlite_url
 from tests.support.environment import free_port
+from tests.support.serve_banner import read_serve_banner
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -27,17 +28,8 @@ def served(tmp_path):
         [sys.executable, "-m", "oembed_server.cli", "serve", "--port", str(port), "--sample"],
         cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
     )
-    lines = []
     try:
-        deadline = time.monotonic() + 60
-        while time.monotonic() < deadline:
-            line = proc.stdout.readline()
-            if not line:
-                break
-            lines.append(line)
-            if line.startswith("Email preview:"):
-                break
-        yield port, "".join(lines)
+        yield port, read_serve_banner(proc, 60)
     finally:
         proc.terminate()
         proc.wait(timeout=20)
