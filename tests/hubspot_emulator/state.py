@@ -18,7 +18,8 @@ from typing import Any
 
 MEDIA_TYPES = ("VIDEO", "AUDIO", "DOCUMENT", "IMAGE", "OTHER")
 OBJECT_SUFFIX = {"VIDEO": "Videos", "AUDIO": "Audio", "IMAGE": "Images", "DOCUMENT": "Documents", "OTHER": "Other"}
-ALL_SCOPES = frozenset({"media_bridge.read", "media_bridge.write", "content", "oauth"})
+ALL_SCOPES = frozenset({"media_bridge.read", "media_bridge.write", "content", "oauth", "crm.objects.contacts.read",
+                        "forms"})
 # A developer account's token: what the specs name for app-level Media Bridge calls.
 DEVELOPER_SCOPES = frozenset({"developers-read", "developers-write"})
 

@@ -1,0 +1,102 @@
+"""Erasing what we hold about one contact of one portal (a GDPR privacy deletion), and the
+per-portal map from HubSpot visitor tokens (utk) to contacts that makes it possible.
+
+We never store contact ids with plays: a play carries the visitor's utk. HubSpot tells us
+which contact a utk belongs to when it answers an event with the contact it resolved
+(``remember_contact``). Erasing contact C of portal P removes every play session and
+every engagement event job (queued, held, dead or delivered) carrying one of C's known
+utks, and the map rows themselves. A utk never resolved cannot be tied to C: its rows go
+when the retention period ends. Idempotent: a second erasure finds nothing.
+"""
+from __future__ import annotations
+
+import dataclasses
+import json
+import time
+from collections.abc import Iterable
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection
+
+from oembed_server.domain.event_record import JOB_KIND
+from oembed_server.storage.dialect_insert import dialect_insert
+from oembed_server.storage.schema import contact_utks, jobs, play_sessions
+
+EVENT_JOB_KINDS = tuple(JOB_KIND.values())
+# Ors of LIKE per statement: a contact has a handful of utks, a bulk erase many.
+_UTK_CHUNK = 50
+
+
+@dataclasses.dataclass(frozen=True)
+class Erased:
+    """Rows removed, per table."""
+    play_sessions: int = 0
+    jobs: int = 0
+    hubspot_contact_utks: int = 0
+
+    def counts(self) -> dict[str, int]:
+        return dataclasses.asdict(self)
+
+    def __add__(self, other: Erased) -> Erased:
+        return Erased(*(a + b for a, b in zip(dataclasses.astuple(self), dataclasses.astuple(other), strict=True)))
+
+
+def remember_contact(conn: Connection, portal_id: int, utk: str, contact_id: int, now: float | None = None) -> None:
+    """HubSpot said ``utk`` is contact ``contact_id`` in ``portal_id`` (the newest word wins:
+    HubSpot merges contacts, and a utk then belongs to the surviving one)."""
+    now = time.time() if now is None else now
+    statement = dialect_insert(contact_utks, conn.dialect.name).values(
+        portal_id=portal_id, contact_utk=utk, contact_id=contact_id, learned_at=now)
+    conn.execute(statement.on_conflict_do_update(
+        index_elements=["portal_id", "contact_utk"],
+        set_={"contact_id": statement.excluded.contact_id, "learned_at": statement.excluded.learned_at}))
+
+
+def utks_of(conn: Connection, portal_id: int, contact_id: int) -> list[str]:
+    c = contact_utks.c
+    return list(conn.execute(sa.select(c.contact_utk).where(c.portal_id == portal_id, c.contact_id == contact_id)
+                             .order_by(c.contact_utk)).scalars())
+
+
+def _portal_is(column, portal_id: int, unassigned_too: bool):
+    # Rows from pages outside HubSpot carry no portal; they went to the configured portal.
+    return sa.or_(column == portal_id, column.is_(None)) if unassigned_too else column == portal_id
+
+
+def _erase_utks(conn: Connection, portal_id: int, utks: Iterable[str], unassigned_too: bool) -> Erased:
+    utks = sorted(set(utks))
+    sessions = removed_jobs = 0
+    for start in range(0, len(utks), _UTK_CHUNK):
+        chunk = utks[start:start + _UTK_CHUNK]
+        sessions += conn.execute(play_sessions.delete().where(
+            _portal_is(play_sessions.c.portal_id, portal_id, unassigned_too),
+            play_sessions.c.contact_utk.in_(chunk))).rowcount
+        # Payloads are JSON written by job_queue.enqueue (compact separators), so the field
+        # reads exactly like this; autoescape keeps the utk's "_" from matching any character.
+        carries = sa.or_(*(jobs.c.payload.contains(f'"contact_utk":{json.dumps(u)}', autoescape=True)
+                           for u in chunk))
+        removed_jobs += conn.execute(jobs.delete().where(
+            jobs.c.kind.in_(EVENT_JOB_KINDS), _portal_is(jobs.c.portal_id, portal_id, unassigned_too),
+            carries)).rowcount
+    mapped = 0
+    for start in range(0, len(utks), _UTK_CHUNK):
+        mapped += conn.execute(contact_utks.delete().where(
+            contact_utks.c.portal_id == portal_id,
+            contact_utks.c.contact_utk.in_(utks[start:start + _UTK_CHUNK]))).rowcount
+    return Erased(sessions, removed_jobs, mapped)
+
+
+def erase_contact(conn: Connection, portal_id: int, contact_id: int, *, unassigned_too: bool = False) -> Erased:
+    """Everything tied to contact ``contact_id`` of ``portal_id``, in the caller's transaction.
+    ``unassigned_too``: the portal is the configured one, which also got the plays of
+    pages that named no portal."""
+    erased = _erase_utks(conn, portal_id, utks_of(conn, portal_id, contact_id), unassigned_too)
+    # Map rows whose utk had already gone (erased by utk alone) still name the contact.
+    rest = conn.execute(contact_utks.delete().where(contact_utks.c.portal_id == portal_id,
+                                                    contact_utks.c.contact_id == contact_id)).rowcount
+    return erased + Erased(hubspot_contact_utks=rest)
+
+
+def erase_utk(conn: Connection, portal_id: int, utk: str, *, unassigned_too: bool = False) -> Erased:
+    """Everything carrying visitor token ``utk`` in ``portal_id``, and its map row."""
+    return _erase_utks(conn, portal_id, [utk], unassigned_too)
