@@ -78,7 +78,8 @@ def _describe(error: ValidationError) -> str:
         missing = error.message.split("'")[1] if "'" in error.message else error.message
         return f"Missing required field: '{where + '.' if where else ''}{missing}'"
     if error.validator == "enum":
-        allowed = ", ".join(str(v) for v in error.validator_value or ())
+        values = error.validator_value
+        allowed = ", ".join(str(v) for v in values) if isinstance(values, list) else str(values)
         return f"{where}: must be equal to one of the allowed values\n\t\t-  allowedValues: {allowed}"
     if error.validator == "type":
         return f"Value ({json.dumps(error.instance)}) in {where}: must be {error.validator_value}"
