@@ -158,7 +158,8 @@ class Worker:
         local = [job for job in jobs if job.kind in self.local_handlers]
         if local:
             report.add(self._run_local(local))
-            jobs = [job for job in jobs if job.kind not in self.local_handlers]
+            # A privacy deletion may just have erased some of the events claimed with it.
+            jobs = self._still_mine([job for job in jobs if job.kind not in self.local_handlers])
         if not jobs:
             return report
         by_portal: dict[int | None, list[job_queue.Job]] = collections.defaultdict(list)
@@ -266,6 +267,13 @@ class Worker:
             else:
                 self._record(job, outcome, report)
         return report
+
+    def _still_mine(self, jobs: list[job_queue.Job]) -> list[job_queue.Job]:
+        if not jobs:
+            return jobs
+        with self.engine.connect() as conn:
+            kept = job_queue.leased_ids(conn, [job.id for job in jobs], self.owner)
+        return [job for job in jobs if job.id in kept]
 
     @staticmethod
     def _take_all(pending: collections.deque, lock: threading.Lock) -> list[job_queue.Job]:

@@ -41,15 +41,23 @@ class Erased:
         return Erased(*(a + b for a, b in zip(dataclasses.astuple(self), dataclasses.astuple(other), strict=True)))
 
 
-def remember_contact(conn: Connection, portal_id: int, utk: str, contact_id: int, now: float | None = None) -> None:
+def remember_contact(conn: Connection, portal_id: int, utk: str, contact_id: int, now: float | None = None, *,
+                     job_id: int | None = None) -> bool:
     """HubSpot said ``utk`` is contact ``contact_id`` in ``portal_id`` (the newest word wins:
-    HubSpot merges contacts, and a utk then belongs to the surviving one)."""
+    HubSpot merges contacts, and a utk then belongs to the surviving one). With ``job_id``
+    (the event job whose answer said so): only while that job exists, so an event erased
+    while it was in flight cannot bring its contact's utk back. False when it did not."""
+    if job_id is not None:
+        # Locked: an erasure deleting the job either went first (no row) or waits for us.
+        if conn.execute(sa.select(jobs.c.id).where(jobs.c.id == job_id).with_for_update()).first() is None:
+            return False
     now = time.time() if now is None else now
     statement = dialect_insert(contact_utks, conn.dialect.name).values(
         portal_id=portal_id, contact_utk=utk, contact_id=contact_id, learned_at=now)
     conn.execute(statement.on_conflict_do_update(
         index_elements=["portal_id", "contact_utk"],
         set_={"contact_id": statement.excluded.contact_id, "learned_at": statement.excluded.learned_at}))
+    return True
 
 
 def utks_of(conn: Connection, portal_id: int, contact_id: int) -> list[str]:

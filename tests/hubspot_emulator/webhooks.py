@@ -73,6 +73,8 @@ class Notification:
     events: list[dict]
     delivered: bool = False
     gave_up: bool = False
+    # Set once the first attempt was answered (or failed): what a notification sent after it waits for.
+    tried: threading.Event = dataclasses.field(default_factory=threading.Event)
 
 
 class WebhookDeliveries:
@@ -113,31 +115,36 @@ class WebhookDeliveries:
         kinds = ["contact.privacyDeletion", "contact.deletion"]
         if deletion_first:
             kinds.reverse()
-        ids = []
+        ids: list[int] = []
+        previous: Notification | None = None
         for kind in kinds:
             if self.subscribed(kind):
                 event = {"eventId": next(self._event_ids), "subscriptionId": self._subscription_ids[kind],
                          "portalId": hub_id, "appId": self.app_id, "occurredAt": int(time.time() * 1000),
                          "subscriptionType": kind, "attemptNumber": 0, "objectId": contact_id,
                          "changeSource": "GDPR", "changeFlag": "DELETED"}
-                ids.append(self.send([event]).id)
+                previous = self.send([event], after=previous)
+                ids.append(previous.id)
         return ids
 
-    def send(self, events: list[dict]) -> Notification:
-        """Deliver one notification in the background (HubSpot never waits for us)."""
+    def send(self, events: list[dict], after: Notification | None = None) -> Notification:
+        """Deliver one notification in the background (HubSpot never waits for us); ``after``:
+        first attempted once that one's first attempt is done, so a test chooses the order."""
         if self.config is None:
             raise ValueError("no webhooks configured: PUT /_emulator/webhooks with webhooks-hsmeta.json first")
         notification = Notification(next(self._ids), events)
         with self._lock:
             self.notifications.append(notification)
-        thread = threading.Thread(target=self._deliver, args=(notification,), daemon=True,
+        thread = threading.Thread(target=self._deliver, args=(notification, after), daemon=True,
                                   name=f"webhook-{notification.id}")
         self._threads.append(thread)
         thread.start()
         return notification
 
-    def _deliver(self, notification: Notification) -> None:
+    def _deliver(self, notification: Notification, after: Notification | None) -> None:
         assert self.config is not None
+        if after is not None:
+            after.tried.wait(DELIVERY_TIMEOUT_S + 1)
         url = self.config["settings"]["targetUrl"]
         for attempt in range(MAX_RETRIES + 1):
             if attempt:
@@ -159,6 +166,7 @@ class WebhookDeliveries:
             with self._lock:
                 self.attempts.append(Attempt(notification.id, attempt, url, status, error, body, headers,
                                              time.time()))
+            notification.tried.set()
             if status is not None and 200 <= status < 300:
                 notification.delivered = True
                 return

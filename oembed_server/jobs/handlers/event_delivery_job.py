@@ -29,10 +29,10 @@ def send_event(job: Job, ctx: JobContext) -> None:
     # The version is HUBSPOT_MEDIA_EVENTS_VERSION: v2 by default, HubSpot's production path
     # (asynchronous, retained and retried on HubSpot's side).
     answer = MediaEvents(ctx.client).send(kind, body)
-    _learn_contact(record, answer, ctx)
+    _learn_contact(job, record, answer, ctx)
 
 
-def _learn_contact(record: EventRecord, answer: object, ctx: JobContext) -> None:
+def _learn_contact(job: Job, record: EventRecord, answer: object, ctx: JobContext) -> None:
     """A synchronous answer (v1, dated versions) names the contact HubSpot resolved the utk
     to: kept, so a privacy deletion of that contact can find the utk's plays."""
     contact = answer.get("contactId") if isinstance(answer, dict) else None
@@ -41,4 +41,4 @@ def _learn_contact(record: EventRecord, answer: object, ctx: JobContext) -> None
             or contact <= 0:
         return
     with write_transaction(ctx.catalog.engine) as conn:
-        remember_contact(conn, portal, record.contact_utk, contact)
+        remember_contact(conn, portal, record.contact_utk, contact, job_id=job.id)
