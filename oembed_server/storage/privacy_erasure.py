@@ -3,28 +3,30 @@ per-portal map from HubSpot visitor tokens (utk) to contacts that makes it possi
 
 We never store contact ids with plays: a play carries the visitor's utk. HubSpot tells us
 which contact a utk belongs to when it answers an event with the contact it resolved
-(``remember_contact``). Erasing contact C of portal P removes every play session and
-every engagement event job (queued, held, dead or delivered) carrying one of C's known
-utks, and the map rows themselves. A utk never resolved cannot be tied to C: its rows go
-when the retention period ends. Idempotent: a second erasure finds nothing.
+(``remember_contact``). Erasing contact C of portal P removes every play session carrying
+one of C's known utks, every engagement event job of those sessions (queued, held, dead
+or delivered), and the map rows themselves. Every statement goes through an index (the
+sessions' portal and utk, the jobs' dedupe keys), so an erasure costs the same with a
+million-row outbox. A utk never resolved cannot be tied to C: its rows go when the
+retention period ends. Idempotent: a second erasure finds nothing.
 """
 from __future__ import annotations
 
 import dataclasses
-import json
 import time
 from collections.abc import Iterable
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
-from oembed_server.domain.event_record import JOB_KIND
+from oembed_server.domain.event_record import JOB_KIND, QUARTILES
 from oembed_server.storage.dialect_insert import dialect_insert
 from oembed_server.storage.schema import contact_utks, jobs, play_sessions
 
 EVENT_JOB_KINDS = tuple(JOB_KIND.values())
-# Ors of LIKE per statement: a contact has a handful of utks, a bulk erase many.
-_UTK_CHUNK = 50
+# Values per IN list: a contact has a handful of utks and sessions, a bulk erase many.
+_UTK_CHUNK = 200
+_SESSION_CHUNK = 100
 
 
 @dataclasses.dataclass(frozen=True)
@@ -71,26 +73,29 @@ def _portal_is(column, portal_id: int, unassigned_too: bool):
     return sa.or_(column == portal_id, column.is_(None)) if unassigned_too else column == portal_id
 
 
+def _session_job_keys(session_id: str) -> list[str]:
+    # The dedupe keys storage.play_sessions gives a session's event jobs: one played, one per
+    # quartile, one attention. Through their unique index, not a scan of the outbox.
+    return ([f"{session_id}:played", f"{session_id}:attention"]
+            + [f"{session_id}:q{percent}" for percent in QUARTILES])
+
+
 def _erase_utks(conn: Connection, portal_id: int, utks: Iterable[str], unassigned_too: bool) -> Erased:
     utks = sorted(set(utks))
-    sessions = removed_jobs = 0
+    sessions = removed_jobs = mapped = 0
     for start in range(0, len(utks), _UTK_CHUNK):
         chunk = utks[start:start + _UTK_CHUNK]
-        sessions += conn.execute(play_sessions.delete().where(
+        session_ids = list(conn.execute(sa.select(play_sessions.c.session_id).where(
             _portal_is(play_sessions.c.portal_id, portal_id, unassigned_too),
-            play_sessions.c.contact_utk.in_(chunk))).rowcount
-        # Payloads are JSON written by job_queue.enqueue (compact separators), so the field
-        # reads exactly like this; autoescape keeps the utk's "_" from matching any character.
-        carries = sa.or_(*(jobs.c.payload.contains(f'"contact_utk":{json.dumps(u)}', autoescape=True)
-                           for u in chunk))
-        removed_jobs += conn.execute(jobs.delete().where(
-            jobs.c.kind.in_(EVENT_JOB_KINDS), _portal_is(jobs.c.portal_id, portal_id, unassigned_too),
-            carries)).rowcount
-    mapped = 0
-    for start in range(0, len(utks), _UTK_CHUNK):
-        mapped += conn.execute(contact_utks.delete().where(
-            contact_utks.c.portal_id == portal_id,
-            contact_utks.c.contact_utk.in_(utks[start:start + _UTK_CHUNK]))).rowcount
+            play_sessions.c.contact_utk.in_(chunk))).scalars())
+        for first in range(0, len(session_ids), _SESSION_CHUNK):
+            keys = [key for sid in session_ids[first:first + _SESSION_CHUNK] for key in _session_job_keys(sid)]
+            removed_jobs += conn.execute(jobs.delete().where(jobs.c.dedupe_key.in_(keys),
+                                                             jobs.c.kind.in_(EVENT_JOB_KINDS))).rowcount
+            sessions += conn.execute(play_sessions.delete().where(
+                play_sessions.c.session_id.in_(session_ids[first:first + _SESSION_CHUNK]))).rowcount
+        mapped += conn.execute(contact_utks.delete().where(contact_utks.c.portal_id == portal_id,
+                                                           contact_utks.c.contact_utk.in_(chunk))).rowcount
     return Erased(sessions, removed_jobs, mapped)
 
 

@@ -271,3 +271,5 @@ webhook_events_seen = sa.Table(
     sa.Column("seen_at", sa.Float, nullable=False),
 )
 sa.Index("ix_hubspot_webhook_events_seen_at", webhook_events_seen.c.seen_at)
+# A privacy deletion finds a visitor's play sessions by portal and utk.
+sa.Index("ix_play_sessions_visitor", play_sessions.c.portal_id, play_sessions.c.contact_utk)

@@ -229,3 +229,32 @@ def test_privacy_erase_by_hand_prints_counts_per_table_and_is_idempotent(app):
     for bad in (["--portal", "1"], ["--portal", "1", "--utk", "a b"], ["--portal", "1", "--utk", "u", "--contact-id",
                                                                       "2"]):
         assert runner.invoke(args=["privacy", "erase", *bad]).exit_code == 2
+
+
+def test_a_deletion_erases_every_event_job_the_intake_made_for_the_visitors_sessions(sqlite_url):
+    """Played, quartiles and the final attention of a real player session, found through
+    the session: nothing of it is left."""
+    from oembed_server.storage.privacy_erasure import remember_contact
+    from oembed_server.usecases.sample_media import load_sample_media
+    from tests.support.event_reports import SESSION, attention, body, player_token
+
+    app = webhook_app(sqlite_url)
+    load_sample_media(app.extensions["catalog"], PUBLIC_URL)
+    engine = app.extensions["catalog"].engine
+    client = app.test_client()
+    token = player_token(client, f"/embed/sample-video?hs_portal_id={PORTAL}")
+    reports = [body(token, portalId=PORTAL, contactUtk="utk-real"),
+               *(body(token, portalId=PORTAL, contactUtk="utk-real", kind="quartile", state=..., playedPercent=q)
+                 for q in (0, 25, 50)),
+               attention(token, [1, 1, 0, 1, 0, 0, 0, 0, 0], portalId=PORTAL, contactUtk="utk-real", final=True)]
+    for report in reports:
+        assert client.post("/events", json=report).status_code == 202
+    seed_visitor(engine, PORTAL, "utk-c2", "s-c2", contact_id=C2)
+    with engine.begin() as conn:
+        remember_contact(conn, PORTAL, "utk-real", C1)
+    assert len(visitor_rows(engine)["jobs"]) == 6  # played, 3 quartiles, attention, and C2's
+    assert post(client, [deletion_event(C1, PORTAL)]).status_code == 204
+    run_worker(app, None)
+    assert visitor_rows(engine) == {"sessions": ["s-c2"], "jobs": ["s-c2"], "map": [(PORTAL, "utk-c2", C2)]}
+    assert SESSION not in str(visitor_rows(engine))
+    app.extensions["catalog"].dispose()

@@ -1,5 +1,6 @@
-"""HubSpot webhooks and privacy deletions: the per-portal utk -> contact map, and the
-webhook events already processed (HubSpot redelivers them).
+"""HubSpot webhooks and privacy deletions: the per-portal utk -> contact map, the
+webhook events already processed (HubSpot redelivers them), and an index finding a
+visitor's play sessions.
 
 Revision ID: 0004_webhooks_privacy
 Revises: 0001_baseline
@@ -34,9 +35,11 @@ def upgrade() -> None:
         sa.Column("seen_at", sa.Float, nullable=False),
     )
     op.create_index("ix_hubspot_webhook_events_seen_at", "hubspot_webhook_events_seen", ["seen_at"])
+    op.create_index("ix_play_sessions_visitor", "play_sessions", ["portal_id", "contact_utk"])
 
 
 def downgrade() -> None:
+    op.drop_index("ix_play_sessions_visitor", table_name="play_sessions")
     op.drop_index("ix_hubspot_webhook_events_seen_at", table_name="hubspot_webhook_events_seen")
     op.drop_table("hubspot_webhook_events_seen")
     op.drop_index("ix_hubspot_contact_utks_contact", table_name="hubspot_contact_utks")
