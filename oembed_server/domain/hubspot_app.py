@@ -62,7 +62,8 @@ def project_files(*, name: str, public_url: str, distribution: str,
     uid = project_uid(name)
     config: dict[str, Any] = {
         "name": name.strip(),
-        "description": f"Brings {name.strip()} media, oEmbed embeds and viewing events into HubSpot.",
+        "description": f"{name.strip()} in HubSpot: media objects, oEmbed embeds and viewing events on "
+                       "contact timelines.",
         "distribution": distribution,
         "auth": {"type": "oauth", "redirectUrls": [redirect_url(base)],
                  "requiredScopes": list(required_scopes), "optionalScopes": list(optional_scopes),

@@ -258,3 +258,15 @@ def test_a_deletion_erases_every_event_job_the_intake_made_for_the_visitors_sess
     assert visitor_rows(engine) == {"sessions": ["s-c2"], "jobs": ["s-c2"], "map": [(PORTAL, "utk-c2", C2)]}
     assert SESSION not in str(visitor_rows(engine))
     app.extensions["catalog"].dispose()
+
+
+def test_the_signature_setting_is_checked_and_batches_show_as_local_work(app, sqlite_url):
+    from oembed_server.settings import ConfigError, load_settings
+
+    with pytest.raises(ConfigError, match="HUBSPOT_WEBHOOK_SIGNATURE must be one of v3, v1"):
+        load_settings({"HUBSPOT_WEBHOOK_SIGNATURE": "v2"}, "/tmp")
+    assert load_settings({"HUBSPOT_WEBHOOK_SIGNATURE": " V1 "}, "/tmp").webhook_signature == "v1"
+    assert post(app.test_client(), [deletion_event(C1, PORTAL)]).status_code == 204
+    status = command_runner(app).invoke(args=["worker", "--status"])
+    assert any(line.split()[:3] == ["local", KIND_WEBHOOK_BATCH, "1"] for line in status.output.splitlines()), \
+        status.output
