@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import dataclasses
 import hashlib
+import hmac
 import json
 from typing import Any
 
@@ -38,11 +39,11 @@ class WebhookEvent:
     app_id: int | None = None
     attempt: int = 0
 
-    @property
-    def dedupe_key(self) -> str:
-        # Hashed: the key outlives the erasure, and must not keep the contact id in clear.
+    def dedupe_key(self, secret: str) -> str:
+        """Keyed (HMAC with ``secret``): the key outlives the erasure, and a plain hash of a
+        contact id could be reversed by trying every id."""
         raw = f"{self.portal_id}:{self.subscription_type}:{self.event_id}:{self.object_id}"
-        return hashlib.sha256(raw.encode()).hexdigest()
+        return hmac.new(secret.encode(), raw.encode(), hashlib.sha256).hexdigest()
 
     @property
     def erases_contact(self) -> bool:

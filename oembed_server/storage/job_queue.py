@@ -175,6 +175,12 @@ def renew_leases(conn: Connection, owner: str, lease_s: float, now: float | None
                         .values(lease_until=now + lease_s)).rowcount
 
 
+def replace_payload(conn: Connection, job_id: int, payload: Mapping[str, Any]) -> bool:
+    """Overwrite a job's payload (a handler forgetting what it no longer needs to keep)."""
+    return conn.execute(jobs.update().where(jobs.c.id == job_id).values(
+        payload=json.dumps(payload, separators=(",", ":"), sort_keys=True))).rowcount == 1
+
+
 def leased_ids(conn: Connection, job_ids: Iterable[int], owner: str) -> set[int]:
     """Which of ``job_ids`` are still queued under ``owner``'s lease (not erased, not lost)."""
     ids = list(job_ids)

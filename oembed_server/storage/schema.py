@@ -261,7 +261,7 @@ sa.Index("ix_hubspot_contact_utks_contact", contact_utks.c.portal_id, contact_ut
 webhook_events_seen = sa.Table(
     "hubspot_webhook_events_seen",
     metadata,
-    # HubSpot redelivers and reorders: each event once. The key is a hash (WebhookEvent.
+    # HubSpot redelivers and reorders: each event once. The key is an HMAC (WebhookEvent.
     # dedupe_key), so no contact id outlives its erasure here.
     sa.Column("dedupe_key", sa.String(64), primary_key=True),
     sa.Column("portal_id", sa.BigInteger, nullable=False),

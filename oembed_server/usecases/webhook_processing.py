@@ -83,8 +83,8 @@ def process_events(conn: Connection, events: list[WebhookEvent], settings: Setti
             outcome = webhook_events.APPLIED
         else:
             outcome = webhook_events.IGNORED
-        if not webhook_events.mark_seen(conn, event.dedupe_key, event.portal_id, event.subscription_type, outcome,
-                                        now=now):
+        if not webhook_events.mark_seen(conn, event.dedupe_key(settings.secret_key), event.portal_id,
+                                        event.subscription_type, outcome, now=now):
             summary.duplicates += 1
             continue
         summary.outcomes[outcome] += 1
@@ -93,6 +93,15 @@ def process_events(conn: Connection, events: list[WebhookEvent], settings: Setti
             summary.erased = summary.erased + erase_contact(
                 conn, event.portal_id, event.object_id, unassigned_too=_unassigned_too(event.portal_id, settings))
     return summary
+
+
+def forget_batch(conn: Connection, job_id: int, summary: BatchSummary) -> None:
+    """Replace a processed batch's events (contact ids among them) by what came of them, in
+    the transaction that acted on them: the delivered job kept until the retention ends
+    then names no contact, and a retry of the job after a crash finds nothing to redo."""
+    job_queue.replace_payload(conn, job_id, {"events": [], "processed": {
+        "outcomes": dict(sorted(summary.outcomes.items())), "duplicates": summary.duplicates,
+        "erased": summary.erased.counts()}})
 
 
 def erase_by_hand(conn: Connection, settings: Settings, portal_id: int, *, contact_id: int | None = None,

@@ -5,6 +5,7 @@ contact's rows in one portal (either event first), redeliveries, unknown portals
 from __future__ import annotations
 
 import hashlib
+import json
 import time
 
 import pytest
@@ -71,10 +72,20 @@ def test_a_signed_batch_is_stored_and_answered_204(app):
     client = app.test_client()
     response = post(client, [deletion_event(C1, PORTAL)])
     assert response.status_code == 204 and response.data == b""
-    with app.extensions["catalog"].engine.connect() as conn:
+    engine = app.extensions["catalog"].engine
+    with engine.connect() as conn:
         row = conn.execute(sa.select(jobs).where(jobs.c.kind == KIND_WEBHOOK_BATCH)).mappings().one()
     assert row["portal_id"] == LOCAL_PORTAL and row["state"] == "queued"
     assert str(C1) in row["payload"]
+    # Once processed, the delivered job (kept until the retention ends) names no contact.
+    run_worker(app, None)
+    with engine.connect() as conn:
+        row = conn.execute(sa.select(jobs).where(jobs.c.kind == KIND_WEBHOOK_BATCH)).mappings().one()
+        seen = conn.execute(sa.select(webhook_events_seen.c.dedupe_key)).scalars().all()
+    assert row["state"] == "done" and str(C1) not in row["payload"] and str(C1) not in str(seen)
+    assert json.loads(row["payload"]) == {"events": [], "processed": {
+        "duplicates": 0, "erased": {"hubspot_contact_utks": 0, "jobs": 0, "play_sessions": 0},
+        "outcomes": {"applied": 1}}}
 
 
 @pytest.mark.parametrize("case", ["unsigned", "wrong_secret", "stale", "future", "other_uri", "altered_body",
@@ -270,3 +281,27 @@ def test_the_signature_setting_is_checked_and_batches_show_as_local_work(app, sq
     status = command_runner(app).invoke(args=["worker", "--status"])
     assert any(line.split()[:3] == ["local", KIND_WEBHOOK_BATCH, "1"] for line in status.output.splitlines()), \
         status.output
+
+
+def test_a_worker_killed_after_processing_a_batch_leaves_nothing_to_redo(app):
+    """Processing and forgetting the batch commit together: the job claimed again after the
+    dead worker's lease finds no events, so nothing is erased or counted twice."""
+    from oembed_server.jobs.handlers import LOCAL_HANDLERS, LocalContext
+    from oembed_server.storage import job_queue
+
+    engine = app.extensions["catalog"].engine
+    seed_two_contacts(engine)
+    assert post(app.test_client(), [deletion_event(C1, PORTAL)]).status_code == 204
+    with engine.begin() as conn:
+        # Priority 5: the batch is claimed before the queued event jobs.
+        [job] = job_queue.claim(conn, "dead-worker", limit=1, lease_s=0.05)
+    assert job.kind == KIND_WEBHOOK_BATCH
+    LOCAL_HANDLERS[job.kind](job, LocalContext(app.extensions["catalog"], app.extensions["oembed_settings"]))
+    after = visitor_rows(engine)  # erased; the worker died before marking the job done
+    assert "s-c1-a" not in after["sessions"]
+    time.sleep(0.06)
+    run_worker(app, None)
+    assert visitor_rows(engine) == after
+    with engine.connect() as conn:
+        assert webhook_events.outcome_counts(conn) == {"applied": 1}
+        assert conn.execute(sa.select(jobs.c.state).where(jobs.c.id == job.id)).scalar_one() == "done"

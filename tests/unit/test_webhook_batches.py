@@ -29,9 +29,11 @@ def test_a_batch_parses_into_events_that_name_what_to_erase():
 def test_a_redelivery_has_the_same_dedupe_key_and_another_event_does_not():
     first, again, other, elsewhere = parse_batch(raw([event(), event(attemptNumber=3), event(eventId=101),
                                                       event(portalId=1)]))
-    assert first.dedupe_key == again.dedupe_key
-    assert len({first.dedupe_key, other.dedupe_key, elsewhere.dedupe_key}) == 3
-    assert "123456" not in first.dedupe_key  # hashed: no contact id in clear
+    key = "k" * 40
+    assert first.dedupe_key(key) == again.dedupe_key(key)
+    assert len({first.dedupe_key(key), other.dedupe_key(key), elsewhere.dedupe_key(key)}) == 3
+    # Keyed: without the secret, trying every contact id finds nothing.
+    assert first.dedupe_key(key) != first.dedupe_key("another key") and "123456" not in first.dedupe_key(key)
 
 
 @pytest.mark.parametrize("body, status, message", [

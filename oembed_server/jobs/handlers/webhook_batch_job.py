@@ -10,7 +10,12 @@ from oembed_server.jobs.handlers.job_context import LocalContext
 from oembed_server.jobs.job_outcomes import GiveUp
 from oembed_server.storage.job_queue import Job
 from oembed_server.storage.write_transaction import write_transaction
-from oembed_server.usecases.webhook_processing import KIND_WEBHOOK_BATCH, batch_events, process_events
+from oembed_server.usecases.webhook_processing import (
+    KIND_WEBHOOK_BATCH,
+    batch_events,
+    forget_batch,
+    process_events,
+)
 
 log = logging.getLogger(__name__)
 
@@ -24,4 +29,5 @@ def run(job: Job, ctx: LocalContext) -> None:
         raise GiveUp(f"job {job.id} holds no webhook batch: {exc}") from None
     with write_transaction(ctx.catalog.engine) as conn:
         summary = process_events(conn, events, ctx.settings)
+        forget_batch(conn, job.id, summary)
     log.info("webhook batch %s: %d event(s): %s", job.id, len(events), summary.describe())
