@@ -48,6 +48,7 @@ DEFAULT_EVENTS_CLIENT_RATE = 600
 DEFAULT_EVENTS_RETENTION_DAYS = 30.0
 # On SQLite, an accepted report is on disk at most this long after its 202 (0: before it).
 DEFAULT_EVENTS_FLUSH_MS = 50.0
+WEBHOOK_SIGNATURES = ("v3", "v1")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -85,6 +86,9 @@ class Settings:
     # HUBSPOT_PUSH_RECORD: where push_module.py remembers what it uploaded (default: in the
     # instance folder, beside the embedded database).
     push_record_path: str = ""
+    # HUBSPOT_WEBHOOK_SIGNATURE: which signature POST /hubspot/webhooks checks: v3 (apps on
+    # the developer platform), or v1 for an app made the older way whose webhooks carry no v3.
+    webhook_signature: str = "v3"
 
     @property
     def stable_secret_key(self) -> str | None:
@@ -155,6 +159,10 @@ def load_settings(environ: Mapping[str, str], instance_path: str, *,
     authorize_url = parse_authorize_url(environ.get("HUBSPOT_AUTHORIZE_URL") or DEFAULT_AUTHORIZE_URL)
     scopes = tuple((environ.get("HUBSPOT_SCOPES") or " ".join(DEFAULT_SCOPES)).replace(",", " ").split())
     push_record_path = environ.get("HUBSPOT_PUSH_RECORD") or os.path.join(instance_path, "hubspot-push-record.json")
+    webhook_signature = (environ.get("HUBSPOT_WEBHOOK_SIGNATURE") or "v3").strip().lower()
+    if webhook_signature not in WEBHOOK_SIGNATURES:
+        raise ConfigError(f"HUBSPOT_WEBHOOK_SIGNATURE must be one of {', '.join(WEBHOOK_SIGNATURES)}, "
+                          f"got {webhook_signature!r}")
 
     # ...then what one setting requires of another.
     if given_secret_key is None and production:
@@ -185,6 +193,7 @@ def load_settings(environ: Mapping[str, str], instance_path: str, *,
         hubspot_authorize_url=authorize_url,
         hubspot_scopes=scopes,
         push_record_path=push_record_path,
+        webhook_signature=webhook_signature,
     )
 
 

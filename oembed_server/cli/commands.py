@@ -23,6 +23,8 @@ from werkzeug.serving import run_simple
 
 from oembed_server.app import START_FAILURES, create_app, describe_start_failure
 from oembed_server.cli.portal_commands import portals_group
+from oembed_server.cli.privacy_commands import privacy_group
+from oembed_server.cli.project_commands import hubspot_project_command
 from oembed_server.cli.script_support import default_instance_path
 from oembed_server.domain import public_url
 from oembed_server.settings import ConfigError, Settings, load_settings
@@ -241,6 +243,8 @@ cli = FlaskGroup(create_app=_app_factory, add_version_option=False,
 # `serve` builds its own app (with the right public URL); the others run in the app's context.
 for _command in (serve_command, import_catalog_command, db_group, init_db_command, worker_command, portals_group):
     cli.add_command(_command)
+cli.add_command(hubspot_project_command)
+cli.add_command(privacy_group)
 
 
 def main() -> None:

@@ -31,4 +31,5 @@ def status_lines(rows: list[StatusRow], dead: list[dict[str, Any]]) -> list[str]
 
 
 def _portal(portal_id: int | None) -> str:
-    return "default" if portal_id is None else str(portal_id)
+    # -1: local work (webhook batches), done without any portal's token.
+    return "default" if portal_id is None else "local" if portal_id == -1 else str(portal_id)

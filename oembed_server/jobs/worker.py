@@ -28,7 +28,7 @@ from sqlalchemy.exc import DBAPIError
 
 from oembed_server.hubspot.api_error import HubSpotError
 from oembed_server.hubspot.retry_policy import RetryPolicy
-from oembed_server.jobs.handlers import HANDLERS, Handler, JobContext
+from oembed_server.jobs.handlers import HANDLERS, LOCAL_HANDLERS, Handler, JobContext, LocalContext, LocalHandler
 from oembed_server.jobs.job_outcomes import GiveUp, HoldPortal, JobOutcome, RetryLater, classify
 from oembed_server.settings import Settings
 from oembed_server.storage import job_queue
@@ -36,6 +36,7 @@ from oembed_server.storage.catalog_store import CatalogStore
 from oembed_server.storage.play_sessions import close_due_sessions, prune_play_sessions
 from oembed_server.storage.write_transaction import write_transaction
 from oembed_server.usecases.portal_clients import PortalClients
+from oembed_server.usecases.webhook_processing import prune_seen as prune_seen_webhook_events
 
 log = logging.getLogger(__name__)
 
@@ -82,6 +83,7 @@ class Worker:
         self.stable_secret_key = stable_secret_key
         self.options = options
         self.handlers = HANDLERS if handlers is None else handlers
+        self.local_handlers: dict[str, LocalHandler] = LOCAL_HANDLERS
         config = portals.config
         # Backoff between attempts of one job, and pauses of a failing portal.
         self.policy = policy or RetryPolicy(base_s=config.backoff_base_s, cap_s=config.backoff_cap_s)
@@ -153,6 +155,11 @@ class Worker:
         with self._writing() as conn:
             jobs = job_queue.claim(conn, self.owner, limit=self.options.batch_size, lease_s=self.options.lease_s,
                                now=now, skip_portals=self._paused_portals(now))
+        local = [job for job in jobs if job.kind in self.local_handlers]
+        if local:
+            report.add(self._run_local(local))
+            # A privacy deletion may just have erased some of the events claimed with it.
+            jobs = self._still_mine([job for job in jobs if job.kind not in self.local_handlers])
         if not jobs:
             return report
         by_portal: dict[int | None, list[job_queue.Job]] = collections.defaultdict(list)
@@ -234,6 +241,39 @@ class Worker:
                 thread.join()
         self._release(self._take_all(pending, lock))
         return report
+
+    def _run_local(self, jobs: list[job_queue.Job]) -> RunReport:
+        """Work without HubSpot (webhook batches): no portal client, token or budget needed."""
+        report = RunReport()
+        context = LocalContext(self.catalog, self.settings)
+        for job in jobs:
+            if self._stop.is_set():
+                self._release([job])
+                continue
+            outcome: JobOutcome | None
+            try:
+                self.local_handlers[job.kind](job, context)
+                outcome = None
+            except JobOutcome as raised:
+                outcome = raised
+            except DBAPIError as error:
+                outcome = RetryLater(f"database error: {type(error.orig).__name__}")
+            except Exception as error:  # noqa: BLE001 - a bug or a poisoned payload: park it, keep going
+                log.exception("job %s (%s) failed", job.id, job.kind)
+                outcome = GiveUp(f"{type(error).__name__}: {error}")
+            if outcome is None:
+                with self._writing() as conn:
+                    report.sent += job_queue.complete(conn, job, self.owner, now=self.clock())
+            else:
+                self._record(job, outcome, report)
+        return report
+
+    def _still_mine(self, jobs: list[job_queue.Job]) -> list[job_queue.Job]:
+        if not jobs:
+            return jobs
+        with self.engine.connect() as conn:
+            kept = job_queue.leased_ids(conn, [job.id for job in jobs], self.owner)
+        return [job for job in jobs if job.id in kept]
 
     @staticmethod
     def _take_all(pending: collections.deque, lock: threading.Lock) -> list[job_queue.Job]:
@@ -355,6 +395,7 @@ class Worker:
                 break
         with self._writing() as conn:
             prune_play_sessions(conn, cutoff)
+            prune_seen_webhook_events(conn, self.settings, now)
         self._next_prune = now + self.options.prune_every_s
         return pruned
 

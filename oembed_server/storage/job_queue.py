@@ -175,6 +175,19 @@ def renew_leases(conn: Connection, owner: str, lease_s: float, now: float | None
                         .values(lease_until=now + lease_s)).rowcount
 
 
+def replace_payload(conn: Connection, job_id: int, payload: Mapping[str, Any]) -> bool:
+    """Overwrite a job's payload (a handler forgetting what it no longer needs to keep)."""
+    return conn.execute(jobs.update().where(jobs.c.id == job_id).values(
+        payload=json.dumps(payload, separators=(",", ":"), sort_keys=True))).rowcount == 1
+
+
+def leased_ids(conn: Connection, job_ids: Iterable[int], owner: str) -> set[int]:
+    """Which of ``job_ids`` are still queued under ``owner``'s lease (not erased, not lost)."""
+    ids = list(job_ids)
+    return set(conn.execute(sa.select(jobs.c.id).where(jobs.c.id.in_(ids), jobs.c.lease_owner == owner,
+                                                       jobs.c.state == QUEUED)).scalars()) if ids else set()
+
+
 def release(conn: Connection, job_ids: Iterable[int], owner: str, now: float | None = None) -> int:
     """Give back claimed jobs that were not attempted (the batch stopped early)."""
     ids = list(job_ids)

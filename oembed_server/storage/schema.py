@@ -242,3 +242,34 @@ $$
 
 # Part of the schema like the tables: metadata.create_all makes it too on PostgreSQL.
 sa.event.listen(metadata, "after_create", sa.DDL(TAKE_RATE_SLOT_FUNCTION).execute_if(dialect="postgresql"))
+
+
+# --- HubSpot webhooks and privacy deletions (storage.webhook_events, storage.privacy_erasure)
+contact_utks = sa.Table(
+    "hubspot_contact_utks",
+    metadata,
+    # Which contact a visitor token belongs to in a portal, as HubSpot told us (an event
+    # answer naming the contact of the utk sent). Erased with the contact's other data.
+    sa.Column("portal_id", sa.BigInteger, primary_key=True, autoincrement=False),
+    sa.Column("contact_utk", sa.String(128), primary_key=True),
+    sa.Column("contact_id", sa.BigInteger, nullable=False),
+    sa.Column("learned_at", sa.Float, nullable=False),
+)
+# A privacy deletion looks up every utk of one contact.
+sa.Index("ix_hubspot_contact_utks_contact", contact_utks.c.portal_id, contact_utks.c.contact_id)
+
+webhook_events_seen = sa.Table(
+    "hubspot_webhook_events_seen",
+    metadata,
+    # HubSpot redelivers and reorders: each event once. The key is an HMAC (WebhookEvent.
+    # dedupe_key), so no contact id outlives its erasure here.
+    sa.Column("dedupe_key", sa.String(64), primary_key=True),
+    sa.Column("portal_id", sa.BigInteger, nullable=False),
+    sa.Column("subscription_type", sa.String(100), nullable=False),
+    # applied, unknown_portal, other_app, ignored (a type this server does not act on)
+    sa.Column("outcome", sa.String(32), nullable=False),
+    sa.Column("seen_at", sa.Float, nullable=False),
+)
+sa.Index("ix_hubspot_webhook_events_seen_at", webhook_events_seen.c.seen_at)
+# A privacy deletion finds a visitor's play sessions by portal and utk.
+sa.Index("ix_play_sessions_visitor", play_sessions.c.portal_id, play_sessions.c.contact_utk)

@@ -49,6 +49,9 @@ def _authorize_problem(args) -> str | None:
     unknown = sorted(set(scopes) - ALL_SCOPES)
     if not scopes or unknown:
         return f"The scope parameter must list known scopes; unknown: {', '.join(unknown) or 'none given'}."
+    optional = sorted(set((args.get("optional_scope") or "").split()) - ALL_SCOPES)
+    if optional:
+        return f"The optional_scope parameter lists unknown scopes: {', '.join(optional)}."
     return None
 
 
@@ -62,8 +65,9 @@ def authorize():
     if problem:
         return _page_error(problem)
     s = state()
-    fields = {k: request.args.get(k, "") for k in ("client_id", "redirect_uri", "scope", "state")}
-    return render_template_string(CONSENT_PAGE, app_id=s.app_id, scopes=fields["scope"].split(), fields=fields,
+    fields = {k: request.args.get(k, "") for k in ("client_id", "redirect_uri", "scope", "optional_scope", "state")}
+    scopes = fields["scope"].split() + fields["optional_scope"].split()
+    return render_template_string(CONSENT_PAGE, app_id=s.app_id, scopes=scopes, fields=fields,
                                   portals=sorted(s.test_portals.items()))
 
 
@@ -82,7 +86,9 @@ def decide():
             return _page_error("hub_id must be a number")
         if hub_id not in s.test_portals:
             return _page_error(f"No account {hub_id}.")
-        back["code"] = s.issue_code(hub_id, form["redirect_uri"], frozenset(form["scope"].split()))
+        # The installer grants the optional scopes too (HubSpot lets them decline those).
+        granted = form["scope"].split() + (form.get("optional_scope") or "").split()
+        back["code"] = s.issue_code(hub_id, form["redirect_uri"], frozenset(granted))
     else:
         back |= {"error": "access_denied", "error_description": "The user declined to install the app."}
     if form.get("state"):

@@ -147,3 +147,12 @@ def test_bench_pages_drives_lighthouse_on_one_page(tmp_path):
 def test_bench_pages_refuses_an_unknown_page_by_name():
     result = run_bench("bench_pages", "--only", "index,indx")
     assert result.returncode == 2 and "--only: unknown page(s) 'indx'" in result.stderr
+
+
+def test_bench_webhooks():
+    out = succeeded(run_bench("bench_webhooks", "--jobs", "200", "--rounds", "3", "--deletions", "20"))
+    line(r"^database with 200 delivered event jobs and sessions built in ", out)
+    line(rf"^POST /hubspot/webhooks, 100 events: median {NUMBER} ms, p95 {NUMBER} ms; ratio to HubSpot's 5 s "
+         rf"timeout {NUMBER} \(target: <= 0.02\)$", out)
+    line(rf"^privacy deletions: 20 contacts, 20 event jobs erased in {NUMBER} s: {NUMBER} ms per contact with 200 "
+         r"event jobs$", out)
