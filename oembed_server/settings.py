@@ -48,6 +48,9 @@ DEFAULT_EVENTS_CLIENT_RATE = 600
 DEFAULT_EVENTS_RETENTION_DAYS = 30.0
 # On SQLite, an accepted report is on disk at most this long after its 202 (0: before it).
 DEFAULT_EVENTS_FLUSH_MS = 50.0
+# A portal's event backlog may take this long at its HubSpot budget before intermediate
+# quartiles are shed (domain.backlog_plan).
+DEFAULT_EVENTS_MAX_BACKLOG_HOURS = 24.0
 WEBHOOK_SIGNATURES = ("v3", "v1")
 
 
@@ -74,6 +77,7 @@ class Settings:
     events_client_rate: int = DEFAULT_EVENTS_CLIENT_RATE
     events_retention_days: float = DEFAULT_EVENTS_RETENTION_DAYS
     events_flush_ms: float = DEFAULT_EVENTS_FLUSH_MS
+    events_max_backlog_hours: float = DEFAULT_EVENTS_MAX_BACKLOG_HOURS
     # OEMBED_MODULES_DIR: the module sources the worker pushes into installed portals.
     modules_dir: str = str(CMS_MODULES_DIR)
     # The HubSpot client's settings (HUBSPOT_API_BASE, credentials, ids, budget, timeouts);
@@ -153,6 +157,11 @@ def load_settings(environ: Mapping[str, str], instance_path: str, *,
         environ.get("OEMBED_EVENTS_FLUSH_MS", str(DEFAULT_EVENTS_FLUSH_MS)), "OEMBED_EVENTS_FLUSH_MS", float)
     if events_flush_ms > 1000:
         raise ConfigError("OEMBED_EVENTS_FLUSH_MS must be at most 1000 (a second of reports at risk on a power loss)")
+    events_max_backlog_hours = parse_non_negative_number(
+        environ.get("OEMBED_EVENTS_MAX_BACKLOG_HOURS", str(DEFAULT_EVENTS_MAX_BACKLOG_HOURS)),
+        "OEMBED_EVENTS_MAX_BACKLOG_HOURS", float)
+    if events_max_backlog_hours == 0:
+        raise ConfigError("OEMBED_EVENTS_MAX_BACKLOG_HOURS must be more than 0 (0 would shed every quartile 25/50/75)")
     modules_dir = environ.get("OEMBED_MODULES_DIR") or str(CMS_MODULES_DIR)
 
     hubspot = load_hubspot_config(environ)
@@ -188,6 +197,7 @@ def load_settings(environ: Mapping[str, str], instance_path: str, *,
         events_client_rate=events_client_rate,
         events_retention_days=events_retention_days,
         events_flush_ms=events_flush_ms,
+        events_max_backlog_hours=events_max_backlog_hours,
         modules_dir=modules_dir,
         hubspot=hubspot,
         hubspot_authorize_url=authorize_url,

@@ -179,7 +179,10 @@ def worker_command(once: bool, show_status: bool, retry_dead: bool, portal_id: i
     catalog = current_catalog()
     if show_status:
         with catalog.engine.connect() as conn:
-            for line in status_lines(job_queue.status(conn), job_queue.dead_jobs(conn, limit=10)):
+            settings = current_settings()
+            budget = (settings.hubspot.rate_limit, settings.hubspot.rate_interval_s)
+            for line in status_lines(job_queue.status(conn), job_queue.dead_jobs(conn, limit=10), budget=budget,
+                                     max_backlog_hours=settings.events_max_backlog_hours):
                 click.echo(line)
         return
     if retry_dead:
@@ -213,7 +216,9 @@ def worker_command(once: bool, show_status: bool, retry_dead: bool, portal_id: i
         signal.signal(signum, lambda *_: worker.stop())
     report = worker.run(once=once)
     click.echo(f"Sent {report.sent}, retried {report.retried}, held {report.held}, dead {report.dead}; "
-               f"closed {report.sessions_closed} play session(s); pruned {report.pruned} delivered job(s).")
+               f"closed {report.sessions_closed} play session(s); pruned {report.pruned} delivered job(s)"
+               + (f"; shed {report.shed} intermediate quartile event(s) from a backlog too long." if report.shed
+                  else "."))
 
 
 def _create_or_exit(factory: Callable[[dict[str, Any]], Flask], overrides: dict[str, Any]) -> Flask:

@@ -19,6 +19,10 @@ KINDS = (PLAYED, QUARTILE, ATTENTION)
 # Job kinds in the shared queue, and their order within a portal's budget.
 JOB_KIND = {PLAYED: "event.played", QUARTILE: "event.quartile", ATTENTION: "event.attention"}
 JOB_PRIORITY = {PLAYED: 10, ATTENTION: 20, QUARTILE: 30}
+# Quartiles 25/50/75 come last of all, and are the first shed from a backlog longer than
+# OEMBED_EVENTS_MAX_BACKLOG_HOURS (domain.backlog_plan); the 0 and 100 quartiles stay.
+INTERMEDIATE_QUARTILES = (25, 50, 75)
+SHEDDABLE_PRIORITY = 35
 KIND_OF_JOB = {job: kind for kind, job in JOB_KIND.items()}
 
 MEDIA_TYPES = ("VIDEO", "AUDIO", "IMAGE", "DOCUMENT", "OTHER")
@@ -60,6 +64,8 @@ class EventRecord:
 
     @property
     def job_priority(self) -> int:
+        if self.kind == QUARTILE and self.played_percent in INTERMEDIATE_QUARTILES:
+            return SHEDDABLE_PRIORITY
         return JOB_PRIORITY[self.kind]
 
     def to_payload(self) -> dict[str, Any]:

@@ -26,6 +26,8 @@ from collections.abc import Callable
 
 from sqlalchemy.exc import DBAPIError
 
+from oembed_server.domain.backlog_plan import describe_duration, plan_backlog
+from oembed_server.domain.event_record import SHEDDABLE_PRIORITY
 from oembed_server.hubspot.api_error import HubSpotError
 from oembed_server.hubspot.retry_policy import RetryPolicy
 from oembed_server.jobs.handlers import HANDLERS, LOCAL_HANDLERS, Handler, JobContext, LocalContext, LocalHandler
@@ -52,6 +54,8 @@ class WorkerOptions:
     # Sleep between polls when nothing is due.
     idle_poll_s: float = 1.0
     release_held_every_s: float = 10.0
+    # How often each portal's backlog is measured against OEMBED_EVENTS_MAX_BACKLOG_HOURS.
+    shed_check_every_s: float = 10.0
     prune_every_s: float = 600.0
     # --once waits this long at most for queued work that is not due yet.
     once_max_wait_s: float = 120.0
@@ -65,6 +69,7 @@ class RunReport:
     held: int = 0
     sessions_closed: int = 0
     pruned: int = 0
+    shed: int = 0
 
     def add(self, other: RunReport) -> None:
         for field in dataclasses.fields(self):
@@ -95,6 +100,7 @@ class Worker:
         self._failures: collections.Counter = collections.Counter()  # consecutive, per portal
         self._lock = threading.Lock()
         self._next_release = 0.0
+        self._next_shed_check = 0.0
         self._next_prune = 0.0
         self._last_sessions_close = 0.0
         self._renewed_until = 0.0
@@ -148,6 +154,9 @@ class Worker:
         if now >= self._next_release:
             self.release_held(now)
             self._next_release = now + self.options.release_held_every_s
+        if now >= self._next_shed_check:
+            report.shed = self.shed_backlogs(now)
+            self._next_shed_check = now + self.options.shed_check_every_s
         if now >= self._next_prune and self._next_prune:
             report.pruned = self.prune(now)
         if not self._next_prune:
@@ -382,6 +391,27 @@ class Worker:
             log.info("released %d held job(s)", released)
         return released
 
+    def shed_backlogs(self, now: float | None = None) -> int:
+        """Each portal whose queued events would take longer than
+        OEMBED_EVENTS_MAX_BACKLOG_HOURS at its budget loses just enough intermediate
+        quartiles (newest first) to fit again; said in the log, counted in --status."""
+        now = self.clock() if now is None else now
+        max_hours = self.settings.events_max_backlog_hours
+        total = 0
+        with self._writing() as conn:
+            for portal_id, (queued, sheddable) in job_queue.event_backlogs(conn, SHEDDABLE_PRIORITY).items():
+                max_requests, interval_s = self.portals.budget_for(portal_id)
+                plan = plan_backlog(queued, sheddable, max_requests, interval_s, max_hours)
+                if not plan.shed:
+                    continue
+                shed = job_queue.shed(conn, portal_id, SHEDDABLE_PRIORITY, plan.shed, now=now)
+                total += shed
+                log.warning("portal %s: %d queued event(s) need %s at %d requests / %g s, more than "
+                            "OEMBED_EVENTS_MAX_BACKLOG_HOURS=%g: shed %d intermediate quartile event(s) (25/50/75)",
+                            portal_id if portal_id is not None else "default", queued,
+                            describe_duration(plan.seconds_needed), max_requests, interval_s, max_hours, shed)
+        return total
+
     def prune(self, now: float | None = None) -> int:
         """Delete delivered jobs (and closed play sessions) older than the retention."""
         now = self.clock() if now is None else now
@@ -389,7 +419,7 @@ class Worker:
         pruned = 0
         while True:
             with self._writing() as conn:
-                deleted = job_queue.prune_done(conn, cutoff)
+                deleted = job_queue.prune_done(conn, cutoff) + job_queue.prune_shed(conn, cutoff)
             pruned += deleted
             if not deleted:
                 break

@@ -50,7 +50,8 @@ QUEUED = "queued"  # waiting for its next attempt time
 DONE = "done"      # delivered; pruned after the retention period
 DEAD = "dead"      # a failure retrying cannot fix; kept with the reason until requeued
 HELD = "held"      # cannot run yet (for example no token for its portal); kept, counted
-JOB_STATES = (QUEUED, DONE, DEAD, HELD)
+SHED = "shed"      # dropped from a backlog HubSpot's budget could not clear in time; counted, pruned like done
+JOB_STATES = (QUEUED, DONE, DEAD, HELD, SHED)
 
 # SQLite only auto-increments an INTEGER PRIMARY KEY; PostgreSQL needs 64 bits at a
 # million-row backlog with retention.

@@ -66,6 +66,13 @@ class PortalClients:
             return False
         return portal_id is None or portal_id == self.config.portal_id
 
+    def budget_for(self, portal_id: int | None) -> tuple[int, float]:
+        """The portal's HubSpot budget (requests, window seconds): HubSpot's figure once an
+        answer has carried it (hubspot.rate_limiter), else HUBSPOT_RATE_LIMIT per
+        HUBSPOT_RATE_LIMIT_INTERVAL_S. The key is the one HubSpotClient spends."""
+        hub = self.config.portal_id if portal_id is None else portal_id
+        return self._limiter.budget(f"portal:{hub}")
+
     def client_for(self, portal_id: int | None) -> HubSpotClient | None:
         if portal_id == APP_PORTAL:
             return self._for_app() if self._has_app_credentials() else None

@@ -12,6 +12,7 @@ import json
 import time
 
 from flask import Blueprint, Response, current_app, jsonify, request, url_for
+from sqlalchemy.exc import DBAPIError
 
 from oembed_server.domain.intake_limits import ClientBudget, RefusedSessions
 from oembed_server.domain.player_report import ReportError, parse_report, report_token
@@ -73,9 +74,20 @@ def receive_event():
         report = report.without_visitor()
 
     limit = current_app.config.get("EVENTS_SESSION_REPORT_LIMIT", DEFAULT_SESSION_REPORT_LIMIT)
+    catalog = current_catalog()
+    flush_within = settings.events_flush_ms / 1000
+    engine = catalog.intake_engine if flush_within > 0 else catalog.engine
     try:
-        with write_transaction(current_catalog().engine, flush_within=settings.events_flush_ms / 1000) as conn:
-            accepted = record_report(conn, report, now=now, report_limit=limit)
+        try:
+            with write_transaction(engine, flush_within=flush_within) as conn:
+                accepted = record_report(conn, report, now=now, report_limit=limit)
+        except DBAPIError as exc:
+            if not exc.connection_invalidated:
+                raise
+            # A pooled connection that died in steady use (storage.engine pings only idle
+            # ones): the transaction never committed, so it runs once more on a new one.
+            with write_transaction(engine, flush_within=flush_within) as conn:
+                accepted = record_report(conn, report, now=now, report_limit=limit)
     except SessionRefused as exc:
         if exc.status == 429:
             refused.add(record.session_id)

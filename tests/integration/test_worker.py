@@ -225,9 +225,9 @@ def test_dead_letters_show_in_status_and_retry_dead_requeues_them(emulator, sqli
     assert "Sent 6, retried 0, held 0, dead 1" in result.output
     status = runner.invoke(args=["worker", "--status"]).output
     lines = status.splitlines()
-    assert lines[0].split() == ["portal", "kind", "backlog", "held", "sent", "retried", "dead"]
-    assert lines[3].split() == ["777", "event.quartile", "0", "0", "4", "0", "1"]
-    assert lines[4].split() == ["all", "0", "0", "6", "0", "1"]
+    assert lines[0].split() == ["portal", "kind", "backlog", "held", "sent", "retried", "dead", "shed"]
+    assert lines[3].split() == ["777", "event.quartile", "0", "0", "4", "0", "1", "0"]
+    assert lines[4].split() == ["all", "0", "0", "6", "0", "1", "0"]
     # HubSpot's message and correlationId are kept with the dead job.
     assert "HubSpot 400 VALIDATION_ERROR on POST /media-bridge/v2/events/media-played-percent: " \
            "Injected failure 400 (correlationId " in status

@@ -105,6 +105,21 @@ def test_bench_worker_budget():
     line(r"^429 answers: \d+ \(goal 0\); backlog left at the end: \d+ \(must be > 0\)$", out)
 
 
+def test_bench_backlog():
+    out = succeeded(run_bench("bench_backlog", "--sessions", "30", "--limit", "10", "--interval", "0.1",
+                              "--max-backlog-windows", "15", "--no-check"))
+    line(r"^30 sessions \(210 events\) within 0\.6 s = one minute at HubSpot's pace; budget 10 requests / window "
+         r"\(window 0\.1 s here, 10 s at HubSpot; x100\)$", out)
+    line(r"^worker configured for 9 / window; paced at 10 / 0\.1 s after HubSpot's headers$", out)
+    line(r"^played events: all 30 delivered within \d+ windows, before any quartile: (yes|NO)$", out)
+    line(rf"^budget used over \d+ busy windows: \d+ of \d+ = {NUMBER}% \(goal >= 95%\); 429 answers: \d+ "
+         r"\(goal 0\)$", out)
+    # 210 events, 15 windows of 10 allowed: the intermediate quartiles go, and only they.
+    shed = line(r"^shed \(backlog limit 15 windows\): (\d+) event\(s\), kinds (.*)$", out)
+    assert int(shed.group(1)) > 0 and shed.group(2) == "['event.quartile']"
+    line(r"^drained within the limit: (yes|NO) \(\d+ windows <= 15 \+ 6 of arrivals \+ 2\)$", out)
+
+
 def test_bench_sync_media():
     out = succeeded(run_bench("bench_sync_media", "--items", "100", "--rate-limit", "100000", "--interval-s", "0.1"))
     line(r"^100 items; budget 100000 requests / 0\.1 s per portal \(emulator and client\)$", out)
