@@ -120,7 +120,9 @@ def test_unsigned_forged_or_stale_deliveries_are_401_and_store_nothing(app, case
 @pytest.mark.parametrize("body, status", [
     (b"{not json", 400), (b'{"eventId": 1}', 400), (b"[]", 400), (encode([{"eventId": 1}]), 400),
     (encode([deletion_event(C1, PORTAL, event_id=i) for i in range(101)]), 413),
-])
+    # Named ids: the 101-event body holds the time, and pytest-xdist's workers must collect
+    # the same names.
+], ids=["not-json", "object", "empty", "missing-fields", "101-events"])
 def test_signed_but_malformed_or_oversized_batches_are_refused_and_store_nothing(app, body, status):
     response = post(app.test_client(), body)
     assert response.status_code == status, response.get_json()
