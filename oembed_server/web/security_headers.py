@@ -59,7 +59,8 @@ _POLICIES: dict[str, dict[str, str]] = {
     },
     # The local HubL module preview stands in for a HubSpot page: the module's require_css
     # blocks arrive as inline <style>, email modules style every cell inline, and the
-    # module frames the player at the public URL.
+    # module frames the player at the public URL. Its require_js blocks run by the
+    # per-response nonce the view sets (g.csp_nonce); no other inline script does.
     PREVIEW: {
         "default-src": "'self'",
         "script-src": "'self'",
@@ -118,7 +119,11 @@ def init_app(app: Flask, public_url: str) -> None:
             headers.setdefault("WWW-Authenticate", WWW_AUTHENTICATE)
         if response.mimetype == "text/html":
             kind = g.get("page_policy", SITE)
-            headers["Content-Security-Policy"] = policies[kind]
+            policy = policies[kind]
+            nonce = g.get("csp_nonce")
+            if nonce and kind == PREVIEW:
+                policy = policy.replace("script-src 'self'", f"script-src 'self' 'nonce-{nonce}'", 1)
+            headers["Content-Security-Policy"] = policy
             if kind != PLAYER:
                 # For browsers that predate frame-ancestors.
                 headers["X-Frame-Options"] = "DENY"
