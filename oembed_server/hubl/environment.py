@@ -118,7 +118,7 @@ def apply_hubl_rules(tree: nodes.Template) -> None:
     _AndIsBoolean().visit(tree)
     for node in tree.find_all((nodes.Import, nodes.FromImport)):
         # HubL's imported macros run with the page's variables (and its render state).
-        node.with_context = True
+        node.with_context = True  # type: ignore[attr-defined]
 
 
 class _AndIsBoolean(NodeTransformer):

@@ -70,7 +70,8 @@ def _assign(fields: list, values: dict, parts: list[str], text: str, label: str)
             raise FieldValueError(f"{label}: {parts[0]!r} is a repeating group; its items cannot be set here")
         if len(parts) < 2:
             raise FieldValueError(f"{label}: {parts[0]!r} is a group; name one of its fields")
-        group = values.get(parts[0]) if isinstance(values.get(parts[0]), dict) else {}
+        current_group = values.get(parts[0])
+        group: dict = current_group if isinstance(current_group, dict) else {}
         values[parts[0]] = group
         _assign(field.get("children", []), group, parts[1:], text, label)
         return

@@ -39,7 +39,7 @@ class MediaBridgeEmbedExtension(Extension):
 
     def parse(self, parser):
         lineno = next(parser.stream).lineno
-        arguments = []
+        arguments: list[nodes.Keyword] = []
         while parser.stream.current.type != "block_end":
             if arguments and parser.stream.current.type == "comma":
                 next(parser.stream)  # HubL takes the arguments with or without commas
@@ -64,11 +64,12 @@ class MediaBridgeEmbedExtension(Extension):
 
 def render_embed(render_state, media_bridge_object, *, render_mode: str, reveal_on: str,
                  poster_url: str, placeholder_html: str) -> str:
-    value = media_bridge_object if isinstance(media_bridge_object, Mapping) else None
+    value: Mapping = media_bridge_object if isinstance(media_bridge_object, Mapping) else {}
     if not value or not _text(value.get("oembed_url")):
         raise HublError("media_bridge_embed: media_bridge_object must be the Embed field's media_bridge_object "
                         "(a dict with oembed_url and oembed_response)")
-    response = value.get("oembed_response") if isinstance(value.get("oembed_response"), Mapping) else {}
+    stored = value.get("oembed_response")
+    response: Mapping = stored if isinstance(stored, Mapping) else {}
     if render_mode == "eager" and not response.get("html") and response.get("type") != "photo":
         raise HublError("media_bridge_embed: render_mode eager needs an oembed_response with html")
     render_state.require_js_url(MEDIA_BRIDGE_EMBED_JS, {"position": "footer", "defer": True})

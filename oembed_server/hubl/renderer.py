@@ -137,7 +137,7 @@ class HublRenderer:
         # In HubSpot a module sees its fields as both `module` and (legacy) `widget`.
         variables.update(module=module, widget=module, **{STATE_KEY: render_state})
         try:
-            html = template.render(variables)  # type: ignore[attr-defined]
+            html = template.render(variables)
         except HublError as exc:
             self._located(exc, source, name)
             raise

@@ -261,8 +261,10 @@ MB_MODULES = {
         " : module.embed_field %}"
         "<div class=\"oembed_container\"><div class=\"iframe_wrapper\" data-embed-url=\"{{ data.oembed_url }}\""
         " data-source-type=\"{{ module.embed_field.source_type }}\""
-        "{% unless data.size_type == 'auto_full_width' || data.size_type == 'exact' %} data-max-width=\"\"{% endunless %}"
-        "{% if data.size_type == 'exact' %} data-width=\"{{ data.width }}\" data-height=\"{{ data.height }}\"{% endif %}>"
+        "{% unless data.size_type == 'auto_full_width' || data.size_type == 'exact' %}"
+        " data-max-width=\"\"{% endunless %}"
+        "{% if data.size_type == 'exact' %}"
+        " data-width=\"{{ data.width }}\" data-height=\"{{ data.height }}\"{% endif %}>"
         "</div></div>{% endif %}",
         [MB_EMBED_FIELD], ["PAGE"]),
     "email-embed": (
@@ -285,7 +287,8 @@ MB_MACROS = (
     "{% set answer = value.oembed_response %}"
     "{% if answer.type == 'photo' && answer.url %}<img src=\"{{ answer.url }}\">"
     "{% else if answer.html %}"
-    "{{ require_js('https://static.hsappstatic.net/media-bridge-embed-js/ex/v1.js', { position: 'footer', defer: true }) }}"
+    "{{ require_js('https://static.hsappstatic.net/media-bridge-embed-js/ex/v1.js',"
+    " { position: 'footer', defer: true }) }}"
     "<div class=\"hs-mb-embed-wrapper\" data-oembed-url=\"{{ value.oembed_url }}\""
     " style=\"max-width: {{ value.size_type == 'auto_custom_max' ? value.max_width : answer.width }}px\">"
     "<div class=\"hs-mb-iframe-wrapper\">{{ answer.html|safe }}</div>"

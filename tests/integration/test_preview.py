@@ -368,7 +368,8 @@ def module_dir(sample_app, tmp_path):
                  "[{{ size(module.embed_field.media_bridge_object) }}][{{ module.mode }}][{{ module.flag }}]"
                  "[{{ module.poster.src }}|{{ module.poster.width }}][{{ module.tint.color }}][{{ module.label }}]",
                  [EMBED,
-                  {"name": "mode", "label": "Mode", "type": "choice", "choices": [["a", "A"], ["b", "B"]], "default": "a"},
+                  {"name": "mode", "label": "Mode", "type": "choice", "choices": [["a", "A"], ["b", "B"]],
+                   "default": "a"},
                   {"name": "flag", "label": "Flag", "type": "boolean", "default": False},
                   {"name": "poster", "label": "Poster", "type": "image"},
                   {"name": "tint", "label": "Tint", "type": "color", "default": {"color": "", "opacity": 100}},
@@ -379,7 +380,8 @@ def module_dir(sample_app, tmp_path):
                  "<script>window.blocked = 1</script>", [EMBED])
     write_module(tmp_path, "broken", "<p>one</p>\n{{ module.embed_field|no_such_filter }}", [EMBED])
     write_module(tmp_path, "missing-import", "one\n{% import '/lib/nope.html' as n %}", [EMBED])
-    write_module(tmp_path, "tagged", "{% media_bridge_embed media_bridge_object={{ module.embed_field.media_bridge_object }}"
+    write_module(tmp_path, "tagged",
+                 "{% media_bridge_embed media_bridge_object={{ module.embed_field.media_bridge_object }}"
                  " render_mode={{ module.mode }} %}",
                  [EMBED, {"name": "mode", "label": "Mode", "type": "choice", "default": "cached",
                           "choices": [["cached", "cached"], ["eager", "eager"], ["refetch", "refetch"]]}])
@@ -474,4 +476,5 @@ def test_preview_index_lists_the_modules_of_the_directory(preview_client, module
     assert [s["data-module"] for s in soup.select("[data-module]")] == [
         "both", "broken", "fields-demo", "missing-import", "scripted", "tagged"]
     hrefs = [a["href"] for a in soup.select("[data-module=both] a")]
-    assert "/_preview/both?media=sample-video&as=email" in hrefs and "/_preview/both?media=sample-video&as=page" in hrefs
+    assert "/_preview/both?media=sample-video&as=email" in hrefs
+    assert "/_preview/both?media=sample-video&as=page" in hrefs

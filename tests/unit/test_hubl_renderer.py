@@ -497,7 +497,8 @@ def test_runtime_errors_name_file_line_and_construct(renderer):
     with pytest.raises(HublError, match="a123_Cats") as caught:
         render(renderer, "a\nb\n{{ crm_object('a123_Cats', 1) }}", name="x.module/module.html")
     where = location_of(caught.value)
-    assert (where.file, where.line, where.source_line) == ("x.module/module.html", 3, "{{ crm_object('a123_Cats', 1) }}")
+    assert (where.file, where.line) == ("x.module/module.html", 3)
+    assert where.source_line == "{{ crm_object('a123_Cats', 1) }}"
     with pytest.raises(HublError, match="ZeroDivisionError") as caught:
         render(renderer, "\n{{ 1 / module.zero }}", {"zero": 0}, name="x.module/module.html")
     assert location_of(caught.value).line == 2
