@@ -172,9 +172,17 @@ def _only_when_enabled():
 @bp.get("/")
 @page_policy(PREVIEW)
 def preview_index():
-    """The modules of the module directory, each with a preview link per sample item."""
+    """The modules of the module directory, each with a preview link per catalog item
+    (the first 20, or the one ``?media=`` names)."""
     catalog = current_catalog()
-    items = catalog.list_items(limit=20, offset=0)
+    wanted = request.args.get("media", "").strip()
+    if wanted:
+        found = catalog.get_many((wanted,))
+        if wanted not in found:
+            return _text(404, f"media: no catalog item {wanted!r}")
+        items = [found[wanted]]
+    else:
+        items = catalog.list_items(limit=20, offset=0)
     modules = []
     for module in list_modules(_modules_dir()):
         embed = _embed_field_or_none(module)
@@ -296,6 +304,16 @@ def module_asset(module_name: str, filename: str):
     response = send_file(module.path / filename, mimetype=_ASSET_TYPES[filename], max_age=0)
     response.headers["Cache-Control"] = "no-store"  # module sources change while previewing
     return response
+
+
+def catalog_preview_links(public_url: str, external_id: str) -> list[tuple[str, str, str]]:
+    """(css class, label, URL) of the preview links the catalog index shows for an item:
+    our two modules, or with a module directory of one's own, its module list."""
+    query = urlencode({"media": external_id})
+    if current_app.config.get("CMS_MODULE_DIR"):
+        return [("catalog__preview", "Module previews", f"{public_url}/_preview/?{query}")]
+    return [("catalog__preview", "Module preview", f"{public_url}/_preview/media_embed?{query}"),
+            ("catalog__email-preview", "Email preview", f"{public_url}/_preview/media_email?{query}")]
 
 
 # --- helpers -------------------------------------------------------------------------

@@ -84,12 +84,16 @@ WWW_AUTHENTICATE = 'Bearer realm="media"'
 View = TypeVar("View", bound=Callable)
 
 
-def content_security_policy(kind: str, public_url: str) -> str:
-    """The Content-Security-Policy header value for a page of ``kind``."""
+def content_security_policy(kind: str, public_url: str, script_nonce: str | None = None) -> str:
+    """The Content-Security-Policy header value for a page of ``kind``; a ``script_nonce``
+    lets the inline scripts carrying it run."""
     parts = urlsplit(public_url)
     origin = f"{parts.scheme}://{parts.netloc}"
+    directives = dict(_POLICIES[kind])
+    if script_nonce:
+        directives["script-src"] += f" 'nonce-{script_nonce}'"
     return "; ".join(f"{name} {value.format(public_origin=origin)}".strip()
-                     for name, value in _POLICIES[kind].items())
+                     for name, value in directives.items())
 
 
 def page_policy(kind: str) -> Callable[[View], View]:
@@ -119,11 +123,9 @@ def init_app(app: Flask, public_url: str) -> None:
             headers.setdefault("WWW-Authenticate", WWW_AUTHENTICATE)
         if response.mimetype == "text/html":
             kind = g.get("page_policy", SITE)
-            policy = policies[kind]
             nonce = g.get("csp_nonce")
-            if nonce and kind == PREVIEW:
-                policy = policy.replace("script-src 'self'", f"script-src 'self' 'nonce-{nonce}'", 1)
-            headers["Content-Security-Policy"] = policy
+            headers["Content-Security-Policy"] = (
+                content_security_policy(kind, public_url, nonce) if nonce and kind == PREVIEW else policies[kind])
             if kind != PLAYER:
                 # For browsers that predate frame-ancestors.
                 headers["X-Frame-Options"] = "DENY"

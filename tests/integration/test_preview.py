@@ -478,3 +478,54 @@ def test_preview_index_lists_the_modules_of_the_directory(preview_client, module
     hrefs = [a["href"] for a in soup.select("[data-module=both] a")]
     assert "/_preview/both?media=sample-video&as=email" in hrefs
     assert "/_preview/both?media=sample-video&as=page" in hrefs
+
+
+def test_catalog_index_links_the_module_list_for_each_item(preview_client, module_dir):
+    soup = soup_of(preview_client.get("/"))
+    link = soup.select_one(".catalog__row[data-external-id='sample-audio'] a.catalog__preview")
+    assert link["href"] == f"{PUBLIC_URL}/_preview/?media=sample-audio"
+    listed = soup_of(preview_client.get("/_preview/?media=sample-audio"))
+    assert [a["href"] for a in listed.select("[data-module=tagged] a")] == ["/_preview/tagged?media=sample-audio"]
+    assert preview_client.get("/_preview/?media=nope").status_code == 404
+
+
+def test_fields_inside_a_group_and_numbers_within_bounds(sample_app, preview_client, tmp_path):
+    write_module(tmp_path, "grouped", "{{ module.style.size }}|{{ module.style.link.href }}|{{ module.count }}", [
+        EMBED,
+        {"name": "style", "label": "Style", "type": "group", "children": [
+            {"name": "size", "label": "Size", "type": "number", "min": 1, "max": 10, "default": 2},
+            {"name": "link", "label": "Link", "type": "url", "default": {"href": "", "type": "EXTERNAL"}}]},
+        {"name": "count", "label": "Count", "type": "number", "default": 1}])
+    sample_app.config["CMS_MODULE_DIR"] = str(tmp_path)
+    base = "/_preview/grouped?media=sample-video"
+    assert module_text(preview_client.get(base)) == "2||1"
+    assert module_text(preview_client.get(
+        base + "&fields.style.size=7&fields.style.link=https://x.test/a&fields.count=2.5")) == "7|https://x.test/a|2.5"
+    for query, named in [("&fields.style.size=11", "fields.style.size"), ("&fields.style=1", "group"),
+                         ("&fields.style.nope=1", "'nope'"), ("&fields.count=NaN", "fields.count")]:
+        response = preview_client.get(base + query)
+        assert response.status_code == 400 and named in response.get_data(as_text=True), query
+
+
+def test_serve_with_module_dir_previews_that_directory(tmp_path, monkeypatch):
+    import flask
+    from click.testing import CliRunner
+
+    from oembed_server.cli import cli
+
+    write_module(tmp_path / "modules", "mine", "<p>{{ module.embed_field.media_bridge_object.media_type }}</p>",
+                 [EMBED])
+    monkeypatch.setattr(flask.Flask, "auto_find_instance_path", lambda self: str(tmp_path / "instance"))
+    served = []
+    monkeypatch.setattr("oembed_server.cli.commands.run_simple", lambda *args, **kwargs: served.append(args))
+    result = CliRunner().invoke(cli, ["serve", "--port", "5998", "--module-dir", str(tmp_path / "modules")])
+    assert result.exit_code == 0, result.output
+    assert "Module previews: http://127.0.0.1:5998/_preview/" in result.output
+    app = served[0][2]
+    client = app.test_client()
+    assert [s["data-module"] for s in soup_of(client.get("/_preview/")).select("[data-module]")] == ["mine"]
+    assert module_text(client.get("/_preview/mine?media=sample-audio")) == "AUDIO"
+    assert client.get("/_preview/media_embed?media=sample-video").status_code == 404  # ours are not there
+    app.extensions["catalog"].dispose()
+    missing = CliRunner().invoke(cli, ["serve", "--module-dir", str(tmp_path / "nope")])
+    assert missing.exit_code != 0 and "nope" in missing.output
