@@ -529,3 +529,15 @@ def test_serve_with_module_dir_previews_that_directory(tmp_path, monkeypatch):
     app.extensions["catalog"].dispose()
     missing = CliRunner().invoke(cli, ["serve", "--module-dir", str(tmp_path / "nope")])
     assert missing.exit_code != 0 and "nope" in missing.output
+
+
+def test_a_module_whose_fields_json_is_broken_answers_the_error_page(sample_app, preview_client, tmp_path):
+    write_module(tmp_path, "bad-json", "<p>x</p>", [EMBED])
+    (tmp_path / "bad-json.module" / "fields.json").write_text("[{")
+    sample_app.config["CMS_MODULE_DIR"] = str(tmp_path)
+    response = preview_client.get("/_preview/bad-json?media=sample-video")
+    assert response.status_code == 500 and response.mimetype == "text/html"
+    soup = BeautifulSoup(response.get_data(as_text=True), "html.parser")
+    assert soup.select_one("[data-error-file]").text == "bad-json.module/fields.json"
+    assert "not valid JSON" in soup.select_one("[data-error-message]").text
+    assert [s["data-module"] for s in soup_of(preview_client.get("/_preview/")).select("[data-module]")] == []
