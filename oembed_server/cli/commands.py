@@ -41,7 +41,9 @@ from oembed_server.web.app_state import current_catalog, current_settings, setti
               help="Load the sample media that ship with the project "
                    "(default: on when the embedded SQLite catalog is used).")
 @click.option("--debug", is_flag=True, help="Reload on code changes and show tracebacks.")
-def serve_command(host: str, port: int, sample: bool | None, debug: bool) -> None:
+@click.option("--module-dir", type=click.Path(exists=True, file_okay=False, path_type=Path),
+              help="Preview the CMS modules (NAME.module/ folders) in this directory instead of ours.")
+def serve_command(host: str, port: int, sample: bool | None, debug: bool, module_dir: Path | None) -> None:
     """Run the provider with the development server (use gunicorn in production)."""
     from oembed_server import create_app
     from oembed_server.usecases.sample_media import load_sample_media
@@ -49,6 +51,8 @@ def serve_command(host: str, port: int, sample: bool | None, debug: bool) -> Non
     # Without an explicit public URL the links must point where this server listens.
     overrides: dict[str, Any] = {"PREVIEW_ENABLED": True, "UPGRADE_EMBEDDED_SCHEMA": True,
                                  "LOCAL_SERVER_URL": public_url.local_server_url(host, port)}
+    if module_dir is not None:
+        overrides["CMS_MODULE_DIR"] = str(module_dir.resolve())
     app = _create_or_exit(create_app, overrides)
     settings = settings_of(app)
     if not settings.public_url_explicit:
@@ -65,7 +69,9 @@ def serve_command(host: str, port: int, sample: bool | None, debug: bool) -> Non
     click.echo(f"oEmbed (JSON):  {base}/oembed?{query}")
     click.echo(f"oEmbed (XML):   {base}/oembed.xml?{query}")
     click.echo(f"Media page:     {base}/media/sample-video")
-    if app.config["PREVIEW_ENABLED"]:
+    if app.config["PREVIEW_ENABLED"] and module_dir is not None:
+        click.echo(f"Module previews: {base}/_preview/ (the modules in {module_dir})")
+    elif app.config["PREVIEW_ENABLED"]:
         click.echo(f"Module preview: {base}/_preview/media_embed?media=sample-video")
         click.echo(f"Email preview:  {base}/_preview/media_email?media=sample-video")
     # werkzeug directly: Flask's app.run() declines to start inside a Flask CLI command.

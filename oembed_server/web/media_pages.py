@@ -5,7 +5,6 @@ from __future__ import annotations
 import math
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlencode
 
 from flask import Blueprint, Response, current_app, redirect, render_template, request, send_from_directory, url_for
 from werkzeug.exceptions import NotFound
@@ -40,6 +39,7 @@ from oembed_server.domain.webvtt import WebVTTError, format_timestamp, parse_cue
 from oembed_server.domain.whole_numbers import parse_whole_number
 from oembed_server.web.app_state import current_catalog, current_settings
 from oembed_server.web.intake_routes import player_config
+from oembed_server.web.preview_routes import catalog_preview_links
 from oembed_server.web.security_headers import PLAYER, page_policy
 
 bp = Blueprint("pages", __name__)
@@ -269,8 +269,7 @@ def _index_row(public_url: str, item: MediaItem) -> dict:
         "embed_url": embed_url(public_url, item.external_id),
         "oembed_json": discovery_url(public_url, media_url, "json"),
         "oembed_xml": discovery_url(public_url, media_url, "xml"),
-        "preview_url": f"{public_url}/_preview/media_embed?{urlencode({'media': item.external_id})}",
-        "email_preview_url": f"{public_url}/_preview/media_email?{urlencode({'media': item.external_id})}",
+        "preview_links": catalog_preview_links(public_url, item.external_id),
     }
 
 
