@@ -229,7 +229,7 @@ def _print_worker_status(engine: Engine, as_json: bool) -> None:
     if as_json:
         click.echo(json.dumps(status_document(rows, dead, heartbeats, now), indent=2))
         return
-    for line in [*worker_lines(heartbeats, now), "", *status_lines(rows, dead)]:
+    for line in [*status_lines(rows, dead), "", *worker_lines(heartbeats, now)]:
         click.echo(line)
 
 
