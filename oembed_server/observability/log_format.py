@@ -49,7 +49,7 @@ class JsonFormatter(logging.Formatter):
             "time": time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(record.created)) + f".{int(record.msecs):03d}Z",
             "level": record.levelname.lower(), "logger": record.name, "message": redact(record.getMessage())}
         request_id = request_id_var.get()
-        if request_id is not None:
+        if request_id is not None:  # a line the request caused (its own line names it in extra)
             entry["request_id"] = request_id
         for name, value in vars(record).items():
             if name not in _STANDARD_ATTRIBUTES and not name.startswith("_"):
