@@ -21,16 +21,17 @@ request_id_var: contextvars.ContextVar[str | None] = contextvars.ContextVar("oem
 LOG_FORMATS = (JSON, TEXT)
 REDACTED = "[REDACTED]"
 SENSITIVE_PARAMETERS = ("hs_utk", "key", "code", "state", "token")
-# name=value in a query string, form body or log text (also percent-encoded "?": %3F, "&": %26).
-_SENSITIVE_RE = re.compile(r"(?i)((?:^|[?&;\s\"']|%3F|%26)(?:" + "|".join(SENSITIVE_PARAMETERS) + r")=)"
-                           r"[^&;\s\"'#]*")
+# name=value in a query string, form body or log text, also percent-encoded as it is inside
+# another URL's query (/oembed?url=...%3Fhs_utk%3D...): "?" %3F, "&" %26, "=" %3D.
+_SENSITIVE_RE = re.compile(r"(?i)((?:^|[?&;\s\"']|%3F|%26)(?:" + "|".join(SENSITIVE_PARAMETERS) + r")(?:=|%3D))"
+                           r"(?:(?!%26)[^&;\s\"'#])*")
 # The fields of a record that a JSON line carries besides the message; others go in as given.
 _STANDARD_ATTRIBUTES = frozenset(vars(logging.LogRecord("", 0, "", 0, "", None, None))) | {"message", "asctime"}
 
 
 def redact(text: str) -> str:
     """``text`` with the values of the sensitive query parameters replaced."""
-    if "=" not in text:
+    if "=" not in text and "%3" not in text:
         return text
     return _SENSITIVE_RE.sub(lambda m: m.group(1) + REDACTED, text)
 

@@ -49,9 +49,9 @@ def _finish(response: Response) -> Response:
     if route not in UNLOGGED_ROUTES and log.isEnabledFor(logging.INFO):
         query = redact_query(request.args.items(multi=True)) if request.query_string else ""
         path = _shown_path()
-        log.info("%s %s%s %d %.1fms", request.method, path, f"?{query}" if query else "", status,
-                 seconds * 1000, extra={"request_id": g.request_id, "method": request.method, "route": route, "path": path,
-                                        "query": query, "status": status, "duration_ms": round(seconds * 1000, 3)})
+        log.info("%s %s%s %d %.1fms", request.method, path, f"?{query}" if query else "", status, seconds * 1000,
+                 extra={"request_id": g.request_id, "method": request.method, "route": route, "path": path,
+                        "query": query, "status": status, "duration_ms": round(seconds * 1000, 3)})
     return response
 
 
