@@ -93,6 +93,11 @@ class Settings:
     # HUBSPOT_WEBHOOK_SIGNATURE: which signature POST /hubspot/webhooks checks: v3 (apps on
     # the developer platform), or v1 for an app made the older way whose webhooks carry no v3.
     webhook_signature: str = "v3"
+    # OEMBED_LOG_FORMAT: "json" (one object per line; production's default) or "text".
+    log_format: str = "text"
+    # OEMBED_METRICS_TOKEN: the Bearer token /metrics asks for (None: open in development,
+    # switched off in production).
+    metrics_token: str | None = dataclasses.field(default=None, repr=False)
 
     @property
     def stable_secret_key(self) -> str | None:
@@ -172,6 +177,8 @@ def load_settings(environ: Mapping[str, str], instance_path: str, *,
     if webhook_signature not in WEBHOOK_SIGNATURES:
         raise ConfigError(f"HUBSPOT_WEBHOOK_SIGNATURE must be one of {', '.join(WEBHOOK_SIGNATURES)}, "
                           f"got {webhook_signature!r}")
+    log_format = parse_log_format(environ.get("OEMBED_LOG_FORMAT"), production)
+    metrics_token = parse_metrics_token(environ.get("OEMBED_METRICS_TOKEN"))
 
     # ...then what one setting requires of another.
     if given_secret_key is None and production:
@@ -204,6 +211,8 @@ def load_settings(environ: Mapping[str, str], instance_path: str, *,
         hubspot_scopes=scopes,
         push_record_path=push_record_path,
         webhook_signature=webhook_signature,
+        log_format=log_format,
+        metrics_token=metrics_token,
     )
 
 
@@ -267,6 +276,31 @@ def parse_database_url(value: str, name: str) -> str:
         # psycopg (3) is the only PostgreSQL driver the project installs.
         url = url.set(drivername="postgresql+psycopg")
     return url.render_as_string(hide_password=False)
+
+
+def parse_log_format(value: str | None, production: bool) -> str:
+    if value is None or not value.strip():
+        return "json" if production else "text"
+    value = value.strip().lower()
+    if value not in ("json", "text"):
+        raise ConfigError(f"OEMBED_LOG_FORMAT must be 'json' or 'text', got {value!r}")
+    return value
+
+
+METRICS_TOKEN_MIN_LENGTH = 16
+
+
+def parse_metrics_token(value: str | None) -> str | None:
+    """The /metrics Bearer token: printable, no spaces (it goes in a header), long enough
+    not to be guessed. Never echoed in the error."""
+    if value is None or value == "":
+        return None
+    if len(value) < METRICS_TOKEN_MIN_LENGTH or not value.isprintable() or any(c.isspace() for c in value) \
+            or not value.isascii():
+        raise ConfigError(f"OEMBED_METRICS_TOKEN must be at least {METRICS_TOKEN_MIN_LENGTH} printable ASCII "
+                          "characters without spaces "
+                          "(e.g. python -c 'import secrets; print(secrets.token_urlsafe(32))')")
+    return value
 
 
 def _parse_env_name(value: str) -> str:

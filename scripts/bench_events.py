@@ -262,9 +262,14 @@ def bench_server(database_url: str, port: int, flush_ms: str, args) -> dict:
     env = os.environ | {"OEMBED_ENV": "production", "OEMBED_SECRET_KEY": SECRET, "OEMBED_PUBLIC_URL": public_url,
                         "OEMBED_DATABASE_URL": database_url, "OEMBED_EVENTS_CLIENT_RATE": "0",
                         "OEMBED_EVENTS_FLUSH_MS": flush_ms}
-    proc = subprocess.Popen([sys.executable, "-m", "gunicorn", "--workers", "2", "--bind", f"127.0.0.1:{port}",
+    # As the README runs it: the gunicorn config (metrics added up across workers) and one
+    # JSON log line per request, written to a file beside the database as a journal would take it.
+    log_dir = tempfile.mkdtemp(prefix="bench-events-log-")
+    log = open(f"{log_dir}/gunicorn.log", "w")  # noqa: SIM115 - closed with the server
+    proc = subprocess.Popen([sys.executable, "-m", "gunicorn", "-c", "python:oembed_server.gunicorn_config",
+                             "--workers", "2", "--bind", f"127.0.0.1:{port}",
                              "--chdir", str(ROOT / "scripts"), "--log-level", "warning",
-                             "bench_events:create_bench_app()"], env=env, cwd=ROOT)
+                             "bench_events:create_bench_app()"], env=env, cwd=ROOT, stderr=log)
     token = player_token()
     try:
         wait_until_up(port, proc)  # a GET answers 405: the app is up
@@ -275,6 +280,7 @@ def bench_server(database_url: str, port: int, flush_ms: str, args) -> dict:
             events=lambda: post_load(port, "/events", token, args.seconds, args.clients))
     finally:
         stop_server(proc)
+        log.close()
 
 
 def main() -> int:

@@ -173,23 +173,21 @@ def _engine_or_exit() -> Iterator[Engine]:
               help="Requests in flight at once per portal.")
 @click.option("--lease-seconds", default=60.0, show_default=True, type=click.FloatRange(1),
               help="How long a killed worker's claimed jobs wait before another worker takes them.")
+@click.option("--grace", default=20.0, show_default=True, type=click.FloatRange(0),
+              help="On SIGTERM: seconds to finish the jobs in flight before giving them back and exiting.")
+@click.option("--json", "as_json", is_flag=True, help="With --status: one JSON document.")
 def worker_command(once: bool, show_status: bool, retry_dead: bool, portal_id: int | None, kind: str | None,
-                   batch_size: int, senders: int, lease_seconds: float) -> None:
+                   batch_size: int, senders: int, lease_seconds: float, grace: float, as_json: bool) -> None:
     """Send queued jobs (engagement events, portal provisioning) to HubSpot; runs until stopped (SIGTERM/Ctrl-C)."""
-    import signal
-
-    from oembed_server.jobs.status_report import status_lines
     from oembed_server.jobs.worker import WorkerOptions, build_worker
+    from oembed_server.jobs.worker_stop import stop_on_signals
     from oembed_server.storage import job_queue
 
     catalog = current_catalog()
+    if as_json and not show_status:
+        raise click.UsageError("--json goes with --status")
     if show_status:
-        with catalog.engine.connect() as conn:
-            settings = current_settings()
-            budget = (settings.hubspot.rate_limit, settings.hubspot.rate_interval_s)
-            for line in status_lines(job_queue.status(conn), job_queue.dead_jobs(conn, limit=10), budget=budget,
-                                     max_backlog_hours=settings.events_max_backlog_hours):
-                click.echo(line)
+        _print_worker_status(catalog.engine, as_json)
         return
     if retry_dead:
         with catalog.engine.begin() as conn:
@@ -218,13 +216,34 @@ def worker_command(once: bool, show_status: bool, retry_dead: bool, portal_id: i
                                                    settings.effective_url_schemes))
     if pushed:
         click.echo(f"New module version: queued a push for {len(pushed)} portal(s).")
-    for signum in (signal.SIGTERM, signal.SIGINT):
-        signal.signal(signum, lambda *_: worker.stop())
-    report = worker.run(once=once)
+    with stop_on_signals(worker, grace):
+        report = worker.run(once=once)
     click.echo(f"Sent {report.sent}, retried {report.retried}, held {report.held}, dead {report.dead}; "
                f"closed {report.sessions_closed} play session(s); pruned {report.pruned} delivered job(s)"
                + (f"; shed {report.shed} intermediate quartile event(s) from a backlog too long." if report.shed
                   else "."))
+
+
+def _print_worker_status(engine: Engine, as_json: bool) -> None:
+    import json
+    import time
+
+    from oembed_server.jobs.status_report import status_lines
+    from oembed_server.jobs.worker_status import status_document, worker_lines
+    from oembed_server.storage import job_queue, worker_heartbeats
+
+    now = time.time()
+    with engine.connect() as conn:
+        rows, dead = job_queue.status(conn), job_queue.dead_jobs(conn, limit=10)
+        heartbeats = worker_heartbeats.all_heartbeats(conn)
+    if as_json:
+        click.echo(json.dumps(status_document(rows, dead, heartbeats, now), indent=2))
+        return
+    settings = current_settings()
+    budget = (settings.hubspot.rate_limit, settings.hubspot.rate_interval_s)
+    table = status_lines(rows, dead, budget=budget, max_backlog_hours=settings.events_max_backlog_hours)
+    for line in [*table, "", *worker_lines(heartbeats, now)]:
+        click.echo(line)
 
 
 def _create_or_exit(factory: Callable[[dict[str, Any]], Flask], overrides: dict[str, Any]) -> Flask:

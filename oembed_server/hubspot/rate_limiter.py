@@ -109,6 +109,13 @@ class RateLimiter:
         # The newest stamp of all, so the deque stays in time order.
         sent.append(max(self._clock(), taken[1]))
 
+    def usage(self) -> dict[str, float]:
+        """Each budget key's share of its window spent right now (0 to 1), for the metrics."""
+        with self._lock:
+            now = self._clock()
+            return {key: min(sum(1 for t in sent if t > now - self.interval_s) / self.max_requests, 1.0)
+                    for key, sent in self._sent.items()}
+
     def block(self, key: str, seconds: float) -> None:
         with self._lock:
             until = self._clock() + seconds

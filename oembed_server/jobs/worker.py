@@ -28,12 +28,14 @@ from sqlalchemy.exc import DBAPIError
 
 from oembed_server.domain.backlog_plan import describe_duration, plan_backlog
 from oembed_server.domain.event_record import SHEDDABLE_PRIORITY
+from oembed_server.domain.worker_health import RUNNING, STOPPED, STOPPING
 from oembed_server.hubspot.api_error import HubSpotError
 from oembed_server.hubspot.retry_policy import RetryPolicy
+from oembed_server.jobs import job_telemetry
 from oembed_server.jobs.handlers import HANDLERS, LOCAL_HANDLERS, Handler, JobContext, LocalContext, LocalHandler
 from oembed_server.jobs.job_outcomes import GiveUp, HoldPortal, JobOutcome, RetryLater, classify
 from oembed_server.settings import Settings
-from oembed_server.storage import job_queue
+from oembed_server.storage import job_queue, worker_heartbeats
 from oembed_server.storage.catalog_store import CatalogStore
 from oembed_server.storage.play_sessions import close_due_sessions, prune_play_sessions
 from oembed_server.storage.write_transaction import write_transaction
@@ -93,7 +95,13 @@ class Worker:
         # Backoff between attempts of one job, and pauses of a failing portal.
         self.policy = policy or RetryPolicy(base_s=config.backoff_base_s, cap_s=config.backoff_cap_s)
         self.clock = clock
-        self.owner = f"{socket.gethostname()[:30]}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
+        self.hostname = socket.gethostname()
+        self.owner = f"{self.hostname[:30]}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
+        self.started_at = self.clock()
+        self.state = RUNNING
+        # Set once run() has given everything back: the heartbeat thread's end.
+        self._finished = threading.Event()
+        self._wake = threading.Event()
         self._rng = random.Random()
         self._stop = threading.Event()
         self._paused: dict[int | None, float] = {}  # portal -> no claims before this time
@@ -107,13 +115,30 @@ class Worker:
 
     # --- running -----------------------------------------------------------------------
     def stop(self) -> None:
-        """Finish the job in hand, give back the rest of the batch, return from run()."""
+        """Claim nothing more, finish the jobs in hand, give back the rest of the batch,
+        return from run(). Safe from a signal handler (it only sets flags)."""
+        self.state = STOPPING
         self._stop.set()
+        self._wake.set()  # the heartbeat says "stopping" now, not at its next turn
+
+    def abandon(self) -> int:
+        """The grace period is over: give back every job this worker still holds (one in
+        flight is sent again later: delivery is at least once) and record it stopped.
+        Returns the jobs given back. Called from another thread than run()'s."""
+        self._stop.set()
+        with self._writing() as conn:
+            released = job_queue.release_owned(conn, self.owner, now=self.clock())
+        self._beat(STOPPED)
+        return released
 
     def run(self, once: bool = False) -> RunReport:
         """Work until stopped. With ``once``: until nothing is queued that could run within
         ``once_max_wait_s`` (short retries, a lost worker's leases), then prune and return."""
         total = RunReport()
+        self._finished.clear()
+        with self._writing() as conn:
+            worker_heartbeats.forget_old(conn, self.clock())
+        self._beat(self.state)
         heartbeat = threading.Thread(target=self._renew_leases, name="lease-heartbeat", daemon=True)
         heartbeat.start()
         try:
@@ -143,8 +168,28 @@ class Worker:
                 total.pruned += self.prune()
         finally:
             self._stop.set()
+            self.state = STOPPED
+            self._finished.set()
+            self._wake.set()
             heartbeat.join(timeout=5)
+            self._give_back_and_record_stop()
         return total
+
+    def _give_back_and_record_stop(self) -> None:
+        try:
+            with self._writing() as conn:
+                released = job_queue.release_owned(conn, self.owner, now=self.clock())
+            if released:
+                log.info("gave back %d job(s) still leased", released)
+            self._beat(STOPPED)
+        except DBAPIError as error:  # the leases run out by themselves
+            log.warning("could not record the stop: %s", type(error.orig).__name__)
+
+    def _beat(self, state: str) -> None:
+        with self._writing() as conn:
+            worker_heartbeats.beat(conn, self.owner, hostname=self.hostname, pid=os.getpid(),
+                                   started_at=self.started_at, lease_s=self.options.lease_s, state=state,
+                                   now=self.clock(), budget_usage=getattr(self.portals, "budget_usage", dict)())
 
     def run_batch(self) -> RunReport:
         """One turn of the loop: housekeeping, then one claimed batch sent."""
@@ -190,7 +235,9 @@ class Worker:
             reason = self.portals.missing_reason(portal_id)
             with self._writing() as conn:
                 for job in jobs:
-                    report.held += job_queue.hold(conn, job, self.owner, reason, now=self.clock())
+                    if job_queue.hold(conn, job, self.owner, reason, now=self.clock()):
+                        report.held += 1
+                        job_telemetry.job_finished(job.id, job.kind, portal_id, job.attempts + 1, "held", reason)
                 report.held += job_queue.hold_portal(conn, portal_id, reason, now=self.clock())
             log.warning("holding jobs for portal %s: %s", portal_id, reason)
             return report
@@ -213,11 +260,16 @@ class Worker:
 
         def send() -> None:
             while (job := next_job()) is not None:
+                job_telemetry.start_job()
                 outcome = self._attempt(job, context)
                 result = RunReport()
                 if outcome is None:
                     with self._writing() as conn:
-                        result.sent += job_queue.complete(conn, job, self.owner, now=self.clock())
+                        done = job_queue.complete(conn, job, self.owner, now=self.clock())
+                    result.sent += done
+                    # Not done: the lease passed to another worker (this one was given up).
+                    job_telemetry.job_finished(job.id, job.kind, portal_id, job.attempts + 1,
+                                               "sent" if done else "lease_lost")
                     self._failures[portal_id] = 0
                 else:
                     self._record(job, outcome, result)
@@ -316,13 +368,14 @@ class Worker:
                 if delay is None:
                     delay = self.policy.backoff(job.attempts, self._rng)
                 report.retried += job_queue.retry(conn, job, self.owner, delay, outcome.reason, now=now)
-                log.info("job %s (%s) retried in %.2fs: %s", job.id, job.kind, delay, outcome.reason)
+                result, reason = "retried", f"in {delay:.2f}s: {outcome.reason}"
             elif isinstance(outcome, HoldPortal):
                 report.held += job_queue.hold(conn, job, self.owner, outcome.reason, now=now)
-                log.warning("job %s held: %s", job.id, outcome.reason)
+                result, reason = "held", outcome.reason
             else:
                 report.dead += job_queue.bury(conn, job, self.owner, outcome.reason, now=now)
-                log.warning("job %s (%s) is dead: %s", job.id, job.kind, outcome.reason)
+                result, reason = "dead", outcome.reason
+        job_telemetry.job_finished(job.id, job.kind, job.portal_id, job.attempts + 1, result, reason)
 
     # --- pauses, leases --------------------------------------------------------------------
     def _pause(self, portal_id: int | None, delay_s: float | None) -> None:
@@ -345,14 +398,21 @@ class Worker:
         return self.clock() >= deadline - self.options.lease_s / 4
 
     def _renew_leases(self) -> None:
+        """Every quarter lease: extend this worker's leases and record its heartbeat. Runs
+        until run() has returned, so jobs still in flight after a stop keep their leases."""
         interval = self.options.lease_s / 4
-        while not self._stop.wait(interval):
+        while True:
+            self._wake.wait(interval)
+            self._wake.clear()
+            if self._finished.is_set():
+                return
             try:
                 now = self.clock()
                 with self._writing() as conn:
                     job_queue.renew_leases(conn, self.owner, self.options.lease_s, now=now)
                 with self._lock:
                     self._renewed_until = now + self.options.lease_s
+                self._beat(self.state)
             except DBAPIError as error:
                 log.warning("could not renew job leases: %s", type(error.orig).__name__)
 
@@ -360,6 +420,8 @@ class Worker:
         if jobs:
             with self._writing() as conn:
                 job_queue.release(conn, [j.id for j in jobs], self.owner, now=self.clock())
+            for job in jobs:
+                job_telemetry.job_finished(job.id, job.kind, job.portal_id, job.attempts, "released")
 
     def _next_work_in(self) -> float | None:
         with self.engine.connect() as conn:
@@ -447,5 +509,6 @@ def build_worker(catalog: CatalogStore, settings: Settings, *, options: WorkerOp
     else:
         limiter = RateLimiter(config.rate_limit, config.rate_interval_s)
     stable_key = settings.stable_secret_key
+    client_options.setdefault("observer", job_telemetry.observe_hubspot_call)
     portals = PortalClients(config, catalog.engine, stable_secret_key=stable_key, limiter=limiter, **client_options)
     return Worker(catalog, settings, portals, stable_secret_key=stable_key, options=options)

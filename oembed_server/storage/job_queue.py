@@ -199,6 +199,18 @@ def release(conn: Connection, job_ids: Iterable[int], owner: str, now: float | N
                         .values(lease_owner=None, lease_until=None, updated_at=now)).rowcount
 
 
+def release_owned(conn: Connection, owner: str, now: float | None = None) -> int:
+    """Give back every job ``owner`` still holds (a worker stopping: none stays leased)."""
+    now = time.time() if now is None else now
+    return conn.execute(jobs.update().where(jobs.c.lease_owner == owner, jobs.c.state == QUEUED)
+                        .values(lease_owner=None, lease_until=None, updated_at=now)).rowcount
+
+
+def leased_count(conn: Connection) -> int:
+    """Jobs some worker holds right now."""
+    return int(conn.execute(sa.select(sa.func.count()).where(jobs.c.lease_owner.is_not(None))).scalar_one())
+
+
 def _portal_is(portal_id: int | None):
     return jobs.c.portal_id.is_(None) if portal_id is None else jobs.c.portal_id == portal_id
 

@@ -274,3 +274,20 @@ webhook_events_seen = sa.Table(
 sa.Index("ix_hubspot_webhook_events_seen_at", webhook_events_seen.c.seen_at)
 # A privacy deletion finds a visitor's play sessions by portal and utk.
 sa.Index("ix_play_sessions_visitor", play_sessions.c.portal_id, play_sessions.c.contact_utk)
+# --- worker heartbeats (storage.worker_heartbeats) -----------------------------------------
+worker_heartbeats = sa.Table(
+    "worker_heartbeats",
+    metadata,
+    # Worker.owner: host, pid and a random part, the name its job leases carry.
+    sa.Column("owner", sa.String(64), primary_key=True),
+    sa.Column("hostname", sa.String(255), nullable=False),
+    sa.Column("pid", sa.Integer, nullable=False),
+    # Epoch seconds, like the job queue.
+    sa.Column("started_at", sa.Float, nullable=False),
+    sa.Column("beat_at", sa.Float, nullable=False),
+    # The worker's --lease-seconds: silent for three of them, it is stale.
+    sa.Column("lease_s", sa.Float, nullable=False),
+    sa.Column("state", sa.String(16), nullable=False),  # running, stopping, stopped
+    # JSON object: budget key -> share of that budget's window used at the last beat.
+    sa.Column("budget_usage", sa.Text),
+)

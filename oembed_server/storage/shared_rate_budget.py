@@ -99,6 +99,15 @@ class SharedRateLimiter:
             interval_ms = rate_limit_header(headers, "X-HubSpot-RateLimit-Interval-Milliseconds")
             self.block(key, interval_ms / 1000 if interval_ms else interval_s)
 
+    def usage(self) -> dict[str, float]:
+        """Each budget key's share of its window spent right now, by every process (0 to 1)."""
+        with self.engine.connect() as conn:
+            now = conn.execute(_DB_NOW).scalar_one()
+            rows = conn.execute(sa.select(rate_slots.c.budget_key, sa.func.count())
+                                .where(rate_slots.c.taken_at > now - self.interval_s)
+                                .group_by(rate_slots.c.budget_key)).all()
+        return {key: min(count / self.max_requests, 1.0) for key, count in rows}
+
     def block(self, key: str, seconds: float) -> None:
         from sqlalchemy.dialects.postgresql import insert
         with self.engine.begin() as conn:

@@ -108,6 +108,11 @@ class PortalClients:
                 cached = self._installed[portal_id] = (generation, client)
             return cached[1]
 
+    def budget_usage(self) -> dict[str, float]:
+        """Share of each budget key's window spent now (limiters without ``usage``: none)."""
+        usage = getattr(self._limiter, "usage", None)
+        return usage() if usage is not None else {}
+
     def is_installed(self, portal_id: int | None) -> bool:
         """Installed by OAuth (its own tokens, its own media object ids)."""
         return portal_id not in (None, APP_PORTAL) and self.store.get(portal_id) is not None
