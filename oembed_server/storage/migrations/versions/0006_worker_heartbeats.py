@@ -2,7 +2,7 @@
 `worker --status` and `/readyz?worker=1`.
 
 Revision ID: 0006_worker_heartbeats
-Revises: 0001_baseline
+Revises: 0004_webhooks_privacy
 Create Date: 2026-12-03
 """
 from __future__ import annotations
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0006_worker_heartbeats"
-down_revision = "0001_baseline"
+down_revision = "0004_webhooks_privacy"
 branch_labels = None
 depends_on = None
 
