@@ -250,7 +250,7 @@ def test_hubspot_calls_retries_429s_and_job_outcomes_are_counted(sqlite_url, tmp
         document = json.loads(status.output)
         [worker] = document["workers"]
         assert worker["status"] == "stopped" and worker["leaseSeconds"] == 60
-        assert document["totals"] == {"backlog": 0, "held": 0, "sent": 2, "retried": 0, "dead": 1}
+        assert document["totals"] == {"backlog": 0, "held": 0, "sent": 2, "retried": 0, "dead": 1, "shed": 0}
         assert document["deadJobs"][0]["kind"] == "event.quartile"
         catalog.dispose()
 

@@ -82,8 +82,8 @@ def test_bench_oembed():
 def test_bench_events():
     out = succeeded(run_bench("bench_events", "--outbox-rows", "1000", "--seconds", "0.3", "--rounds", "1",
                               "--clients", "1", "--warmup-seconds", "0.2", "--no-flush-each", "--no-worker"))
-    line(r"^database with 1,000 outbox rows and sessions built in ", out)
-    line(r"^OEMBED_EVENTS_FLUSH_MS=50 \(as shipped: on disk within 50 ms\)$", out)
+    line(r"^SQLite database with 1,000 outbox rows and sessions built in ", out)
+    line(r"^OEMBED_EVENTS_FLUSH_MS=50 \(as shipped: on disk within 50 ms\), SQLite$", out)
     line(r"^\s+endpoint\s+req/s\s+p50 ms\s+p99 ms\s+errors$", out)
     for endpoint in ("events", "constant"):
         line(rf"^\s+{endpoint}\s+{NUMBER}\s+{NUMBER}\s+{NUMBER}\s+0$", out)
@@ -91,7 +91,7 @@ def test_bench_events():
     assert int(line(r"^outbox rows at the end: ([\d,]+)$", out)[1].replace(",", "")) > 1000
     plans = out.split("query plans of the intake's statements (SQLite, full tables):\n")[1]
     assert re.search(r"^  INSERT INTO jobs .*\n      -> ", plans, re.MULTILINE), plans
-    line(rf"^OEMBED_EVENTS_FLUSH_MS=50 \(as shipped: on disk within 50 ms\): throughput ratio /events : constant = "
+    line(rf"^OEMBED_EVENTS_FLUSH_MS=50 \(as shipped: on disk within 50 ms\), SQLite: throughput ratio /events : constant = "
          rf"{NUMBER} \(target >= 0\.50\); p99 ratio = {NUMBER}$", out)
     assert "OEMBED_EVENTS_FLUSH_MS=0" not in out and "worker against the emulator" not in out
 
