@@ -12,6 +12,7 @@ from werkzeug.exceptions import NotFound
 from werkzeug.security import safe_join
 from werkzeug.wrappers import Response as WerkzeugResponse
 
+from oembed_server.domain.email_plays import email_play
 from oembed_server.domain.media import (
     CaptionTrack,
     MediaItem,
@@ -98,6 +99,13 @@ def media_page(external_id: str):
     settings = current_settings()
     links = discovery_links(settings.public_url, item)
     width, height = media_page_player_size(item)
+    # From an email link: the player reports its plays as the email's, for that contact.
+    email = email_play(request.args)
+    frame_src = player_src(settings.public_url, item.external_id)
+    if email:
+        # HubSpot needs a page outside HubSpot named and addressed: this page, as the email linked it.
+        page = {"hs_page_name": item.title, "hs_page_url": media_page_url(settings.public_url, item.external_id)}
+        frame_src += "?" + urlencode(email.query() | page)
     response = Response(render_template(
         "pages/media.html",
         item=item,
@@ -105,7 +113,7 @@ def media_page(external_id: str):
         canonical_url=media_page_url(settings.public_url, item.external_id),
         discovery_links=links,
         open_graph=open_graph(settings.public_url, settings.provider_name, item),
-        player_src=player_src(settings.public_url, item.external_id),
+        player_src=frame_src,
         player_width=width,
         player_height=height,
         description=page_description(settings.provider_name, item),
@@ -114,6 +122,9 @@ def media_page(external_id: str):
     ))
     for link in links:
         response.headers.add("Link", link.header_value())
+    if email:
+        # The page names one contact: no shared cache may hand it to anyone else.
+        response.headers["Cache-Control"] = "private, max-age=0"
     return response
 
 
@@ -196,7 +207,8 @@ def embed_page(external_id: str):
         crossorigin=needs_cors(settings.public_url, [t["src"] for t in tracks]),
     ))
     # Tracking parameters differ per viewer; a shared cache must not hand one viewer's page to another.
-    response.headers["Cache-Control"] = "private, max-age=0" if tracking else "public, max-age=300"
+    personal = tracking or email_play(request.args)
+    response.headers["Cache-Control"] = "private, max-age=0" if personal else "public, max-age=300"
     return response
 
 

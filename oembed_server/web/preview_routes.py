@@ -13,6 +13,7 @@ from urllib.parse import urlencode
 
 from flask import Blueprint, Response, abort, current_app, render_template, request, send_file, url_for
 
+from oembed_server.domain.email_plays import CONTACT_ID_MAX, is_contact_id
 from oembed_server.domain.media import MediaItem, is_absolute_http_url, media_page_url
 from oembed_server.domain.whole_numbers import parse_whole_number
 from oembed_server.hubl import EMAIL, HublError, HublRenderer, page_context
@@ -36,7 +37,7 @@ PREVIEW_PAGE_ID = 1
 MAX_DIMENSION = 10_000
 PLAYER_FLAGS = ("autoplay", "muted", "loop")
 KNOWN_ARGS = frozenset({"media", "size_type", "width", "height", "max_width", "max_height",
-                        "source_type", "poster", *PLAYER_FLAGS, "start"})
+                        "source_type", "poster", *PLAYER_FLAGS, "start", "contact"})
 _START_RE = re.compile(r"[0-9]{1,7}(?:\.[0-9]{1,3})?")
 _ASSET_TYPES = {"module.css": "text/css", "module.js": "text/javascript"}
 
@@ -52,6 +53,8 @@ class PreviewRequest:
     size: EmbedSize
     poster: str | None  # "1" (the item's own poster) or an absolute http(s) URL
     player_options: dict[str, str]
+    # The recipient an email preview renders for (HubL's `contact`), None for none.
+    contact_id: int | None = None
 
 
 def parse_preview_args(args, max_items: int) -> PreviewRequest:
@@ -81,7 +84,18 @@ def parse_preview_args(args, max_items: int) -> PreviewRequest:
         size=EmbedSize(size_type=size_type, **dims),
         poster=_poster(args),
         player_options=_player_options(args),
+        contact_id=_contact(args),
     )
+
+
+def _contact(args) -> int | None:
+    raw = _single(args, "contact")
+    if raw is None or raw == "":
+        return None
+    number = parse_whole_number(raw, CONTACT_ID_MAX)
+    if number is None or not is_contact_id(number):
+        raise PreviewArgumentError("contact must be a HubSpot contact record id (a positive whole number)")
+    return number
 
 
 def _single(args, name: str) -> str | None:
@@ -177,6 +191,9 @@ def preview_module(module_name: str):
     label = module.meta.get("label", module.name)
     context = page_context(portal_id=portal_id, page_id=PREVIEW_PAGE_ID, page_name=f"Preview: {label}",
                            page_url=request.url, module_name=f"{module.name}_preview")
+    if module.is_email_module and wanted.contact_id is not None:
+        # What HubSpot gives an email's HubL when it sends to one recipient.
+        context["contact"] = {"hs_object_id": wanted.contact_id}
     try:
         rendered = _renderer().render_module(
             module.html, values,
