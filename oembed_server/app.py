@@ -126,6 +126,7 @@ def _register_blueprints(app: Flask) -> None:
         media_pages,
         oembed_routes,
         preview_routes,
+        sitemap_routes,
     )
 
     app.register_blueprint(oembed_routes.bp)
@@ -133,6 +134,7 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(intake_routes.bp)
     app.register_blueprint(insights_pages.bp)
     app.register_blueprint(install_routes.bp)
+    app.register_blueprint(sitemap_routes.bp)
     install_routes.install_log_filter()
     # The local HubL preview: 404 unless PREVIEW_ENABLED.
     app.register_blueprint(preview_routes.bp)

@@ -37,6 +37,7 @@ from oembed_server.domain.page_metadata import (
     tracking_context,
 )
 from oembed_server.domain.session_links import media_insights_url
+from oembed_server.domain.structured_data import default_caption, describes, json_ld, transcript_text, twitter_card
 from oembed_server.domain.webvtt import WebVTTError, format_timestamp, parse_cues
 from oembed_server.domain.whole_numbers import parse_whole_number
 from oembed_server.web.app_state import current_catalog, current_settings
@@ -106,13 +107,19 @@ def media_page(external_id: str):
         # HubSpot needs a page outside HubSpot named and addressed: this page, as the email linked it.
         page = {"hs_page_name": item.title, "hs_page_url": media_page_url(settings.public_url, item.external_id)}
         frame_src += "?" + urlencode(email.query() | page)
+    # Crawlers and social sites hear of public items only (structured_data.describes).
+    described = describes(item)
     response = Response(render_template(
         "pages/media.html",
         item=item,
         provider_name=settings.provider_name,
         canonical_url=media_page_url(settings.public_url, item.external_id),
         discovery_links=links,
-        open_graph=open_graph(settings.public_url, settings.provider_name, item),
+        open_graph=open_graph(settings.public_url, settings.provider_name, item) if described else [],
+        twitter_card=twitter_card(settings.public_url, settings.provider_name, item,
+                                  settings.twitter_site) if described else [],
+        structured_data=json_ld(settings.public_url, settings.provider_name, item,
+                                transcript=_transcript(item)) if described else None,
         player_src=frame_src,
         player_width=width,
         player_height=height,
@@ -225,6 +232,14 @@ def _playable_item(external_id: str, compact: bool = False) -> MediaItem | Respo
     if item.visibility is Visibility.PRIVATE:
         return error_page(401, "Private media", "This media is private.", compact)
     return item
+
+
+def _transcript(item: MediaItem) -> str | None:
+    """The default caption track's words, when it is one of our own static files: reading
+    a catalog URL elsewhere would make each page view a request to wherever it points."""
+    track = default_caption(item)
+    text = _own_static_text(track.src) if track else None
+    return transcript_text(text) if text else None
 
 
 def _transcript_url(item: MediaItem, track: CaptionTrack) -> str | None:
