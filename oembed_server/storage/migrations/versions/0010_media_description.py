@@ -17,10 +17,14 @@ depends_on = None
 
 
 def upgrade() -> None:
-    with op.batch_alter_table("media_items") as batch:
-        batch.add_column(sa.Column("description", sa.Text))
-    with op.batch_alter_table("play_sessions") as batch:
-        batch.add_column(sa.Column("contact_id", sa.BigInteger))
+    # Only where missing, as the baseline does: a database the baseline took over may have
+    # been made from a schema.py that already declared them.
+    inspector = sa.inspect(op.get_bind())
+    for table, column in (("media_items", sa.Column("description", sa.Text)),
+                          ("play_sessions", sa.Column("contact_id", sa.BigInteger))):
+        if column.name not in {c["name"] for c in inspector.get_columns(table)}:
+            with op.batch_alter_table(table) as batch:
+                batch.add_column(column)
 
 
 def downgrade() -> None:
