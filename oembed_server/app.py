@@ -133,6 +133,7 @@ def _register_blueprints(app: Flask) -> None:
         media_pages,
         oembed_routes,
         preview_routes,
+        sitemap_routes,
         webhook_routes,
     )
 
@@ -143,6 +144,7 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(insights_pages.bp)
     app.register_blueprint(install_routes.bp)
     app.register_blueprint(webhook_routes.bp)
+    app.register_blueprint(sitemap_routes.bp)
     install_routes.install_log_filter()
     # The local HubL preview: 404 unless PREVIEW_ENABLED.
     app.register_blueprint(preview_routes.bp)

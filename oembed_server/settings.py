@@ -25,6 +25,7 @@ from sqlalchemy.exc import ArgumentError
 from oembed_server.domain import public_url as public_url_rule
 from oembed_server.domain.public_url import DEFAULT_PUBLIC_URL
 from oembed_server.domain.setting_values import ConfigError, parse_non_negative_number
+from oembed_server.domain.structured_data import twitter_handle_problem
 from oembed_server.domain.url_schemes import UrlMatcher, compile_url_schemes
 from oembed_server.hubspot.client_config import HubSpotConfig, load_hubspot_config
 from oembed_server.hubspot.oauth_api import DEFAULT_AUTHORIZE_URL, DEFAULT_SCOPES
@@ -98,6 +99,8 @@ class Settings:
     # OEMBED_METRICS_TOKEN: the Bearer token /metrics asks for (None: open in development,
     # switched off in production).
     metrics_token: str | None = dataclasses.field(default=None, repr=False)
+    # OEMBED_TWITTER_SITE: the @username an X (Twitter) card names as the site's; None for none.
+    twitter_site: str | None = None
 
     @property
     def stable_secret_key(self) -> str | None:
@@ -168,6 +171,7 @@ def load_settings(environ: Mapping[str, str], instance_path: str, *,
     if events_max_backlog_hours == 0:
         raise ConfigError("OEMBED_EVENTS_MAX_BACKLOG_HOURS must be more than 0 (0 would shed every quartile 25/50/75)")
     modules_dir = environ.get("OEMBED_MODULES_DIR") or str(CMS_MODULES_DIR)
+    twitter_site = _twitter_site(environ.get("OEMBED_TWITTER_SITE", "").strip())
 
     hubspot = load_hubspot_config(environ)
     authorize_url = parse_authorize_url(environ.get("HUBSPOT_AUTHORIZE_URL") or DEFAULT_AUTHORIZE_URL)
@@ -213,7 +217,16 @@ def load_settings(environ: Mapping[str, str], instance_path: str, *,
         webhook_signature=webhook_signature,
         log_format=log_format,
         metrics_token=metrics_token,
+        twitter_site=twitter_site,
     )
+
+
+def _twitter_site(raw: str) -> str | None:
+    if not raw:
+        return None
+    if (problem := twitter_handle_problem(raw)) is not None:
+        raise ConfigError(f"OEMBED_TWITTER_SITE {problem}")
+    return raw
 
 
 def _default_url_schemes(public_url: str) -> tuple[str, ...]:

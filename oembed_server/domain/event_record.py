@@ -11,6 +11,8 @@ import dataclasses
 from collections.abc import Mapping
 from typing import Any
 
+from oembed_server.domain.email_plays import is_contact_id
+
 PLAYED = "played"
 QUARTILE = "quartile"
 ATTENTION = "attention"
@@ -28,7 +30,8 @@ KIND_OF_JOB = {job: kind for kind, job in JOB_KIND.items()}
 MEDIA_TYPES = ("VIDEO", "AUDIO", "IMAGE", "DOCUMENT", "OTHER")
 PLAY_STATES = ("STARTED", "VIEWED")
 QUARTILES = (0, 25, 50, 75, 100)
-PLAY_CONTEXTS = ("EMAIL", "EXTERNAL_PAGE")
+EMAIL = "EMAIL"
+PLAY_CONTEXTS = (EMAIL, "EXTERNAL_PAGE")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -47,6 +50,7 @@ class EventRecord:
     page_url: str | None = None
     hsenc: str | None = None
     external_play_context: str | None = None
+    contact_id: int | None = None         # the contact an email link named (domain.email_plays)
     state: str | None = None              # PLAYED only: STARTED or VIEWED
     played_percent: int | None = None     # QUARTILE only: 0, 25, 50, 75 or 100
     spans: tuple[int, ...] | None = None  # ATTENTION only: play count per span, in order
@@ -101,4 +105,6 @@ def record_problem(record: EventRecord) -> str | None:
         return "an attention event needs spans and span_seconds"
     if record.external_play_context is not None and record.external_play_context not in PLAY_CONTEXTS:
         return f"external_play_context must be one of {', '.join(PLAY_CONTEXTS)}"
+    if record.contact_id is not None and not is_contact_id(record.contact_id):
+        return "contact_id must be a positive whole number within int64"
     return None

@@ -42,6 +42,7 @@ media_items = sa.Table(
     sa.Column("stream_url", sa.Text),
     # NULL is the default library.
     sa.Column("library", sa.String(64)),
+    sa.Column("description", sa.Text),
 )
 
 
@@ -106,6 +107,8 @@ play_sessions = sa.Table(
     sa.Column("page_url", sa.Text),
     sa.Column("hsenc", sa.Text),
     sa.Column("external_play_context", sa.String(16)),
+    # The HubSpot contact record id an email link named (see "Plays from email" in the README).
+    sa.Column("contact_id", sa.BigInteger),
     sa.Column("state", sa.String(16)),             # STARTED or VIEWED once the played report came
     sa.Column("started_at_ms", sa.BigInteger),
     # UTC day of the played report, stored so per-day counts group alike on both engines.

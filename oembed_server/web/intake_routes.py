@@ -14,6 +14,7 @@ import time
 from flask import Blueprint, Response, current_app, jsonify, request, url_for
 from sqlalchemy.exc import DBAPIError
 
+from oembed_server.domain.email_plays import email_play
 from oembed_server.domain.event_record import KINDS as REPORT_KINDS
 from oembed_server.domain.intake_limits import ClientBudget, RefusedSessions
 from oembed_server.domain.player_report import COMMON_FIELDS, KIND_FIELDS, ReportError, parse_report, report_token
@@ -84,7 +85,10 @@ def receive_event():
         return _refuse(403, "portalId", "is not the portal this player was given", reason="token_other_portal",
                        kind=kind)
     if claims.dnt or report.dnt or request.headers.get("Sec-GPC") == "1":
+        # An email visit's contact and marker go too: they say who watched, from where.
         report = report.without_visitor()
+    elif claims.from_email:
+        report = report.from_email(claims.contact_id)
 
     limit = current_app.config.get("EVENTS_SESSION_REPORT_LIMIT", DEFAULT_SESSION_REPORT_LIMIT)
     catalog = current_catalog()
@@ -182,9 +186,12 @@ def _json(status: int, body: dict) -> Response:
 
 def player_config(item, args) -> dict:
     """What the player page tells ``player-events.js``: where to report, and the token
-    that lets it (bound to this item, the page's ``hs_portal_id`` and its ``dnt``)."""
+    that lets it (bound to this item, the page's ``hs_portal_id``, its ``dnt`` and, from an
+    email link, the email marker and contact id)."""
     portal_id = parse_portal_id(args.get("hs_portal_id"))
     dnt = args.get("dnt") == "1"
-    claims = PlayerClaims(item.external_id, item.media_type.value, portal_id, dnt)
+    email = email_play(args)
+    claims = PlayerClaims(item.external_id, item.media_type.value, portal_id, dnt,
+                          from_email=email is not None, contact_id=email.contact_id if email else None)
     return {"url": url_for("events_api.receive_event"), "token": issue_token(current_settings().secret_key, claims),
             "portalId": portal_id, "dnt": dnt}

@@ -5,12 +5,14 @@ from __future__ import annotations
 import math
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlencode
 
 from flask import Blueprint, Response, current_app, redirect, render_template, request, send_from_directory, url_for
 from werkzeug.exceptions import NotFound
 from werkzeug.security import safe_join
 from werkzeug.wrappers import Response as WerkzeugResponse
 
+from oembed_server.domain.email_plays import email_play
 from oembed_server.domain.media import (
     CaptionTrack,
     MediaItem,
@@ -35,6 +37,7 @@ from oembed_server.domain.page_metadata import (
     tracking_context,
 )
 from oembed_server.domain.session_links import media_insights_url
+from oembed_server.domain.structured_data import default_caption, describes, json_ld, transcript_text, twitter_card
 from oembed_server.domain.webvtt import WebVTTError, format_timestamp, parse_cues
 from oembed_server.domain.whole_numbers import parse_whole_number
 from oembed_server.web.app_state import current_catalog, current_settings
@@ -98,14 +101,27 @@ def media_page(external_id: str):
     settings = current_settings()
     links = discovery_links(settings.public_url, item)
     width, height = media_page_player_size(item)
+    # From an email link: the player reports its plays as the email's, for that contact.
+    email = email_play(request.args)
+    frame_src = player_src(settings.public_url, item.external_id)
+    if email:
+        # HubSpot needs a page outside HubSpot named and addressed: this page, as the email linked it.
+        page = {"hs_page_name": item.title, "hs_page_url": media_page_url(settings.public_url, item.external_id)}
+        frame_src += "?" + urlencode(email.query() | page)
+    # Crawlers and social sites hear of public items only (structured_data.describes).
+    described = describes(item)
     response = Response(render_template(
         "pages/media.html",
         item=item,
         provider_name=settings.provider_name,
         canonical_url=media_page_url(settings.public_url, item.external_id),
         discovery_links=links,
-        open_graph=open_graph(settings.public_url, settings.provider_name, item),
-        player_src=player_src(settings.public_url, item.external_id),
+        open_graph=open_graph(settings.public_url, settings.provider_name, item) if described else [],
+        twitter_card=twitter_card(settings.public_url, settings.provider_name, item,
+                                  settings.twitter_site) if described else [],
+        structured_data=json_ld(settings.public_url, settings.provider_name, item,
+                                transcript=_transcript(item)) if described else None,
+        player_src=frame_src,
         player_width=width,
         player_height=height,
         description=page_description(settings.provider_name, item),
@@ -114,6 +130,9 @@ def media_page(external_id: str):
     ))
     for link in links:
         response.headers.add("Link", link.header_value())
+    if email:
+        # The page names one contact: no shared cache may hand it to anyone else.
+        response.headers["Cache-Control"] = "private, max-age=0"
     return response
 
 
@@ -196,7 +215,8 @@ def embed_page(external_id: str):
         crossorigin=needs_cors(settings.public_url, [t["src"] for t in tracks]),
     ))
     # Tracking parameters differ per viewer; a shared cache must not hand one viewer's page to another.
-    response.headers["Cache-Control"] = "private, max-age=0" if tracking else "public, max-age=300"
+    personal = tracking or email_play(request.args)
+    response.headers["Cache-Control"] = "private, max-age=0" if personal else "public, max-age=300"
     return response
 
 
@@ -213,6 +233,14 @@ def _playable_item(external_id: str, compact: bool = False) -> MediaItem | Respo
     if item.visibility is Visibility.PRIVATE:
         return error_page(401, "Private media", "This media is private.", compact)
     return item
+
+
+def _transcript(item: MediaItem) -> str | None:
+    """The default caption track's words, when it is one of our own static files: reading
+    a catalog URL elsewhere would make each page view a request to wherever it points."""
+    track = default_caption(item)
+    text = _own_static_text(track.src) if track else None
+    return transcript_text(text) if text else None
 
 
 def _transcript_url(item: MediaItem, track: CaptionTrack) -> str | None:

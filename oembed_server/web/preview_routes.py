@@ -16,6 +16,7 @@ from urllib.parse import urlencode
 
 from flask import Blueprint, Response, abort, current_app, g, render_template, request, send_file, url_for
 
+from oembed_server.domain.email_plays import CONTACT_ID_MAX, is_contact_id
 from oembed_server.domain.media import MediaItem, is_absolute_http_url, media_page_url
 from oembed_server.domain.whole_numbers import parse_whole_number
 from oembed_server.hubl import EMAIL, HublError, HublRenderer, page_context
@@ -48,7 +49,7 @@ PREVIEW_PAGE_ID = 1
 MAX_DIMENSION = 10_000
 PLAYER_FLAGS = ("autoplay", "muted", "loop")
 KNOWN_ARGS = frozenset({"media", "size_type", "width", "height", "max_width", "max_height",
-                        "source_type", "poster", *PLAYER_FLAGS, "start", "as"})
+                        "source_type", "poster", *PLAYER_FLAGS, "start", "as", "contact"})
 FIELD_ARG_PREFIX = "fields."
 HOST_CHOICES = ("page", "email")
 # The preview's stand-in for HubSpot's embed script (HubSpot's CDN is not reachable here).
@@ -70,6 +71,8 @@ class PreviewRequest:
     player_options: dict[str, str]
     host: str | None = None  # "page" or "email" (?as=), None for the module's own
     fields: tuple[tuple[str, str], ...] = ()  # (field path, text) from ?fields.PATH=
+    # The recipient an email preview renders for (HubL's `contact`), None for none.
+    contact_id: int | None = None
 
 
 def parse_preview_args(args, max_items: int) -> PreviewRequest:
@@ -114,7 +117,18 @@ def parse_preview_args(args, max_items: int) -> PreviewRequest:
         player_options=_player_options(args),
         host=host,
         fields=tuple(fields),
+        contact_id=_contact(args),
     )
+
+
+def _contact(args) -> int | None:
+    raw = _single(args, "contact")
+    if raw is None or raw == "":
+        return None
+    number = parse_whole_number(raw, CONTACT_ID_MAX)
+    if number is None or not is_contact_id(number):
+        raise PreviewArgumentError("contact must be a HubSpot contact record id (a positive whole number)")
+    return number
 
 
 def _single(args, name: str) -> str | None:
@@ -262,6 +276,9 @@ def preview_module(module_name: str):
                            page_url=request.url, module_name=f"{module.name}_preview")
     is_email = host_type == EMAIL
     nonce = None if is_email else secrets.token_urlsafe(18)
+    if is_email and wanted.contact_id is not None:
+        # What HubSpot gives an email's HubL when it sends to one recipient.
+        context["contact"] = {"hs_object_id": wanted.contact_id}
     try:
         rendered = _renderer().render_module(
             module.html, values,

@@ -217,18 +217,19 @@ def test_email_preview_has_no_script_or_style_and_links_the_image(live_server, o
     page.goto(f"{live_server}/_preview/media_email?media=sample-video")
     assert page.locator("script, style, link[rel=stylesheet], iframe").count() == 0
     link = page.locator("a.media-email__image-link")
-    assert link.get_attribute("href") == f"{live_server}/media/sample-video"
+    assert link.get_attribute("href") == f"{live_server}/media/sample-video?play_from=email"
     image = link.locator("img")
     assert image.get_attribute("src") == f"{live_server}/static/sample/video-thumbnail.png"
     page.wait_for_function("() => document.querySelector('a.media-email__image-link img').naturalWidth > 0")
     assert image.bounding_box()["width"] == 600  # the email column
-    assert page.locator("a.media-email__badge").get_attribute("href") == f"{live_server}/media/sample-video"
+    badge = page.locator("a.media-email__badge")
+    assert badge.get_attribute("href") == f"{live_server}/media/sample-video?play_from=email"
     screenshot(page, "media_email")
     with page.context.expect_page() as opened:  # target="_blank", as email clients open links
         image.click()
     media_page = opened.value
     media_page.wait_for_load_state()
-    assert media_page.url == f"{live_server}/media/sample-video"
+    assert media_page.url == f"{live_server}/media/sample-video?play_from=email"
 
 
 # --- HubSpot-style Media Bridge modules from a --module-dir (issue 21) ------------------------

@@ -40,3 +40,9 @@ def timeline(state: EmulatorState, portal_id: int) -> dict[str, list[dict[str, A
             sessions[event["sessionId"]].append(event)
     return {sid: events for sid, events in sessions.items()
             if any(e["eventType"] == "media-played" for e in events)}
+
+
+def contact_timeline(state: EmulatorState, portal_id: int, contact_id: int) -> dict[str, list[dict[str, Any]]]:
+    """``timeline`` narrowed to the sessions HubSpot shows on one contact's record."""
+    return {sid: events for sid, events in timeline(state, portal_id).items()
+            if any(e.get("contactId") == contact_id for e in events)}

@@ -223,7 +223,8 @@ def test_email_preview_is_a_linked_image_without_script_or_style(preview_client)
     soup = soup_of(preview_client.get("/_preview/media_email?media=sample-video"))
     assert not soup.find_all(["script", "style", "link", "noscript", "iframe"])
     link = soup.select_one("a.media-email__image-link")
-    assert link["href"] == f"{PUBLIC_URL}/media/sample-video"
+    # The email marker (plays from email); no contact in a preview that names none.
+    assert link["href"] == f"{PUBLIC_URL}/media/sample-video?play_from=email"
     assert link.img["src"] == f"{PUBLIC_URL}/static/sample/video-thumbnail.png"  # hs_poster_url
     assert link.img["width"] == "600"
     assert link.img["height"] == "338"  # the 640x360 video's shape: room kept while the image loads

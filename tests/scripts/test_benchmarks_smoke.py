@@ -91,8 +91,8 @@ def test_bench_events():
     assert int(line(r"^outbox rows at the end: ([\d,]+)$", out)[1].replace(",", "")) > 1000
     plans = out.split("query plans of the intake's statements (SQLite, full tables):\n")[1]
     assert re.search(r"^  INSERT INTO jobs .*\n      -> ", plans, re.MULTILINE), plans
-    line(rf"^OEMBED_EVENTS_FLUSH_MS=50 \(as shipped: on disk within 50 ms\), SQLite: throughput ratio /events : constant = "
-         rf"{NUMBER} \(target >= 0\.50\); p99 ratio = {NUMBER}$", out)
+    line(r"^OEMBED_EVENTS_FLUSH_MS=50 \(as shipped: on disk within 50 ms\), SQLite: "
+         rf"throughput ratio /events : constant = {NUMBER} \(target >= 0\.50\); p99 ratio = {NUMBER}$", out)
     assert "OEMBED_EVENTS_FLUSH_MS=0" not in out and "worker against the emulator" not in out
 
 
