@@ -10,6 +10,7 @@ from typing import Any
 
 from flask import Flask
 from sqlalchemy.exc import SQLAlchemyError
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 from oembed_server.package_data import WEB_STATIC_DIR, WEB_TEMPLATES_DIR
 from oembed_server.settings import EPHEMERAL_SECRET_WARNING, ConfigError, load_settings
@@ -111,7 +112,12 @@ def _build_app(test_config: Mapping[str, Any]) -> Flask:
     app.extensions["catalog"] = catalog
 
     _register_blueprints(app)
-    security_headers.init_app(app, settings.public_url)
+    security_headers.init_app(app, settings.public_url, settings.timeline_frame_ancestors)
+    if settings.trusted_proxies:
+        # Only then are X-Forwarded-For/-Proto believed, and only as many hops as were named:
+        # the rate limit and the request log then see the client, not the proxy.
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=settings.trusted_proxies,  # type: ignore[method-assign]
+                                x_proto=settings.trusted_proxies)
 
     if not app.debug and not app.testing:
         logging.basicConfig(level=logging.INFO)

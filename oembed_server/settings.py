@@ -25,6 +25,8 @@ from sqlalchemy.exc import ArgumentError
 from oembed_server.domain import public_url as public_url_rule
 from oembed_server.domain.public_url import DEFAULT_PUBLIC_URL
 from oembed_server.domain.setting_values import ConfigError, parse_non_negative_number
+from oembed_server.domain.timeline_frames import CSP_ORIGIN as _CSP_ORIGIN
+from oembed_server.domain.timeline_frames import TIMELINE_FRAME_ANCESTORS
 from oembed_server.domain.url_schemes import UrlMatcher, compile_url_schemes
 from oembed_server.hubspot.client_config import HubSpotConfig, load_hubspot_config
 from oembed_server.hubspot.oauth_api import DEFAULT_AUTHORIZE_URL, DEFAULT_SCOPES
@@ -82,6 +84,13 @@ class Settings:
     # what it asks for.
     hubspot_authorize_url: str = DEFAULT_AUTHORIZE_URL
     hubspot_scopes: tuple[str, ...] = DEFAULT_SCOPES
+    # OEMBED_TRUSTED_PROXIES: how many reverse proxies in front of the app append to
+    # X-Forwarded-For (0: the headers are ignored, the socket's peer is the client).
+    trusted_proxies: int = 0
+    # OEMBED_TIMELINE_FRAME_ANCESTORS: who may frame the session insights page (HubSpot's app).
+    timeline_frame_ancestors: tuple[str, ...] = TIMELINE_FRAME_ANCESTORS
+    # OEMBED_INSIGHTS_LINK_DAYS: how long an insights link works (0: as long as the event).
+    insights_link_days: float = 0.0
     # HUBSPOT_PUSH_RECORD: where push_module.py remembers what it uploaded (default: in the
     # instance folder, beside the embedded database).
     push_record_path: str = ""
@@ -150,6 +159,14 @@ def load_settings(environ: Mapping[str, str], instance_path: str, *,
     if events_flush_ms > 1000:
         raise ConfigError("OEMBED_EVENTS_FLUSH_MS must be at most 1000 (a second of reports at risk on a power loss)")
     modules_dir = environ.get("OEMBED_MODULES_DIR") or str(CMS_MODULES_DIR)
+    trusted_proxies = parse_non_negative_number(environ.get("OEMBED_TRUSTED_PROXIES", "0"), "OEMBED_TRUSTED_PROXIES")
+    if trusted_proxies > 10:
+        raise ConfigError("OEMBED_TRUSTED_PROXIES must be at most 10 (the reverse proxies in front of the app)")
+    timeline_frame_ancestors = parse_frame_ancestors(environ.get("OEMBED_TIMELINE_FRAME_ANCESTORS"))
+    insights_link_days = parse_non_negative_number(
+        environ.get("OEMBED_INSIGHTS_LINK_DAYS", "0"), "OEMBED_INSIGHTS_LINK_DAYS", float)
+    if insights_link_days > 36500:
+        raise ConfigError("OEMBED_INSIGHTS_LINK_DAYS must be at most 36500 (0 keeps links working)")
 
     hubspot = load_hubspot_config(environ)
     authorize_url = parse_authorize_url(environ.get("HUBSPOT_AUTHORIZE_URL") or DEFAULT_AUTHORIZE_URL)
@@ -185,6 +202,9 @@ def load_settings(environ: Mapping[str, str], instance_path: str, *,
         hubspot_authorize_url=authorize_url,
         hubspot_scopes=scopes,
         push_record_path=push_record_path,
+        trusted_proxies=trusted_proxies,
+        timeline_frame_ancestors=timeline_frame_ancestors,
+        insights_link_days=insights_link_days,
     )
 
 
@@ -248,6 +268,20 @@ def parse_database_url(value: str, name: str) -> str:
         # psycopg (3) is the only PostgreSQL driver the project installs.
         url = url.set(drivername="postgresql+psycopg")
     return url.render_as_string(hide_password=False)
+
+
+def parse_frame_ancestors(value: str | None) -> tuple[str, ...]:
+    """OEMBED_TIMELINE_FRAME_ANCESTORS: origins (``https://app.hubspot.com``, wildcards as CSP
+    writes them: ``https://*.hubspot.com``), space- or comma-separated; unset or blank:
+    HubSpot's app hosts."""
+    if value is None or not value.strip():
+        return TIMELINE_FRAME_ANCESTORS
+    origins = tuple(value.replace(",", " ").split())
+    for origin in origins:
+        if not _CSP_ORIGIN.fullmatch(origin):
+            raise ConfigError("OEMBED_TIMELINE_FRAME_ANCESTORS must list origins such as https://app.hubspot.com "
+                              f"(scheme, host, optional port; no path), got {origin!r}")
+    return origins
 
 
 def _parse_env_name(value: str) -> str:

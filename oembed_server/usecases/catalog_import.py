@@ -31,6 +31,7 @@ from oembed_server.domain.media import (
     Visibility,
     external_id_problem,
     is_absolute_http_url,
+    url_character_problem,
     is_language_tag,
     library_problem,
 )
@@ -327,6 +328,8 @@ def _convert_text(field: str, raw):
         return (None, "must not be empty") if field in REQUIRED_FIELDS else (None, None)
     if len(value) > _TEXT_MAX:
         return None, f"longer than {_TEXT_MAX} characters"
+    if field in URL_FIELDS and (problem := url_character_problem(value)):
+        return None, f"{_shorten(raw)!r} {problem}"
     if field in URL_FIELDS and not is_absolute_http_url(value):
         return None, f"{_shorten(raw)!r} is not an absolute http(s) URL"
     if _CONTROL_CHARACTERS.search(value):
@@ -377,6 +380,8 @@ def _caption_track(entry) -> tuple[CaptionTrack | None, str | None]:
     kind, default = entry.get("kind", CaptionKind.SUBTITLES.value), entry.get("default", False)
     if not isinstance(src, str) or len(src) > _TEXT_MAX or not is_absolute_http_url(src.strip()):
         return None, f"src {src!r} is not an absolute http(s) URL"
+    if problem := url_character_problem(src.strip()):
+        return None, f"src {src!r} {problem}"
     if not isinstance(srclang, str) or not is_language_tag(srclang.strip()):
         return None, f"srclang {srclang!r} is not a BCP 47 language tag"
     if (not isinstance(label, str) or not label.strip() or len(label) > _CAPTION_LABEL_MAX

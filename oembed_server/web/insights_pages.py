@@ -29,6 +29,7 @@ from oembed_server.storage.play_sessions import (
 )
 from oembed_server.web.app_state import current_catalog, current_settings
 from oembed_server.web.media_pages import error_page
+from oembed_server.web.security_headers import TIMELINE, page_policy
 
 bp = Blueprint("insights", __name__, url_prefix="/insights")
 
@@ -56,6 +57,7 @@ def media_page(external_id: str):
 
 
 @bp.get("/session/<token>")
+@page_policy(TIMELINE)  # framed by HubSpot's app on the contact timeline, by nobody else
 def session_page(token: str):
     settings = current_settings()
     session_id = session_id_from_token(settings.secret_key, token)

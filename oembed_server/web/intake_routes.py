@@ -44,6 +44,9 @@ def receive_event():
         data = json.loads(body)
     except (ValueError, UnicodeDecodeError):
         return _refuse(400, "body", "is not valid JSON")
+    except RecursionError:
+        # "[" x 5000 fits in 16 KB and exhausts the parser's stack; no report nests at all.
+        return _refuse(400, "body", "is nested too deeply to be a report")
 
     refused = _refused_sessions()
     # Only a string can be a refused session; any other value (a list is not even hashable)

@@ -114,7 +114,7 @@ def media_page(external_id: str):
     ))
     for link in links:
         response.headers.add("Link", link.header_value())
-    return response
+    return _unlisted_noindex(response, item)
 
 
 @bp.get("/media/<external_id>/")
@@ -136,14 +136,14 @@ def transcript_page(external_id: str, srclang: str):
     except WebVTTError:
         return error_page(404, "No transcript", "The captions file for this language is not WebVTT.")
     settings = current_settings()
-    return render_template(
+    return _unlisted_noindex(Response(render_template(
         "pages/transcript.html",
         item=item,
         track=track,
         cues=[(format_timestamp(cue.start_seconds), cue) for cue in cues],
         provider_name=settings.provider_name,
         media_url=media_page_url(settings.public_url, item.external_id),
-    )
+    )), item)
 
 
 @bp.get("/embed/<external_id>")
@@ -197,12 +197,31 @@ def embed_page(external_id: str):
     ))
     # Tracking parameters differ per viewer; a shared cache must not hand one viewer's page to another.
     response.headers["Cache-Control"] = "private, max-age=0" if tracking else "public, max-age=300"
-    return response
+    return _unlisted_noindex(response, item)
 
 
 @bp.get("/embed/<external_id>/")
 def embed_page_slash(external_id: str):
     return _redirect_without_slash("pages.embed_page", external_id)
+
+
+# Crawlers may read every path but these: insights are capabilities, the preview is local,
+# and /events takes only the player's reports. Media pages stay crawlable so that a
+# crawler sees an unlisted page's noindex.
+ROBOTS_TXT = "User-agent: *\nDisallow: /insights/\nDisallow: /_preview/\nDisallow: /events\n"
+
+
+@bp.get("/robots.txt")
+def robots_txt():
+    return Response(ROBOTS_TXT, mimetype="text/plain", headers={"Cache-Control": "public, max-age=86400"})
+
+
+def _unlisted_noindex(response: Response, item: MediaItem) -> Response:
+    """An unlisted item is reachable by its URL, not findable: a search engine that meets
+    its URL somewhere must not list it (the page's meta tag says the same)."""
+    if item.visibility is Visibility.UNLISTED:
+        response.headers["X-Robots-Tag"] = "noindex"
+    return response
 
 
 def _playable_item(external_id: str, compact: bool = False) -> MediaItem | Response:
