@@ -3,7 +3,8 @@
 The HTTP layer only: body size and type, the per-client budget, the player token, then
 the pure checks (``domain.player_report``) and one transaction in ``storage.play_sessions``.
 Refuses with a JSON ``{"error", "field"}`` body: 400 a malformed field, 403 a missing,
-foreign or expired token, 409 a session id of another item, 413 an oversized body, 415
+foreign or expired token, 409 a session id of another item, portal or player (token and
+session secret: ``domain.session_binding``), 413 an oversized body, 415
 another content type, 429 past a session's or a client's limit.
 """
 from __future__ import annotations
@@ -16,6 +17,7 @@ from flask import Blueprint, Response, current_app, jsonify, request, url_for
 from oembed_server.domain.intake_limits import ClientBudget, RefusedSessions
 from oembed_server.domain.player_report import ReportError, parse_report, report_token
 from oembed_server.domain.player_tokens import PlayerClaims, issue_token, parse_portal_id, read_token
+from oembed_server.domain.session_binding import writer_digest
 from oembed_server.storage.play_sessions import DEFAULT_SESSION_REPORT_LIMIT, SessionRefused, record_report
 from oembed_server.storage.write_transaction import write_transaction
 from oembed_server.web.app_state import current_catalog, current_settings
@@ -57,7 +59,8 @@ def receive_event():
         return _refuse(429, "sessionId", "this play session has made all the reports it may")
     settings = current_settings()
     try:
-        claims = read_token(settings.secret_key, report_token(data))
+        token = report_token(data)
+        claims = read_token(settings.secret_key, token)
     except ReportError as exc:
         # A report without a token is refused as forbidden; only a non-object body is malformed.
         return _refuse(400 if exc.field == "body" else 403, exc.field, exc.message)
@@ -78,7 +81,8 @@ def receive_event():
     limit = current_app.config.get("EVENTS_SESSION_REPORT_LIMIT", DEFAULT_SESSION_REPORT_LIMIT)
     try:
         with write_transaction(current_catalog().engine, flush_within=settings.events_flush_ms / 1000) as conn:
-            accepted = record_report(conn, report, now=now, report_limit=limit)
+            accepted = record_report(conn, report, writer=writer_digest(token, report.session_secret), now=now,
+                                     report_limit=limit)
     except SessionRefused as exc:
         if exc.status == 429:
             refused.add(record.session_id)

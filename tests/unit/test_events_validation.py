@@ -22,7 +22,7 @@ SECRET = "validation-secret-key-0123456789-abcdefgh"
 
 def report(**fields) -> dict:
     base = {"token": "abc.def.ghi", "kind": "played", "externalId": "clip-1", "sessionId": "A" * 22,
-            "occurredTimestamp": NOW_MS, "state": "STARTED"}
+            "sessionSecret": "S" * 22, "occurredTimestamp": NOW_MS, "state": "STARTED"}
     return {k: v for k, v in (base | fields).items() if v is not ...}
 
 
