@@ -129,6 +129,7 @@ def _register_blueprints(app: Flask) -> None:
         insights_pages,
         install_routes,
         intake_routes,
+        log_redaction,
         media_pages,
         oembed_routes,
         preview_routes,
@@ -140,5 +141,6 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(insights_pages.bp)
     app.register_blueprint(install_routes.bp)
     install_routes.install_log_filter()
+    log_redaction.install_access_log_redaction()
     # The local HubL preview: 404 unless PREVIEW_ENABLED.
     app.register_blueprint(preview_routes.bp)

@@ -14,7 +14,6 @@ from oembed_server.domain.media import MediaItem, MediaType
 from oembed_server.domain.media_object_mapping import media_object_properties
 from oembed_server.storage.catalog_store import CatalogStore
 
-
 # Stand-in ids start here, above the ids a test portal hands out, and stay within 2**53
 # (a JavaScript number, as HubSpot's ids are).
 _STAND_IN_BASE = 9 * 10**14

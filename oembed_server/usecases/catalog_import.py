@@ -31,9 +31,9 @@ from oembed_server.domain.media import (
     Visibility,
     external_id_problem,
     is_absolute_http_url,
-    url_character_problem,
     is_language_tag,
     library_problem,
+    url_character_problem,
 )
 from oembed_server.domain.whole_numbers import parse_whole_number
 from oembed_server.storage.catalog_store import CatalogStore, UpsertReport

@@ -5,7 +5,7 @@ from __future__ import annotations
 import math
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlencode
+from urllib.parse import quote, urlencode
 
 from flask import Blueprint, Response, current_app, redirect, render_template, request, send_from_directory, url_for
 from werkzeug.exceptions import NotFound
@@ -35,7 +35,6 @@ from oembed_server.domain.page_metadata import (
     shown_caption,
     tracking_context,
 )
-from oembed_server.domain.session_links import media_insights_url
 from oembed_server.domain.webvtt import WebVTTError, format_timestamp, parse_cues
 from oembed_server.domain.whole_numbers import parse_whole_number
 from oembed_server.web.app_state import current_catalog, current_settings
@@ -64,10 +63,6 @@ def index():
     return render_template(
         "pages/index.html",
         rows=[_index_row(settings.public_url, item) for item in items],
-        # Insights show visitor data: a production index does not hand out their signed links.
-        insights_urls=None if settings.production else {
-            item.external_id: media_insights_url(settings.public_url, settings.secret_key, item.external_id)
-            for item in items},
         page=page,
         last_page=last_page,
         total=total,
@@ -290,6 +285,7 @@ def _index_row(public_url: str, item: MediaItem) -> dict:
         "oembed_xml": discovery_url(public_url, media_url, "xml"),
         "preview_url": f"{public_url}/_preview/media_embed?{urlencode({'media': item.external_id})}",
         "email_preview_url": f"{public_url}/_preview/media_email?{urlencode({'media': item.external_id})}",
+        "insights_preview_url": f"{public_url}/_preview/insights/{quote(item.external_id, safe='')}",
     }
 
 
