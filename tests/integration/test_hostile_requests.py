@@ -170,3 +170,30 @@ def test_trusted_proxies_setting_is_checked(sqlite_url, value):
     with pytest.raises(ConfigError, match="OEMBED_TRUSTED_PROXIES"):
         make_app(sqlite_url, OEMBED_TRUSTED_PROXIES=value)
 
+
+
+# --- 7: who may frame the session insights page --------------------------------------------------
+def test_session_insights_page_is_framed_by_hubspots_app_hosts_only(app):
+    from oembed_server.domain.session_links import session_page_url
+    from tests.support.insights_links import app_link_keys
+    link = session_page_url(PUBLIC_URL, app_link_keys(app), "no-such-session-0000")
+    response = app.test_client().get(link.removeprefix(PUBLIC_URL))
+    policy = response.headers["Content-Security-Policy"]
+    assert "frame-ancestors https://app.hubspot.com https://app-eu1.hubspot.com " in policy
+    assert "X-Frame-Options" not in response.headers
+    # Every other page still refuses to be framed.
+    index = app.test_client().get("/")
+    assert "frame-ancestors 'none'" in index.headers["Content-Security-Policy"]
+    assert index.headers["X-Frame-Options"] == "DENY"
+
+
+def test_timeline_frame_ancestors_can_be_overridden_and_are_checked(sqlite_url):
+    app = make_app(sqlite_url, OEMBED_TIMELINE_FRAME_ANCESTORS="https://app.hubspotqa.com, https://*.example.com")
+    from oembed_server.web.security_headers import TIMELINE, content_security_policy
+    settings = app.extensions["oembed_settings"]
+    assert "frame-ancestors https://app.hubspotqa.com https://*.example.com" in content_security_policy(
+        TIMELINE, settings.public_url, settings.timeline_frame_ancestors)
+    app.extensions["catalog"].dispose()
+    for bad in ("'self'", "https://app.hubspot.com/contacts", "*", "javascript:alert(1)"):
+        with pytest.raises(ConfigError, match="OEMBED_TIMELINE_FRAME_ANCESTORS"):
+            make_app(sqlite_url, OEMBED_TIMELINE_FRAME_ANCESTORS=bad)
