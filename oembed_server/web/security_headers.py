@@ -148,9 +148,11 @@ def init_app(app: Flask, public_url: str,
         if response.mimetype == "text/html":
             kind = g.get("page_policy", SITE)
             nonce = g.get("csp_nonce")
-            headers["Content-Security-Policy"] = (
-                content_security_policy(kind, public_url, timeline_ancestors, script_nonce=nonce) if nonce and kind == PREVIEW
-                else policies[kind])
+            if nonce and kind == PREVIEW:
+                headers["Content-Security-Policy"] = content_security_policy(
+                    kind, public_url, timeline_ancestors, script_nonce=nonce)
+            else:
+                headers["Content-Security-Policy"] = policies[kind]
             if kind not in (PLAYER, TIMELINE):
                 # For browsers that predate frame-ancestors.
                 headers["X-Frame-Options"] = "DENY"
