@@ -211,7 +211,9 @@ def worker_command(once: bool, show_status: bool, retry_dead: bool, portal_id: i
         signal.signal(signum, lambda *_: worker.stop())
     report = worker.run(once=once)
     click.echo(f"Sent {report.sent}, retried {report.retried}, held {report.held}, dead {report.dead}; "
-               f"closed {report.sessions_closed} play session(s); pruned {report.pruned} delivered job(s).")
+               f"closed {report.sessions_closed} play session(s); pruned {report.pruned} delivered job(s)"
+               + (f"; dropped {report.dropped} event(s) about private, removed or moved media." if report.dropped
+                  else "."))
 
 
 def _create_or_exit(factory: Callable[[dict[str, Any]], Flask], overrides: dict[str, Any]) -> Flask:

@@ -28,6 +28,9 @@ class PlayerClaims:
     media_type: str
     portal_id: int | None
     dnt: bool
+    # The origin of the page that framed the player, from the iframe request's Referer; None
+    # when the browser sent none. Checked against the portal's hosts at the intake.
+    frame_origin: str | None = None
 
 
 @functools.lru_cache(maxsize=4)
@@ -38,7 +41,7 @@ def _serializer(secret_key: str) -> URLSafeTimedSerializer:
 
 def issue_token(secret_key: str, claims: PlayerClaims) -> str:
     return _serializer(secret_key).dumps(
-        [claims.external_id, claims.media_type, claims.portal_id, 1 if claims.dnt else 0])
+        [claims.external_id, claims.media_type, claims.portal_id, 1 if claims.dnt else 0, claims.frame_origin])
 
 
 def read_token(secret_key: str, token: str, max_age: float = MAX_AGE_SECONDS) -> PlayerClaims | None:
@@ -61,14 +64,18 @@ def _verify(secret_key: str, token: str) -> tuple[PlayerClaims, int] | None:
         value, issued = _serializer(secret_key).loads(token, max_age=None, return_timestamp=True)
     except BadData:
         return None
-    if not (isinstance(value, list) and len(value) == 4):
+    # Four claims: a token issued before framing origins were sealed (no origin known).
+    if not (isinstance(value, list) and len(value) in (4, 5)):
         return None
-    external_id, media_type, portal_id, dnt = value
+    external_id, media_type, portal_id, dnt = value[:4]
+    frame_origin = value[4] if len(value) == 5 else None
+    if frame_origin is not None and not isinstance(frame_origin, str):
+        return None
     if not isinstance(external_id, str) or not isinstance(media_type, str):
         return None
     if portal_id is not None and not isinstance(portal_id, int):
         return None
-    return PlayerClaims(external_id, media_type, portal_id, bool(dnt)), int(issued.timestamp())
+    return PlayerClaims(external_id, media_type, portal_id, bool(dnt), frame_origin), int(issued.timestamp())
 
 
 # Tokens whose signature checked out, with their claims: a play session sends its one

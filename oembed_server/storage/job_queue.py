@@ -167,6 +167,11 @@ def bury(conn: Connection, job: Job, owner: str, error: str, now: float | None =
         last_error=error[:2000])).rowcount == 1
 
 
+def drop(conn: Connection, job: Job, owner: str) -> bool:
+    """Work that must not be done: the job is deleted, payload and all (never sent)."""
+    return conn.execute(jobs.delete().where(_mine(job.id, owner))).rowcount == 1
+
+
 def renew_leases(conn: Connection, owner: str, lease_s: float, now: float | None = None) -> int:
     """Extend every lease ``owner`` holds: a live worker keeps its jobs however long HubSpot
     makes it wait; a dead one stops renewing and its jobs are claimed again."""
@@ -272,4 +277,13 @@ def prune_done(conn: Connection, older_than: float, batch: int = 5000) -> int:
     Batches keep each delete's locks short while the intake inserts; call until 0."""
     # The literal state (not a bound parameter) lets the planner prove the partial index applies.
     pick = sa.select(jobs.c.id).where(JOB_IS_DONE, jobs.c.updated_at < older_than).limit(batch)
+    return conn.execute(jobs.delete().where(jobs.c.id.in_(pick.scalar_subquery()))).rowcount
+
+
+def prune_kept_events(conn: Connection, kinds: Iterable[str], older_than: float, batch: int = 5000) -> int:
+    """Delete up to ``batch`` held or dead jobs of these (engagement event) kinds made before
+    ``older_than``: their payloads hold visitor data (utk, page), which the retention period
+    bounds whether or not the portal ever installs. Call until 0."""
+    pick = (sa.select(jobs.c.id).where(jobs.c.state.in_((HELD, DEAD)), jobs.c.kind.in_(sorted(set(kinds))),
+                                       jobs.c.created_at < older_than).limit(batch))
     return conn.execute(jobs.delete().where(jobs.c.id.in_(pick.scalar_subquery()))).rowcount

@@ -10,14 +10,18 @@ from __future__ import annotations
 
 import json
 import time
+from urllib.parse import urlsplit
 
 from flask import Blueprint, Response, current_app, jsonify, request, url_for
 
+from oembed_server.domain.framing_hosts import framing_verdict, origin_host
 from oembed_server.domain.intake_limits import ClientBudget, RefusedSessions
 from oembed_server.domain.player_report import ReportError, parse_report, report_token
 from oembed_server.domain.player_tokens import PlayerClaims, issue_token, parse_portal_id, read_token
 from oembed_server.storage.play_sessions import DEFAULT_SESSION_REPORT_LIMIT, SessionRefused, record_report
 from oembed_server.storage.write_transaction import write_transaction
+from oembed_server.usecases import report_outcomes
+from oembed_server.usecases.report_admission import item_problem, served_portal
 from oembed_server.web.app_state import current_catalog, current_settings
 
 bp = Blueprint("events_api", __name__)
@@ -69,8 +73,23 @@ def receive_event():
         return _refuse(403, "token", "is not for this media item")
     if claims.portal_id != record.portal_id:
         return _refuse(403, "portalId", "is not the portal this player was given")
+    # Checked now, not when the token was issued: the portal may have uninstalled, the item
+    # turned private or left the portal's library since.
+    engine = current_catalog().engine
+    served = served_portal(engine, settings, claims.portal_id)
+    if claims.portal_id is not None and served is None:
+        report_outcomes.count(report_outcomes.PORTAL_NOT_SERVED)
+        return _refuse(403, "hs_portal_id", "names a portal this server does not serve (the app is not "
+                                            "installed there)")
+    problem = item_problem(current_catalog().get(record.external_id), served.library if served else None)
+    if problem is not None:
+        report_outcomes.count(problem)
+        return _refuse(403, "externalId", "is not available for reports: private, removed or not in this "
+                                          "portal's library")
     if claims.dnt or report.dnt or request.headers.get("Sec-GPC") == "1":
         report = report.without_visitor()
+    elif report.has_visitor:
+        report = _checked_framing(report, claims, served, settings)
 
     limit = current_app.config.get("EVENTS_SESSION_REPORT_LIMIT", DEFAULT_SESSION_REPORT_LIMIT)
     try:
@@ -81,6 +100,20 @@ def receive_event():
             refused.add(record.session_id)
         return _refuse(exc.status, exc.field, exc.message)
     return _accepted(accepted.duplicate, accepted.closed)
+
+
+def _checked_framing(report, claims: PlayerClaims, served, settings):
+    """The report as it may reach HubSpot: with its contact and page fields only when the
+    page that framed the player is one of its portal's hosts (a page outside HubSpot reports
+    for the configured portal, so it is checked against that portal's hosts)."""
+    if served is None:
+        served = served_portal(current_catalog().engine, settings, settings.hubspot.portal_id)
+    hosts = served.hosts if served is not None else frozenset()
+    verdict = framing_verdict((claims.frame_origin, report.frame_origin), hosts)
+    if verdict is None:
+        return report
+    report_outcomes.count(report_outcomes.FRAME_UNKNOWN if verdict == "unknown" else report_outcomes.FRAME_FOREIGN)
+    return report.without_visitor()
 
 
 def _read_body() -> bytes | None:
@@ -135,11 +168,36 @@ def _json(status: int, body: dict) -> Response:
     return response
 
 
-def player_config(item, args) -> dict:
+def player_config(item, args, referer: str | None = None) -> dict:
     """What the player page tells ``player-events.js``: where to report, and the token
-    that lets it (bound to this item, the page's ``hs_portal_id`` and its ``dnt``)."""
+    that lets it (bound to this item, the page's ``hs_portal_id``, its ``dnt`` and the
+    origin of the page that framed it, from ``referer``).
+
+    The token names the portal only when this server serves it and the item is in its
+    library; otherwise the player still plays, but reports nothing that identifies the
+    visitor (as with ``dnt``)."""
     portal_id = parse_portal_id(args.get("hs_portal_id"))
     dnt = args.get("dnt") == "1"
-    claims = PlayerClaims(item.external_id, item.media_type.value, portal_id, dnt)
+    if portal_id is not None:
+        served = served_portal(current_catalog().engine, current_settings(), portal_id)
+        refusal = (report_outcomes.TOKEN_PORTAL_NOT_SERVED if served is None
+                   else report_outcomes.TOKEN_ITEM_NOT_IN_LIBRARY if item_problem(item, served.library) else None)
+        if refusal is not None:
+            report_outcomes.count(refusal)
+            portal_id, dnt = None, True
+    claims = PlayerClaims(item.external_id, item.media_type.value, portal_id, dnt, _origin_of(referer))
     return {"url": url_for("events_api.receive_event"), "token": issue_token(current_settings().secret_key, claims),
             "portalId": portal_id, "dnt": dnt}
+
+
+def _origin_of(url: str | None) -> str | None:
+    """scheme://host[:port] of a Referer (its path and query are the visitor's, not ours to keep)."""
+    host = origin_host(url)
+    if host is None or url is None:
+        return None
+    parts = urlsplit(url)
+    try:
+        port = f":{parts.port}" if parts.port else ""
+    except ValueError:  # a port out of range: not an origin a browser sends
+        return None
+    return f"{parts.scheme}://{host}{port}"

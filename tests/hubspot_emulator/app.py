@@ -28,13 +28,15 @@ def create_emulator_app(state: EmulatorState | None = None, **state_options) -> 
         routes_cms,
         routes_control,
         routes_crm,
+        routes_domains,
         routes_events,
         routes_oauth,
         routes_settings,
         routes_versions,
         spec_check,
     )
-    for module in (routes_oauth, routes_settings, routes_crm, routes_cms, routes_events, routes_control):
+    for module in (routes_oauth, routes_settings, routes_crm, routes_cms, routes_domains, routes_events,
+                   routes_control):
         app.register_blueprint(module.blueprint)
     routes_versions.register(app)
     app.before_request(_before)

@@ -12,7 +12,7 @@ from oembed_server.domain.session_links import media_insights_url, session_page_
 from oembed_server.usecases.sample_media import load_sample_media
 from tests.support.apps import make_app
 from tests.support.environment import PUBLIC_URL, SECRET_KEY
-from tests.support.event_reports import attention, body, player_token
+from tests.support.event_reports import SERVED_PORTAL, attention, body, player_token
 
 
 def test_bar_geometry_scales_to_the_highest_value():
@@ -47,7 +47,7 @@ def test_attention_of_sessions_is_summed_on_one_timeline():
 @pytest.fixture
 def played_app(database_url):
     """Three play sessions of the sample video by two visitors, as the player reports them."""
-    app = make_app(database_url)
+    app = make_app(database_url, **SERVED_PORTAL)
     load_sample_media(app.extensions["catalog"], PUBLIC_URL)
     client = app.test_client()
     token = player_token(client)
