@@ -98,7 +98,9 @@ def build_database(path: str, public_url: str, outbox_rows: int) -> None:
 
 def player_token(external_id: str = "sample-video") -> str:
     from oembed_server.domain.player_tokens import PlayerClaims, issue_token
-    return issue_token(SECRET, PlayerClaims(external_id, "VIDEO", PORTAL_ID, False))
+    # Framed by a page of the portal (HubSpot's own hosts serve every portal's pages), so each
+    # report takes the whole path: portal, item and framing checks, contact kept.
+    return issue_token(SECRET, PlayerClaims(external_id, "VIDEO", PORTAL_ID, False, "https://portal-42.hs-sites.com"))
 
 
 def session_reports(token: str) -> list[bytes]:
@@ -194,7 +196,9 @@ def bench_server(path: str, port: int, flush_ms: str, args) -> dict:
     public_url = f"http://127.0.0.1:{port}"
     env = os.environ | {"OEMBED_ENV": "production", "OEMBED_SECRET_KEY": SECRET, "OEMBED_PUBLIC_URL": public_url,
                         "OEMBED_DATABASE_URL": f"sqlite:///{path}", "OEMBED_EVENTS_CLIENT_RATE": "0",
-                        "OEMBED_EVENTS_FLUSH_MS": flush_ms}
+                        "OEMBED_EVENTS_FLUSH_MS": flush_ms,
+                        # Portal 42 is the configured one, so the intake serves it (no HubSpot call is made).
+                        "HUBSPOT_PORTAL_ID": str(PORTAL_ID), "HUBSPOT_ACCESS_TOKEN": "bench-portal-token"}
     proc = subprocess.Popen([sys.executable, "-m", "gunicorn", "--workers", "2", "--bind", f"127.0.0.1:{port}",
                              "--chdir", str(ROOT / "scripts"), "--log-level", "warning",
                              "bench_events:create_bench_app()"], env=env, cwd=ROOT)
