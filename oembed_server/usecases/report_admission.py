@@ -5,21 +5,19 @@ A portal is served when it is connected now: installed by OAuth with its tokens 
 ``HUBSPOT_*`` credentials), the same rule the worker's ``PortalClients.serves`` applies.
 An installed portal gets its library only; the configured portal gets the catalog its
 scripts sync (every library). The portal's hosts (``storage.portal_hosts``) come along,
-for the framing check.
+for the framing check. Everything is read in one connection (``storage.report_facts``):
+this runs on every report.
 """
 from __future__ import annotations
 
 import dataclasses
 
-import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
 from oembed_server.domain.media import MediaItem, Visibility
 from oembed_server.hubspot.client_config import HubSpotConfig
 from oembed_server.settings import Settings
-from oembed_server.storage.portal_hosts import hosts_of
-from oembed_server.storage.portal_store import CONNECTED
-from oembed_server.storage.schema import hubspot_portals
+from oembed_server.storage.report_facts import InstallState, ItemState, read_report_facts
 from oembed_server.usecases import report_outcomes
 
 
@@ -31,12 +29,24 @@ class ServedPortal:
     hosts: frozenset[str]
 
 
+@dataclasses.dataclass(frozen=True)
+class ReportAdmission:
+    portal_served: bool          # the report's portal is served now (or it names none)
+    item_problem: str | None     # a report_outcomes reason, or None
+    # Hosts of the portal the report goes to (its own, else the configured one's).
+    hosts: frozenset[str]
+
+
 def has_portal_credentials(config: HubSpotConfig) -> bool:
     return bool(config.access_token or (config.refresh_token and config.client_id and config.client_secret))
 
 
-_PORTAL = (sa.select(hubspot_portals.c.library, hubspot_portals.c.token_state, hubspot_portals.c.ciphertext)
-           .where(hubspot_portals.c.portal_id == sa.bindparam("b_portal", type_=sa.BigInteger)))
+def _served_library(install: InstallState | None, portal_id: int, settings: Settings) -> tuple[bool, str | None]:
+    if install is not None:
+        return install.connected and bool(settings.stable_secret_key), install.library
+    if portal_id == settings.hubspot.portal_id and has_portal_credentials(settings.hubspot):
+        return True, None
+    return False, None
 
 
 def served_portal(engine: Engine, settings: Settings, portal_id: int | None) -> ServedPortal | None:
@@ -44,26 +54,35 @@ def served_portal(engine: Engine, settings: Settings, portal_id: int | None) -> 
     disconnected, or not the configured one)."""
     if portal_id is None:
         return None
-    with engine.connect() as conn:
-        row = conn.execute(_PORTAL, {"b_portal": portal_id}).first()
-        if row is not None:
-            if row.token_state != CONNECTED or row.ciphertext is None or not settings.stable_secret_key:
-                return None
-            library: str | None = row.library
-        elif portal_id == settings.hubspot.portal_id and has_portal_credentials(settings.hubspot):
-            library = None
-        else:
-            return None
-        hosts = frozenset(hosts_of(conn, portal_id))
-    return ServedPortal(portal_id, library, hosts)
+    facts = read_report_facts(engine, "", portal_id)
+    served, library = _served_library(facts.install, portal_id, settings)
+    return ServedPortal(portal_id, library, facts.hosts) if served else None
+
+
+def admit_report(engine: Engine, settings: Settings, external_id: str, portal_id: int | None) -> ReportAdmission:
+    """May a report about ``external_id`` for ``portal_id`` (None: a page outside HubSpot,
+    reported for the configured portal) be taken now?"""
+    target = portal_id if portal_id is not None else settings.hubspot.portal_id
+    facts = read_report_facts(engine, external_id, target)
+    library = None
+    if portal_id is not None:
+        served, library = _served_library(facts.install, portal_id, settings)
+        if not served:
+            return ReportAdmission(False, None, frozenset())
+    return ReportAdmission(True, _state_problem(facts.item, library), facts.hosts)
 
 
 def item_problem(item: MediaItem | None, library: str | None) -> str | None:
-    """The intake's reason (``report_outcomes``) not to take reports on this item for a
-    portal of ``library`` (None: any), or None when it may."""
+    """The reason (``report_outcomes``) not to report on this item for a portal of
+    ``library`` (None: any), or None when it may be."""
+    state = None if item is None else ItemState(item.visibility.value, item.library)
+    return _state_problem(state, library)
+
+
+def _state_problem(item: ItemState | None, library: str | None) -> str | None:
     if item is None:
         return report_outcomes.ITEM_REMOVED
-    if item.visibility is Visibility.PRIVATE:
+    if item.visibility == Visibility.PRIVATE.value:
         return report_outcomes.ITEM_PRIVATE
     if library is not None and item.library != library:
         return report_outcomes.ITEM_NOT_IN_LIBRARY

@@ -21,7 +21,7 @@ from oembed_server.domain.player_tokens import PlayerClaims, issue_token, parse_
 from oembed_server.storage.play_sessions import DEFAULT_SESSION_REPORT_LIMIT, SessionRefused, record_report
 from oembed_server.storage.write_transaction import write_transaction
 from oembed_server.usecases import report_outcomes
-from oembed_server.usecases.report_admission import item_problem, served_portal
+from oembed_server.usecases.report_admission import admit_report, item_problem, served_portal
 from oembed_server.web.app_state import current_catalog, current_settings
 
 bp = Blueprint("events_api", __name__)
@@ -75,21 +75,19 @@ def receive_event():
         return _refuse(403, "portalId", "is not the portal this player was given")
     # Checked now, not when the token was issued: the portal may have uninstalled, the item
     # turned private or left the portal's library since.
-    engine = current_catalog().engine
-    served = served_portal(engine, settings, claims.portal_id)
-    if claims.portal_id is not None and served is None:
+    admission = admit_report(current_catalog().engine, settings, record.external_id, claims.portal_id)
+    if not admission.portal_served:
         report_outcomes.count(report_outcomes.PORTAL_NOT_SERVED)
         return _refuse(403, "hs_portal_id", "names a portal this server does not serve (the app is not "
                                             "installed there)")
-    problem = item_problem(current_catalog().get(record.external_id), served.library if served else None)
-    if problem is not None:
-        report_outcomes.count(problem)
+    if admission.item_problem is not None:
+        report_outcomes.count(admission.item_problem)
         return _refuse(403, "externalId", "is not available for reports: private, removed or not in this "
                                           "portal's library")
     if claims.dnt or report.dnt or request.headers.get("Sec-GPC") == "1":
         report = report.without_visitor()
     elif report.has_visitor:
-        report = _checked_framing(report, claims, served, settings)
+        report = _checked_framing(report, claims, admission.hosts)
 
     limit = current_app.config.get("EVENTS_SESSION_REPORT_LIMIT", DEFAULT_SESSION_REPORT_LIMIT)
     try:
@@ -102,13 +100,10 @@ def receive_event():
     return _accepted(accepted.duplicate, accepted.closed)
 
 
-def _checked_framing(report, claims: PlayerClaims, served, settings):
+def _checked_framing(report, claims: PlayerClaims, hosts: frozenset[str]):
     """The report as it may reach HubSpot: with its contact and page fields only when the
     page that framed the player is one of its portal's hosts (a page outside HubSpot reports
     for the configured portal, so it is checked against that portal's hosts)."""
-    if served is None:
-        served = served_portal(current_catalog().engine, settings, settings.hubspot.portal_id)
-    hosts = served.hosts if served is not None else frozenset()
     verdict = framing_verdict((claims.frame_origin, report.frame_origin), hosts)
     if verdict is None:
         return report
