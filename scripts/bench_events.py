@@ -152,7 +152,9 @@ def postgres_schema(url: str):
 
 def player_token(external_id: str = "sample-video") -> str:
     from oembed_server.domain.player_tokens import PlayerClaims, issue_token
-    return issue_token(SECRET, PlayerClaims(external_id, "VIDEO", PORTAL_ID, False))
+    # Framed by a page of the portal (HubSpot's own hosts serve every portal's pages), so each
+    # report takes the whole path: portal, item and framing checks, contact kept.
+    return issue_token(SECRET, PlayerClaims(external_id, "VIDEO", PORTAL_ID, False, "https://portal-42.hs-sites.com"))
 
 
 def session_reports(token: str) -> list[bytes]:
@@ -263,7 +265,9 @@ def bench_server(database_url: str, port: int, flush_ms: str, args) -> dict:
     public_url = f"http://127.0.0.1:{port}"
     env = os.environ | {"OEMBED_ENV": "production", "OEMBED_SECRET_KEY": SECRET, "OEMBED_PUBLIC_URL": public_url,
                         "OEMBED_DATABASE_URL": database_url, "OEMBED_EVENTS_CLIENT_RATE": "0",
-                        "OEMBED_EVENTS_FLUSH_MS": flush_ms}
+                        "OEMBED_EVENTS_FLUSH_MS": flush_ms,
+                        # Portal 42 is the configured one, so the intake serves it (no HubSpot call is made).
+                        "HUBSPOT_PORTAL_ID": str(PORTAL_ID), "HUBSPOT_ACCESS_TOKEN": "bench-portal-token"}
     # As the README runs it: the gunicorn config (metrics added up across workers) and one
     # JSON log line per request, written to a file beside the database as a journal would take it.
     log_dir = tempfile.mkdtemp(prefix="bench-events-log-")

@@ -221,8 +221,10 @@ def worker_command(once: bool, show_status: bool, retry_dead: bool, portal_id: i
         report = worker.run(once=once)
     click.echo(f"Sent {report.sent}, retried {report.retried}, held {report.held}, dead {report.dead}; "
                f"closed {report.sessions_closed} play session(s); pruned {report.pruned} delivered job(s)"
-               + (f"; shed {report.shed} intermediate quartile event(s) from a backlog too long." if report.shed
-                  else "."))
+               + (f"; shed {report.shed} intermediate quartile event(s) from a backlog too long" if report.shed
+                  else "")
+               + (f"; dropped {report.dropped} event(s) about private, removed or moved media" if report.dropped
+                  else "") + ".")
 
 
 def _print_worker_status(engine: Engine, as_json: bool) -> None:

@@ -135,3 +135,46 @@ def invite_command(library: str, days: float, as_json: bool) -> None:
     except ValueError as exc:
         raise click.ClickException(str(exc)) from None
     _emit(as_json, {"library": library, "days": days, "link": link}, [link])
+
+
+@portals_group.command("domains")
+@click.argument("portal_id", type=int)
+@click.argument("action", type=click.Choice(["add", "remove", "list"]))
+@click.argument("host", required=False)
+@json_option
+@with_appcontext
+def domains_command(portal_id: int, action: str, host: str | None, as_json: bool) -> None:
+    """The sites whose pages may put a contact on PORTAL_ID's timeline: `add HOST`, `remove HOST`
+    (the operator's own list) or `list` (with the portal's HubSpot domains, read on each sync)."""
+    from oembed_server.domain.framing_hosts import HUBSPOT_HOST_SUFFIXES, host_problem, normalise_host
+    from oembed_server.storage import portal_hosts
+
+    configured = current_settings().hubspot.portal_id
+    if _store().get(portal_id) is None and portal_id != configured:
+        raise click.ClickException(f"portal {portal_id} is neither installed nor HUBSPOT_PORTAL_ID")
+    engine = current_catalog().engine
+    if action == "list":
+        if host is not None:
+            raise click.UsageError("list takes no HOST")
+        with engine.connect() as conn:
+            listed = portal_hosts.listed_hosts(conn, portal_id)
+        _emit(as_json, {"portalId": portal_id, "hosts": [{"host": h, "source": s} for h, s in listed],
+                        "hubspotHosts": [f"*.{suffix}" for suffix in HUBSPOT_HOST_SUFFIXES]},
+              [f"{h}\t{s}" for h, s in listed]
+              + [f"*.{suffix}\thubspot's own (every portal)" for suffix in HUBSPOT_HOST_SUFFIXES])
+        return
+    if host is None:
+        raise click.UsageError(f"{action} needs a HOST, e.g. www.example.com")
+    name = normalise_host(host)
+    if problem := host_problem(name):
+        raise click.BadParameter(problem, param_hint="HOST")
+    with engine.begin() as conn:
+        if action == "add":
+            changed = portal_hosts.add_operator_host(conn, portal_id, name)
+            line = (f"Portal {portal_id}: {name} added." if changed
+                    else f"Portal {portal_id}: {name} was already listed.")
+        else:
+            changed = portal_hosts.remove_operator_host(conn, portal_id, name)
+            line = (f"Portal {portal_id}: {name} removed." if changed
+                    else f"Portal {portal_id}: {name} is not on the operator's list.")
+    _emit(as_json, {"portalId": portal_id, "host": name, "action": action, "changed": changed}, [line])

@@ -49,7 +49,8 @@ MAX_HSENC = 1024
 _SPAN_TOLERANCE = 1e-6
 
 COMMON_FIELDS = frozenset({"token", "kind", "externalId", "sessionId", "sessionSecret", "occurredTimestamp", "portalId",
-                           "contactUtk", "pageId", "pageName", "pageUrl", "hsenc", "externalPlayContext", "dnt"})
+                           "contactUtk", "pageId", "pageName", "pageUrl", "hsenc", "externalPlayContext", "dnt",
+                           "frameOrigin"})
 KIND_FIELDS = {
     PLAYED: frozenset({"state"}),
     QUARTILE: frozenset({"playedPercent"}),
@@ -74,6 +75,13 @@ class PlayerReport:
     final: bool = False   # attention only: the session is over
     # The player's secret for this session (domain.session_binding); never stored as sent.
     session_secret: str = dataclasses.field(default="", repr=False)
+    # The origin of the page framing the player as the player saw it (location.ancestorOrigins,
+    # else document.referrer); checked at the intake, never stored.
+    frame_origin: str | None = None
+
+    @property
+    def has_visitor(self) -> bool:
+        return any(getattr(self.record, name) is not None for name in VISITOR_FIELDS)
 
     def without_visitor(self) -> PlayerReport:
         cleared: dict[str, Any] = dict.fromkeys(VISITOR_FIELDS)
@@ -142,6 +150,7 @@ def parse_report(data: Any, now_ms: int, media_type: str) -> PlayerReport:
         hsenc=_optional_text(data, "hsenc", MAX_HSENC),
     )
     dnt = _optional_bool(data, "dnt")
+    frame_origin = _optional_text(data, "frameOrigin", MAX_PAGE_URL)
     page_url = _optional_text(data, "pageUrl", MAX_PAGE_URL)
     if page_url is not None and not is_absolute_http_url(page_url):
         raise ReportError("pageUrl", "must be an absolute http(s) URL")
@@ -166,7 +175,8 @@ def parse_report(data: Any, now_ms: int, media_type: str) -> PlayerReport:
         values.update(_attention_fields(data))
         final = _optional_bool(data, "final")
     _check_media_type(kind, values.get("state"), media_type)
-    return PlayerReport(EventRecord(**values), dnt=dnt, final=final, session_secret=session_secret)
+    return PlayerReport(EventRecord(**values), dnt=dnt, final=final, session_secret=session_secret,
+                        frame_origin=frame_origin)
 
 
 def _check_media_type(kind: str, state: str | None, media_type: str) -> None:

@@ -30,6 +30,9 @@ class PlayerClaims:
     media_type: str
     portal_id: int | None
     dnt: bool
+    # The origin of the page that framed the player, from the iframe request's Referer; None
+    # when the browser sent none. Checked against the portal's hosts at the intake.
+    frame_origin: str | None = None
     from_email: bool = False
     contact_id: int | None = None  # only with from_email
 
@@ -41,9 +44,12 @@ def _serializer(secret_key: str) -> URLSafeTimedSerializer:
 
 
 def issue_token(secret_key: str, claims: PlayerClaims) -> str:
+    # Four claims for a player nobody framed knowingly; a fifth, the framing origin, when the
+    # browser named one; a sixth, the contact, only for email visits: most tokens stay short.
     value: list[object] = [claims.external_id, claims.media_type, claims.portal_id, 1 if claims.dnt else 0]
+    if claims.frame_origin is not None or claims.from_email:
+        value.append(claims.frame_origin)
     if claims.from_email:
-        # A fifth element only for email visits: every other player's token stays as long as before.
         value.append(claims.contact_id)
     return _serializer(secret_key).dumps(value)
 
@@ -68,17 +74,21 @@ def _verify(secret_key: str, token: str) -> tuple[PlayerClaims, int] | None:
         value, issued = _serializer(secret_key).loads(token, max_age=None, return_timestamp=True)
     except BadData:
         return None
-    if not (isinstance(value, list) and len(value) in (4, 5)):
+    if not (isinstance(value, list) and len(value) in (4, 5, 6)):
         return None
     external_id, media_type, portal_id, dnt = value[:4]
+    frame_origin = value[4] if len(value) >= 5 else None
+    if frame_origin is not None and not isinstance(frame_origin, str):
+        return None
     if not isinstance(external_id, str) or not isinstance(media_type, str):
         return None
     if portal_id is not None and not isinstance(portal_id, int):
         return None
-    contact_id = value[4] if len(value) == 5 else None
+    from_email = len(value) == 6
+    contact_id = value[5] if from_email else None
     if contact_id is not None and not is_contact_id(contact_id):
         return None
-    claims = PlayerClaims(external_id, media_type, portal_id, bool(dnt), len(value) == 5, contact_id)
+    claims = PlayerClaims(external_id, media_type, portal_id, bool(dnt), frame_origin, from_email, contact_id)
     return claims, int(issued.timestamp())
 
 

@@ -44,6 +44,18 @@ def token_info_call(access_token: str) -> ApiCall:
                    log_path="/oauth/v1/access-tokens/[REDACTED]")
 
 
+def revoke_call(refresh_token: str) -> ApiCall:
+    # Deleting a deleted token only answers 404: safe to repeat.
+    return ApiCall("DELETE", f"/oauth/v1/refresh-tokens/{segment(refresh_token)}", Auth.NONE, idempotent=True,
+                   log_path="/oauth/v1/refresh-tokens/[REDACTED]")
+
+
+def revoke_grant(client: HubSpotClient, refresh_token: str) -> None:
+    """End a grant at HubSpot (its refresh token and the access tokens it gave). An unknown
+    token (404) is already revoked."""
+    client.execute(revoke_call(refresh_token), allow=(404,))
+
+
 @dataclasses.dataclass(frozen=True)
 class Installation:
     hub_id: int
@@ -65,12 +77,27 @@ def exchange_code(client: HubSpotClient, redirect_uri: str, code: str, clock=tim
     client.forget_later(access, refresh)
     expires_in = answer.get("expires_in")
     expires_at = clock() + float(expires_in) if isinstance(expires_in, (int, float)) else None
-    info = client.execute(token_info_call(access)).body
+    try:
+        info = client.execute(token_info_call(access)).body
+    except HubSpotError:
+        # The grant exists at HubSpot now; one this server cannot use must not stay behind.
+        _revoke_quietly(client, refresh)
+        raise
     hub_id = info.get("hub_id") if isinstance(info, dict) else None
     if not isinstance(hub_id, int) or isinstance(hub_id, bool) or hub_id <= 0:
+        _revoke_quietly(client, refresh)
         raise HubSpotError(None, "HubSpot's token information names no portal (hub_id)", "INVALID_TOKEN_RESPONSE",
                            method="GET", path="/oauth/v1/access-tokens/[REDACTED]")
     app_id = info.get("app_id")
     scopes = info.get("scopes")
     return Installation(hub_id, app_id if isinstance(app_id, int) else None, OAuthTokens(access, refresh, expires_at),
                         tuple(s for s in scopes if isinstance(s, str)) if isinstance(scopes, list) else ())
+
+
+def _revoke_quietly(client: HubSpotClient, refresh_token: str) -> bool:
+    """Revoke, and say whether it worked; the caller is already failing for another reason."""
+    try:
+        revoke_grant(client, refresh_token)
+    except HubSpotError:
+        return False
+    return True

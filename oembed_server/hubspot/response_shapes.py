@@ -216,3 +216,7 @@ FILE_METADATA = Obj(optional={"hash": Text()})
 UPLOADED_FILE = Nullable(Obj())
 EVENT_ANSWER = Nullable(Obj())
 TOKEN = Obj({"access_token": Text()}, {"refresh_token": Text(), "expires_in": Number()})
+# CMS domains (/cms/v3/domains): the host each of a portal's sites is served from.
+CMS_DOMAIN = Obj({"id": Id(), "domain": Text()})
+CMS_DOMAIN_PAGE = Obj({"results": ListOf(CMS_DOMAIN)},
+                      {"total": Number(), "paging": Obj(optional={"next": Obj({"after": Id()})})})

@@ -29,6 +29,16 @@ class HoldPortal(JobOutcome):
     """The portal's credentials are missing or refused: keep its jobs until it reconnects."""
 
 
+class Drop(JobOutcome):
+    """The work must not be done at all (an event about an item that turned private, left
+    the catalog or the portal's library): the job is deleted unsent, and counted under
+    ``outcome`` (a ``usecases.report_outcomes`` reason)."""
+
+    def __init__(self, reason: str, outcome: str):
+        super().__init__(reason)
+        self.outcome = outcome
+
+
 class GiveUp(JobOutcome):
     """Retrying cannot fix it (HubSpot refused the request itself): a dead letter."""
 

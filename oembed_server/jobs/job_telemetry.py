@@ -42,7 +42,7 @@ def job_finished(job_id: int, kind: str, portal_id: int | None, attempt: int, ou
               "attempt": attempt, "outcome": outcome, "correlation_id": correlation_id}
     if reason:
         fields["reason"] = reason[:500]
-    level = logging.INFO if outcome in ("sent", "retried", "released") else logging.WARNING
+    level = logging.INFO if outcome in ("sent", "retried", "released", "dropped") else logging.WARNING
     text = f"job {job_id} ({kind}, portal {fields['portal']}, attempt {attempt}): {outcome}"
     if reason:
         text += f": {reason[:500]}"

@@ -27,19 +27,21 @@ from collections.abc import Callable
 from sqlalchemy.exc import DBAPIError
 
 from oembed_server.domain.backlog_plan import describe_duration, plan_backlog
-from oembed_server.domain.event_record import SHEDDABLE_PRIORITY
+from oembed_server.domain.event_record import JOB_KIND, SHEDDABLE_PRIORITY
 from oembed_server.domain.worker_health import RUNNING, STOPPED, STOPPING
 from oembed_server.hubspot.api_error import HubSpotError
 from oembed_server.hubspot.retry_policy import RetryPolicy
 from oembed_server.jobs import job_telemetry
 from oembed_server.jobs.handlers import HANDLERS, LOCAL_HANDLERS, Handler, JobContext, LocalContext, LocalHandler
-from oembed_server.jobs.job_outcomes import GiveUp, HoldPortal, JobOutcome, RetryLater, classify
+from oembed_server.jobs.job_outcomes import Drop, GiveUp, HoldPortal, JobOutcome, RetryLater, classify
 from oembed_server.settings import Settings
 from oembed_server.storage import job_queue, worker_heartbeats
 from oembed_server.storage.catalog_store import CatalogStore
 from oembed_server.storage.play_sessions import close_due_sessions, prune_play_sessions
+from oembed_server.storage.privacy_erasure import prune_contact_utks
 from oembed_server.storage.write_transaction import write_transaction
-from oembed_server.usecases.portal_clients import PortalClients
+from oembed_server.usecases import report_outcomes
+from oembed_server.usecases.portal_clients import APP_PORTAL, PortalClients
 from oembed_server.usecases.webhook_processing import prune_seen as prune_seen_webhook_events
 
 log = logging.getLogger(__name__)
@@ -72,6 +74,7 @@ class RunReport:
     sessions_closed: int = 0
     pruned: int = 0
     shed: int = 0
+    dropped: int = 0
 
     def add(self, other: RunReport) -> None:
         for field in dataclasses.fields(self):
@@ -155,7 +158,7 @@ class Worker:
                     self._stop.wait(self.options.idle_poll_s * 5)
                     continue
                 total.add(report)
-                if report.sent + report.retried + report.dead + report.held:
+                if report.sent + report.retried + report.dead + report.held + report.dropped:
                     continue
                 if not once:
                     self._stop.wait(self.options.idle_poll_s)
@@ -241,8 +244,10 @@ class Worker:
                 report.held += job_queue.hold_portal(conn, portal_id, reason, now=self.clock())
             log.warning("holding jobs for portal %s: %s", portal_id, reason)
             return report
+        record = self.portals.store.get(portal_id) if portal_id not in (None, APP_PORTAL) else None
         context = JobContext(client, self.catalog, self.settings, self.stable_secret_key,
-                             catalog_object_ids=not self.portals.is_installed(portal_id))
+                             catalog_object_ids=record is None,
+                             portal_library=record.library if record is not None else None)
         pending = collections.deque(jobs)  # in priority order; senders take from the front
         halt = threading.Event()  # the portal is unwell: stop taking jobs
         lock = threading.Lock()
@@ -369,6 +374,11 @@ class Worker:
                     delay = self.policy.backoff(job.attempts, self._rng)
                 report.retried += job_queue.retry(conn, job, self.owner, delay, outcome.reason, now=now)
                 result, reason = "retried", f"in {delay:.2f}s: {outcome.reason}"
+            elif isinstance(outcome, Drop):
+                if job_queue.drop(conn, job, self.owner):
+                    report.dropped += 1
+                    report_outcomes.count(outcome.outcome)
+                result, reason = "dropped", outcome.reason
             elif isinstance(outcome, HoldPortal):
                 report.held += job_queue.hold(conn, job, self.owner, outcome.reason, now=now)
                 result, reason = "held", outcome.reason
@@ -475,7 +485,8 @@ class Worker:
         return total
 
     def prune(self, now: float | None = None) -> int:
-        """Delete delivered jobs (and closed play sessions) older than the retention."""
+        """Delete delivered jobs, held and dead engagement events (visitor data whose portal
+        never installed or left) and closed play sessions older than the retention."""
         now = self.clock() if now is None else now
         cutoff = now - self.settings.events_retention_days * 86400
         pruned = 0
@@ -485,12 +496,18 @@ class Worker:
             pruned += deleted
             if not deleted:
                 break
+        while True:
+            with self._writing() as conn:
+                deleted = job_queue.prune_kept_events(conn, JOB_KIND.values(), cutoff)
+            pruned += deleted
+            if not deleted:
+                break
         with self._writing() as conn:
             prune_play_sessions(conn, cutoff)
+            prune_contact_utks(conn, cutoff)
             prune_seen_webhook_events(conn, self.settings, now)
         self._next_prune = now + self.options.prune_every_s
         return pruned
-
 
 
 def build_worker(catalog: CatalogStore, settings: Settings, *, options: WorkerOptions = WorkerOptions(),

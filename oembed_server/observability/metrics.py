@@ -35,6 +35,11 @@ INTAKE_REFUSED = Counter(
     "oembed_intake_reports_refused", "Player reports POST /events refused, by report kind and reason.",
     ["kind", "reason"])
 
+REPORT_OUTCOMES = Counter(
+    "oembed_report_outcomes", "Engagement reports not simply accepted and sent, by outcome: refused at the "
+    "intake, stripped of the visitor (framing page not the portal's), a token issued without its portal, "
+    "or dropped by the worker (see usecases/report_outcomes.py).", ["outcome"])
+
 JOBS_PROCESSED = Counter(
     "oembed_worker_jobs", "Job attempts the worker finished, by job kind and outcome "
     "(sent, retried, held, dead, released).", ["kind", "outcome"])

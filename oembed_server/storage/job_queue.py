@@ -167,6 +167,11 @@ def bury(conn: Connection, job: Job, owner: str, error: str, now: float | None =
         last_error=error[:2000])).rowcount == 1
 
 
+def drop(conn: Connection, job: Job, owner: str) -> bool:
+    """Work that must not be done: the job is deleted, payload and all (never sent)."""
+    return conn.execute(jobs.delete().where(_mine(job.id, owner))).rowcount == 1
+
+
 def renew_leases(conn: Connection, owner: str, lease_s: float, now: float | None = None) -> int:
     """Extend every lease ``owner`` holds: a live worker keeps its jobs however long HubSpot
     makes it wait; a dead one stops renewing and its jobs are claimed again."""
@@ -334,4 +339,13 @@ def shed(conn: Connection, portal_id: int | None, priority: int, count: int, now
 def prune_shed(conn: Connection, older_than: float, batch: int = 5000) -> int:
     """Delete up to ``batch`` shed jobs shed before ``older_than``; call until 0."""
     pick = sa.select(jobs.c.id).where(jobs.c.state == SHED, jobs.c.updated_at < older_than).limit(batch)
+    return conn.execute(jobs.delete().where(jobs.c.id.in_(pick.scalar_subquery()))).rowcount
+
+
+def prune_kept_events(conn: Connection, kinds: Iterable[str], older_than: float, batch: int = 5000) -> int:
+    """Delete up to ``batch`` held or dead jobs of these (engagement event) kinds made before
+    ``older_than``: their payloads hold visitor data (utk, page), which the retention period
+    bounds whether or not the portal ever installs. Call until 0."""
+    pick = (sa.select(jobs.c.id).where(jobs.c.state.in_((HELD, DEAD)), jobs.c.kind.in_(sorted(set(kinds))),
+                                       jobs.c.created_at < older_than).limit(batch))
     return conn.execute(jobs.delete().where(jobs.c.id.in_(pick.scalar_subquery()))).rowcount

@@ -62,6 +62,12 @@ def remember_contact(conn: Connection, portal_id: int, utk: str, contact_id: int
     return True
 
 
+def prune_contact_utks(conn: Connection, older_than: float) -> int:
+    """Forget utk -> contact pairs learned before ``older_than``: visitor data, kept no longer
+    than the plays they came from."""
+    return conn.execute(contact_utks.delete().where(contact_utks.c.learned_at < older_than)).rowcount
+
+
 def utks_of(conn: Connection, portal_id: int, contact_id: int) -> list[str]:
     c = contact_utks.c
     return list(conn.execute(sa.select(c.contact_utk).where(c.portal_id == portal_id, c.contact_id == contact_id)

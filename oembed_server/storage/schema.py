@@ -152,6 +152,20 @@ hubspot_portals = sa.Table(
 )
 
 
+# --- the sites a portal's pages are served from (storage.portal_hosts) -----------------------
+portal_hosts = sa.Table(
+    "portal_hosts",
+    metadata,
+    sa.Column("portal_id", sa.BigInteger, primary_key=True, autoincrement=False),
+    # Lower-case host name, no port: what a framing page's origin is compared with.
+    sa.Column("host", sa.String(253), primary_key=True),
+    # "hubspot": read from the portal's CMS domains (replaced on each read); "operator": set
+    # with `oembed-server portals domains` (kept until removed).
+    sa.Column("source", sa.String(16), primary_key=True),
+    sa.Column("updated_at", sa.Float, nullable=False),
+)
+
+
 install_states = sa.Table(
     "hubspot_install_states",
     metadata,

@@ -5,8 +5,9 @@ page that follows provisioning live.
 signed, expires, works once and is bound to this browser by a cookie; an install link
 from ``oembed-server portals invite LIBRARY`` (``?invite=``) names the library, signed so
 it cannot be edited to reach another. /hubspot/oauth-callback refuses a declined consent,
-a forged, expired or replayed state, a code HubSpot will not exchange and a token of
-another app, each with a page saying what to do, and stores nothing then. Never puts the
+a forged, expired or replayed state, a code HubSpot will not exchange, a token of another
+app (or naming none) and a grant missing a required scope, each with a page saying what to
+do, and stores nothing then; a grant refused after the exchange is revoked at HubSpot. Never puts the
 client id/secret, a code or a token in a page, a log line or a job payload.
 """
 from __future__ import annotations
@@ -19,6 +20,7 @@ import time
 
 from flask import Blueprint, jsonify, make_response, redirect, render_template, request, url_for
 from itsdangerous import BadSignature, SignatureExpired, URLSafeSerializer, URLSafeTimedSerializer
+from sqlalchemy.exc import SQLAlchemyError
 
 from oembed_server.domain.hubspot_app import OPTIONAL_SCOPES, redirect_url
 from oembed_server.domain.media import DEFAULT_LIBRARY, library_problem
@@ -26,8 +28,9 @@ from oembed_server.hubspot.api_error import HubSpotError
 from oembed_server.hubspot.client import HubSpotClient
 from oembed_server.hubspot.client_config import HubSpotConfig
 from oembed_server.hubspot.oauth_api import authorize_url, exchange_code
-from oembed_server.storage.portal_store import PortalStore, state_nonce_used, use_state_nonce
-from oembed_server.usecases import provisioning
+from oembed_server.storage.portal_store import MissingSecretKey, PortalStore, state_nonce_used, use_state_nonce
+from oembed_server.usecases import install_grant, provisioning
+from oembed_server.usecases.install_grant import GrantProblem, grant_problem
 from oembed_server.web.app_state import current_catalog, current_settings
 
 log = logging.getLogger(__name__)
@@ -191,6 +194,16 @@ def oauth_callback():
     config = dataclasses.replace(settings.config, access_token=None, refresh_token=None, portal_id=None)
     client = HubSpotClient(config)
     try:
+        return _complete_install(client, settings, code, library)
+    finally:
+        client.session.close()
+
+
+def _complete_install(client: HubSpotClient, settings: InstallSettings, code: str, library: str):
+    """Exchange the code, check the grant, store it and queue provisioning; a grant refused
+    or failing after the exchange is revoked at HubSpot."""
+    config = client.config
+    try:
         installation = exchange_code(client, settings.redirect_uri, code)
     except HubSpotError as exc:
         log.warning("install: HubSpot refused the code exchange (%s, %s)", exc.status, exc.category)
@@ -200,21 +213,44 @@ def oauth_callback():
                             "setup. Nothing was stored; please start again.", 400, forget_cookie=True)
         return _message("HubSpot could not be reached",
                         "Nothing was stored; please try again in a minute.", 502, forget_cookie=True)
-    finally:
-        client.session.close()
-    if installation.app_id is not None and installation.app_id != config.app_id:
-        log.warning("install: refused a token issued to another app")
-        return _message("This token belongs to another app",
-                        "HubSpot issued the token to a different app than this server's (check HUBSPOT_APP_ID "
-                        "and HUBSPOT_CLIENT_ID). Nothing was stored.", 400, forget_cookie=True)
+    problem = grant_problem(installation, config.app_id)
+    if problem is not None:
+        install_grant.revoke(client, installation)
+        return _refused_grant(problem)
     store = PortalStore(current_catalog().engine, current_settings().stable_secret_key)
-    with current_catalog().engine.begin() as conn:
-        store.install(conn, installation.hub_id, library, installation.tokens)
-        provisioning.queue_install(conn, installation.hub_id)
+    try:
+        with current_catalog().engine.begin() as conn:
+            store.install(conn, installation.hub_id, library, installation.tokens)
+            provisioning.queue_install(conn, installation.hub_id)
+    except (SQLAlchemyError, MissingSecretKey) as exc:
+        log.warning("install: storing portal %s failed (%s); revoking the grant", installation.hub_id,
+                    type(exc).__name__)
+        install_grant.revoke(client, installation)
+        return _message("The install could not be saved",
+                        "Nothing was stored and the authorization was withdrawn at HubSpot; please try again "
+                        "in a minute.", 503, forget_cookie=True)
     log.info("install: portal %s connected to library %s; provisioning queued", installation.hub_id, library)
     response = redirect(url_for("install.status", token=status_token(installation.hub_id)), 303)
     response.delete_cookie(STATE_COOKIE, path="/hubspot")
     return response
+
+
+def _refused_grant(problem: GrantProblem):
+    if problem.kind == install_grant.MISSING_SCOPES:
+        log.warning("install: refused a grant without the scopes %s", ", ".join(problem.missing_scopes))
+        return _message("HubSpot granted too little access",
+                        f"The app needs the scopes {', '.join(install_grant.REQUIRED_SCOPES)}; this authorization "
+                        f"lacks {', '.join(problem.missing_scopes)}. Nothing was stored and the authorization was "
+                        "withdrawn; start again and accept every scope the app asks for.", 400, forget_cookie=True)
+    if problem.kind == install_grant.NO_APP_ID:
+        log.warning("install: refused a token whose information names no app")
+        return _message("HubSpot did not say which app this token belongs to",
+                        "The token cannot be checked as this app's, so it was not used. Nothing was stored and the "
+                        "authorization was withdrawn; please start again.", 400, forget_cookie=True)
+    log.warning("install: refused a token issued to another app")
+    return _message("This token belongs to another app",
+                    "HubSpot issued the token to a different app than this server's (check HUBSPOT_APP_ID "
+                    "and HUBSPOT_CLIENT_ID). Nothing was stored.", 400, forget_cookie=True)
 
 
 def _portal_from_token(token: str) -> int | None:

@@ -11,12 +11,14 @@ from __future__ import annotations
 
 import json
 import time
+from urllib.parse import urlsplit
 
 from flask import Blueprint, Response, current_app, jsonify, request, url_for
 from sqlalchemy.exc import DBAPIError
 
 from oembed_server.domain.email_plays import email_play
 from oembed_server.domain.event_record import KINDS as REPORT_KINDS
+from oembed_server.domain.framing_hosts import framing_verdict, origin_host
 from oembed_server.domain.intake_limits import ClientBudget, RefusedSessions
 from oembed_server.domain.player_report import COMMON_FIELDS, KIND_FIELDS, ReportError, parse_report, report_token
 from oembed_server.domain.player_tokens import PlayerClaims, issue_token, parse_portal_id, read_token
@@ -24,6 +26,8 @@ from oembed_server.domain.session_binding import writer_digest
 from oembed_server.observability import metrics
 from oembed_server.storage.play_sessions import DEFAULT_SESSION_REPORT_LIMIT, SessionRefused, record_report
 from oembed_server.storage.write_transaction import write_transaction
+from oembed_server.usecases import report_outcomes
+from oembed_server.usecases.report_admission import admit_report, item_problem, served_portal
 from oembed_server.web.app_state import current_catalog, current_settings
 
 bp = Blueprint("events_api", __name__)
@@ -90,11 +94,25 @@ def receive_event():
     if claims.portal_id != record.portal_id:
         return _refuse(403, "portalId", "is not the portal this player was given", reason="token_other_portal",
                        kind=kind)
+    # Checked now, not when the token was issued: the portal may have uninstalled, the item
+    # turned private or left the portal's library since.
+    admission = admit_report(current_catalog().engine, settings, record.external_id, claims.portal_id)
+    if not admission.portal_served:
+        report_outcomes.count(report_outcomes.PORTAL_NOT_SERVED)
+        return _refuse(403, "hs_portal_id", "names a portal this server does not serve (the app is not "
+                                            "installed there)", reason=report_outcomes.PORTAL_NOT_SERVED, kind=kind)
+    if admission.item_problem is not None:
+        report_outcomes.count(admission.item_problem)
+        return _refuse(403, "externalId", "is not available for reports: private, removed or not in this "
+                                          "portal's library", reason=admission.item_problem, kind=kind)
     if claims.dnt or report.dnt or request.headers.get("Sec-GPC") == "1":
         # An email visit's contact and marker go too: they say who watched, from where.
         report = report.without_visitor()
     elif claims.from_email:
+        # Played on our own media page from an email link: the contact is the signed token's.
         report = report.from_email(claims.contact_id)
+    elif report.has_visitor:
+        report = _checked_framing(report, claims, admission.hosts, kind)
 
     limit = current_app.config.get("EVENTS_SESSION_REPORT_LIMIT", DEFAULT_SESSION_REPORT_LIMIT)
     catalog = current_catalog()
@@ -143,6 +161,20 @@ _KNOWN_FIELDS = frozenset(COMMON_FIELDS).union(*KIND_FIELDS.values())
 
 def _invalid_field_reason(field: str) -> str:
     return f"invalid_{field}" if field in _KNOWN_FIELDS else "unknown_field"
+
+
+def _checked_framing(report, claims: PlayerClaims, hosts: frozenset[str], kind: str):
+    """The report as it may reach HubSpot: with its contact and page fields only when the
+    page that framed the player is one of its portal's hosts (a page outside HubSpot reports
+    for the configured portal, so it is checked against that portal's hosts)."""
+    verdict = framing_verdict((claims.frame_origin, report.frame_origin), hosts)
+    if verdict is None:
+        return report
+    reason = report_outcomes.FRAME_UNKNOWN if verdict == "unknown" else report_outcomes.FRAME_FOREIGN
+    report_outcomes.count(reason)
+    # Accepted (insights keep it), but counted with the refusals: what HubSpot gets is not all it sent.
+    metrics.INTAKE_REFUSED.labels(kind, reason).inc()
+    return report.without_visitor()
 
 
 def _read_body() -> bytes | None:
@@ -201,14 +233,39 @@ def _json(status: int, body: dict) -> Response:
     return response
 
 
-def player_config(item, args) -> dict:
+def player_config(item, args, referer: str | None = None) -> dict:
     """What the player page tells ``player-events.js``: where to report, and the token
-    that lets it (bound to this item, the page's ``hs_portal_id``, its ``dnt`` and, from an
-    email link, the email marker and contact id)."""
+    that lets it (bound to this item, the page's ``hs_portal_id``, its ``dnt``, the
+    origin of the page that framed it, from ``referer``, and, from an email link, the email
+    marker and contact id).
+
+    The token names the portal only when this server serves it and the item is in its
+    library; otherwise the player still plays, but reports nothing that identifies the
+    visitor (as with ``dnt``)."""
     portal_id = parse_portal_id(args.get("hs_portal_id"))
     dnt = args.get("dnt") == "1"
+    if portal_id is not None:
+        served = served_portal(current_catalog().engine, current_settings(), portal_id)
+        refusal = (report_outcomes.TOKEN_PORTAL_NOT_SERVED if served is None
+                   else report_outcomes.TOKEN_ITEM_NOT_IN_LIBRARY if item_problem(item, served.library) else None)
+        if refusal is not None:
+            report_outcomes.count(refusal)
+            portal_id, dnt = None, True
     email = email_play(args)
-    claims = PlayerClaims(item.external_id, item.media_type.value, portal_id, dnt,
+    claims = PlayerClaims(item.external_id, item.media_type.value, portal_id, dnt, _origin_of(referer),
                           from_email=email is not None, contact_id=email.contact_id if email else None)
     return {"url": url_for("events_api.receive_event"), "token": issue_token(current_settings().secret_key, claims),
             "portalId": portal_id, "dnt": dnt}
+
+
+def _origin_of(url: str | None) -> str | None:
+    """scheme://host[:port] of a Referer (its path and query are the visitor's, not ours to keep)."""
+    host = origin_host(url)
+    if host is None or url is None:
+        return None
+    parts = urlsplit(url)
+    try:
+        port = f":{parts.port}" if parts.port else ""
+    except ValueError:  # a port out of range: not an origin a browser sends
+        return None
+    return f"{parts.scheme}://{host}{port}"

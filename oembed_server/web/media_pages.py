@@ -183,7 +183,7 @@ def embed_page(external_id: str):
             "start": float(options["start"]) if "start" in options else 0,
         },
         "tracking": tracking,
-        "events": player_config(item, request.args),
+        "events": player_config(item, request.args, request.headers.get("Referer")),
     }
     file_url = item.file_url if is_absolute_http_url(item.file_url) else None
     shown = shown_caption(item.captions, options)
@@ -212,6 +212,8 @@ def embed_page(external_id: str):
     # Tracking parameters differ per viewer; a shared cache must not hand one viewer's page to another.
     personal = tracking or email_play(request.args)
     response.headers["Cache-Control"] = "private, max-age=0" if personal else "public, max-age=300"
+    # The player token seals the framing page's origin: a shared cache keeps one copy per page.
+    response.vary.add("Referer")
     return _unlisted_noindex(response, item)
 
 

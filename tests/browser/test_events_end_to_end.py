@@ -12,6 +12,7 @@ from urllib.parse import urlsplit
 import pytest
 
 from oembed_server import create_app
+from oembed_server.storage.portal_hosts import add_operator_host
 from oembed_server.usecases.sample_media import load_sample_media
 from tests.hubspot_emulator.events_log import duplicates, received
 from tests.hubspot_emulator.live import LiveEmulator
@@ -42,6 +43,9 @@ def stack(tmp_path, monkeypatch):
             app = create_app({"OEMBED_DATABASE_URL": database_url, "OEMBED_PUBLIC_URL": base_url,
                               "OEMBED_SECRET_KEY": SECRET_KEY, "OEMBED_URL_SCHEMES": "", "PREVIEW_ENABLED": True})
             load_sample_media(app.extensions["catalog"], base_url)
+            # The preview page (this app, on loopback) frames the player as the portal's page would.
+            with app.extensions["catalog"].engine.begin() as conn:
+                add_operator_host(conn, emulator.state.portal_id, "127.0.0.1")
             apps.append(app)
             return app
 

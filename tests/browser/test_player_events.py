@@ -10,6 +10,7 @@ from oembed_server import create_app
 from oembed_server.usecases.sample_media import load_sample_media
 from tests.support.databases import migrated_sqlite_url
 from tests.support.environment import SECRET_KEY
+from tests.support.event_reports import PORTAL_PAGE, SERVED_PORTAL
 from tests.support.live_server import serve_in_thread
 from tests.support.player_controls import (
     by_kind,
@@ -37,7 +38,7 @@ def events_server(tmp_path_factory):
 
     def build(base_url):
         app = create_app({"OEMBED_DATABASE_URL": migrated_sqlite_url(database), "OEMBED_PUBLIC_URL": base_url,
-                          "OEMBED_SECRET_KEY": SECRET_KEY, "OEMBED_URL_SCHEMES": ""})
+                          "OEMBED_SECRET_KEY": SECRET_KEY, "OEMBED_URL_SCHEMES": ""} | SERVED_PORTAL)
         load_sample_media(app.extensions["catalog"], base_url)
         apps.append(app)
         return app
@@ -49,7 +50,8 @@ def events_server(tmp_path_factory):
 
 def test_video_played_to_the_end_reports_played_quartiles_and_attention(events_server, open_page):
     base_url, engine = events_server
-    page = open_player(open_page, base_url, f"/embed/sample-video?{TRACKING}")
+    # Opened from a page of portal 42 (HubSpot's hosts serve every portal's pages).
+    page = open_player(open_page, base_url, f"/embed/sample-video?{TRACKING}", referer=PORTAL_PAGE)
     play(page)
     page.wait_for_function("() => document.querySelector('#player').ended", timeout=15_000)
     session_id = page.evaluate("() => window.mediaPlayerEvents.sessionId")

@@ -146,6 +146,11 @@ def test_one_answer_of_every_served_operation_matches_its_response_schema(api, s
     api.get(f"/oauth/v1/access-tokens/{token['access_token']}")
     api.post("/oauth/v1/token", data={"grant_type": "refresh_token", "client_id": "x", "client_secret": "y",
                                       "refresh_token": "z"})  # 400
+    api.delete("/oauth/v1/refresh-tokens/emu-refresh-token-0001")  # 204
+    api.delete("/oauth/v1/refresh-tokens/emu-refresh-token-0001")  # 404: already revoked
+    state.set_domains(state.portal_id, ["www.example.com", "blog.example.com"])
+    first = api.get("/cms/v3/domains", headers=PORTAL, query_string={"limit": 1}).get_json()
+    api.get("/cms/v3/domains", headers=PORTAL, query_string={"limit": 1, "after": first["paging"]["next"]["after"]})
     media = {"mediaType": "VIDEO", "externalId": "c", "contactUtk": "utk", "pageName": "P",
              "pageUrl": "https://site.test/p", "mediaName": "T", "mediaUrl": "https://m.test/media/c"}
     for version in ("v1", "2026-03"):

@@ -28,6 +28,7 @@ def create_emulator_app(state: EmulatorState | None = None, **state_options) -> 
         routes_cms,
         routes_control,
         routes_crm,
+        routes_domains,
         routes_events,
         routes_oauth,
         routes_settings,
@@ -35,8 +36,8 @@ def create_emulator_app(state: EmulatorState | None = None, **state_options) -> 
         routes_webhooks,
         spec_check,
     )
-    for module in (routes_oauth, routes_settings, routes_crm, routes_cms, routes_events, routes_control,
-                   routes_webhooks):
+    for module in (routes_oauth, routes_settings, routes_crm, routes_cms, routes_domains, routes_events,
+                   routes_control, routes_webhooks):
         app.register_blueprint(module.blueprint)
     routes_versions.register(app)
     app.before_request(_before)

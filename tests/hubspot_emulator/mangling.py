@@ -91,6 +91,8 @@ MANGLINGS = {
     "results_numbers": _with_results(lambda b: b | {"results": [1, 2]}),
     "short_results": _with_results(lambda b: b | {"results": _first_half(b.get("results"))}),
     "repeat_cursor": _repeat_cursor,
+    # Token information without the app it was issued to (the spec requires app_id).
+    "no_app_id": lambda r, q: _json({k: v for k, v in (_decoded(r) or {}).items() if k != "app_id"}),
 }
 GENERIC = ("truncated", "html", "text", "empty", "null", "list", "string", "wrong_types", "missing_keys", "errors_200")
 RESULTS = ("results_oops", "results_numbers", "short_results")

@@ -3,6 +3,7 @@ or decline), code exchange and refresh at /oauth/v1/token (form-encoded), token 
 
 Codes expire and work once, and only with the redirect_uri they were issued for; the
 token endpoint checks the client secret; every token belongs to the portal it was granted in.
+A grant is revoked with DELETE /oauth/v1/refresh-tokens/{token} (204; 404 for an unknown one).
 """
 from __future__ import annotations
 
@@ -135,7 +136,7 @@ def token():
             hub_id, scopes = code.hub_id, code.scopes
             refresh = f"emu-rt-{secrets.token_hex(12)}"
             s.refresh_tokens[refresh] = hub_id
-        access = s.issue_access_token(scopes, hub_id=hub_id)
+        access = s.issue_access_token(scopes, hub_id=hub_id, refresh_token=refresh)
     return jsonify({"access_token": access, "refresh_token": refresh, "expires_in": s.token_lifetime_s,
                     "token_type": "bearer"})
 
@@ -149,3 +150,11 @@ def access_token_info(token: str):
     return jsonify({"token": token, "user_id": 1, "hub_id": info.hub_id, "app_id": info.app_id,
                     "scopes": sorted(info.scopes), "expires_in": max(int(info.expires_at - s.clock()), 0),
                     "token_type": "access"})
+
+
+@blueprint.delete("/oauth/v1/refresh-tokens/<token>")
+def revoke_refresh_token(token: str):
+    """Revoke a grant: the refresh token and the access tokens it gave stop working."""
+    if not state().revoke_refresh_token(token):
+        return error_response(404, "missing or unknown refresh token", "BAD_REFRESH_TOKEN", error="BAD_REFRESH_TOKEN")
+    return "", 204

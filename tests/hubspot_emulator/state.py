@@ -60,6 +60,8 @@ class TokenInfo:
     app_id: int
     scopes: frozenset[str]
     expires_at: float
+    # The grant (refresh token) it came from; None for tokens the emulator was started with.
+    refresh_token: str | None = None
 
 
 @dataclasses.dataclass
@@ -76,6 +78,8 @@ class PortalData:
     objects: dict[str, dict[str, MediaObject]] = dataclasses.field(default_factory=dict)
     unique_index: dict[str, dict[tuple[str, str], str]] = dataclasses.field(default_factory=dict)
     source_files: dict[tuple[str, str], dict] = dataclasses.field(default_factory=dict)
+    # CMS domains (/cms/v3/domains), as Domain objects.
+    domains: list[dict] = dataclasses.field(default_factory=list)
 
 
 @dataclasses.dataclass
@@ -148,6 +152,7 @@ class EmulatorState:
         self.test_portals: dict[int, str] = {portal_id: "Test portal"} | dict(test_portals or {})
         self.code_lifetime_s = code_lifetime_s
         self.refresh_tokens: dict[str, int] = {refresh_token: portal_id}  # refresh token -> hub id
+        self.revoked_refresh_tokens: list[str] = []  # in the order DELETE /oauth/v1/refresh-tokens came
         self.access_tokens: dict[str, TokenInfo] = {}
         self.auth_codes: dict[str, AuthCode] = {}
         self.developer_tokens: dict[str, frozenset[str]] = {developer_access_token: DEVELOPER_SCOPES}
@@ -202,6 +207,23 @@ class EmulatorState:
                                              self.clock() + self.code_lifetime_s)
         return code
 
+    def set_domains(self, hub_id: int, hosts: list[str]) -> None:
+        """The portal's CMS domains (what /cms/v3/domains lists)."""
+        from tests.hubspot_emulator.routes_domains import domain_object
+        with self.lock:
+            self.data(hub_id).domains = [domain_object(self.next_id(), host) for host in hosts]
+
+    def revoke_refresh_token(self, token: str) -> bool:
+        """DELETE /oauth/v1/refresh-tokens/{token}: the grant ends; its access tokens stop working."""
+        with self.lock:
+            hub_id = self.refresh_tokens.pop(token, None)
+            if hub_id is None:
+                return False
+            self.revoked_refresh_tokens.append(token)
+            self.access_tokens = {t: i for t, i in self.access_tokens.items()
+                                  if not (i.hub_id == hub_id and i.refresh_token == token)}
+            return True
+
     def uninstall(self, hub_id: int) -> None:
         """The portal's admin uninstalls the app: its refresh and access tokens stop working."""
         with self.lock:
@@ -213,11 +235,11 @@ class EmulatorState:
         return str(next(self._ids))
 
     def issue_access_token(self, scopes: frozenset[str] = ALL_SCOPES, token: str | None = None,
-                           hub_id: int | None = None) -> str:
+                           hub_id: int | None = None, refresh_token: str | None = None) -> str:
         """A new access token, for the app's portal or (``hub_id``) another one it is installed in."""
         token = token or f"emu-at-{secrets.token_hex(12)}"
         self.access_tokens[token] = TokenInfo(hub_id or self.portal_id, self.app_id, frozenset(scopes),
-                                              self.clock() + self.token_lifetime_s)
+                                              self.clock() + self.token_lifetime_s, refresh_token)
         return token
 
     def expire_tokens(self) -> None:

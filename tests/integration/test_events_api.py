@@ -17,12 +17,12 @@ from oembed_server.storage.play_sessions import close_due_sessions, play_session
 from oembed_server.usecases.sample_media import load_sample_media
 from tests.support.apps import make_app
 from tests.support.environment import PUBLIC_URL, SECRET_KEY
-from tests.support.event_reports import SESSION, attention, body, player_token
+from tests.support.event_reports import SERVED_PORTAL, SESSION, attention, body, player_token
 
 
 @pytest.fixture
 def events_app(database_url):
-    app = make_app(database_url)
+    app = make_app(database_url, **SERVED_PORTAL)
     load_sample_media(app.extensions["catalog"], PUBLIC_URL)
     yield app
     app.extensions["catalog"].dispose()
@@ -192,7 +192,7 @@ def test_dnt_stores_nothing_that_identifies_the_visitor(client, events_app):
 
 
 def test_per_client_limit(database_url):
-    app = make_app(database_url, OEMBED_EVENTS_CLIENT_RATE=5)
+    app = make_app(database_url, OEMBED_EVENTS_CLIENT_RATE=5, **SERVED_PORTAL)
     load_sample_media(app.extensions["catalog"], PUBLIC_URL)
     client = app.test_client()
     token = player_token(client)
@@ -205,7 +205,7 @@ def test_per_client_limit(database_url):
 
 def test_ten_thousand_reports_from_one_session(sqlite_url):
     """A flooding session: past its report limit nothing more reaches the outbox or its row."""
-    app = make_app(sqlite_url, OEMBED_EVENTS_CLIENT_RATE=0, EVENTS_SESSION_REPORT_LIMIT=50)
+    app = make_app(sqlite_url, OEMBED_EVENTS_CLIENT_RATE=0, EVENTS_SESSION_REPORT_LIMIT=50, **SERVED_PORTAL)
     load_sample_media(app.extensions["catalog"], PUBLIC_URL)
     client = app.test_client()
     token = player_token(client)
@@ -230,7 +230,7 @@ def test_ten_thousand_reports_from_one_session(sqlite_url):
 def test_hot_path_statements_use_indexes(sqlite_url):
     """Every statement a report runs is a keyed look-up: EXPLAIN QUERY PLAN shows no scan,
     so the intake's cost does not grow with the outbox or the session table."""
-    app = make_app(sqlite_url)
+    app = make_app(sqlite_url, **SERVED_PORTAL)
     load_sample_media(app.extensions["catalog"], PUBLIC_URL)
     client = app.test_client()
     token = player_token(client)
@@ -279,7 +279,7 @@ def test_accepted_reports_reach_the_disk_within_the_flush_bound(sqlite_url, monk
         real(fd)
 
     monkeypatch.setattr(wal_sync.os, "fdatasync", record)
-    app = make_app(sqlite_url, OEMBED_EVENTS_FLUSH_MS=flush_ms)
+    app = make_app(sqlite_url, OEMBED_EVENTS_FLUSH_MS=flush_ms, **SERVED_PORTAL)
     load_sample_media(app.extensions["catalog"], PUBLIC_URL)
     client = app.test_client()
     token = player_token(client)

@@ -15,7 +15,7 @@ from oembed_server.web.app_state import settings_of
 from tests.support.apps import command_runner, make_app
 from tests.support.catalog_rows import validate_rows
 from tests.support.environment import PUBLIC_URL
-from tests.support.event_reports import body, player_token
+from tests.support.event_reports import SERVED_PORTAL, body, player_token
 from tests.support.live_server import serve_in_thread
 
 VIDEO = {"media_type": "VIDEO", "title": "Clip", "file_url": "https://cdn.example.com/clip.webm"}
@@ -23,7 +23,7 @@ VIDEO = {"media_type": "VIDEO", "title": "Clip", "file_url": "https://cdn.exampl
 
 @pytest.fixture
 def app(sqlite_url):
-    app = make_app(sqlite_url, PREVIEW_ENABLED=True)
+    app = make_app(sqlite_url, **SERVED_PORTAL, PREVIEW_ENABLED=True)
     load_sample_media(app.extensions["catalog"], PUBLIC_URL)
     yield app
     app.extensions["catalog"].dispose()
@@ -135,7 +135,7 @@ def reports_from(app, addresses: list[str], prefix: str = "proxied") -> list[int
 
 
 def test_forwarded_addresses_are_ignored_without_trusted_proxies(sqlite_url):
-    app = make_app(sqlite_url, OEMBED_EVENTS_CLIENT_RATE="2")
+    app = make_app(sqlite_url, **SERVED_PORTAL, OEMBED_EVENTS_CLIENT_RATE="2")
     load_sample_media(app.extensions["catalog"], PUBLIC_URL)
     # Three "clients" named by a header anyone can send: one address (the proxy's) to the limit.
     assert reports_from(app, ["203.0.113.1", "203.0.113.2", "203.0.113.3"]) == [202, 202, 429]
@@ -143,7 +143,7 @@ def test_forwarded_addresses_are_ignored_without_trusted_proxies(sqlite_url):
 
 
 def test_with_one_trusted_proxy_each_client_has_its_own_limit(sqlite_url):
-    app = make_app(sqlite_url, OEMBED_EVENTS_CLIENT_RATE="2", OEMBED_TRUSTED_PROXIES="1")
+    app = make_app(sqlite_url, **SERVED_PORTAL, OEMBED_EVENTS_CLIENT_RATE="2", OEMBED_TRUSTED_PROXIES="1")
     load_sample_media(app.extensions["catalog"], PUBLIC_URL)
     assert reports_from(app, ["203.0.113.1", "203.0.113.2", "203.0.113.3"]) == [202, 202, 202]
     # The proxy appends the real peer: a client's own X-Forwarded-For entry is not believed.
@@ -158,7 +158,7 @@ def test_request_log_names_the_client_only_behind_trusted_proxies(sqlite_url, ca
     apps = []
 
     def build(base_url):
-        apps.append(make_app(sqlite_url, OEMBED_PUBLIC_URL=base_url, **overrides))
+        apps.append(make_app(sqlite_url, **SERVED_PORTAL, OEMBED_PUBLIC_URL=base_url, **overrides))
         return apps[-1]
 
     with caplog.at_level(logging.INFO, logger="werkzeug"), serve_in_thread(build) as base_url:
@@ -172,7 +172,7 @@ def test_request_log_names_the_client_only_behind_trusted_proxies(sqlite_url, ca
 @pytest.mark.parametrize("value", ["-1", "two", "11"])
 def test_trusted_proxies_setting_is_checked(sqlite_url, value):
     with pytest.raises(ConfigError, match="OEMBED_TRUSTED_PROXIES"):
-        make_app(sqlite_url, OEMBED_TRUSTED_PROXIES=value)
+        make_app(sqlite_url, **SERVED_PORTAL, OEMBED_TRUSTED_PROXIES=value)
 
 
 
@@ -192,7 +192,7 @@ def test_session_insights_page_is_framed_by_hubspots_app_hosts_only(app):
 
 
 def test_timeline_frame_ancestors_can_be_overridden_and_are_checked(sqlite_url):
-    app = make_app(sqlite_url, OEMBED_TIMELINE_FRAME_ANCESTORS="https://app.hubspotqa.com, https://*.example.com")
+    app = make_app(sqlite_url, **SERVED_PORTAL, OEMBED_TIMELINE_FRAME_ANCESTORS="https://app.hubspotqa.com, https://*.example.com")
     from oembed_server.web.security_headers import TIMELINE, content_security_policy
     settings = app.extensions["oembed_settings"]
     assert "frame-ancestors https://app.hubspotqa.com https://*.example.com" in content_security_policy(
@@ -200,4 +200,4 @@ def test_timeline_frame_ancestors_can_be_overridden_and_are_checked(sqlite_url):
     app.extensions["catalog"].dispose()
     for bad in ("'self'", "https://app.hubspot.com/contacts", "*", "javascript:alert(1)"):
         with pytest.raises(ConfigError, match="OEMBED_TIMELINE_FRAME_ANCESTORS"):
-            make_app(sqlite_url, OEMBED_TIMELINE_FRAME_ANCESTORS=bad)
+            make_app(sqlite_url, **SERVED_PORTAL, OEMBED_TIMELINE_FRAME_ANCESTORS=bad)

@@ -12,7 +12,7 @@ from oembed_server.domain.session_links import link_keys, media_insights_url, se
 from oembed_server.usecases.sample_media import load_sample_media
 from tests.support.apps import make_app
 from tests.support.environment import PUBLIC_URL
-from tests.support.event_reports import attention, body, player_token
+from tests.support.event_reports import SERVED_PORTAL, attention, body, player_token
 from tests.support.insights_links import app_link_keys
 
 
@@ -48,7 +48,7 @@ def test_attention_of_sessions_is_summed_on_one_timeline():
 @pytest.fixture
 def played_app(database_url):
     """Three play sessions of the sample video by two visitors, as the player reports them."""
-    app = make_app(database_url)
+    app = make_app(database_url, **SERVED_PORTAL)
     load_sample_media(app.extensions["catalog"], PUBLIC_URL)
     client = app.test_client()
     token = player_token(client)

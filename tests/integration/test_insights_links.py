@@ -22,7 +22,7 @@ from oembed_server.usecases.sample_media import load_sample_media
 from oembed_server.web.log_redaction import AccessLogRedaction
 from tests.support.apps import command_runner, make_app
 from tests.support.environment import PUBLIC_URL, SECRET_KEY
-from tests.support.event_reports import SESSION, attention, body, player_token
+from tests.support.event_reports import SERVED_PORTAL, SESSION, attention, body, player_token
 from tests.support.insights_links import app_link_keys
 from tests.support.live_server import serve_in_thread
 
@@ -38,7 +38,7 @@ def played(app) -> None:
 
 @pytest.fixture
 def app(sqlite_url):
-    app = make_app(sqlite_url, OEMBED_INSIGHTS_LINK_DAYS="1")
+    app = make_app(sqlite_url, **SERVED_PORTAL, OEMBED_INSIGHTS_LINK_DAYS="1")
     load_sample_media(app.extensions["catalog"], PUBLIC_URL)
     played(app)
     yield app
@@ -59,7 +59,7 @@ def test_links_expire_after_the_configured_days(app, sqlite_url):
     assert client.get(session_link_made_at(app, time.time() - 3600)).status_code == 200
     assert client.get(session_link_made_at(app, time.time() - 2 * DAY)).status_code == 404
     # Without OEMBED_INSIGHTS_LINK_DAYS a link lives as long as the timeline event.
-    forever = make_app(sqlite_url)
+    forever = make_app(sqlite_url, **SERVED_PORTAL)
     assert forever.test_client().get(session_link_made_at(app, time.time() - 400 * DAY)).status_code == 200
     forever.extensions["catalog"].dispose()
 
@@ -67,7 +67,7 @@ def test_links_expire_after_the_configured_days(app, sqlite_url):
 @pytest.mark.parametrize("value", ["-1", "soon", "40000"])
 def test_link_days_setting_is_checked(sqlite_url, value):
     with pytest.raises(ConfigError, match="OEMBED_INSIGHTS_LINK_DAYS"):
-        make_app(sqlite_url, OEMBED_INSIGHTS_LINK_DAYS=value)
+        make_app(sqlite_url, **SERVED_PORTAL, OEMBED_INSIGHTS_LINK_DAYS=value)
 
 
 def test_revoking_links_keeps_the_secret_and_the_stored_tokens(app):
@@ -122,7 +122,7 @@ def test_the_request_log_shows_no_link_and_no_visitor_token(sqlite_url, caplog):
     apps = []
 
     def build(base_url):
-        apps.append(make_app(sqlite_url, OEMBED_PUBLIC_URL=base_url))
+        apps.append(make_app(sqlite_url, **SERVED_PORTAL, OEMBED_PUBLIC_URL=base_url))
         load_sample_media(apps[-1].extensions["catalog"], base_url)
         return apps[-1]
 
@@ -145,7 +145,7 @@ def test_the_request_log_shows_no_link_and_no_visitor_token(sqlite_url, caplog):
 
 
 def test_gunicorns_access_log_is_redacted_too(sqlite_url):
-    make_app(sqlite_url).extensions["catalog"].dispose()
+    make_app(sqlite_url, **SERVED_PORTAL).extensions["catalog"].dispose()
     record = logging.LogRecord("gunicorn.access", logging.INFO, __file__, 1, '%s "%s" %s', (
         "10.0.0.1", "GET /embed/x?hs_utk=abc123&autoplay=1 HTTP/1.1", "https://site.test/p?hs_utk=abc123"), None)
     assert AccessLogRedaction().filter(record)

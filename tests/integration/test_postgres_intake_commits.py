@@ -17,7 +17,7 @@ from oembed_server.usecases.sample_media import load_sample_media
 from tests.support.apps import make_app
 from tests.support.databases import postgres_schema_url, upgrade
 from tests.support.environment import POSTGRES_URL, PUBLIC_URL, service_missing
-from tests.support.event_reports import body, player_token
+from tests.support.event_reports import SERVED_PORTAL, body, player_token
 
 pytestmark = pytest.mark.postgres
 
@@ -128,7 +128,7 @@ def test_a_connection_that_died_while_idle_in_the_pool_is_replaced_on_checkout(p
 
 
 def test_a_report_whose_pooled_connection_died_in_steady_use_is_accepted_on_a_new_one(pg_url):
-    app = make_app(pg_url)
+    app = make_app(pg_url, **SERVED_PORTAL)
     catalog = app.extensions["catalog"]
     load_sample_media(catalog, PUBLIC_URL)
     client = app.test_client()

@@ -14,13 +14,15 @@ import json
 import pytest
 import sqlalchemy as sa
 
+from oembed_server.domain.oauth_tokens import OAuthTokens
 from oembed_server.domain.session_binding import max_seconds_played, writer_digest
 from oembed_server.storage.job_queue import jobs
 from oembed_server.storage.play_sessions import play_sessions
+from oembed_server.storage.portal_store import PortalStore
 from oembed_server.usecases.sample_media import load_sample_media
 from tests.support.apps import make_app
-from tests.support.environment import PUBLIC_URL
-from tests.support.event_reports import SESSION, SESSION_SECRET, attention, body, player_token
+from tests.support.environment import PUBLIC_URL, SECRET_KEY
+from tests.support.event_reports import SERVED_PORTAL, SESSION, SESSION_SECRET, attention, body, player_token
 from tests.support.insights_links import app_link_keys
 
 VICTIM_PORTAL, OTHER_PORTAL = 42, 43
@@ -28,8 +30,11 @@ VICTIM_PORTAL, OTHER_PORTAL = 42, 43
 
 @pytest.fixture
 def events_app(database_url):
-    app = make_app(database_url)
-    load_sample_media(app.extensions["catalog"], PUBLIC_URL)
+    app = make_app(database_url, **SERVED_PORTAL)
+    catalog = app.extensions["catalog"]
+    load_sample_media(catalog, PUBLIC_URL)
+    with catalog.engine.begin() as conn:  # the attacker's portal: installed, so its tokens name it
+        PortalStore(catalog.engine, SECRET_KEY).install(conn, OTHER_PORTAL, "default", OAuthTokens("at", "rt", None))
     yield app
     app.extensions["catalog"].dispose()
 

@@ -251,7 +251,8 @@ def test_a_deletion_erases_every_event_job_the_intake_made_for_the_visitors_sess
     from oembed_server.usecases.sample_media import load_sample_media
     from tests.support.event_reports import SESSION, attention, body, player_token
 
-    app = webhook_app(sqlite_url)
+    # With its credentials the configured portal is served: the player's tokens name it.
+    app = webhook_app(sqlite_url, HUBSPOT_ACCESS_TOKEN="test-portal-777-access-token")
     load_sample_media(app.extensions["catalog"], PUBLIC_URL)
     engine = app.extensions["catalog"].engine
     client = app.test_client()
@@ -307,3 +308,20 @@ def test_a_worker_killed_after_processing_a_batch_leaves_nothing_to_redo(app):
     with engine.connect() as conn:
         assert webhook_events.outcome_counts(conn) == {"applied": 1}
         assert conn.execute(sa.select(jobs.c.state).where(jobs.c.id == job.id)).scalar_one() == "done"
+
+
+def test_utk_contact_pairs_are_forgotten_after_the_retention_period(app):
+    """The pairs are visitor data too: kept no longer than the plays they were learned from."""
+    from oembed_server.jobs.worker import build_worker
+    from oembed_server.storage.privacy_erasure import remember_contact, utks_of
+    from oembed_server.web.app_state import settings_of
+
+    catalog = app.extensions["catalog"]
+    now = time.time()
+    retention_s = settings_of(app).events_retention_days * 86400
+    with catalog.engine.begin() as conn:
+        remember_contact(conn, PORTAL, "utk-old", C1, now=now - retention_s - 60)
+        remember_contact(conn, PORTAL, "utk-new", C1, now=now - 60)
+    build_worker(catalog, settings_of(app)).prune(now=now)
+    with catalog.engine.connect() as conn:
+        assert utks_of(conn, PORTAL, C1) == ["utk-new"]

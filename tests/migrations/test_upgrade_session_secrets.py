@@ -26,7 +26,7 @@ from oembed_server.storage.token_store import EncryptedTokenStore
 from oembed_server.usecases.sample_media import load_sample_media
 from tests.support.apps import command_runner, make_app
 from tests.support.environment import PUBLIC_URL, SECRET_KEY
-from tests.support.event_reports import attention, player_token
+from tests.support.event_reports import SERVED_PORTAL, attention, player_token
 from tests.support.insights_links import app_link_keys
 from tests.support.schema_check import schema_differences
 
@@ -72,7 +72,7 @@ def test_baseline_database_upgrades_with_its_tokens_readable(empty_database_url)
     assert PortalStore(engine, SECRET_KEY).load_tokens(888) == expected_installed
     assert EncryptedTokenStore(engine, SECRET_KEY, "rt-env").load() == expected_configured
 
-    app = make_app(empty_database_url)
+    app = make_app(empty_database_url, **SERVED_PORTAL)
     load_sample_media(app.extensions["catalog"], PUBLIC_URL)
     client = app.test_client()
     assert client.get(old_link).status_code == 404

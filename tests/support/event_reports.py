@@ -8,11 +8,15 @@ import time
 SESSION = "sess-0123456789abcdefXYZ"
 # The player's secret for SESSION (and any other session a test opens with the same helper).
 SESSION_SECRET = "secret-0123456789abcdefXYZ"
+# The portal the events tests report for: the configured single portal of their app.
+SERVED_PORTAL = {"HUBSPOT_PORTAL_ID": "42", "HUBSPOT_ACCESS_TOKEN": "test-portal-42-access-token"}
+# A page of that portal framing the player (HubSpot's own hosts serve every portal's pages).
+PORTAL_PAGE = "https://portal-42.hs-sites.com/landing"
 
 
-def player_token(client, path: str = "/embed/sample-video?hs_portal_id=42") -> str:
-    """The token exactly as the player page hands it to player-events.js."""
-    html = client.get(path).get_data(as_text=True)
+def player_token(client, path: str = "/embed/sample-video?hs_portal_id=42", referer: str | None = PORTAL_PAGE) -> str:
+    """The token exactly as the player page hands it to player-events.js, framed by ``referer``."""
+    html = client.get(path, headers={"Referer": referer} if referer else {}).get_data(as_text=True)
     config = json.loads(re.search(r'id="player-config">(.*?)</script>', html).group(1))
     assert config["events"]["url"] == "/events"
     return config["events"]["token"]

@@ -40,9 +40,9 @@ def by_kind(found: list[dict]) -> dict[str, list[dict]]:
     return kinds
 
 
-def open_player(open_page, base_url: str, path: str):
+def open_player(open_page, base_url: str, path: str, referer: str | None = None):
     page = open_page()
-    page.goto(f"{base_url}{path}")
+    page.goto(f"{base_url}{path}", referer=referer)
     page.wait_for_function("() => window.mediaPlayerEvents !== undefined")
     return page
 

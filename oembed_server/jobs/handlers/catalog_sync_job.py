@@ -4,18 +4,22 @@ by hs_external_id, so a repeat or a run resumed after a crash never duplicates.
 
 The first sync of a portal skips the look-ups (it holds none of our objects); later ones
 compare, write only what changed and archive objects whose items left the library or
-turned private. Waits (retry) while the app has no object definition for a type, after
-queueing the app setup that makes it; refuses (dead letter) catalog items HubSpot
-cannot take.
+turned private. Each sync also reads the portal's CMS domains (the sites its pages are
+served from) for the framing check of engagement reports. Waits (retry) while the app
+has no object definition for a type, after queueing the app setup that makes it; refuses
+(dead letter) catalog items HubSpot cannot take.
 """
 from __future__ import annotations
 
+from oembed_server.domain.framing_hosts import host_problem, normalise_host
 from oembed_server.domain.media_object_mapping import is_sent_to_hubspot
+from oembed_server.hubspot.cms_domains_api import portal_domains
 from oembed_server.hubspot.crm_objects_api import CrmObjects
 from oembed_server.hubspot.media_bridge_api import MediaBridgeSettings
 from oembed_server.jobs.handlers.job_context import JobContext
 from oembed_server.jobs.job_outcomes import GiveUp, HoldPortal, RetryLater
 from oembed_server.storage.job_queue import Job
+from oembed_server.storage.portal_hosts import replace_hubspot_hosts
 from oembed_server.storage.portal_store import PortalStore
 from oembed_server.usecases import provisioning
 from oembed_server.usecases.media_sync import MissingObjectDefinition, SyncInputError, sync_catalog
@@ -47,4 +51,13 @@ def run(job: Job, ctx: JobContext) -> None:
         raise RetryLater(f"waiting for the app setup: {exc}") from None
     except SyncInputError as exc:
         raise GiveUp(str(exc)) from None
+    record_portal_domains(ctx, portal_id)
     store.mark_synced(portal_id)
+
+
+def record_portal_domains(ctx: JobContext, portal_id: int) -> None:
+    """The portal's CMS domains, read again on every sync: the sites whose pages may put a
+    contact on its timeline (``domain.framing_hosts``). The operator's own list is kept."""
+    hosts = {normalise_host(d) for d in portal_domains(ctx.client)}
+    with ctx.catalog.engine.begin() as conn:
+        replace_hubspot_hosts(conn, portal_id, [h for h in hosts if host_problem(h) is None])

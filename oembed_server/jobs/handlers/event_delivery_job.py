@@ -1,5 +1,7 @@
 """Engagement event jobs: one record from the intake, one POST to HubSpot's v2 events API.
 
+The item's visibility and library are checked at send time too: an event about an item
+that turned private, left the catalog or its portal's library is dropped, never sent.
 The body is built at send time (``domain.event_mapping``) so a media object id recorded by
 a sync after the play is still used. Refuses a payload that is not a valid record: that
 is a dead letter, not something a retry could fix.
@@ -12,11 +14,12 @@ from oembed_server.domain.event_record import JOB_KIND, PLAYED, EventRecord
 from oembed_server.domain.session_links import link_keys
 from oembed_server.hubspot.media_events_api import MediaEvents
 from oembed_server.jobs.handlers.job_context import JobContext
-from oembed_server.jobs.job_outcomes import GiveUp
+from oembed_server.jobs.job_outcomes import Drop, GiveUp
 from oembed_server.storage.job_queue import Job
 from oembed_server.storage.key_salts import salt_for
 from oembed_server.storage.privacy_erasure import remember_contact
 from oembed_server.storage.write_transaction import write_transaction
+from oembed_server.usecases.report_admission import DROPPED, item_problem
 
 KINDS = tuple(JOB_KIND.values())
 
@@ -27,6 +30,11 @@ def send_event(job: Job, ctx: JobContext) -> None:
     except (TypeError, ValueError) as exc:
         raise GiveUp(f"job {job.id} holds no valid event record: {exc}") from None
     item = ctx.media_item(record.external_id)
+    # The item as it is now, not as it was when the play was reported: nothing about a
+    # private, removed or moved item (not even its title) reaches HubSpot.
+    problem = item_problem(item, ctx.portal_library)
+    if problem is not None:
+        raise Drop(f"event about {record.external_id!r} dropped: {problem}", DROPPED[problem])
     links = None
     if ctx.stable_secret_key and record.kind == PLAYED:  # only the played event carries a link
         links = link_keys(ctx.stable_secret_key, salt_for(ctx.catalog.engine, LINKS_PURPOSE),

@@ -20,6 +20,8 @@ class JobContext:
     # The catalog records one media object id per item: the configured portal's. A portal
     # installed by OAuth has its own ids, so for it the recorded ones are not used.
     catalog_object_ids: bool = True
+    # The library of the portal the batch is for (an installed portal's); None: every library.
+    portal_library: str | None = None
     # One context serves one batch: a catalog item looked up once serves all its events.
     _items: dict[str, MediaItem | None] = dataclasses.field(default_factory=dict, repr=False)
 

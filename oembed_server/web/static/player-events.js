@@ -16,6 +16,8 @@
  *   else: the intake lets only the player that opened a session write to it.
  * - dnt=1 on the player URL or the browser's Global Privacy Control: no visitor token and
  *   no page fields are sent.
+ * - frameOrigin: the framing page's origin (location.ancestorOrigins, else document.referrer),
+ *   which the server checks against the portal's sites before a contact reaches HubSpot.
  * The timeline maths (spanLayout, spanIndex, quartilesCrossed, countSpans) are pure and
  * exported for tests; the server cuts the timeline by the same rule
  * (oembed_server/events/attention.py).
@@ -104,13 +106,31 @@
     }
     var pageUrl = params.get("hs_page_url") || document.referrer;
     var map = { contactUtk: params.get("hs_utk"), pageId: params.get("hs_page_id"),
-                pageName: params.get("hs_page_name"), pageUrl: pageUrl, hsenc: params.get("_hsenc") };
+                pageName: params.get("hs_page_name"), pageUrl: pageUrl, hsenc: params.get("_hsenc"),
+                frameOrigin: frameOrigin() };
     Object.keys(map).forEach(function (key) {
       if (map[key]) {
         fields[key] = map[key];
       }
     });
     return fields;
+  }
+
+  // The page that frames the player, as the browser tells it: the server sends a contact
+  // to HubSpot only when that page is one of the portal's sites.
+  function frameOrigin() {
+    if (root.parent === root) {
+      return null;
+    }
+    var ancestors = root.location.ancestorOrigins;
+    if (ancestors && ancestors.length && ancestors[0] !== "null") {
+      return ancestors[0];
+    }
+    try {
+      return document.referrer ? new URL(document.referrer).origin : null;
+    } catch (error) {
+      return null;
+    }
   }
 
   var visitor = visitorFields();

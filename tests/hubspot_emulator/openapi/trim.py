@@ -34,7 +34,9 @@ OPERATIONS = {
                                 ("put", "/cms/v3/source-code/{environment}/content/{path}"),
                                 ("get", "/cms/v3/source-code/{environment}/metadata/{path}"),
                                 ("post", "/cms/v3/source-code/{environment}/validate/{path}")],
-    "oauth-v1.json": [("post", "/oauth/v1/token"), ("get", "/oauth/v1/access-tokens/{token}")],
+    "oauth-v1.json": [("post", "/oauth/v1/token"), ("get", "/oauth/v1/access-tokens/{token}"),
+                      ("delete", "/oauth/v1/refresh-tokens/{token}")],
+    "cms-domains-v3.json": [("get", "/cms/v3/domains")],
 }
 
 
