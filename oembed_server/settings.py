@@ -85,6 +85,9 @@ class Settings:
     # HUBSPOT_PUSH_RECORD: where push_module.py remembers what it uploaded (default: in the
     # instance folder, beside the embedded database).
     push_record_path: str = ""
+    # OEMBED_INSTALL_REQUIRES_INVITE: /hubspot/connect installs only through an invite
+    # (default on in production, off in development).
+    install_requires_invite: bool = False
 
     @property
     def stable_secret_key(self) -> str | None:
@@ -156,6 +159,9 @@ def load_settings(environ: Mapping[str, str], instance_path: str, *,
     scopes = tuple((environ.get("HUBSPOT_SCOPES") or " ".join(DEFAULT_SCOPES)).replace(",", " ").split())
     push_record_path = environ.get("HUBSPOT_PUSH_RECORD") or os.path.join(instance_path, "hubspot-push-record.json")
 
+    install_requires_invite = parse_flag(environ.get("OEMBED_INSTALL_REQUIRES_INVITE"),
+                                         "OEMBED_INSTALL_REQUIRES_INVITE", default=production)
+
     # ...then what one setting requires of another.
     if given_secret_key is None and production:
         raise ConfigError("OEMBED_SECRET_KEY is required when OEMBED_ENV=production "
@@ -185,6 +191,7 @@ def load_settings(environ: Mapping[str, str], instance_path: str, *,
         hubspot_authorize_url=authorize_url,
         hubspot_scopes=scopes,
         push_record_path=push_record_path,
+        install_requires_invite=install_requires_invite,
     )
 
 
@@ -248,6 +255,18 @@ def parse_database_url(value: str, name: str) -> str:
         # psycopg (3) is the only PostgreSQL driver the project installs.
         url = url.set(drivername="postgresql+psycopg")
     return url.render_as_string(hide_password=False)
+
+
+_TRUE_WORDS, _FALSE_WORDS = ("1", "true", "yes", "on"), ("0", "false", "no", "off")
+
+
+def parse_flag(value: str | None, name: str, *, default: bool) -> bool:
+    if value is None or not value.strip():
+        return default
+    word = value.strip().lower()
+    if word not in _TRUE_WORDS + _FALSE_WORDS:
+        raise ConfigError(f"{name} must be one of {', '.join(_TRUE_WORDS + _FALSE_WORDS)}, got {value!r}")
+    return word in _TRUE_WORDS
 
 
 def _parse_env_name(value: str) -> str:
