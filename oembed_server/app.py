@@ -120,6 +120,7 @@ def _build_app(test_config: Mapping[str, Any]) -> Flask:
 
 def _register_blueprints(app: Flask) -> None:
     from oembed_server.web import (
+        console_routes,
         insights_pages,
         install_routes,
         intake_routes,
@@ -134,5 +135,6 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(insights_pages.bp)
     app.register_blueprint(install_routes.bp)
     install_routes.install_log_filter()
+    console_routes.init_app(app)
     # The local HubL preview: 404 unless PREVIEW_ENABLED.
     app.register_blueprint(preview_routes.bp)

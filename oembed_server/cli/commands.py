@@ -22,6 +22,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from werkzeug.serving import run_simple
 
 from oembed_server.app import START_FAILURES, create_app, describe_start_failure
+from oembed_server.cli.operator_commands import operators_group
 from oembed_server.cli.portal_commands import portals_group
 from oembed_server.cli.script_support import default_instance_path
 from oembed_server.domain import public_url
@@ -239,7 +240,8 @@ def _app_factory() -> Flask:
 cli = FlaskGroup(create_app=_app_factory, add_version_option=False,
                  help="oEmbed provider for Media Bridge: serve the API, manage the catalog.")
 # `serve` builds its own app (with the right public URL); the others run in the app's context.
-for _command in (serve_command, import_catalog_command, db_group, init_db_command, worker_command, portals_group):
+for _command in (serve_command, import_catalog_command, db_group, init_db_command, worker_command, portals_group,
+                 operators_group):
     cli.add_command(_command)
 
 

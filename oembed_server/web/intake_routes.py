@@ -19,6 +19,7 @@ from oembed_server.domain.player_tokens import PlayerClaims, issue_token, parse_
 from oembed_server.storage.play_sessions import DEFAULT_SESSION_REPORT_LIMIT, SessionRefused, record_report
 from oembed_server.storage.write_transaction import write_transaction
 from oembed_server.web.app_state import current_catalog, current_settings
+from oembed_server.web.refusal_counts import count_refusal
 
 bp = Blueprint("events_api", __name__)
 
@@ -125,6 +126,7 @@ def _accepted(duplicate: bool, closed: bool) -> Response:
 
 
 def _refuse(status: int, field: str, message: str) -> Response:
+    count_refusal(field)
     return _json(status, {"error": f"{field}: {message}", "field": field})
 
 
