@@ -173,10 +173,18 @@ def fill_every_table(engine: sa.Engine, emulator: LiveEmulator, env: dict[str, s
 
 
 def snapshot(engine: sa.Engine) -> dict[str, list[dict]]:
+    """Every row of every declared table the database has (tables later revisions add are
+    absent from a legacy database, and empty right after its upgrade)."""
+    present = set(sa.inspect(engine).get_table_names())
     with engine.connect() as conn:
         return {table.name: [dict(row) for row in conn.execute(
                     sa.select(table).order_by(*table.primary_key.columns)).mappings()]
-                for table in metadata.sorted_tables}
+                for table in metadata.sorted_tables if table.name in present}
+
+
+def unchanged(after: dict[str, list[dict]], before: dict[str, list[dict]]) -> bool:
+    return {k: v for k, v in after.items() if k in before} == before and \
+        all(not rows for k, rows in after.items() if k not in before)
 
 
 def job_states(engine: sa.Engine) -> dict[int, tuple[str, str | None]]:
@@ -205,7 +213,7 @@ def test_a_database_of_the_release_before_migrations_is_upgraded_in_place(empty_
 
     monkeypatch.setenv("OEMBED_DATABASE_URL", empty_database_url)
     assert CliRunner().invoke(cli, ["db", "current"]).output == f"{head} (newest)\n"
-    assert snapshot(engine) == before
+    assert unchanged(snapshot(engine), before)
     assert schema_differences(engine) == []
 
     # Every token still decrypts with the same OEMBED_SECRET_KEY.
@@ -218,7 +226,7 @@ def test_a_database_of_the_release_before_migrations_is_upgraded_in_place(empty_
     # A second upgrade finds nothing to do.
     again = CliRunner().invoke(cli, ["db", "upgrade"])
     assert again.exit_code == 0 and again.output == f"Database already at the newest revision ({head}).\n"
-    assert snapshot(engine) == before
+    assert unchanged(snapshot(engine), before)
 
     # The worker of the new release delivers what the old one queued, with the stored tokens.
     states = job_states(engine)
