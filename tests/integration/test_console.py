@@ -223,8 +223,9 @@ def test_events_page_counts_accepted_and_refused_reports_and_retries_dead_letter
     assert "No dead letters" in signed_in.get("/console/events").get_data(as_text=True)
 
 
-def test_refusals_reach_the_database_once_per_period_not_once_per_request(app):
+def test_refusals_reach_the_database_once_per_period_not_once_per_request(database_url):
     from oembed_server.storage.refusal_tally import RefusalTally, refusals_since
+    app = make_app(database_url)
     engine = app.extensions["catalog"].engine
     clock = [1_000_000.0]
     tally = RefusalTally(engine, flush_every_s=5, clock=lambda: clock[0])
@@ -241,6 +242,7 @@ def test_refusals_reach_the_database_once_per_period_not_once_per_request(app):
     other.count("token")
     other.flush()
     assert refusals_since(engine, 0) == {"token": 10_002}
+    app.extensions["catalog"].dispose()
 
 
 def test_catalog_upload_applies_all_or_nothing_with_row_numbered_problems(app, signed_in):
