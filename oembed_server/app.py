@@ -132,6 +132,7 @@ def _build_app(test_config: Mapping[str, Any]) -> Flask:
 
 def _register_blueprints(app: Flask) -> None:
     from oembed_server.web import (
+        console_routes,
         health_routes,
         insights_pages,
         install_routes,
@@ -154,5 +155,6 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(sitemap_routes.bp)
     install_routes.install_log_filter()
     log_redaction.install_access_log_redaction()
+    console_routes.init_app(app)
     # The local HubL preview: 404 unless PREVIEW_ENABLED.
     app.register_blueprint(preview_routes.bp)

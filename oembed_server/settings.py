@@ -110,6 +110,9 @@ class Settings:
     metrics_token: str | None = dataclasses.field(default=None, repr=False)
     # OEMBED_TWITTER_SITE: the @username an X (Twitter) card names as the site's; None for none.
     twitter_site: str | None = None
+    # OEMBED_INSTALL_REQUIRES_INVITE: /hubspot/connect installs only through an invite
+    # (default on in production, off in development).
+    install_requires_invite: bool = False
 
     @property
     def stable_secret_key(self) -> str | None:
@@ -201,6 +204,9 @@ def load_settings(environ: Mapping[str, str], instance_path: str, *,
     log_format = parse_log_format(environ.get("OEMBED_LOG_FORMAT"), production)
     metrics_token = parse_metrics_token(environ.get("OEMBED_METRICS_TOKEN"))
 
+    install_requires_invite = parse_flag(environ.get("OEMBED_INSTALL_REQUIRES_INVITE"),
+                                         "OEMBED_INSTALL_REQUIRES_INVITE", default=production)
+
     # ...then what one setting requires of another.
     if given_secret_key is None and production:
         raise ConfigError("OEMBED_SECRET_KEY is required when OEMBED_ENV=production "
@@ -238,6 +244,7 @@ def load_settings(environ: Mapping[str, str], instance_path: str, *,
         trusted_proxies=trusted_proxies,
         timeline_frame_ancestors=timeline_frame_ancestors,
         insights_link_days=insights_link_days,
+        install_requires_invite=install_requires_invite,
     )
 
 
@@ -348,6 +355,18 @@ def parse_frame_ancestors(value: str | None) -> tuple[str, ...]:
             raise ConfigError("OEMBED_TIMELINE_FRAME_ANCESTORS must list origins such as https://app.hubspot.com "
                               f"(scheme, host, optional port; no path), got {origin!r}")
     return origins
+
+
+_TRUE_WORDS, _FALSE_WORDS = ("1", "true", "yes", "on"), ("0", "false", "no", "off")
+
+
+def parse_flag(value: str | None, name: str, *, default: bool) -> bool:
+    if value is None or not value.strip():
+        return default
+    word = value.strip().lower()
+    if word not in _TRUE_WORDS + _FALSE_WORDS:
+        raise ConfigError(f"{name} must be one of {', '.join(_TRUE_WORDS + _FALSE_WORDS)}, got {value!r}")
+    return word in _TRUE_WORDS
 
 
 def _parse_env_name(value: str) -> str:

@@ -1,18 +1,22 @@
-"""``oembed-server portals ...``: list, inspect, resync, re-push and disconnect installed
-portals, and print install links for libraries. A thin click layer over the portals
+"""``oembed-server portals ...``: list, inspect, resync, re-push, disconnect and move installed
+portals, and make, list and revoke install invites. A thin click layer over the portals
 package; every command takes --json."""
 from __future__ import annotations
 
 import json
+import logging
 
 import click
 from flask.cli import with_appcontext
 
+from oembed_server.domain.invite_rules import DEFAULT_INVITE_DAYS, MAX_INVITE_DAYS
 from oembed_server.storage.portal_store import PortalStore
+from oembed_server.usecases.install_invites import InviteRefused, issue_invite, list_invites, move_portal, revoke_invite
 from oembed_server.usecases.portal_overview import list_portals, show_portal
 from oembed_server.usecases.provisioning import queue_push, queue_sync
 from oembed_server.web.app_state import current_catalog, current_settings
 
+log = logging.getLogger(__name__)
 json_option = click.option("--json", "as_json", is_flag=True, help="Print a machine-readable JSON result.")
 
 
@@ -118,23 +122,67 @@ def disconnect_command(portal_id: int, as_json: bool) -> None:
 
 @portals_group.command("invite")
 @click.argument("library")
-@click.option("--days", default=14.0, show_default=True, type=click.FloatRange(min=0, min_open=True),
-              help="How long the link works.")
+@click.option("--days", default=float(DEFAULT_INVITE_DAYS), show_default=True, type=float,
+              help=f"How long the link works (more than 0, at most {MAX_INVITE_DAYS}).")
+@click.option("--uses", default=1, show_default=True, type=int, help="How many installs it allows.")
 @json_option
 @with_appcontext
-def invite_command(library: str, days: float, as_json: bool) -> None:
-    """Print an install link that connects a portal to LIBRARY (signed, expiring)."""
-    from oembed_server.web.install_routes import make_invite
-
-    secret = current_settings().stable_secret_key
-    if not secret:
-        raise click.ClickException("set OEMBED_SECRET_KEY: install links are signed with it, and must keep "
-                                   "working after this command ends")
+def invite_command(library: str, days: float, uses: int, as_json: bool) -> None:
+    """Print an install link that connects a portal to LIBRARY (expiring, single use unless --uses)."""
     try:
-        link = make_invite(secret, current_settings().public_url, library, days)
-    except ValueError as exc:
+        made = issue_invite(current_catalog().engine, current_settings().public_url, library, days, uses, "cli")
+    except InviteRefused as exc:
         raise click.ClickException(str(exc)) from None
-    _emit(as_json, {"library": library, "days": days, "link": link}, [link])
+    log.info("invite %s created for library %s by cli (%s use(s), until %s)", made["id"], library, uses,
+             made["expiresAt"])
+    _emit(as_json, made, [made["link"]])
+
+
+@portals_group.command("invites")
+@json_option
+@with_appcontext
+def invites_command(as_json: bool) -> None:
+    """Every invite: id, library, state (open, used, expired, revoked), uses and expiry."""
+    invites = list_invites(current_catalog().engine)
+    lines = [f"{i['id']}\tlibrary={i['library']}\t{i['state']}\tuses {i['uses']}/{i['maxUses']}\t"
+             f"expires {i['expiresAt']}\tby {i['createdBy']}" for i in invites] or ["No invite was made yet."]
+    _emit(as_json, {"invites": invites}, lines)
+
+
+@portals_group.command("invite-revoke")
+@click.argument("invite_id")
+@json_option
+@with_appcontext
+def invite_revoke_command(invite_id: str, as_json: bool) -> None:
+    """Revoke an invite: its link stops working at once (installs made with it stay)."""
+    try:
+        revoked = revoke_invite(current_catalog().engine, invite_id)
+    except InviteRefused as exc:
+        raise click.ClickException(str(exc)) from None
+    if revoked:
+        log.info("invite %s revoked by cli", invite_id)
+    _emit(as_json, {"id": invite_id, "revoked": revoked},
+          [f"Invite {invite_id} revoked." if revoked else f"Invite {invite_id} was already revoked."])
+
+
+@portals_group.command("move")
+@click.argument("portal_id", type=click.IntRange(1))
+@click.argument("library")
+@json_option
+@with_appcontext
+def move_command(portal_id: int, library: str, as_json: bool) -> None:
+    """Put an installed portal on another LIBRARY (its media objects follow at the next sync)."""
+    try:
+        moved = move_portal(_store(), portal_id, library)
+    except InviteRefused as exc:
+        raise click.ClickException(str(exc)) from None
+    except LookupError as exc:
+        raise click.ClickException(str(exc)) from None
+    if moved:
+        log.info("portal %s moved to library %s by cli", portal_id, library)
+    _emit(as_json, {"portalId": portal_id, "library": library, "moved": moved},
+          [f"Portal {portal_id} moved to library {library}; a sync is queued." if moved
+           else f"Portal {portal_id} already was on library {library}."])
 
 
 @portals_group.command("domains")

@@ -251,7 +251,7 @@ def release_portal(conn: Connection, portal_id: int | None, now: float | None = 
 
 
 def requeue_dead(conn: Connection, *, portal_id: int | None = None, kind: str | None = None,
-                 now: float | None = None) -> int:
+                 now: float | None = None, job_id: int | None = None) -> int:
     """Dead jobs (all, or one portal's, or one kind's) become due again, attempts reset;
     the last error stays until the next attempt replaces it."""
     now = time.time() if now is None else now
@@ -260,6 +260,8 @@ def requeue_dead(conn: Connection, *, portal_id: int | None = None, kind: str | 
         conditions.append(jobs.c.portal_id == portal_id)
     if kind is not None:
         conditions.append(jobs.c.kind == kind)
+    if job_id is not None:
+        conditions.append(jobs.c.id == job_id)
     return conn.execute(jobs.update().where(*conditions).values(
         state=QUEUED, attempts=0, next_attempt_at=now, updated_at=now)).rowcount
 

@@ -112,6 +112,24 @@ class PortalStore:
             conn.execute(hubspot_portals.insert().values(portal_id=portal_id, generation=1, **values))
         return not updated
 
+    def library_in(self, conn: Connection, portal_id: int) -> str | None:
+        """The portal's library inside the caller's transaction, None when never installed."""
+        library = conn.execute(sa.select(hubspot_portals.c.library)
+                               .where(hubspot_portals.c.portal_id == portal_id)).scalar()
+        return None if library is None else library or DEFAULT_LIBRARY
+
+    def set_library(self, conn: Connection, portal_id: int, library: str, now: float | None = None) -> bool:
+        """Move an installed portal to another library; False when it already was there.
+        Raises LookupError for a portal that never installed."""
+        current = self.library_in(conn, portal_id)
+        if current is None:
+            raise LookupError(f"portal {portal_id} is not installed")
+        if current == library:
+            return False
+        conn.execute(hubspot_portals.update().where(hubspot_portals.c.portal_id == portal_id)
+                     .values(library=library, updated_at=time.time() if now is None else now))
+        return True
+
     def disconnect(self, portal_id: int, reason: str, now: float | None = None) -> bool:
         """Forget the portal's tokens; its record and jobs stay. False when it was not connected."""
         now = time.time() if now is None else now

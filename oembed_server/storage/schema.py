@@ -324,3 +324,63 @@ worker_heartbeats = sa.Table(
     # JSON object: budget key -> share of that budget's window used at the last beat.
     sa.Column("budget_usage", sa.Text),
 )
+
+
+# --- install invites (storage.invite_store) ------------------------------------------------
+install_invites = sa.Table(
+    "install_invites",
+    metadata,
+    # The public half of an invite (listed, revoked by it); the link also carries a secret,
+    # kept here only as its SHA-256, so the table alone cannot be turned into links.
+    sa.Column("invite_id", sa.String(32), primary_key=True),
+    sa.Column("secret_sha256", sa.String(64), nullable=False),
+    sa.Column("library", sa.String(64), nullable=False),
+    sa.Column("created_at", sa.Float, nullable=False),
+    sa.Column("expires_at", sa.Float, nullable=False),
+    sa.Column("max_uses", sa.Integer, nullable=False),
+    sa.Column("uses", sa.Integer, nullable=False, server_default="0"),
+    sa.Column("revoked_at", sa.Float),
+    sa.Column("created_by", sa.String(128), nullable=False),
+)
+
+
+# --- the operator console (storage.operator_store, storage.refusal_tally) -------------------
+console_operators = sa.Table(
+    "console_operators",
+    metadata,
+    sa.Column("name", sa.String(64), primary_key=True),
+    sa.Column("password_hash", sa.Text, nullable=False),  # Argon2id, PHC string
+    sa.Column("created_at", sa.Float, nullable=False),
+    sa.Column("updated_at", sa.Float, nullable=False),
+)
+
+console_sessions = sa.Table(
+    "console_sessions",
+    metadata,
+    # SHA-256 of the cookie's value: a read of the table signs nobody in.
+    sa.Column("token_sha256", sa.String(64), primary_key=True),
+    sa.Column("operator", sa.String(64), nullable=False),
+    sa.Column("created_at", sa.Float, nullable=False),
+    sa.Column("expires_at", sa.Float, nullable=False),
+)
+sa.Index("ix_console_sessions_operator", console_sessions.c.operator)
+
+console_login_failures = sa.Table(
+    "console_login_failures",
+    metadata,
+    sa.Column("id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), primary_key=True, autoincrement=True),
+    # "name:<operator>" or "addr:<client address>": the throttle counts both.
+    sa.Column("throttle_key", sa.String(200), nullable=False),
+    sa.Column("failed_at", sa.Float, nullable=False),
+)
+sa.Index("ix_console_login_failures_key", console_login_failures.c.throttle_key, console_login_failures.c.failed_at)
+
+intake_refusals = sa.Table(
+    "intake_refusals",
+    metadata,
+    # Refused /events reports per minute and reason, added to by each process at most once
+    # per flush period (not per request), so a flood costs no write per refusal.
+    sa.Column("minute", sa.BigInteger, primary_key=True, autoincrement=False),  # epoch seconds // 60
+    sa.Column("reason", sa.String(64), primary_key=True),
+    sa.Column("refused", sa.BigInteger, nullable=False),
+)

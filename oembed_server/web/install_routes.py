@@ -3,8 +3,11 @@ page that follows provisioning live.
 
 /hubspot/connect sends the admin to HubSpot's authorize URL with a ``state`` that is
 signed, expires, works once and is bound to this browser by a cookie; an install link
-from ``oembed-server portals invite LIBRARY`` (``?invite=``) names the library, signed so
-it cannot be edited to reach another. /hubspot/oauth-callback refuses a declined consent,
+from ``oembed-server portals invite LIBRARY`` (``?invite=``) names an invite held in the
+database (its library, lifetime, uses left, revocation), and with
+OEMBED_INSTALL_REQUIRES_INVITE nothing installs without one. A reinstall through another
+library's invite is refused (moving a portal is ``portals move``, an operator's choice).
+/hubspot/oauth-callback refuses a declined consent,
 a forged, expired or replayed state, a code HubSpot will not exchange, a token of another
 app (or naming none) and a grant missing a required scope, each with a page saying what to
 do, and stores nothing then; a grant refused after the exchange is revoked at HubSpot. Never puts the
@@ -16,18 +19,18 @@ import dataclasses
 import logging
 import re
 import secrets
-import time
 
 from flask import Blueprint, jsonify, make_response, redirect, render_template, request, url_for
-from itsdangerous import BadSignature, SignatureExpired, URLSafeSerializer, URLSafeTimedSerializer
+from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 from sqlalchemy.exc import SQLAlchemyError
 
 from oembed_server.domain.hubspot_app import OPTIONAL_SCOPES, redirect_url
-from oembed_server.domain.media import DEFAULT_LIBRARY, library_problem
+from oembed_server.domain.media import DEFAULT_LIBRARY
 from oembed_server.hubspot.api_error import HubSpotError
 from oembed_server.hubspot.client import HubSpotClient
 from oembed_server.hubspot.client_config import HubSpotConfig
 from oembed_server.hubspot.oauth_api import authorize_url, exchange_code
+from oembed_server.storage import invite_store
 from oembed_server.storage.portal_store import MissingSecretKey, PortalStore, state_nonce_used, use_state_nonce
 from oembed_server.usecases import install_grant, provisioning
 from oembed_server.usecases.install_grant import GrantProblem, grant_problem
@@ -40,7 +43,6 @@ STATE_COOKIE = "hubspot_install"
 # HubSpot's consent screen plus a login rarely take longer; a stale state is refused.
 STATE_MAX_AGE_S = 900
 STATUS_LINK_MAX_AGE_S = 7 * 86400
-DEFAULT_INVITE_DAYS = 14
 
 
 @dataclasses.dataclass(frozen=True)
@@ -75,29 +77,6 @@ def _secret() -> str:
     return current_settings().secret_key
 
 
-def make_invite(secret_key: str, public_url: str, library: str, days: float = DEFAULT_INVITE_DAYS,
-                now: float | None = None) -> str:
-    """The install link for one library: signed, so the library cannot be changed, and expiring."""
-    problem = library_problem(library)
-    if problem:
-        raise ValueError(f"library {problem}")
-    expires = int((time.time() if now is None else now) + days * 86400)
-    token = URLSafeSerializer(secret_key, salt="hubspot-invite").dumps({"library": library, "expires": expires})
-    return f"{public_url}/hubspot/connect?invite={token}"
-
-
-def read_invite(token: str, now: float | None = None) -> str | None:
-    try:
-        data = URLSafeSerializer(_secret(), salt="hubspot-invite").loads(token)
-    except BadSignature:
-        return None
-    now = time.time() if now is None else now
-    if not isinstance(data, dict) or not isinstance(data.get("expires"), int) or data["expires"] < now:
-        return None
-    library = data.get("library")
-    return library if isinstance(library, str) and not library_problem(library) else None
-
-
 def _state_serializer() -> URLSafeTimedSerializer:
     return URLSafeTimedSerializer(_secret(), salt="hubspot-oauth-state")
 
@@ -125,17 +104,29 @@ def _already_used():
                     "reinstall.", 400, forget_cookie=True)
 
 
+def _invite_needed():
+    return _message("An invite is needed to connect",
+                    f"{current_settings().provider_name} connects HubSpot accounts by invitation. Ask your media "
+                    "provider for an install link: it names your media library and works for a limited time.",
+                    403, retry=False)
+
+
 @bp.get("/connect")
 def connect():
     settings = install_settings()
-    library: str | None = DEFAULT_LIBRARY
+    library: str | None = None  # no invite: a new portal gets the default library, a known one keeps its own
+    invite_id: str | None = None
     invite = request.args.get("invite")
     if invite is not None:
-        library = read_invite(invite)
-        if library is None:
+        with current_catalog().engine.connect() as conn:
+            found = invite_store.find_usable(conn, invite)
+        if found is None:
             return _message("This install link does not work",
-                            "The link is damaged or has expired. Ask your media provider for a new install link.",
-                            400, retry=False)
+                            "The link is damaged, has expired, was revoked or has been used as often as it may. "
+                            "Ask your media provider for a new install link.", 400, retry=False)
+        library, invite_id = found.library, found.invite_id
+    elif current_settings().install_requires_invite:
+        return _invite_needed()
     if settings.problems:
         return make_response(render_template("install/not_configured.html", problems=settings.problems,
                                              redirect_uri=settings.redirect_uri,
@@ -143,10 +134,11 @@ def connect():
     # It loaded with a client id, or problems would name what is missing.
     assert settings.config is not None and settings.config.client_id is not None
     nonce = secrets.token_urlsafe(24)
-    state = _state_serializer().dumps({"nonce": nonce, "library": library})
+    state = _state_serializer().dumps({"nonce": nonce, "library": library, "invite": invite_id})
     url = authorize_url(settings.authorize_base, settings.config.client_id, settings.redirect_uri, settings.scopes,
                         state, OPTIONAL_SCOPES)
-    response = make_response(render_template("install/connect.html", authorize_url=url, library=library,
+    response = make_response(render_template("install/connect.html", authorize_url=url,
+                                             library=library or DEFAULT_LIBRARY,
                                              invited=invite is not None,
                                              provider_name=current_settings().provider_name))
     # Lax: HubSpot's redirect back is a top-level navigation, which Lax cookies accompany.
@@ -190,16 +182,20 @@ def oauth_callback():
     if not code:
         return _message("HubSpot sent no authorization code", "Nothing was stored; please start again.", 400,
                         forget_cookie=True)
-    library = data.get("library") or DEFAULT_LIBRARY
+    invite_id = data.get("invite")
+    invited_library = data.get("library") if isinstance(invite_id, str) else None
+    if invited_library is None and current_settings().install_requires_invite:
+        return _invite_needed()
     config = dataclasses.replace(settings.config, access_token=None, refresh_token=None, portal_id=None)
     client = HubSpotClient(config)
     try:
-        return _complete_install(client, settings, code, library)
+        return _complete_install(client, settings, code, invite_id, invited_library)
     finally:
         client.session.close()
 
 
-def _complete_install(client: HubSpotClient, settings: InstallSettings, code: str, library: str):
+def _complete_install(client: HubSpotClient, settings: InstallSettings, code: str, invite_id: object,
+                      invited_library: str | None):
     """Exchange the code, check the grant, store it and queue provisioning; a grant refused
     or failing after the exchange is revoked at HubSpot."""
     config = client.config
@@ -218,13 +214,32 @@ def _complete_install(client: HubSpotClient, settings: InstallSettings, code: st
         install_grant.revoke(client, installation)
         return _refused_grant(problem)
     store = PortalStore(current_catalog().engine, current_settings().stable_secret_key)
+    hub_id = installation.hub_id
     try:
         with current_catalog().engine.begin() as conn:
-            store.install(conn, installation.hub_id, library, installation.tokens)
-            provisioning.queue_install(conn, installation.hub_id)
+            current = store.library_in(conn, hub_id)
+            if invited_library is not None and current is not None and current != invited_library:
+                # Moving a portal changes which media its pages embed: the operator decides that.
+                log.warning("install: portal %s (library %s) refused an invite for library %s", hub_id, current,
+                            invited_library)
+                # No revoke: the portal is installed, and its stored grant must keep working.
+                return _message("This portal is already connected to another library",
+                                f"HubSpot account {hub_id} is connected to the media library '{current}', and "
+                                f"this install link is for '{invited_library}'. Nothing was changed. If it should "
+                                f"move, ask your media provider to run `oembed-server portals move {hub_id} "
+                                f"{invited_library}`; then install again.", 409, retry=False, forget_cookie=True)
+            if isinstance(invite_id, str) and not invite_store.take_use(conn, invite_id):
+                if current is None:  # nothing stored for it: the new grant must not outlive this
+                    install_grant.revoke(client, installation)
+                return _message("This install link does not work any more",
+                                "It was revoked, expired or used up while you were at HubSpot. Nothing was "
+                                "stored; ask your media provider for a new install link.", 400, retry=False,
+                                forget_cookie=True)
+            library = invited_library or current or DEFAULT_LIBRARY
+            store.install(conn, hub_id, library, installation.tokens)
+            provisioning.queue_install(conn, hub_id)
     except (SQLAlchemyError, MissingSecretKey) as exc:
-        log.warning("install: storing portal %s failed (%s); revoking the grant", installation.hub_id,
-                    type(exc).__name__)
+        log.warning("install: storing portal %s failed (%s); revoking the grant", hub_id, type(exc).__name__)
         install_grant.revoke(client, installation)
         return _message("The install could not be saved",
                         "Nothing was stored and the authorization was withdrawn at HubSpot; please try again "

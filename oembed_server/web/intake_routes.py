@@ -29,6 +29,7 @@ from oembed_server.storage.write_transaction import write_transaction
 from oembed_server.usecases import report_outcomes
 from oembed_server.usecases.report_admission import admit_report, item_problem, served_portal
 from oembed_server.web.app_state import current_catalog, current_settings
+from oembed_server.web.refusal_counts import count_refusal
 
 bp = Blueprint("events_api", __name__)
 
@@ -222,7 +223,9 @@ def _refuse(status: int, field: str, message: str, *, reason: str | None = None,
             kind: str = UNKNOWN_KIND) -> Response:
     """A refusal naming ``field``, counted in the metrics by report kind and ``reason``
     (default: the status and the field, e.g. ``400_sessionId``: a stable, bounded value)."""
-    metrics.INTAKE_REFUSED.labels(kind, reason or f"{status}_{field}").inc()
+    reason = reason or f"{status}_{field}"
+    metrics.INTAKE_REFUSED.labels(kind, reason).inc()
+    count_refusal(reason)  # the console's refusals by reason, in the database
     return _json(status, {"error": f"{field}: {message}", "field": field})
 
 
