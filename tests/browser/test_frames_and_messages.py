@@ -13,7 +13,7 @@ from oembed_server.domain.session_links import session_page_url
 from oembed_server.usecases.sample_media import load_sample_media
 from tests.support.databases import migrated_sqlite_url
 from tests.support.environment import SECRET_KEY
-from tests.support.event_reports import SESSION, attention, body, player_token
+from tests.support.event_reports import SERVED_PORTAL, SESSION, attention, body, player_token
 from tests.support.insights_links import app_link_keys
 from tests.support.live_server import serve_in_thread
 
@@ -43,7 +43,7 @@ def timeline_sites(tmp_path):
         def build(base_url):
             app = create_app({"OEMBED_DATABASE_URL": migrated_sqlite_url(tmp_path / "catalog.sqlite3"),
                               "OEMBED_PUBLIC_URL": base_url, "OEMBED_SECRET_KEY": SECRET_KEY,
-                              "OEMBED_URL_SCHEMES": "", "OEMBED_TIMELINE_FRAME_ANCESTORS": allowed})
+                              "OEMBED_URL_SCHEMES": "", "OEMBED_TIMELINE_FRAME_ANCESTORS": allowed} | SERVED_PORTAL)
             load_sample_media(app.extensions["catalog"], base_url)
             client = app.test_client()
             token = player_token(client)

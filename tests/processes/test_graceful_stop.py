@@ -190,6 +190,7 @@ def test_sigterm_to_gunicorn_mid_load_loses_no_accepted_report(tmp_path):
         while not stop.is_set():
             session = f"term-session-{n:02d}-{i:05d}-abcdef"
             body = {"token": token, "externalId": "sample-video", "sessionId": session,
+                    "sessionSecret": f"secret-of-{session}",
                     "occurredTimestamp": int(time.time() * 1000), "kind": "played", "state": "STARTED"}
             status = post_report(port, body)
             if status == 202:
