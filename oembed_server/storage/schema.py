@@ -43,6 +43,9 @@ media_items = sa.Table(
     # NULL is the default library.
     sa.Column("library", sa.String(64)),
     sa.Column("description", sa.Text),
+    # JSON text like captions: chapters.chapters_json and calls_to_action.ctas_json.
+    sa.Column("chapters", sa.Text),
+    sa.Column("ctas", sa.Text),
 )
 
 
@@ -293,4 +296,17 @@ worker_heartbeats = sa.Table(
     sa.Column("state", sa.String(16), nullable=False),  # running, stopping, stopped
     # JSON object: budget key -> share of that budget's window used at the last beat.
     sa.Column("budget_usage", sa.Text),
+)
+
+
+# --- call-to-action clicks (storage.cta_clicks) --------------------------------------------
+cta_clicks = sa.Table(
+    "cta_clicks",
+    metadata,
+    # Counts only: nothing about the viewer who clicked is kept.
+    sa.Column("external_id", sa.String(255), primary_key=True),
+    # calls_to_action.cta_key: the timed CTA's position ("1", "2" ...) or "end".
+    sa.Column("cta_key", sa.String(16), primary_key=True),
+    sa.Column("clicks", sa.BigInteger, nullable=False),
+    sa.Column("last_click_at", sa.Float, nullable=False),  # epoch seconds
 )
