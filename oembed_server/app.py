@@ -126,6 +126,7 @@ def _build_app(test_config: Mapping[str, Any]) -> Flask:
 
 def _register_blueprints(app: Flask) -> None:
     from oembed_server.web import (
+        chapters_ctas_routes,
         health_routes,
         insights_pages,
         install_routes,
@@ -145,6 +146,7 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(install_routes.bp)
     app.register_blueprint(webhook_routes.bp)
     app.register_blueprint(sitemap_routes.bp)
+    app.register_blueprint(chapters_ctas_routes.bp)
     install_routes.install_log_filter()
     # The local HubL preview: 404 unless PREVIEW_ENABLED.
     app.register_blueprint(preview_routes.bp)

@@ -132,7 +132,7 @@ def cta_key(ctas: Sequence[CallToAction], index: int) -> str:
 
 
 def keyed_ctas(ctas: Sequence[CallToAction]) -> list[tuple[str, CallToAction]]:
-    return [(cta_key(ctas, index), cta) for index in range(len(ctas))]
+    return [(cta_key(ctas, index), cta) for index, cta in enumerate(ctas)]
 
 
 def ctas_json(ctas: tuple[CallToAction, ...]) -> str | None:
@@ -142,11 +142,11 @@ def ctas_json(ctas: tuple[CallToAction, ...]) -> str | None:
     return json.dumps([c.plain() for c in ctas], sort_keys=True, separators=(",", ":"), ensure_ascii=False)
 
 
-def ctas_from_json(value: object) -> tuple[CallToAction, ...]:
+def ctas_from_json(value: Any) -> tuple[CallToAction, ...]:
     if isinstance(value, str):
         value = json.loads(value)
     result = []
-    for entry in value or ():  # type: ignore[union-attr]
+    for entry in value or ():
         if entry["start"] == END_SCREEN:
             result.append(CallToAction(None, None, entry["text"], entry["url"]))
         else:

@@ -159,10 +159,10 @@ def chapters_json(chapters: tuple[Chapter, ...]) -> str | None:
     return json.dumps([c.plain() for c in chapters], sort_keys=True, separators=(",", ":"), ensure_ascii=False)
 
 
-def chapters_from_json(value: object) -> tuple[Chapter, ...]:
+def chapters_from_json(value: Any) -> tuple[Chapter, ...]:
     if isinstance(value, str):
         value = json.loads(value)
-    return tuple(Chapter(float(entry["start"]), entry["title"]) for entry in value or ())  # type: ignore[union-attr]
+    return tuple(Chapter(float(entry["start"]), entry["title"]) for entry in value or ())
 
 
 def clock(seconds: float) -> str:
