@@ -72,8 +72,8 @@ def test_a_chapters_file_among_our_static_files_is_read_at_import():
 
 
 @pytest.mark.parametrize("url, message", [
-    ("http://m.example/static/sample/missing.vtt",
-     "'http://m.example/static/sample/missing.vtt': no readable UTF-8 file 'sample/missing.vtt' among this "
+    ("/static/sample/missing.vtt",
+     "'/static/sample/missing.vtt': no readable UTF-8 file 'sample/missing.vtt' among this "
      "server's static files (at most 262144 bytes)"),
     ("https://cdn.example.com/chapters.vtt",
      "'https://cdn.example.com/chapters.vtt' is not a WebVTT file (.vtt) among this server's /static/ files"),
