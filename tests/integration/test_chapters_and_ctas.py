@@ -146,7 +146,8 @@ def test_cta_clicks_are_counted_per_item_and_cta_on_the_insights_page(site):
     client.post("/cta-clicks", json={"token": other_view["events"]["token"], "cta": "end"})
 
     insights = _soup(client.get(media_insights_url(PUBLIC_URL, SECRET_KEY, "tour").removeprefix(PUBLIC_URL)))
-    counts = {row["data-cta"]: int(row.select_one("[data-clicks]").text) for row in insights.select(".insights__ctas tr[data-cta]")}
+    rows = insights.select(".insights__ctas tr[data-cta]")
+    counts = {row["data-cta"]: int(row.select_one("[data-clicks]").text) for row in rows}
     assert counts == {"1": 1, "end": 2}
     assert "Start a trial" in insights.select_one('.insights__ctas tr[data-cta="1"]').text
 
@@ -174,8 +175,9 @@ def test_a_click_on_a_cta_the_item_does_not_have_is_refused(site):
 
 def test_the_page_module_field_hides_ctas_by_passing_ctas_0():
     module_html = (PAGE_MODULE / "module.html").read_text("utf-8")
-    field = embed_field_value("oembed", oembed_url=f"{PUBLIC_URL}/media/tour", oembed_response={
-        "type": "video", "html": f'<iframe src="{PUBLIC_URL}/embed/tour"></iframe>', "width": 640, "height": 360}, size=EmbedSize())
+    answer = {"type": "video", "html": f'<iframe src="{PUBLIC_URL}/embed/tour"></iframe>', "width": 640, "height": 360}
+    field = embed_field_value("oembed", oembed_url=f"{PUBLIC_URL}/media/tour", oembed_response=answer,
+                              size=EmbedSize())
     module = {"playlist": [{"title": "", "media": field}], "show_details": True, "poster": {}, "styles": {}}
     shown = BeautifulSoup(HublRenderer().render_module(module_html, module).html, "html.parser")
     assert not shown.select_one("[data-media-embed]").has_attr("data-player-ctas")

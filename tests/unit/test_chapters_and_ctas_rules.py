@@ -14,6 +14,8 @@ from oembed_server.domain.webvtt import parse_cues
 from tests.support.catalog_rows import VIDEO, validate_rows
 
 TIMED = VIDEO | {"duration_ms": 300_000}
+LINES = "chapter 1: title may not contain line breaks, control characters or '-->'"
+NOT_OURS = "is not a WebVTT file (.vtt) among this server's /static/ files"
 CHAPTERS = [{"start": 0, "title": "Intro"}, {"start": 95, "title": "New editor"},
             {"start": 180.5, "title": "Pricing & <plans>"}]
 
@@ -43,8 +45,8 @@ def test_chapters_in_a_csv_cell_are_json_text():
     ([{"start": "0", "title": "A"}], "chapter 1: start must be a number of seconds, got '0'"),
     ([{"start": True, "title": "A"}], "chapter 1: start must be a number of seconds, got True"),
     ([{"start": 0, "title": " "}], "chapter 1: title must be non-empty text"),
-    ([{"start": 0, "title": "a --> b"}], "chapter 1: title may not contain line breaks, control characters or '-->'"),
-    ([{"start": 0, "title": "two\nlines"}], "chapter 1: title may not contain line breaks, control characters or '-->'"),
+    ([{"start": 0, "title": "a --> b"}], LINES),
+    ([{"start": 0, "title": "two\nlines"}], LINES),
     ([{"start": 0, "title": "A", "end": 4}], "chapter 1: unknown key 'end' (allowed: start, title)"),
     ([], "must list at least one chapter (leave the key out for none)"),
     ({"start": 0}, "expected a list of chapters or a WebVTT file URL, got an object"),
@@ -75,10 +77,9 @@ def test_a_chapters_file_among_our_static_files_is_read_at_import():
     ("/static/sample/missing.vtt",
      "'/static/sample/missing.vtt': no readable UTF-8 file 'sample/missing.vtt' among this "
      "server's static files (at most 262144 bytes)"),
-    ("https://cdn.example.com/chapters.vtt",
-     "'https://cdn.example.com/chapters.vtt' is not a WebVTT file (.vtt) among this server's /static/ files"),
-    ("/static/../settings.vtt", "'/static/../settings.vtt' is not a WebVTT file (.vtt) among this server's /static/ files"),
-    ("/static/sample/video.webm", "'/static/sample/video.webm' is not a WebVTT file (.vtt) among this server's /static/ files"),
+    ("https://cdn.example.com/chapters.vtt", f"'https://cdn.example.com/chapters.vtt' {NOT_OURS}"),
+    ("/static/../settings.vtt", f"'/static/../settings.vtt' {NOT_OURS}"),
+    ("/static/sample/video.webm", f"'/static/sample/video.webm' {NOT_OURS}"),
 ])
 def test_other_chapters_files_are_refused(url, message):
     assert _problems(VIDEO | {"duration_ms": 8000, "chapters": url}) == [(1, "chapters", message)]
