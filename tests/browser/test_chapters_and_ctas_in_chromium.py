@@ -58,6 +58,9 @@ def _cta_clicks(base_url: str) -> dict[str, int]:
 
 def test_chapter_menu_by_keyboard_then_a_cta_at_its_time_whose_click_is_counted(open_page, extras_site):
     page = open_page()
+    refused: list[str] = []  # the player's CSP must let both modules do their work
+    page.on("console", lambda message: refused.append(message.text) if "Content Security Policy" in message.text
+            else None)
     page.route(TRIAL, lambda route: route.fulfill(status=200, content_type="text/html",
                                                    body="<!doctype html><title>Trial</title><h1>Trial</h1>"))
     page.goto(f"{extras_site}/media/tour")
@@ -113,3 +116,4 @@ def test_chapter_menu_by_keyboard_then_a_cta_at_its_time_whose_click_is_counted(
     link.wait_for(state="visible")
     assert (link.inner_text(), link.get_attribute("target")) == ("Book a demo", "_top")
     assert page.locator(".player-cta").get_attribute("class") == "player-cta player-cta--end"
+    assert refused == []
