@@ -93,6 +93,10 @@ def test_media_page_lists_chapters_linking_to_the_page_started_there(site):
     started = _soup(client.get("/media/tour?start=6.5"))
     assert started.select_one("iframe.media__frame")["src"] == f"{PUBLIC_URL}/embed/tour?start=6.5"
     assert _soup(client.get("/media/plain")).select_one(".media__chapters") is None
+    # From an email link too: the start and the email's parameters both reach the player.
+    emailed = _soup(client.get("/media/tour?start=3&play_from=email&contact_id=901"))
+    src = emailed.select_one("iframe.media__frame")["src"]
+    assert src.startswith(f"{PUBLIC_URL}/embed/tour?start=3&") and "play_from=email" in src and "contact_id=901" in src
 
 
 def test_the_structured_data_has_a_clip_per_chapter(site):
