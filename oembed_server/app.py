@@ -132,6 +132,7 @@ def _build_app(test_config: Mapping[str, Any]) -> Flask:
 
 def _register_blueprints(app: Flask) -> None:
     from oembed_server.web import (
+        chapters_ctas_routes,
         console_routes,
         health_routes,
         insights_pages,
@@ -153,6 +154,7 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(install_routes.bp)
     app.register_blueprint(webhook_routes.bp)
     app.register_blueprint(sitemap_routes.bp)
+    app.register_blueprint(chapters_ctas_routes.bp)
     install_routes.install_log_filter()
     log_redaction.install_access_log_redaction()
     console_routes.init_app(app)

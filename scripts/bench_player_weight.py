@@ -34,6 +34,10 @@ ROWS = {
         {"src": f"{PUBLIC_URL}/static/sample/video.en.vtt", "srclang": "en", "label": "English", "default": True},
         {"src": f"{PUBLIC_URL}/static/sample/video.fr.vtt", "srclang": "fr", "label": "Français"}]},
     "video + HLS stream": VIDEO | {"external_id": "stream", "stream_url": "https://cdn.example.com/s/master.m3u8"},
+    "video + chapters + CTAs": VIDEO | {"external_id": "extras", "chapters": [
+        {"start": 0, "title": "Welcome"}, {"start": 3, "title": "The new editor"}], "ctas": [
+        {"start": 1, "end": 4, "text": "Start a trial", "url": "https://example.com/trial"},
+        {"start": "end", "text": "Book a demo", "url": "https://example.com/demo"}]},
 }
 
 

@@ -13,6 +13,9 @@ from datetime import datetime
 from typing import Any, TypeGuard
 from urllib.parse import quote, urlsplit
 
+from oembed_server.domain.calls_to_action import CallToAction
+from oembed_server.domain.chapters import Chapter
+
 
 class MediaType(str, enum.Enum):
     VIDEO = "VIDEO"
@@ -77,6 +80,9 @@ class MediaItem:
     stream_url: str | None = None  # an HLS master playlist
     # What the media page's structured data and social cards say about the item.
     description: str | None = None
+    # Player-only too: the chapter menu and the CTA overlays (domain.chapters, domain.calls_to_action).
+    chapters: tuple[Chapter, ...] = ()
+    ctas: tuple[CallToAction, ...] = ()
 
     def content(self) -> dict[str, Any]:
         """The integrator-supplied fields, as imported (no timestamps, no sync state)."""
@@ -85,14 +91,16 @@ class MediaItem:
         values["media_type"] = _plain(self.media_type)
         values["visibility"] = _plain(self.visibility)
         values["captions"] = _plain(self.captions)
+        values["chapters"] = _plain(self.chapters)
+        values["ctas"] = _plain(self.ctas)
         return values
 
 
 def _plain(value: object) -> object:
     if isinstance(value, enum.Enum):
         return value.value
-    if isinstance(value, tuple):  # captions: a JSON-ready list, None when there are none
-        return [track.plain() for track in value] or None
+    if isinstance(value, tuple):  # captions, chapters, ctas: a JSON-ready list, None when there are none
+        return [entry.plain() for entry in value] or None
     return value
 
 
@@ -123,6 +131,8 @@ IMPORT_FIELDS: tuple[str, ...] = (
     "stream_url",
     "library",
     "description",
+    "chapters",
+    "ctas",
 )
 
 INT_FIELDS = frozenset(
@@ -132,7 +142,7 @@ URL_FIELDS = frozenset(
     {"file_url", "thumbnail_url", "poster_url", "details_page_link", "author_url", "stream_url"}
 )
 # Only timed media play in the <video>/<audio> player that streams and shows captions.
-PLAYER_ONLY_FIELDS = ("captions", "stream_url")
+PLAYER_ONLY_FIELDS = ("captions", "stream_url", "chapters", "ctas")
 REQUIRED_FIELDS = ("external_id", "media_type", "title")
 # Longer than any search result or card shows, short enough to sit in every page's <head>.
 MEDIA_DESCRIPTION_MAX = 5000

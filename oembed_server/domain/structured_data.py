@@ -15,6 +15,7 @@ from collections.abc import Iterable
 from datetime import UTC, datetime
 from typing import Any
 
+from oembed_server.domain.chapters import chapter_spans, start_parameter
 from oembed_server.domain.media import (
     CaptionTrack,
     MediaItem,
@@ -128,6 +129,8 @@ def json_ld(public_url: str, provider_name: str, item: MediaItem, *, transcript:
         data["embedUrl"] = embed_url(public_url, item.external_id)
         if transcript:
             data["transcript"] = transcript
+        if item.chapters:
+            data["hasPart"] = chapter_clips(public_url, item)
     if is_absolute_http_url(item.file_url):
         data["contentUrl"] = item.file_url
     if item.width and item.height and item.media_type in (MediaType.VIDEO, MediaType.IMAGE):
@@ -138,6 +141,24 @@ def json_ld(public_url: str, provider_name: str, item: MediaItem, *, transcript:
             author["url"] = item.author_url
         data["author"] = author
     return data
+
+
+def chapter_url(public_url: str, item: MediaItem, start: float) -> str:
+    """The media page opened at ``start``: its player begins there (``start=``)."""
+    return f"{media_page_url(public_url, item.external_id)}?start={start_parameter(start)}"
+
+
+def chapter_clips(public_url: str, item: MediaItem) -> list[dict[str, Any]]:
+    """Google's key moments: one ``Clip`` per chapter, named and timed as the player's menu
+    shows it, its ``url`` the media page starting there."""
+    return [{"@type": "Clip", "name": span.title, "startOffset": _offset(span.start), "endOffset": _offset(span.end),
+             "url": chapter_url(public_url, item, span.start)}
+            for span in chapter_spans(item.chapters, item.duration_ms)]
+
+
+def _offset(seconds: float) -> int | float:
+    rounded = round(seconds, 3)
+    return int(rounded) if rounded == int(rounded) else rounded
 
 
 def twitter_handle_problem(value: str) -> str | None:

@@ -12,6 +12,8 @@ from datetime import UTC, datetime
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
+from oembed_server.domain.calls_to_action import ctas_from_json, ctas_json
+from oembed_server.domain.chapters import chapters_from_json, chapters_json
 from oembed_server.domain.media import (
     DEFAULT_LIBRARY,
     IMPORT_FIELDS,
@@ -206,6 +208,8 @@ def _import_values(item: MediaItem) -> list:
 _IMPORT_GETTER = operator.attrgetter(*IMPORT_FIELDS)
 _ENUMS_AT = (IMPORT_FIELDS.index("media_type"), IMPORT_FIELDS.index("visibility"))
 _CAPTIONS_AT = IMPORT_FIELDS.index("captions")
+_CHAPTERS_AT = IMPORT_FIELDS.index("chapters")
+_CTAS_AT = IMPORT_FIELDS.index("ctas")
 
 
 def _staging_table() -> sa.Table:
@@ -243,6 +247,8 @@ class StagedUpsert:
         for at in _ENUMS_AT:  # stored as their plain values, as content() gives them
             values[at] = getattr(values[at], "value", values[at])
         values[_CAPTIONS_AT] = captions_json(values[_CAPTIONS_AT])
+        values[_CHAPTERS_AT] = chapters_json(values[_CHAPTERS_AT])
+        values[_CTAS_AT] = ctas_json(values[_CTAS_AT])
         self._pending.append((row_number, *values))
         if len(self._pending) >= _STAGE_BATCH:
             self._flush()
@@ -326,6 +332,8 @@ def _item_from_row(row) -> MediaItem:
     values["visibility"] = Visibility(values["visibility"])
     values["library"] = values["library"] or DEFAULT_LIBRARY
     values["captions"] = _captions_from_column(values["captions"])
+    values["chapters"] = chapters_from_json(values["chapters"])
+    values["ctas"] = ctas_from_json(values["ctas"])
     for stamp in ("created_at", "updated_at"):
         value = values[stamp]
         if isinstance(value, str):  # SQLite's storage format, when read past SQLAlchemy's types

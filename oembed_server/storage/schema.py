@@ -43,6 +43,9 @@ media_items = sa.Table(
     # NULL is the default library.
     sa.Column("library", sa.String(64)),
     sa.Column("description", sa.Text),
+    # JSON text like captions: chapters.chapters_json and calls_to_action.ctas_json.
+    sa.Column("chapters", sa.Text),
+    sa.Column("ctas", sa.Text),
 )
 
 
@@ -383,4 +386,17 @@ intake_refusals = sa.Table(
     sa.Column("minute", sa.BigInteger, primary_key=True, autoincrement=False),  # epoch seconds // 60
     sa.Column("reason", sa.String(64), primary_key=True),
     sa.Column("refused", sa.BigInteger, nullable=False),
+)
+
+
+# --- call-to-action clicks (storage.cta_clicks) --------------------------------------------
+cta_clicks = sa.Table(
+    "cta_clicks",
+    metadata,
+    # Counts only: nothing about the viewer who clicked is kept.
+    sa.Column("external_id", sa.String(255), primary_key=True),
+    # calls_to_action.cta_key: the timed CTA's position ("1", "2" ...) or "end".
+    sa.Column("cta_key", sa.String(16), primary_key=True),
+    sa.Column("clicks", sa.BigInteger, nullable=False),
+    sa.Column("last_click_at", sa.Float, nullable=False),  # epoch seconds
 )

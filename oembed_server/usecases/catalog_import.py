@@ -16,8 +16,11 @@ import io
 import json
 import re
 from collections.abc import Callable, Iterable, Iterator
+from pathlib import Path
 from typing import BinaryIO
 
+from oembed_server.domain.calls_to_action import CallsToActionError, check_ctas
+from oembed_server.domain.chapters import ChaptersError, chapters_file_path, chapters_from_vtt, check_chapters
 from oembed_server.domain.media import (
     IMPORT_FIELDS,
     INT_FIELDS,
@@ -37,6 +40,7 @@ from oembed_server.domain.media import (
     url_character_problem,
 )
 from oembed_server.domain.whole_numbers import parse_whole_number
+from oembed_server.package_data import WEB_STATIC_DIR
 from oembed_server.storage.catalog_store import CatalogStore, UpsertReport
 
 # Large enough for any real dimension or a multi-day recording, small enough for BIGINT/INT columns.
@@ -318,6 +322,8 @@ def validate_row(number: int, row) -> tuple[MediaItem | None, list[RowProblem]]:
     if values.get("media_type") not in (None, MediaType.VIDEO, MediaType.AUDIO):
         problems += [RowProblem(number, field, "is only for VIDEO and AUDIO media")
                      for field in PLAYER_ONLY_FIELDS if field in values]
+    if values.get("media_type") in (MediaType.VIDEO, MediaType.AUDIO):
+        problems += _check_timed_lists(number, values)
     if problems:
         return None, problems
     return MediaItem(**values), []
@@ -398,6 +404,84 @@ def _caption_track(entry) -> tuple[CaptionTrack | None, str | None]:
     return CaptionTrack(src.strip(), srclang.strip(), label.strip(), CaptionKind(kind), default), None
 
 
+@dataclasses.dataclass(frozen=True)
+class _TimedList:
+    """A chapters or ctas value read but not yet checked: its times need the row's duration."""
+    entries: list | None = None
+    chapters_file: str | None = None
+
+
+def _convert_timed_list(field: str, raw):
+    """A list of chapters or CTAs (CSV carries it as a JSON text cell); chapters may also be
+    the URL of a WebVTT chapters file among our own static files."""
+    if isinstance(raw, str):
+        if field == "chapters" and not raw.lstrip().startswith("["):
+            return _TimedList(chapters_file=raw.strip()), None
+        try:
+            raw = json.loads(raw)
+        except json.JSONDecodeError as exc:
+            return None, f"is not a JSON list ({exc.msg} at column {exc.colno})"
+    if not isinstance(raw, list):
+        wanted = "a list of chapters or a WebVTT file URL" if field == "chapters" else "a list of calls to action"
+        return None, f"expected {wanted}, got {_json_type(raw)}"
+    return _TimedList(entries=raw), None
+
+
+def _check_timed_lists(number: int, values: dict) -> list[RowProblem]:
+    """Chapters and CTAs checked against the row's duration, replaced in ``values`` by what
+    they hold (or removed, with the problem)."""
+    problems = []
+    duration_ms = values.get("duration_ms")
+    for field in ("chapters", "ctas"):
+        pending = values.get(field)
+        if not isinstance(pending, _TimedList):
+            continue
+        try:
+            if pending.chapters_file is not None:
+                values[field] = _chapters_file(pending.chapters_file, duration_ms)
+            elif field == "chapters":
+                values[field] = check_chapters(pending.entries, duration_ms)
+            else:
+                values[field] = check_ctas(pending.entries, duration_ms)
+        except (ChaptersError, CallsToActionError) as exc:
+            del values[field]
+            problems.append(RowProblem(number, field, str(exc)))
+    return problems
+
+
+# A chapters file is a few lines per chapter; anything this large is something else.
+CHAPTERS_FILE_MAX_BYTES = 256 * 1024
+
+
+def _chapters_file(url: str, duration_ms: int | None):
+    """The chapters of a WebVTT file we serve under /static/, read once at import: only our
+    own files, so an import never fetches a URL from elsewhere."""
+    relative = chapters_file_path(url)
+    if relative is None:
+        raise ChaptersError(f"{_shorten(url)!r} is not a WebVTT file (.vtt) among this server's /static/ files")
+    text = _static_text(relative)
+    if text is None:
+        raise ChaptersError(f"{_shorten(url)!r}: no readable UTF-8 file {relative!r} among this server's "
+                            f"static files (at most {CHAPTERS_FILE_MAX_BYTES} bytes)")
+    try:
+        return chapters_from_vtt(text, duration_ms)
+    except ChaptersError as exc:
+        raise ChaptersError(f"{_shorten(url)!r}: {exc}") from None
+
+
+def _static_text(relative: str) -> str | None:
+    root = WEB_STATIC_DIR.resolve()
+    path = (root / relative).resolve()
+    if root not in path.parents:
+        return None  # a symlink out of the static folder
+    try:
+        if not path.is_file() or path.stat().st_size > CHAPTERS_FILE_MAX_BYTES:
+            return None
+        return Path(path).read_text("utf-8")
+    except (OSError, UnicodeDecodeError):
+        return None
+
+
 def _convert_named(problem_of: Callable[[str], str | None]):
     """A text field whose whole value follows one rule of media.py (ids, library names)."""
     def convert(field: str, raw):
@@ -436,6 +520,8 @@ _SPECIAL_CONVERTERS = {
     "visibility": _convert_choice({v.value: v for v in Visibility}, str.lower),
     "library": _convert_named(library_problem),
     "captions": lambda field, raw: _convert_captions(raw),
+    "chapters": _convert_timed_list,
+    "ctas": _convert_timed_list,
 }
 _CONVERTERS = tuple(
     (field, _convert_int if field in INT_FIELDS else _SPECIAL_CONVERTERS.get(field, _convert_text))

@@ -12,6 +12,8 @@ from werkzeug.exceptions import NotFound
 from werkzeug.security import safe_join
 from werkzeug.wrappers import Response as WerkzeugResponse
 
+from oembed_server.domain.calls_to_action import keyed_ctas
+from oembed_server.domain.chapters import chapter_spans, clock
 from oembed_server.domain.email_plays import email_play
 from oembed_server.domain.media import (
     CaptionTrack,
@@ -36,7 +38,14 @@ from oembed_server.domain.page_metadata import (
     shown_caption,
     tracking_context,
 )
-from oembed_server.domain.structured_data import default_caption, describes, json_ld, transcript_text, twitter_card
+from oembed_server.domain.structured_data import (
+    chapter_url,
+    default_caption,
+    describes,
+    json_ld,
+    transcript_text,
+    twitter_card,
+)
 from oembed_server.domain.webvtt import WebVTTError, format_timestamp, parse_cues
 from oembed_server.domain.whole_numbers import parse_whole_number
 from oembed_server.web.app_state import current_catalog, current_settings
@@ -98,11 +107,13 @@ def media_page(external_id: str):
     width, height = media_page_player_size(item)
     # From an email link: the player reports its plays as the email's, for that contact.
     email = email_play(request.args)
-    frame_src = player_src(settings.public_url, item.external_id)
+    # A chapter link (?start=) opens the page with its player at that chapter.
+    start = {k: v for k, v in parse_player_options(request.args).items() if k == "start"}
+    frame_src = player_src(settings.public_url, item.external_id, start)
     if email:
         # HubSpot needs a page outside HubSpot named and addressed: this page, as the email linked it.
         page = {"hs_page_name": item.title, "hs_page_url": media_page_url(settings.public_url, item.external_id)}
-        frame_src += "?" + urlencode(email.query() | page)
+        frame_src += ("&" if start else "?") + urlencode(email.query() | page)
     # Crawlers and social sites hear of public items only (structured_data.describes).
     described = describes(item)
     response = Response(render_template(
@@ -122,6 +133,8 @@ def media_page(external_id: str):
         description=page_description(settings.provider_name, item),
         details=_details(item, media_page_url(settings.public_url, item.external_id)),
         captions=[(track, _transcript_url(item, track)) for track in item.captions],
+        chapters=[(clock(span.start), chapter_url(settings.public_url, item, span.start), span.title)
+                  for span in chapter_spans(item.chapters, item.duration_ms)],
     ))
     for link in links:
         response.headers.add("Link", link.header_value())
@@ -169,7 +182,7 @@ def embed_page(external_id: str):
     settings = current_settings()
     options = parse_player_options(request.args)
     tracking = tracking_context(request.args)
-    config = {
+    config: dict[str, Any] = {
         "externalId": item.external_id,
         "mediaType": item.media_type.value,
         "title": item.title,
@@ -186,6 +199,18 @@ def embed_page(external_id: str):
         "events": player_config(item, request.args, request.headers.get("Referer")),
     }
     file_url = item.file_url if is_absolute_http_url(item.file_url) else None
+    playable = bool(file_url or (is_absolute_http_url(item.stream_url) and item.stream_url))
+    # Chapters and CTAs are extra files, fetched only by the players of items that have them.
+    chapters = playable and bool(item.chapters)
+    if chapters:
+        config["chapters"] = [{"start": span.start, "end": span.end, "title": span.title}
+                              for span in chapter_spans(item.chapters, item.duration_ms)]
+    # ctas=0: the page module's field that turns calls to action off for one embed.
+    ctas = playable and bool(item.ctas) and request.args.get("ctas") != "0"
+    if ctas:
+        config["ctas"] = [{"key": key, "start": cta.start, "end": cta.end, "text": cta.text, "url": cta.url}
+                          for key, cta in keyed_ctas(item.ctas)]
+        config["ctaClicks"] = url_for("chapters_ctas.cta_click")
     shown = shown_caption(item.captions, options)
     stream_url = item.stream_url if is_absolute_http_url(item.stream_url) else None
     tracks: list[dict[str, Any]] = [
@@ -208,6 +233,8 @@ def embed_page(external_id: str):
         # The file's <source> beside a stream says its type, so browsers skip what they cannot play.
         file_type=guess_mime_type(file_url) if file_url and stream_url else None,
         crossorigin=needs_cors(settings.public_url, [t["src"] for t in tracks]),
+        chapters_src=url_for("chapters_ctas.chapters_file", external_id=item.external_id) if chapters else None,
+        ctas=ctas,
     ))
     # Tracking parameters differ per viewer; a shared cache must not hand one viewer's page to another.
     personal = tracking or email_play(request.args)

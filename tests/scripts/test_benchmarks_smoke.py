@@ -47,7 +47,7 @@ def test_bench_player_weight():
     line(rf"^player page weight, {re.escape(str(REPO))}$", out)
     line(r"^page\s+HTML\s+CSS\s+JS\s+total\s+gzip$", out)
     for page in ("plain video", "plain audio", "video + 2 caption tracks", "video + HLS stream",
-                 "  + hls.js, where not native", "  + control API, once used"):
+                 "video + chapters + CTAs", "  + hls.js, where not native", "  + control API, once used"):
         html, css, js, total, zipped = map(int, line(rf"^{re.escape(page)}\s+(\d+)\s+(\d+)\s+(\d+)\s+(\d+)\s+(\d+)$",
                                                      out).groups())
         assert html + css + js == total and 0 < zipped < total, page

@@ -72,7 +72,9 @@
       hs_portal_id: root.getAttribute("data-portal-id"),
       hs_page_id: root.getAttribute("data-page-id"),
       hs_page_url: root.getAttribute("data-page-url") || window.location.href.split("#")[0],
-      hs_page_name: root.getAttribute("data-page-name") || document.title
+      hs_page_name: root.getAttribute("data-page-name") || document.title,
+      // The "Hide calls to action" field: the player leaves its CTAs out (ctas=0).
+      ctas: root.getAttribute("data-player-ctas")
     };
   }
 
