@@ -211,21 +211,36 @@
     send(body, useBeacon);
   }
 
+  // Where playback stands while it is not running (the start offset, a seek's target, a
+  // pause): "playing" may fire only after currentTime has moved on (a busy page), and the
+  // stretch from here to there was played all the same, quartile 0 included.
+  var restingAt = (config.options && config.options.start) || 0;
+
   element.addEventListener("playing", function () {
     if (!session || session.ended) {
       startSession();
       send({ kind: "played", sessionId: session.id, state: "STARTED" });
     }
-    session.position = element.currentTime;
-    played(session.position, session.position);
+    advance();
+  });
+
+  element.addEventListener("seeked", function () {
+    restingAt = element.currentTime;
   });
 
   element.addEventListener("timeupdate", function () {
     if (!session || session.ended || element.paused || element.seeking) {
       return;
     }
+    advance();
+  });
+
+  // Playback runs: count what it ran over since the last known position (the last
+  // timeupdate, else where it rested before it started).
+  function advance() {
     var now = element.currentTime;
-    var last = session.position;
+    var last = session.position !== null ? session.position : restingAt;
+    restingAt = null;
     if (last === null || now < last || now - last > MAX_STEP_SECONDS * (element.playbackRate || 1)) {
       session.lastSpan = -1; // a jump: what follows is a new pass
       played(now, now);
@@ -233,9 +248,10 @@
       played(last, now);
     }
     session.position = now;
-  });
+  }
 
   element.addEventListener("seeking", function () {
+    restingAt = null;
     if (session) {
       session.position = null;
       session.lastSpan = -1;
@@ -243,6 +259,7 @@
   });
 
   element.addEventListener("pause", function () {
+    restingAt = element.currentTime;
     if (session && !session.ended && session.position !== null && !element.seeking && !element.ended) {
       played(session.position, element.currentTime);
       session.position = null;
