@@ -120,6 +120,7 @@ def _build_app(test_config: Mapping[str, Any]) -> Flask:
 
 def _register_blueprints(app: Flask) -> None:
     from oembed_server.web import (
+        gate_routes,
         insights_pages,
         install_routes,
         intake_routes,
@@ -131,6 +132,7 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(oembed_routes.bp)
     app.register_blueprint(media_pages.bp)
     app.register_blueprint(intake_routes.bp)
+    app.register_blueprint(gate_routes.bp)
     app.register_blueprint(insights_pages.bp)
     app.register_blueprint(install_routes.bp)
     install_routes.install_log_filter()

@@ -13,6 +13,8 @@ from datetime import datetime
 from typing import Any, TypeGuard
 from urllib.parse import quote, urlsplit
 
+from oembed_server.domain.lead_gates import Gate
+
 
 class MediaType(str, enum.Enum):
     VIDEO = "VIDEO"
@@ -75,6 +77,7 @@ class MediaItem:
     # Player-only fields: HubSpot's media objects have no properties for them.
     captions: tuple[CaptionTrack, ...] = ()
     stream_url: str | None = None  # an HLS master playlist
+    gate: Gate | None = None  # a HubSpot form the player shows (domain/lead_gates.py)
 
     def content(self) -> dict[str, Any]:
         """The integrator-supplied fields, as imported (no timestamps, no sync state)."""
@@ -83,6 +86,7 @@ class MediaItem:
         values["media_type"] = _plain(self.media_type)
         values["visibility"] = _plain(self.visibility)
         values["captions"] = _plain(self.captions)
+        values["gate"] = self.gate.plain() if self.gate else None
         return values
 
 
@@ -120,6 +124,7 @@ IMPORT_FIELDS: tuple[str, ...] = (
     "captions",
     "stream_url",
     "library",
+    "gate",
 )
 
 INT_FIELDS = frozenset(
@@ -129,7 +134,7 @@ URL_FIELDS = frozenset(
     {"file_url", "thumbnail_url", "poster_url", "details_page_link", "author_url", "stream_url"}
 )
 # Only timed media play in the <video>/<audio> player that streams and shows captions.
-PLAYER_ONLY_FIELDS = ("captions", "stream_url")
+PLAYER_ONLY_FIELDS = ("captions", "stream_url", "gate")
 REQUIRED_FIELDS = ("external_id", "media_type", "title")
 EXTERNAL_ID_MAX = 200
 # scheme://host[:port] then a path, query or fragment without spaces or controls: catalog

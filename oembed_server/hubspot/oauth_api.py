@@ -19,12 +19,18 @@ from oembed_server.hubspot.token_refresh import TOKEN_PATH
 DEFAULT_AUTHORIZE_URL = "https://app.hubspot.com/oauth/authorize"
 # What the features need: media objects (read/write), events (write), module files (content).
 DEFAULT_SCOPES = ("oauth", "content", "media_bridge.read", "media_bridge.write")
+# Asked for, not required (HubSpot's optional_scope): a portal that does not grant forms
+# still installs, and its players show no lead capture gates.
+DEFAULT_OPTIONAL_SCOPES = ("forms",)
 
 
 def authorize_url(base: str, client_id: str, redirect_uri: str, scopes: tuple[str, ...] | list[str],
-                  state: str) -> str:
-    query = urlencode({"client_id": client_id, "redirect_uri": redirect_uri, "scope": " ".join(scopes),
-                       "state": state})
+                  state: str, optional_scopes: tuple[str, ...] = DEFAULT_OPTIONAL_SCOPES) -> str:
+    fields = {"client_id": client_id, "redirect_uri": redirect_uri, "scope": " ".join(scopes)}
+    optional = [s for s in optional_scopes if s not in scopes]
+    if optional:
+        fields["optional_scope"] = " ".join(optional)
+    query = urlencode(fields | {"state": state})
     return f"{base}{'&' if '?' in base else '?'}{query}"
 
 

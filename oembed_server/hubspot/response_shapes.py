@@ -216,3 +216,12 @@ FILE_METADATA = Obj(optional={"hash": Text()})
 UPLOADED_FILE = Nullable(Obj())
 EVENT_ANSWER = Nullable(Obj())
 TOKEN = Obj({"access_token": Text()}, {"refresh_token": Text(), "expires_in": Number()})
+# Forms (hubspot/forms_api.py): what a gate reads of a form definition, and a submission's answer.
+FORM_FIELD = Obj({"name": Text(), "fieldType": Text()},
+                 {"label": ANY, "required": ANY, "hidden": ANY, "objectTypeId": Text(),
+                  "options": ListOf(Obj({"value": ANY}, {"label": ANY}))})
+FORM_DEFINITION = Obj({"id": Text(), "fieldGroups": ListOf(Obj(optional={"fields": ListOf(FORM_FIELD)}))},
+                      {"name": ANY, "configuration": Obj(), "displayOptions": Obj(),
+                       "legalConsentOptions": Obj(optional={"communicationsCheckboxes": ListOf(
+                           Obj({"subscriptionTypeId": Number()}, {"label": ANY}))})})
+FORM_SUBMITTED = Nullable(Obj())

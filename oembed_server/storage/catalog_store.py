@@ -11,6 +11,7 @@ from datetime import UTC, datetime
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
+from oembed_server.domain.lead_gates import gate_from_json, gate_json
 from oembed_server.domain.media import (
     DEFAULT_LIBRARY,
     IMPORT_FIELDS,
@@ -187,6 +188,7 @@ def _import_values(item: MediaItem) -> list:
 _IMPORT_GETTER = operator.attrgetter(*IMPORT_FIELDS)
 _ENUMS_AT = (IMPORT_FIELDS.index("media_type"), IMPORT_FIELDS.index("visibility"))
 _CAPTIONS_AT = IMPORT_FIELDS.index("captions")
+_GATE_AT = IMPORT_FIELDS.index("gate")
 
 
 def _staging_table() -> sa.Table:
@@ -224,6 +226,7 @@ class StagedUpsert:
         for at in _ENUMS_AT:  # stored as their plain values, as content() gives them
             values[at] = getattr(values[at], "value", values[at])
         values[_CAPTIONS_AT] = captions_json(values[_CAPTIONS_AT])
+        values[_GATE_AT] = gate_json(values[_GATE_AT])
         self._pending.append((row_number, *values))
         if len(self._pending) >= _STAGE_BATCH:
             self._flush()
@@ -307,6 +310,7 @@ def _item_from_row(row) -> MediaItem:
     values["visibility"] = Visibility(values["visibility"])
     values["library"] = values["library"] or DEFAULT_LIBRARY
     values["captions"] = _captions_from_column(values["captions"])
+    values["gate"] = gate_from_json(values["gate"])
     for stamp in ("created_at", "updated_at"):
         value = values[stamp]
         if isinstance(value, str):  # SQLite's storage format, when read past SQLAlchemy's types

@@ -18,6 +18,7 @@ import re
 from collections.abc import Callable, Iterable, Iterator
 from typing import BinaryIO
 
+from oembed_server.domain.lead_gates import at_problem, parse_gate
 from oembed_server.domain.media import (
     IMPORT_FIELDS,
     INT_FIELDS,
@@ -314,6 +315,8 @@ def validate_row(number: int, row) -> tuple[MediaItem | None, list[RowProblem]]:
     if values.get("media_type") not in (None, MediaType.VIDEO, MediaType.AUDIO):
         problems += [RowProblem(number, field, "is only for VIDEO and AUDIO media")
                      for field in PLAYER_ONLY_FIELDS if field in values]
+    if "gate" in values and (problem := at_problem(values["gate"], values.get("duration_ms"))):
+        problems.append(RowProblem(number, "gate", problem))
     if problems:
         return None, problems
     return MediaItem(**values), []
@@ -427,6 +430,7 @@ _SPECIAL_CONVERTERS = {
     "visibility": _convert_choice({v.value: v for v in Visibility}, str.lower),
     "library": _convert_named(library_problem),
     "captions": lambda field, raw: _convert_captions(raw),
+    "gate": lambda field, raw: parse_gate(raw),
 }
 _CONVERTERS = tuple(
     (field, _convert_int if field in INT_FIELDS else _SPECIAL_CONVERTERS.get(field, _convert_text))

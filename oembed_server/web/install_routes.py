@@ -208,7 +208,7 @@ def oauth_callback():
                         "and HUBSPOT_CLIENT_ID). Nothing was stored.", 400, forget_cookie=True)
     store = PortalStore(current_catalog().engine, current_settings().stable_secret_key)
     with current_catalog().engine.begin() as conn:
-        store.install(conn, installation.hub_id, library, installation.tokens)
+        store.install(conn, installation.hub_id, library, installation.tokens, scopes=installation.scopes)
         provisioning.queue_install(conn, installation.hub_id)
     log.info("install: portal %s connected to library %s; provisioning queued", installation.hub_id, library)
     response = redirect(url_for("install.status", token=status_token(installation.hub_id)), 303)

@@ -12,6 +12,7 @@ from werkzeug.exceptions import NotFound
 from werkzeug.security import safe_join
 from werkzeug.wrappers import Response as WerkzeugResponse
 
+from oembed_server.domain.lead_gates import gate_for_embed
 from oembed_server.domain.media import (
     CaptionTrack,
     MediaItem,
@@ -39,6 +40,7 @@ from oembed_server.domain.session_links import media_insights_url
 from oembed_server.domain.webvtt import WebVTTError, format_timestamp, parse_cues
 from oembed_server.domain.whole_numbers import parse_whole_number
 from oembed_server.web.app_state import current_catalog, current_settings
+from oembed_server.web.gate_routes import gate_config
 from oembed_server.web.intake_routes import player_config
 from oembed_server.web.security_headers import PLAYER, page_policy
 
@@ -171,6 +173,10 @@ def embed_page(external_id: str):
         "tracking": tracking,
         "events": player_config(item, request.args),
     }
+    # Only a player with a gate carries one (and loads its script and styles).
+    gate = gate_config(item, gate_for_embed(item.gate, request.args, item.duration_ms), request.args)
+    if gate is not None:
+        config["gate"] = gate
     file_url = item.file_url if is_absolute_http_url(item.file_url) else None
     shown = shown_caption(item.captions, options)
     stream_url = item.stream_url if is_absolute_http_url(item.stream_url) else None
@@ -196,7 +202,8 @@ def embed_page(external_id: str):
         crossorigin=needs_cors(settings.public_url, [t["src"] for t in tracks]),
     ))
     # Tracking parameters differ per viewer; a shared cache must not hand one viewer's page to another.
-    response.headers["Cache-Control"] = "private, max-age=0" if tracking else "public, max-age=300"
+    # A gate's token names the viewer's portal and privacy choice: never shared either.
+    response.headers["Cache-Control"] = "private, max-age=0" if tracking or gate else "public, max-age=300"
     return response
 
 

@@ -164,5 +164,7 @@ def _answer(kind: str, stored: dict) -> dict:
     obj = next((o for data in (portal_data(), s.data()) if (o := data.objects.get(name, {}).get(object_id))), None)
     media = {"id": int(obj.id) if obj else 0, "typeId": definition["objectTypeId"],
              "title": obj.properties.get("hs_title", "") if obj else ""}
-    contact = stored.get("contactId") or int(hashlib.sha256(stored["contactUtk"].encode()).hexdigest()[:7], 16)
+    # A utk a form submission tied to a contact is that contact (routes_forms).
+    contact = stored.get("contactId") or s.data(g.token_info.hub_id).utk_contacts.get(stored["contactUtk"]) or int(
+        hashlib.sha256(stored["contactUtk"].encode()).hexdigest()[:7], 16)
     return shapes.event(kind, stored, media, int(contact), g.token_info.hub_id, s.app_id)

@@ -12,7 +12,7 @@ from urllib.parse import urlencode, urlsplit
 from flask import Blueprint, jsonify, redirect, render_template_string, request
 
 from tests.hubspot_emulator.responses import error_response, state
-from tests.hubspot_emulator.state import ALL_SCOPES
+from tests.hubspot_emulator.state import ALL_SCOPES, EXTRA_SCOPES
 
 blueprint = Blueprint("oauth", __name__)
 
@@ -46,7 +46,7 @@ def _authorize_problem(args) -> str | None:
     if target.scheme not in ("http", "https") or not target.netloc:
         return "redirect_uri must be an absolute http(s) URL."
     scopes = (args.get("scope") or "").split()
-    unknown = sorted(set(scopes) - ALL_SCOPES)
+    unknown = sorted((set(scopes) | set((args.get("optional_scope") or "").split())) - ALL_SCOPES - EXTRA_SCOPES)
     if not scopes or unknown:
         return f"The scope parameter must list known scopes; unknown: {', '.join(unknown) or 'none given'}."
     return None
@@ -62,7 +62,7 @@ def authorize():
     if problem:
         return _page_error(problem)
     s = state()
-    fields = {k: request.args.get(k, "") for k in ("client_id", "redirect_uri", "scope", "state")}
+    fields = {k: request.args.get(k, "") for k in ("client_id", "redirect_uri", "scope", "optional_scope", "state")}
     return render_template_string(CONSENT_PAGE, app_id=s.app_id, scopes=fields["scope"].split(), fields=fields,
                                   portals=sorted(s.test_portals.items()))
 
@@ -82,7 +82,9 @@ def decide():
             return _page_error("hub_id must be a number")
         if hub_id not in s.test_portals:
             return _page_error(f"No account {hub_id}.")
-        back["code"] = s.issue_code(hub_id, form["redirect_uri"], frozenset(form["scope"].split()))
+        # Optional scopes are granted where the portal's account has them (HubSpot's rule).
+        optional = set() if hub_id in s.optional_scopes_refused else set(form.get("optional_scope", "").split())
+        back["code"] = s.issue_code(hub_id, form["redirect_uri"], frozenset(form["scope"].split()) | optional)
     else:
         back |= {"error": "access_denied", "error_description": "The user declined to install the app."}
     if form.get("state"):
@@ -115,7 +117,8 @@ def token():
             if hub_id is None:
                 return error_response(400, "missing or unknown refresh token", "BAD_REFRESH_TOKEN",
                                       error="BAD_REFRESH_TOKEN")
-            refresh, scopes = form["refresh_token"], ALL_SCOPES
+            refresh = form["refresh_token"]
+            scopes = s.refresh_scopes.get(refresh, ALL_SCOPES)
         else:
             # Used up by this attempt whatever its outcome, as HubSpot's codes are.
             code = s.auth_codes.pop(form["code"], None)
@@ -129,6 +132,7 @@ def token():
             hub_id, scopes = code.hub_id, code.scopes
             refresh = f"emu-rt-{secrets.token_hex(12)}"
             s.refresh_tokens[refresh] = hub_id
+            s.refresh_scopes[refresh] = scopes
         access = s.issue_access_token(scopes, hub_id=hub_id)
     return jsonify({"access_token": access, "refresh_token": refresh, "expires_in": s.token_lifetime_s,
                     "token_type": "bearer"})

@@ -19,6 +19,9 @@ from typing import Any
 MEDIA_TYPES = ("VIDEO", "AUDIO", "DOCUMENT", "IMAGE", "OTHER")
 OBJECT_SUFFIX = {"VIDEO": "Videos", "AUDIO": "Audio", "IMAGE": "Images", "DOCUMENT": "Documents", "OTHER": "Other"}
 ALL_SCOPES = frozenset({"media_bridge.read", "media_bridge.write", "content", "oauth"})
+# Scopes an app may ask for beyond ALL_SCOPES (as optional_scope, say); tokens made with
+# ALL_SCOPES lack them, as a portal that did not grant them.
+EXTRA_SCOPES = frozenset({"forms"})
 # A developer account's token: what the specs name for app-level Media Bridge calls.
 DEVELOPER_SCOPES = frozenset({"developers-read", "developers-write"})
 
@@ -73,6 +76,13 @@ class PortalData:
     objects: dict[str, dict[str, MediaObject]] = dataclasses.field(default_factory=dict)
     unique_index: dict[str, dict[tuple[str, str], str]] = dataclasses.field(default_factory=dict)
     source_files: dict[tuple[str, str], dict] = dataclasses.field(default_factory=dict)
+    # Marketing forms (routes_forms): definitions by id, the contacts submissions made
+    # (id -> properties), each visitor token a submission tied to a contact, and the
+    # submissions as received.
+    forms: dict[str, dict] = dataclasses.field(default_factory=dict)
+    contacts: dict[str, dict[str, str]] = dataclasses.field(default_factory=dict)
+    utk_contacts: dict[str, str] = dataclasses.field(default_factory=dict)
+    submissions: list[dict] = dataclasses.field(default_factory=list)
 
 
 @dataclasses.dataclass
@@ -143,6 +153,9 @@ class EmulatorState:
         # Portals an admin may pick on the consent page: hub id -> name.
         self.test_portals: dict[int, str] = {portal_id: "Test portal"} | dict(test_portals or {})
         self.code_lifetime_s = code_lifetime_s
+        # Portals whose account cannot grant optional scopes (routes_oauth grants the rest).
+        self.optional_scopes_refused: set[int] = set()
+        self.refresh_scopes: dict[str, frozenset[str]] = {refresh_token: frozenset(scopes)}
         self.refresh_tokens: dict[str, int] = {refresh_token: portal_id}  # refresh token -> hub id
         self.access_tokens: dict[str, TokenInfo] = {}
         self.auth_codes: dict[str, AuthCode] = {}
