@@ -11,13 +11,15 @@ from typing import Any
 from flask import Flask
 from sqlalchemy.exc import SQLAlchemyError
 
+from oembed_server.observability import metrics
+from oembed_server.observability.log_format import configure_logging
 from oembed_server.package_data import WEB_STATIC_DIR, WEB_TEMPLATES_DIR
 from oembed_server.settings import EPHEMERAL_SECRET_WARNING, ConfigError, load_settings
 from oembed_server.storage import schema_version
 from oembed_server.storage.catalog_store import CatalogStore
 from oembed_server.storage.engine import describe_database_error
 from oembed_server.storage.schema_version import SchemaNotCurrent
-from oembed_server.web import security_headers
+from oembed_server.web import request_observer, security_headers
 
 __all__ = ["create_app"]
 log = logging.getLogger(__name__)
@@ -112,29 +114,39 @@ def _build_app(test_config: Mapping[str, Any]) -> Flask:
 
     _register_blueprints(app)
     security_headers.init_app(app, settings.public_url)
+    request_observer.init_app(app)
 
     if not app.debug and not app.testing:
-        logging.basicConfig(level=logging.INFO)
+        configure_logging(settings.log_format)
+        if "gunicorn" in sys.modules and not metrics.multiprocess_dir():
+            log.warning("PROMETHEUS_MULTIPROC_DIR is not set: each gunicorn worker's /metrics shows only its own "
+                        "counts; start gunicorn with -c python:oembed_server.gunicorn_config")
     return app
 
 
 def _register_blueprints(app: Flask) -> None:
     from oembed_server.web import (
         gate_routes,
+        health_routes,
         insights_pages,
         install_routes,
         intake_routes,
         media_pages,
         oembed_routes,
         preview_routes,
+        sitemap_routes,
+        webhook_routes,
     )
 
+    app.register_blueprint(health_routes.bp)
     app.register_blueprint(oembed_routes.bp)
     app.register_blueprint(media_pages.bp)
     app.register_blueprint(intake_routes.bp)
     app.register_blueprint(gate_routes.bp)
     app.register_blueprint(insights_pages.bp)
     app.register_blueprint(install_routes.bp)
+    app.register_blueprint(webhook_routes.bp)
+    app.register_blueprint(sitemap_routes.bp)
     install_routes.install_log_filter()
     # The local HubL preview: 404 unless PREVIEW_ENABLED.
     app.register_blueprint(preview_routes.bp)

@@ -11,3 +11,5 @@ SAMPLE_CATALOG = PACKAGE_DIR / "sample" / "catalog.json"
 WEB_TEMPLATES_DIR = PACKAGE_DIR / "web" / "templates"
 WEB_STATIC_DIR = PACKAGE_DIR / "web" / "static"
 MIGRATIONS_DIR = PACKAGE_DIR / "storage" / "migrations"
+# JSON schemas for the HubSpot developer project files (usecases.hubspot_project).
+PROJECT_SCHEMAS_DIR = PACKAGE_DIR / "project_schemas"

@@ -25,6 +25,7 @@ from sqlalchemy.exc import ArgumentError
 from oembed_server.domain import public_url as public_url_rule
 from oembed_server.domain.public_url import DEFAULT_PUBLIC_URL
 from oembed_server.domain.setting_values import ConfigError, parse_non_negative_number
+from oembed_server.domain.structured_data import twitter_handle_problem
 from oembed_server.domain.url_schemes import UrlMatcher, compile_url_schemes
 from oembed_server.hubspot.client_config import HubSpotConfig, load_hubspot_config
 from oembed_server.hubspot.forms_api import DEFAULT_FORMS_API_BASE
@@ -49,6 +50,10 @@ DEFAULT_EVENTS_CLIENT_RATE = 600
 DEFAULT_EVENTS_RETENTION_DAYS = 30.0
 # On SQLite, an accepted report is on disk at most this long after its 202 (0: before it).
 DEFAULT_EVENTS_FLUSH_MS = 50.0
+# A portal's event backlog may take this long at its HubSpot budget before intermediate
+# quartiles are shed (domain.backlog_plan).
+DEFAULT_EVENTS_MAX_BACKLOG_HOURS = 24.0
+WEBHOOK_SIGNATURES = ("v3", "v1")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -74,6 +79,7 @@ class Settings:
     events_client_rate: int = DEFAULT_EVENTS_CLIENT_RATE
     events_retention_days: float = DEFAULT_EVENTS_RETENTION_DAYS
     events_flush_ms: float = DEFAULT_EVENTS_FLUSH_MS
+    events_max_backlog_hours: float = DEFAULT_EVENTS_MAX_BACKLOG_HOURS
     # OEMBED_MODULES_DIR: the module sources the worker pushes into installed portals.
     modules_dir: str = str(CMS_MODULES_DIR)
     # The HubSpot client's settings (HUBSPOT_API_BASE, credentials, ids, budget, timeouts);
@@ -88,6 +94,16 @@ class Settings:
     push_record_path: str = ""
     # HUBSPOT_FORMS_API_BASE: HubSpot's form submission host (its own, not HUBSPOT_API_BASE's).
     hubspot_forms_api_base: str = DEFAULT_FORMS_API_BASE
+    # HUBSPOT_WEBHOOK_SIGNATURE: which signature POST /hubspot/webhooks checks: v3 (apps on
+    # the developer platform), or v1 for an app made the older way whose webhooks carry no v3.
+    webhook_signature: str = "v3"
+    # OEMBED_LOG_FORMAT: "json" (one object per line; production's default) or "text".
+    log_format: str = "text"
+    # OEMBED_METRICS_TOKEN: the Bearer token /metrics asks for (None: open in development,
+    # switched off in production).
+    metrics_token: str | None = dataclasses.field(default=None, repr=False)
+    # OEMBED_TWITTER_SITE: the @username an X (Twitter) card names as the site's; None for none.
+    twitter_site: str | None = None
 
     @property
     def stable_secret_key(self) -> str | None:
@@ -152,13 +168,25 @@ def load_settings(environ: Mapping[str, str], instance_path: str, *,
         environ.get("OEMBED_EVENTS_FLUSH_MS", str(DEFAULT_EVENTS_FLUSH_MS)), "OEMBED_EVENTS_FLUSH_MS", float)
     if events_flush_ms > 1000:
         raise ConfigError("OEMBED_EVENTS_FLUSH_MS must be at most 1000 (a second of reports at risk on a power loss)")
+    events_max_backlog_hours = parse_non_negative_number(
+        environ.get("OEMBED_EVENTS_MAX_BACKLOG_HOURS", str(DEFAULT_EVENTS_MAX_BACKLOG_HOURS)),
+        "OEMBED_EVENTS_MAX_BACKLOG_HOURS", float)
+    if events_max_backlog_hours == 0:
+        raise ConfigError("OEMBED_EVENTS_MAX_BACKLOG_HOURS must be more than 0 (0 would shed every quartile 25/50/75)")
     modules_dir = environ.get("OEMBED_MODULES_DIR") or str(CMS_MODULES_DIR)
+    twitter_site = _twitter_site(environ.get("OEMBED_TWITTER_SITE", "").strip())
 
     hubspot = load_hubspot_config(environ)
     authorize_url = parse_authorize_url(environ.get("HUBSPOT_AUTHORIZE_URL") or DEFAULT_AUTHORIZE_URL)
     scopes = tuple((environ.get("HUBSPOT_SCOPES") or " ".join(DEFAULT_SCOPES)).replace(",", " ").split())
     push_record_path = environ.get("HUBSPOT_PUSH_RECORD") or os.path.join(instance_path, "hubspot-push-record.json")
     forms_api_base = parse_forms_api_base(environ.get("HUBSPOT_FORMS_API_BASE") or DEFAULT_FORMS_API_BASE)
+    webhook_signature = (environ.get("HUBSPOT_WEBHOOK_SIGNATURE") or "v3").strip().lower()
+    if webhook_signature not in WEBHOOK_SIGNATURES:
+        raise ConfigError(f"HUBSPOT_WEBHOOK_SIGNATURE must be one of {', '.join(WEBHOOK_SIGNATURES)}, "
+                          f"got {webhook_signature!r}")
+    log_format = parse_log_format(environ.get("OEMBED_LOG_FORMAT"), production)
+    metrics_token = parse_metrics_token(environ.get("OEMBED_METRICS_TOKEN"))
 
     # ...then what one setting requires of another.
     if given_secret_key is None and production:
@@ -184,13 +212,26 @@ def load_settings(environ: Mapping[str, str], instance_path: str, *,
         events_client_rate=events_client_rate,
         events_retention_days=events_retention_days,
         events_flush_ms=events_flush_ms,
+        events_max_backlog_hours=events_max_backlog_hours,
         modules_dir=modules_dir,
         hubspot=hubspot,
         hubspot_authorize_url=authorize_url,
         hubspot_scopes=scopes,
         push_record_path=push_record_path,
         hubspot_forms_api_base=forms_api_base,
+        webhook_signature=webhook_signature,
+        log_format=log_format,
+        metrics_token=metrics_token,
+        twitter_site=twitter_site,
     )
+
+
+def _twitter_site(raw: str) -> str | None:
+    if not raw:
+        return None
+    if (problem := twitter_handle_problem(raw)) is not None:
+        raise ConfigError(f"OEMBED_TWITTER_SITE {problem}")
+    return raw
 
 
 def _default_url_schemes(public_url: str) -> tuple[str, ...]:
@@ -261,6 +302,31 @@ def parse_database_url(value: str, name: str) -> str:
         # psycopg (3) is the only PostgreSQL driver the project installs.
         url = url.set(drivername="postgresql+psycopg")
     return url.render_as_string(hide_password=False)
+
+
+def parse_log_format(value: str | None, production: bool) -> str:
+    if value is None or not value.strip():
+        return "json" if production else "text"
+    value = value.strip().lower()
+    if value not in ("json", "text"):
+        raise ConfigError(f"OEMBED_LOG_FORMAT must be 'json' or 'text', got {value!r}")
+    return value
+
+
+METRICS_TOKEN_MIN_LENGTH = 16
+
+
+def parse_metrics_token(value: str | None) -> str | None:
+    """The /metrics Bearer token: printable, no spaces (it goes in a header), long enough
+    not to be guessed. Never echoed in the error."""
+    if value is None or value == "":
+        return None
+    if len(value) < METRICS_TOKEN_MIN_LENGTH or not value.isprintable() or any(c.isspace() for c in value) \
+            or not value.isascii():
+        raise ConfigError(f"OEMBED_METRICS_TOKEN must be at least {METRICS_TOKEN_MIN_LENGTH} printable ASCII "
+                          "characters without spaces "
+                          "(e.g. python -c 'import secrets; print(secrets.token_urlsafe(32))')")
+    return value
 
 
 def _parse_env_name(value: str) -> str:

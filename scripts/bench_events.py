@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Benchmark POST /events under gunicorn (2 workers, SQLite) against a constant endpoint.
+"""Benchmark POST /events under gunicorn (2 workers, SQLite or PostgreSQL) against a constant endpoint.
 
 It builds a SQLite database with the sample media, an outbox (jobs table) already holding
 --outbox-rows rows (a million by default) and as many closed play sessions, starts
@@ -17,13 +17,18 @@ and the query plans of the intake's statements on the full tables (no table scan
 Then, unless --no-worker, it runs scripts/bench_worker_budget.py: the worker's send rate
 against the HubSpot emulator's budget with a backlog (goal >= 95% used, zero 429s).
 
+With --database postgresql://user:pass@host/db the same runs on PostgreSQL, in a schema of
+its own inside that database (created, filled and dropped again; nothing else is touched).
+
 Usage: python scripts/bench_events.py [--outbox-rows 1000000] [--seconds 5] [--rounds 3] [--clients 2]
                                       [--warmup-seconds 1] [--no-flush-each] [--no-worker]
+                                      [--database postgresql://...]
 The load comes from separate client processes on loopback, bounded in time.
 """
 from __future__ import annotations
 
 import argparse
+import contextlib
 import http.client
 import json
 import os
@@ -94,6 +99,55 @@ def build_database(path: str, public_url: str, outbox_rows: int) -> None:
     conn.execute("ANALYZE")
     conn.commit()
     conn.close()
+
+
+def build_postgres_database(url: str, public_url: str, outbox_rows: int) -> None:
+    """The same rows as build_database, in the schema ``url`` points at, with COPY."""
+    import sqlalchemy as sa
+
+    from oembed_server.storage import schema_version
+    from oembed_server.storage.catalog_store import CatalogStore
+    from oembed_server.usecases.sample_media import load_sample_media
+
+    store = CatalogStore.from_url(url)
+    schema_version.upgrade(store.engine)
+    load_sample_media(store, public_url)
+    now = time.time()
+    payload = json.dumps({"kind": "quartile", "external_id": "sample-video", "media_type": "VIDEO",
+                          "session_id": "x" * 22, "occurred_at_ms": int(now * 1000), "played_percent": 25})
+    with store.engine.begin() as conn:
+        cursor = conn.connection.dbapi_connection.cursor()
+        with cursor.copy("COPY jobs (kind, portal_id, priority, payload, state, next_attempt_at, created_at,"
+                         " updated_at, dedupe_key) FROM STDIN") as copy:
+            for n in range(outbox_rows):
+                copy.write_row(("event.quartile", PORTAL_ID, 30, payload, "done" if n % 10 else "queued", now - n,
+                                now - n, now - n, f"old-{n:012d}:q25"))
+        with cursor.copy("COPY play_sessions (session_id, external_id, media_type, portal_id, state, started_day,"
+                         " spans, span_seconds, duration_seconds, percent_played, first_seen_at, last_seen_at,"
+                         " closed_at) FROM STDIN") as copy:
+            for n in range(outbox_rows):
+                copy.write_row((f"old-{n:012d}", "sample-video", "VIDEO", PORTAL_ID, "STARTED", "2026-01-01",
+                                "[1,1,1,1,1,1,1,1,1]", 1.0, 8.003, 100.0, now - n, now - n, now - n))
+        conn.execute(sa.text("ANALYZE jobs"))
+        conn.execute(sa.text("ANALYZE play_sessions"))
+    store.dispose()
+
+
+@contextlib.contextmanager
+def postgres_schema(url: str):
+    """A URL into a fresh schema of ``url``'s database, dropped afterwards."""
+    import sqlalchemy as sa
+
+    schema = "bench_events_" + uuid.uuid4().hex[:12]
+    engine = sa.create_engine(url.replace("postgresql://", "postgresql+psycopg://", 1))
+    with engine.begin() as conn:
+        conn.execute(sa.text(f'CREATE SCHEMA "{schema}"'))
+    try:
+        yield f"{url}{'&' if '?' in url else '?'}options=-csearch_path%3D{schema}"
+    finally:
+        with engine.begin() as conn:
+            conn.execute(sa.text(f'DROP SCHEMA "{schema}" CASCADE'))
+        engine.dispose()
 
 
 def player_token(external_id: str = "sample-video") -> str:
@@ -190,14 +244,32 @@ def query_plans(path: str) -> list[tuple[str, str]]:
     return plans
 
 
-def bench_server(path: str, port: int, flush_ms: str, args) -> dict:
+def count_jobs(database_url: str) -> int:
+    import sqlalchemy as sa
+
+    from oembed_server.storage.engine import create_catalog_engine
+
+    engine = create_catalog_engine(database_url)
+    try:
+        with engine.connect() as conn:
+            return conn.execute(sa.text("SELECT count(*) FROM jobs")).scalar_one()
+    finally:
+        engine.dispose()
+
+
+def bench_server(database_url: str, port: int, flush_ms: str, args) -> dict:
     public_url = f"http://127.0.0.1:{port}"
     env = os.environ | {"OEMBED_ENV": "production", "OEMBED_SECRET_KEY": SECRET, "OEMBED_PUBLIC_URL": public_url,
-                        "OEMBED_DATABASE_URL": f"sqlite:///{path}", "OEMBED_EVENTS_CLIENT_RATE": "0",
+                        "OEMBED_DATABASE_URL": database_url, "OEMBED_EVENTS_CLIENT_RATE": "0",
                         "OEMBED_EVENTS_FLUSH_MS": flush_ms}
-    proc = subprocess.Popen([sys.executable, "-m", "gunicorn", "--workers", "2", "--bind", f"127.0.0.1:{port}",
+    # As the README runs it: the gunicorn config (metrics added up across workers) and one
+    # JSON log line per request, written to a file beside the database as a journal would take it.
+    log_dir = tempfile.mkdtemp(prefix="bench-events-log-")
+    log = open(f"{log_dir}/gunicorn.log", "w")  # noqa: SIM115 - closed with the server
+    proc = subprocess.Popen([sys.executable, "-m", "gunicorn", "-c", "python:oembed_server.gunicorn_config",
+                             "--workers", "2", "--bind", f"127.0.0.1:{port}",
                              "--chdir", str(ROOT / "scripts"), "--log-level", "warning",
-                             "bench_events:create_bench_app()"], env=env, cwd=ROOT)
+                             "bench_events:create_bench_app()"], env=env, cwd=ROOT, stderr=log)
     token = player_token()
     try:
         wait_until_up(port, proc)  # a GET answers 405: the app is up
@@ -208,6 +280,7 @@ def bench_server(path: str, port: int, flush_ms: str, args) -> dict:
             events=lambda: post_load(port, "/events", token, args.seconds, args.clients))
     finally:
         stop_server(proc)
+        log.close()
 
 
 def main() -> int:
@@ -223,23 +296,32 @@ def main() -> int:
     parser.add_argument("--no-worker", action="store_true",
                         help="skip the worker's half: its send rate against the emulator's budget "
                              "(scripts/bench_worker_budget.py, run with its defaults)")
+    parser.add_argument("--database", metavar="URL",
+                        help="postgresql://... to run on PostgreSQL (in a schema of its own); default: a "
+                             "temporary SQLite file")
     args = parser.parse_args()
+    if args.database and not args.database.startswith("postgresql://"):
+        parser.error("--database must be a postgresql:// URL (SQLite is the default)")
 
-    with tempfile.TemporaryDirectory() as tmp:
+    engine_name = "PostgreSQL" if args.database else "SQLite"
+    with tempfile.TemporaryDirectory() as tmp, (postgres_schema(args.database) if args.database
+                                                else contextlib.nullcontext()) as pg_url:
         port = free_port()
         path = f"{tmp}/catalog.sqlite3"
+        database_url = pg_url or f"sqlite:///{path}"
         t0 = time.perf_counter()
-        build_database(path, f"http://127.0.0.1:{port}", args.outbox_rows)
-        print(f"database with {args.outbox_rows:,} outbox rows and sessions built in {time.perf_counter() - t0:.1f}s",
-              flush=True)
-        modes = {"OEMBED_EVENTS_FLUSH_MS=50 (as shipped: on disk within 50 ms)": "50"}
+        if pg_url:
+            build_postgres_database(pg_url, f"http://127.0.0.1:{port}", args.outbox_rows)
+        else:
+            build_database(path, f"http://127.0.0.1:{port}", args.outbox_rows)
+        print(f"{engine_name} database with {args.outbox_rows:,} outbox rows and sessions built in "
+              f"{time.perf_counter() - t0:.1f}s", flush=True)
+        modes = {f"OEMBED_EVENTS_FLUSH_MS=50 (as shipped: on disk within 50 ms), {engine_name}": "50"}
         if not args.no_flush_each:
-            modes["OEMBED_EVENTS_FLUSH_MS=0 (each report on disk before its 202)"] = "0"
-        results = {label: bench_server(path, port, mode, args) for label, mode in modes.items()}
-        plans = query_plans(path)
-        conn = sqlite3.connect(path)
-        outbox = conn.execute("SELECT count(*) FROM jobs").fetchone()[0]
-        conn.close()
+            modes[f"OEMBED_EVENTS_FLUSH_MS=0 (each report on disk before its 202), {engine_name}"] = "0"
+        results = {label: bench_server(database_url, port, mode, args) for label, mode in modes.items()}
+        plans = [] if pg_url else query_plans(path)
+        outbox = count_jobs(database_url)
 
     for label, result in results.items():
         print(f"\n{label}")
@@ -248,9 +330,10 @@ def main() -> int:
             r = result[name]
             print(f"{name:>9} {r['rps']:>9.0f} {r['p50_ms']:>8.2f} {r['p99_ms']:>8.2f} {r['errors']:>7.0f}")
     print(f"\noutbox rows at the end: {outbox:,}")
-    print("\nquery plans of the intake's statements (SQLite, full tables):")
-    for head, plan in plans:
-        print(f"  {head}\n      -> {plan}")
+    if plans:
+        print("\nquery plans of the intake's statements (SQLite, full tables):")
+        for head, plan in plans:
+            print(f"  {head}\n      -> {plan}")
     print()
     for label, result in results.items():
         ratio = result["events"]["rps"] / result["constant"]["rps"]

@@ -14,7 +14,9 @@ command -v node >/dev/null 2>&1 || need_apt+=(nodejs)
 command -v npm >/dev/null 2>&1 || need_apt+=(npm)
 command -v ffmpeg >/dev/null 2>&1 || need_apt+=(ffmpeg)  # makes the HLS stream of the streaming browser test
 # ImageMagick 6 by its own name: a `convert` of something else may be on PATH.
+command -v nginx >/dev/null 2>&1 || need_apt+=(nginx)  # the deploy stack test (deploy/local-stack.sh)
 command -v convert-im6.q16 >/dev/null 2>&1 || need_apt+=(imagemagick)  # scripts/make_sample_media.py draws with it
+command -v promtool >/dev/null 2>&1 || need_apt+=(prometheus)  # promtool checks the /metrics output
 if ((${#need_apt[@]})); then
   if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
     echo "== installing ${need_apt[*]} from Debian's packages"

@@ -23,6 +23,8 @@ from werkzeug.serving import run_simple
 
 from oembed_server.app import START_FAILURES, create_app, describe_start_failure
 from oembed_server.cli.portal_commands import portals_group
+from oembed_server.cli.privacy_commands import privacy_group
+from oembed_server.cli.project_commands import hubspot_project_command
 from oembed_server.cli.script_support import default_instance_path
 from oembed_server.domain import public_url
 from oembed_server.settings import ConfigError, Settings, load_settings
@@ -39,7 +41,9 @@ from oembed_server.web.app_state import current_catalog, current_settings, setti
               help="Load the sample media that ship with the project "
                    "(default: on when the embedded SQLite catalog is used).")
 @click.option("--debug", is_flag=True, help="Reload on code changes and show tracebacks.")
-def serve_command(host: str, port: int, sample: bool | None, debug: bool) -> None:
+@click.option("--module-dir", type=click.Path(exists=True, file_okay=False, path_type=Path),
+              help="Preview the CMS modules (NAME.module/ folders) in this directory instead of ours.")
+def serve_command(host: str, port: int, sample: bool | None, debug: bool, module_dir: Path | None) -> None:
     """Run the provider with the development server (use gunicorn in production)."""
     from oembed_server import create_app
     from oembed_server.usecases.sample_media import load_sample_media
@@ -47,6 +51,8 @@ def serve_command(host: str, port: int, sample: bool | None, debug: bool) -> Non
     # Without an explicit public URL the links must point where this server listens.
     overrides: dict[str, Any] = {"PREVIEW_ENABLED": True, "UPGRADE_EMBEDDED_SCHEMA": True,
                                  "LOCAL_SERVER_URL": public_url.local_server_url(host, port)}
+    if module_dir is not None:
+        overrides["CMS_MODULE_DIR"] = str(module_dir.resolve())
     app = _create_or_exit(create_app, overrides)
     settings = settings_of(app)
     if not settings.public_url_explicit:
@@ -63,7 +69,9 @@ def serve_command(host: str, port: int, sample: bool | None, debug: bool) -> Non
     click.echo(f"oEmbed (JSON):  {base}/oembed?{query}")
     click.echo(f"oEmbed (XML):   {base}/oembed.xml?{query}")
     click.echo(f"Media page:     {base}/media/sample-video")
-    if app.config["PREVIEW_ENABLED"]:
+    if app.config["PREVIEW_ENABLED"] and module_dir is not None:
+        click.echo(f"Module previews: {base}/_preview/ (the modules in {module_dir})")
+    elif app.config["PREVIEW_ENABLED"]:
         click.echo(f"Module preview: {base}/_preview/media_embed?media=sample-video")
         click.echo(f"Email preview:  {base}/_preview/media_email?media=sample-video")
     # werkzeug directly: Flask's app.run() declines to start inside a Flask CLI command.
@@ -165,20 +173,21 @@ def _engine_or_exit() -> Iterator[Engine]:
               help="Requests in flight at once per portal.")
 @click.option("--lease-seconds", default=60.0, show_default=True, type=click.FloatRange(1),
               help="How long a killed worker's claimed jobs wait before another worker takes them.")
+@click.option("--grace", default=20.0, show_default=True, type=click.FloatRange(0),
+              help="On SIGTERM: seconds to finish the jobs in flight before giving them back and exiting.")
+@click.option("--json", "as_json", is_flag=True, help="With --status: one JSON document.")
 def worker_command(once: bool, show_status: bool, retry_dead: bool, portal_id: int | None, kind: str | None,
-                   batch_size: int, senders: int, lease_seconds: float) -> None:
+                   batch_size: int, senders: int, lease_seconds: float, grace: float, as_json: bool) -> None:
     """Send queued jobs (engagement events, portal provisioning) to HubSpot; runs until stopped (SIGTERM/Ctrl-C)."""
-    import signal
-
-    from oembed_server.jobs.status_report import status_lines
     from oembed_server.jobs.worker import WorkerOptions, build_worker
+    from oembed_server.jobs.worker_stop import stop_on_signals
     from oembed_server.storage import job_queue
 
     catalog = current_catalog()
+    if as_json and not show_status:
+        raise click.UsageError("--json goes with --status")
     if show_status:
-        with catalog.engine.connect() as conn:
-            for line in status_lines(job_queue.status(conn), job_queue.dead_jobs(conn, limit=10)):
-                click.echo(line)
+        _print_worker_status(catalog.engine, as_json)
         return
     if retry_dead:
         with catalog.engine.begin() as conn:
@@ -207,11 +216,34 @@ def worker_command(once: bool, show_status: bool, retry_dead: bool, portal_id: i
                                                    settings.effective_url_schemes))
     if pushed:
         click.echo(f"New module version: queued a push for {len(pushed)} portal(s).")
-    for signum in (signal.SIGTERM, signal.SIGINT):
-        signal.signal(signum, lambda *_: worker.stop())
-    report = worker.run(once=once)
+    with stop_on_signals(worker, grace):
+        report = worker.run(once=once)
     click.echo(f"Sent {report.sent}, retried {report.retried}, held {report.held}, dead {report.dead}; "
-               f"closed {report.sessions_closed} play session(s); pruned {report.pruned} delivered job(s).")
+               f"closed {report.sessions_closed} play session(s); pruned {report.pruned} delivered job(s)"
+               + (f"; shed {report.shed} intermediate quartile event(s) from a backlog too long." if report.shed
+                  else "."))
+
+
+def _print_worker_status(engine: Engine, as_json: bool) -> None:
+    import json
+    import time
+
+    from oembed_server.jobs.status_report import status_lines
+    from oembed_server.jobs.worker_status import status_document, worker_lines
+    from oembed_server.storage import job_queue, worker_heartbeats
+
+    now = time.time()
+    with engine.connect() as conn:
+        rows, dead = job_queue.status(conn), job_queue.dead_jobs(conn, limit=10)
+        heartbeats = worker_heartbeats.all_heartbeats(conn)
+    if as_json:
+        click.echo(json.dumps(status_document(rows, dead, heartbeats, now), indent=2))
+        return
+    settings = current_settings()
+    budget = (settings.hubspot.rate_limit, settings.hubspot.rate_interval_s)
+    table = status_lines(rows, dead, budget=budget, max_backlog_hours=settings.events_max_backlog_hours)
+    for line in [*table, "", *worker_lines(heartbeats, now)]:
+        click.echo(line)
 
 
 def _create_or_exit(factory: Callable[[dict[str, Any]], Flask], overrides: dict[str, Any]) -> Flask:
@@ -241,6 +273,8 @@ cli = FlaskGroup(create_app=_app_factory, add_version_option=False,
 # `serve` builds its own app (with the right public URL); the others run in the app's context.
 for _command in (serve_command, import_catalog_command, db_group, init_db_command, worker_command, portals_group):
     cli.add_command(_command)
+cli.add_command(hubspot_project_command)
+cli.add_command(privacy_group)
 
 
 def main() -> None:

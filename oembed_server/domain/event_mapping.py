@@ -54,6 +54,9 @@ def hubspot_event(record: EventRecord, item: MediaItem | None, *, public_url: st
 
 def _visitor_fields(record: EventRecord) -> dict[str, Any]:
     fields: dict[str, Any] = {}
+    # HubSpot takes contactId over contactUtk; both go, so neither is lost to a bad id.
+    if record.contact_id is not None:
+        fields["contactId"] = int(record.contact_id)
     if record.contact_utk:
         fields["contactUtk"] = record.contact_utk
     # HubSpot pages are known by id; any other page needs both its name and its URL.

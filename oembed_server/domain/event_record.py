@@ -11,6 +11,8 @@ import dataclasses
 from collections.abc import Mapping
 from typing import Any
 
+from oembed_server.domain.email_plays import is_contact_id
+
 PLAYED = "played"
 QUARTILE = "quartile"
 ATTENTION = "attention"
@@ -19,12 +21,17 @@ KINDS = (PLAYED, QUARTILE, ATTENTION)
 # Job kinds in the shared queue, and their order within a portal's budget.
 JOB_KIND = {PLAYED: "event.played", QUARTILE: "event.quartile", ATTENTION: "event.attention"}
 JOB_PRIORITY = {PLAYED: 10, ATTENTION: 20, QUARTILE: 30}
+# Quartiles 25/50/75 come last of all, and are the first shed from a backlog longer than
+# OEMBED_EVENTS_MAX_BACKLOG_HOURS (domain.backlog_plan); the 0 and 100 quartiles stay.
+INTERMEDIATE_QUARTILES = (25, 50, 75)
+SHEDDABLE_PRIORITY = 35
 KIND_OF_JOB = {job: kind for kind, job in JOB_KIND.items()}
 
 MEDIA_TYPES = ("VIDEO", "AUDIO", "IMAGE", "DOCUMENT", "OTHER")
 PLAY_STATES = ("STARTED", "VIEWED")
 QUARTILES = (0, 25, 50, 75, 100)
-PLAY_CONTEXTS = ("EMAIL", "EXTERNAL_PAGE")
+EMAIL = "EMAIL"
+PLAY_CONTEXTS = (EMAIL, "EXTERNAL_PAGE")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -43,6 +50,7 @@ class EventRecord:
     page_url: str | None = None
     hsenc: str | None = None
     external_play_context: str | None = None
+    contact_id: int | None = None         # the contact an email link named (domain.email_plays)
     state: str | None = None              # PLAYED only: STARTED or VIEWED
     played_percent: int | None = None     # QUARTILE only: 0, 25, 50, 75 or 100
     spans: tuple[int, ...] | None = None  # ATTENTION only: play count per span, in order
@@ -60,6 +68,8 @@ class EventRecord:
 
     @property
     def job_priority(self) -> int:
+        if self.kind == QUARTILE and self.played_percent in INTERMEDIATE_QUARTILES:
+            return SHEDDABLE_PRIORITY
         return JOB_PRIORITY[self.kind]
 
     def to_payload(self) -> dict[str, Any]:
@@ -95,4 +105,6 @@ def record_problem(record: EventRecord) -> str | None:
         return "an attention event needs spans and span_seconds"
     if record.external_play_context is not None and record.external_play_context not in PLAY_CONTEXTS:
         return f"external_play_context must be one of {', '.join(PLAY_CONTEXTS)}"
+    if record.contact_id is not None and not is_contact_id(record.contact_id):
+        return "contact_id must be a positive whole number within int64"
     return None

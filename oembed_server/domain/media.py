@@ -78,6 +78,8 @@ class MediaItem:
     captions: tuple[CaptionTrack, ...] = ()
     stream_url: str | None = None  # an HLS master playlist
     gate: Gate | None = None  # a HubSpot form the player shows (domain/lead_gates.py)
+    # What the media page's structured data and social cards say about the item.
+    description: str | None = None
 
     def content(self) -> dict[str, Any]:
         """The integrator-supplied fields, as imported (no timestamps, no sync state)."""
@@ -125,6 +127,7 @@ IMPORT_FIELDS: tuple[str, ...] = (
     "stream_url",
     "library",
     "gate",
+    "description",
 )
 
 INT_FIELDS = frozenset(
@@ -136,6 +139,8 @@ URL_FIELDS = frozenset(
 # Only timed media play in the <video>/<audio> player that streams and shows captions.
 PLAYER_ONLY_FIELDS = ("captions", "stream_url", "gate")
 REQUIRED_FIELDS = ("external_id", "media_type", "title")
+# Longer than any search result or card shows, short enough to sit in every page's <head>.
+MEDIA_DESCRIPTION_MAX = 5000
 EXTERNAL_ID_MAX = 200
 # scheme://host[:port] then a path, query or fragment without spaces or controls: catalog
 # imports check millions of URLs, and most look like this.

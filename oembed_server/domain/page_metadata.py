@@ -47,7 +47,7 @@ def open_graph(public_url: str, provider_name: str, item: MediaItem) -> list[tup
     tags = [
         ("og:site_name", provider_name),
         ("og:title", item.title),
-        ("og:description", page_description(provider_name, item)),
+        ("og:description", card_description(provider_name, item)),
         ("og:type", {MediaType.VIDEO: "video.other", MediaType.AUDIO: "music.song"}.get(item.media_type, "website")),
         ("og:url", media_page_url(public_url, item.external_id)),
     ]
@@ -60,8 +60,13 @@ def open_graph(public_url: str, provider_name: str, item: MediaItem) -> list[tup
     if item.media_type is MediaType.VIDEO:
         # Like the large video sites: the player page, so a share plays in our own player.
         width, height = native_size(item)
-        tags += [("og:video", embed_url(public_url, item.external_id)), ("og:video:type", "text/html"),
-                 ("og:video:width", str(width)), ("og:video:height", str(height))]
+        player = embed_url(public_url, item.external_id)
+        tags.append(("og:video", player))
+        if player.startswith("https://"):
+            tags.append(("og:video:secure_url", player))
+        tags += [("og:video:type", "text/html"), ("og:video:width", str(width)), ("og:video:height", str(height))]
+        if item.duration_ms:
+            tags.append(("video:duration", str(max(1, round(item.duration_ms / 1000)))))
     elif item.media_type is MediaType.AUDIO and item.file_url:
         tags.append(("og:audio", item.file_url))
         if guessed := guess_mime_type(item.file_url):
@@ -84,6 +89,17 @@ def page_description(provider_name: str, item: MediaItem) -> str:
         facts.append(f"by {item.author_name}")
     text = f"{item.title} – {', '.join(facts)} from {provider_name}."
     return text if len(text) <= DESCRIPTION_MAX else text[:DESCRIPTION_MAX - 1].rstrip() + "…"
+
+
+def card_description(provider_name: str, item: MediaItem) -> str:
+    """What social cards and structured data say the item is: the catalog's description,
+    else the page's own generated one."""
+    return item.description or page_description(provider_name, item)
+
+
+def card_image(item: MediaItem) -> str | None:
+    """The image a card shows: the thumbnail, else the poster, else an image item itself."""
+    return item.thumbnail_url or item.poster_url or (item.file_url if item.media_type is MediaType.IMAGE else None)
 
 
 def media_page_player_size(item: MediaItem) -> tuple[int, int]:

@@ -17,6 +17,7 @@ from typing import Any, TypeGuard
 from oembed_server.domain.attention_spans import MAX_SPANS, span_layout
 from oembed_server.domain.event_record import (
     ATTENTION,
+    EMAIL,
     KINDS,
     PLAY_CONTEXTS,
     PLAY_STATES,
@@ -54,7 +55,7 @@ KIND_FIELDS = {
     ATTENTION: frozenset({"spans", "spanSeconds", "durationSeconds", "final"}),
 }
 # What identifies a visitor: never stored when they asked not to be tracked.
-VISITOR_FIELDS = ("contact_utk", "page_id", "page_name", "page_url", "hsenc")
+VISITOR_FIELDS = ("contact_utk", "page_id", "page_name", "page_url", "hsenc", "contact_id")
 
 
 class ReportError(ValueError):
@@ -74,6 +75,13 @@ class PlayerReport:
     def without_visitor(self) -> PlayerReport:
         cleared: dict[str, Any] = dict.fromkeys(VISITOR_FIELDS)
         return dataclasses.replace(self, record=dataclasses.replace(self.record, **cleared))
+
+    def from_email(self, contact_id: int | None) -> PlayerReport:
+        """The report of a play on a page opened from an email link. What the page was opened
+        from is the signed token's to say (the player reports EXTERNAL_PAGE for every page
+        outside HubSpot), so the context and the contact come from there, never from the body."""
+        record = dataclasses.replace(self.record, external_play_context=EMAIL, contact_id=contact_id)
+        return dataclasses.replace(self, record=record)
 
 
 def report_token(data: Any) -> str:

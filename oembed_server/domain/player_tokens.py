@@ -1,7 +1,8 @@
 """The token the player page carries so that only our own player can report plays.
 
 It binds one media item, its media type, the HubSpot portal the page named
-(``hs_portal_id``) and whether the viewer asked not to be tracked, signed with the app's
+(``hs_portal_id``), whether the viewer asked not to be tracked and, for a page opened
+from an email link, that it was and the contact the link named (``email_plays``), signed with the app's
 secret key and valid for a limited time: a report without it, with another item's token
 or with an old one is refused (so no one can put plays of arbitrary media on a portal's
 timeline). Refuses tampered, foreign and expired tokens alike, without saying which.
@@ -15,6 +16,7 @@ import time
 from itsdangerous import BadData, URLSafeTimedSerializer
 
 from oembed_server.domain.bounded_cache import FifoCache
+from oembed_server.domain.email_plays import is_contact_id
 from oembed_server.domain.whole_numbers import parse_whole_number
 
 _SALT = "player-events-token"
@@ -28,6 +30,8 @@ class PlayerClaims:
     media_type: str
     portal_id: int | None
     dnt: bool
+    from_email: bool = False
+    contact_id: int | None = None  # only with from_email
 
 
 @functools.lru_cache(maxsize=4)
@@ -37,8 +41,11 @@ def _serializer(secret_key: str) -> URLSafeTimedSerializer:
 
 
 def issue_token(secret_key: str, claims: PlayerClaims) -> str:
-    return _serializer(secret_key).dumps(
-        [claims.external_id, claims.media_type, claims.portal_id, 1 if claims.dnt else 0])
+    value: list[object] = [claims.external_id, claims.media_type, claims.portal_id, 1 if claims.dnt else 0]
+    if claims.from_email:
+        # A fifth element only for email visits: every other player's token stays as long as before.
+        value.append(claims.contact_id)
+    return _serializer(secret_key).dumps(value)
 
 
 def read_token(secret_key: str, token: str, max_age: float = MAX_AGE_SECONDS) -> PlayerClaims | None:
@@ -61,14 +68,18 @@ def _verify(secret_key: str, token: str) -> tuple[PlayerClaims, int] | None:
         value, issued = _serializer(secret_key).loads(token, max_age=None, return_timestamp=True)
     except BadData:
         return None
-    if not (isinstance(value, list) and len(value) == 4):
+    if not (isinstance(value, list) and len(value) in (4, 5)):
         return None
-    external_id, media_type, portal_id, dnt = value
+    external_id, media_type, portal_id, dnt = value[:4]
     if not isinstance(external_id, str) or not isinstance(media_type, str):
         return None
     if portal_id is not None and not isinstance(portal_id, int):
         return None
-    return PlayerClaims(external_id, media_type, portal_id, bool(dnt)), int(issued.timestamp())
+    contact_id = value[4] if len(value) == 5 else None
+    if contact_id is not None and not is_contact_id(contact_id):
+        return None
+    claims = PlayerClaims(external_id, media_type, portal_id, bool(dnt), len(value) == 5, contact_id)
+    return claims, int(issued.timestamp())
 
 
 # Tokens whose signature checked out, with their claims: a play session sends its one

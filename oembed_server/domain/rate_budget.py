@@ -16,3 +16,23 @@ def rate_limit_header(headers: Mapping[str, str], name: str) -> int | None:
         return int(value) if value is not None else None
     except ValueError:
         return None
+
+
+# HubSpot's per-portal limits are 100-190 requests per 10 s; anything far outside is a
+# mangled header, not a budget to adopt.
+_MAX_ADOPTED_REQUESTS = 100_000
+_MAX_ADOPTED_INTERVAL_S = 86_400.0
+
+
+def budget_from_headers(headers: Mapping[str, str]) -> tuple[int, float] | None:
+    """The budget HubSpot says applies (X-HubSpot-RateLimit-Max per -Interval-Milliseconds),
+    or None when the answer does not carry both as sane numbers. HubSpot's own figure wins
+    over the configured one: a portal on a higher tier gets its whole budget used, and one
+    on a lower tier is not overrun."""
+    maximum = rate_limit_header(headers, "X-HubSpot-RateLimit-Max")
+    interval_ms = rate_limit_header(headers, "X-HubSpot-RateLimit-Interval-Milliseconds")
+    if maximum is None or interval_ms is None:
+        return None
+    if not 1 <= maximum <= _MAX_ADOPTED_REQUESTS or not 0 < interval_ms <= _MAX_ADOPTED_INTERVAL_S * 1000:
+        return None
+    return maximum, interval_ms / 1000

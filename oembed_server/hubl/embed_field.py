@@ -1,8 +1,14 @@
 """The value HubSpot stores for an Embed field, as HubL sees it in ``module.FIELD``.
 
 ``media_bridge``: ``{source_type, media_bridge_object: {id, provider_id, media_type,
-oembed_url, oembed_response}, size_type, width, height, max_width, max_height}``;
+oembed_url, oembed_response, source_type, size_type, width, height, max_width,
+max_height}, size_type, width, height, max_width, max_height}``;
 ``oembed``: ``{source_type, oembed_url, oembed_response, size_type, ...}``.
+
+HubSpot's documentation shows the sizing on the field value, but HubSpot's own example
+modules read ``size_type``, ``width``, ``max_width`` ... and ``source_type`` from
+``media_bridge_object`` too; which of the two HubSpot fills is not documented, so the
+value carries both, with the same numbers.
 """
 from __future__ import annotations
 
@@ -55,5 +61,6 @@ def embed_field_value(
             "media_type": media_type,
             "oembed_url": oembed_url,
             "oembed_response": dict(oembed_response),
-        },
+            "source_type": "media_bridge",
+        } | sizing,
     } | sizing

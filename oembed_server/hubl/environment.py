@@ -1,21 +1,31 @@
-"""The Jinja2 environment that speaks the HubL subset the modules use.
+"""The Jinja2 environment that speaks HubL.
 
 HubSpot differences it reproduces: no autoescaping (HubL escapes only through filters),
 ``None`` renders empty and booleans render ``true``/``false``, undefined values chain
 (``a.b.c`` renders empty), dictionary keys win over method names (``module.items``
 is the field, as in HubL), and unknown filters, tests, tags and functions are errors
-that name the culprit instead of rendering nothing.
+that name the culprit instead of rendering nothing. HubL's own expression syntax
+(``||``, ``&&``, ``!``, ``?:``, ``null``, ``else if``) is rewritten to Jinja first
+(hubl_syntax.py); imports and includes see the importer's variables, as in HubL, and
+resolve Design Manager paths inside the module directory (template_loader.py).
 """
 from __future__ import annotations
 
 from collections.abc import Mapping
+from pathlib import Path
 
 from jinja2 import Environment, nodes, pass_context
 from jinja2.exceptions import TemplateSyntaxError
+from jinja2.ext import Extension
+from jinja2.visitor import NodeTransformer
 
 from oembed_server.hubl.filters import HUBL_FILTERS
-from oembed_server.hubl.hubl_errors import HublError, UnknownNameError
+from oembed_server.hubl.hubl_errors import ErrorLocation, HublError, UnknownNameError
+from oembed_server.hubl.hubl_functions import video_thumbnail
+from oembed_server.hubl.hubl_syntax import rewrite_hubl
+from oembed_server.hubl.media_bridge_embed import MediaBridgeEmbedExtension
 from oembed_server.hubl.tags_extension import HublTagsExtension, state
+from oembed_server.hubl.template_loader import ModuleDirLoader, join_design_manager_path
 from oembed_server.hubl.undefined import HublUndefined
 
 # Jinja2 globals HubL does not have (dict(), lipsum(), cycler(), joiner(), namespace()).
@@ -24,7 +34,25 @@ _JINJA_ONLY_GLOBALS = ("dict", "lipsum", "cycler", "joiner", "namespace")
 _IMPLICIT_NAMES = frozenset({"loop", "caller", "varargs", "kwargs", "self", "super"})
 
 
+class HublSyntaxExtension(Extension):
+    """Runs before Jinja's lexer on every template, imported ones included."""
+
+    def preprocess(self, source, name, filename=None):
+        return rewrite_hubl(source)
+
+
 class HublEnvironment(Environment):
+    def join_path(self, template, parent):
+        return join_design_manager_path(template, parent)
+
+    def _parse(self, source, name, filename):
+        # Every template, the module's and each one it imports, gets HubL's rules and
+        # the up-front name check (Jinja offers no public hook after parsing).
+        tree = super()._parse(source, name, filename)
+        apply_hubl_rules(tree)
+        check_names(self, tree, name or "template")
+        return tree
+
     def getattr(self, obj, attribute):
         # HubL looks a name up as a key first: a field called "items" is the field.
         if isinstance(obj, Mapping) and isinstance(attribute, str) and attribute in obj:
@@ -45,13 +73,15 @@ def finalize(value):
     return value
 
 
-def create_environment() -> HublEnvironment:
+def create_environment(module_dir: Path | None = None) -> HublEnvironment:
     env = HublEnvironment(
         autoescape=False,
         undefined=HublUndefined,
         finalize=finalize,
-        extensions=[HublTagsExtension, "jinja2.ext.do"],
+        extensions=[HublSyntaxExtension, HublTagsExtension, MediaBridgeEmbedExtension, "jinja2.ext.do"],
         keep_trailing_newline=True,
+        loader=ModuleDirLoader(module_dir),
+        auto_reload=True,
     )
     for name in _JINJA_ONLY_GLOBALS:
         env.globals.pop(name, None)
@@ -62,6 +92,7 @@ def create_environment() -> HublEnvironment:
         crm_object=_crm_object,
         crm_objects=_crm_objects,
         oembed=_oembed,
+        video_thumbnail=video_thumbnail,
     )
     return env
 
@@ -73,12 +104,29 @@ def compile_template(env: HublEnvironment, source: str, name: str = "module.html
     never reaches, which is the point of a preview.
     """
     try:
-        tree = env.parse(source, name=name)
+        tree = env.parse(source, name=name, filename=name)
     except TemplateSyntaxError as exc:
-        raise HublError(f"{name}, line {exc.lineno}: {exc.message}") from exc
+        error = HublError(f"{name}, line {exc.lineno}: {exc.message}")
+        error.hubl_location = ErrorLocation(name, exc.lineno)  # type: ignore[attr-defined]
+        raise error from exc
+    # The file name goes into the compiled code, so errors at render time name it too.
+    return env.template_class.from_code(env, env.compile(tree, name, name), env.make_globals(None), None)
+
+
+def apply_hubl_rules(tree: nodes.Template) -> None:
     bare_dict_keys_as_strings(tree)
-    check_names(env, tree, name)
-    return env.from_string(tree)
+    _AndIsBoolean().visit(tree)
+    for node in tree.find_all((nodes.Import, nodes.FromImport)):
+        # HubL's imported macros run with the page's variables (and its render state).
+        node.with_context = True  # type: ignore[attr-defined]
+
+
+class _AndIsBoolean(NodeTransformer):
+    """JUEL's ``and``/``&&`` yields true or false, not an operand as Jinja's does."""
+
+    def visit_And(self, node):
+        self.generic_visit(node)
+        return nodes.Not(nodes.Not(node, lineno=node.lineno), lineno=node.lineno)
 
 
 def bare_dict_keys_as_strings(tree: nodes.Template) -> None:
@@ -92,14 +140,20 @@ def bare_dict_keys_as_strings(tree: nodes.Template) -> None:
 def check_names(env: Environment, tree: nodes.Template, name: str = "module.html") -> None:
     for node in tree.find_all(nodes.Filter):
         if node.name not in env.filters:
-            raise UnknownNameError(f"{name}, line {node.lineno}: unknown filter {node.name!r}")
+            raise _unknown(name, node.lineno, f"unknown filter {node.name!r}")
     for test in tree.find_all(nodes.Test):
         if test.name not in env.tests:
-            raise UnknownNameError(f"{name}, line {test.lineno}: unknown test {test.name!r}")
+            raise _unknown(name, test.lineno, f"unknown test {test.name!r}")
     defined = _names_defined_in(tree) | set(env.globals) | _IMPLICIT_NAMES
     for call in tree.find_all(nodes.Call):
         if isinstance(call.node, nodes.Name) and call.node.name not in defined:
-            raise UnknownNameError(f"{name}, line {call.lineno}: unknown function {call.node.name!r}")
+            raise _unknown(name, call.lineno, f"unknown function {call.node.name!r}")
+
+
+def _unknown(name: str, lineno: int, what: str) -> UnknownNameError:
+    error = UnknownNameError(f"{name}, line {lineno}: {what}")
+    error.hubl_location = ErrorLocation(name, lineno)  # type: ignore[attr-defined]
+    return error
 
 
 def _names_defined_in(tree: nodes.Template) -> set[str]:

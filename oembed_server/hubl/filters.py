@@ -80,6 +80,34 @@ def escape_js(value) -> str:
     return "".join(out)
 
 
+# commons-lang3's escapeJson, which Jinjava's escapejson uses: quote, backslash and slash,
+# the short control escapes, and \uXXXX for everything else outside printable ASCII.
+_JSON_ESCAPES = {'"': '\\"', "\\": "\\\\", "/": "\\/", "\b": "\\b", "\n": "\\n",
+                 "\t": "\\t", "\f": "\\f", "\r": "\\r"}
+
+
+def escape_json(value) -> str:
+    """HubL's ``escapejson``: the value as the inside of a JSON (or JavaScript) string."""
+    out = []
+    for char in _text(value) if value is not None else "null":
+        if char in _JSON_ESCAPES:
+            out.append(_JSON_ESCAPES[char])
+        elif " " <= char <= "\x7f":
+            out.append(char)
+        else:
+            encoded = char.encode("utf-16-be")
+            out.extend(f"\\u{int.from_bytes(encoded[i:i + 2], 'big'):04X}" for i in range(0, len(encoded), 2))
+    return "".join(out)
+
+
+def default(value, default_value="", boolean=False):
+    """HubL's ``default``: Jinjava has no undefined apart from null, so null takes the
+    default too (Jinja's own keeps None); with ``boolean`` any falsy value does."""
+    if boolean:
+        return value if value else default_value
+    return default_value if value is None or isinstance(value, Undefined) else value
+
+
 def sanitize_html(value) -> str:
     return _sanitize(_text(value))
 
@@ -119,6 +147,9 @@ HUBL_FILTERS = {
     "escape_url": escape_url,
     "escape_js": escape_js,
     "escapejs": escape_js,
+    "escapejson": escape_json,
+    "default": default,
+    "d": default,
     "sanitize_html": sanitize_html,
     "pprint": pprint,
 }

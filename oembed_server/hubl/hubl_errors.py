@@ -2,6 +2,8 @@
 already handles template problems handles these too."""
 from __future__ import annotations
 
+import dataclasses
+
 from jinja2 import TemplateError
 
 
@@ -19,3 +21,22 @@ class HublLimitError(HublError):
 
 class NotAvailableError(HublError):
     """A function used where HubSpot does not offer it (e.g. ``oembed`` outside emails)."""
+
+
+class HublTemplateError(HublError):
+    """Any other failure of a template (a syntax error in an imported file, a missing
+    import, a Python error in an expression), with where it happened."""
+
+
+@dataclasses.dataclass(frozen=True)
+class ErrorLocation:
+    """Where a template failed: the file (module-dir relative), line and that line's text."""
+
+    file: str
+    line: int | None
+    source_line: str = ""
+
+
+def location_of(error: BaseException) -> ErrorLocation | None:
+    """The location the renderer recorded on an error it let through, if any."""
+    return getattr(error, "hubl_location", None)

@@ -43,11 +43,45 @@ def load_module(modules_dir: Path, name: str) -> ModuleFiles:
         name=name,
         path=path,
         html=(path / "module.html").read_text("utf-8"),
-        fields=json.loads((path / "fields.json").read_text("utf-8")),
-        meta=json.loads((path / "meta.json").read_text("utf-8")),
+        fields=_json_file(path, "fields.json", []),
+        meta=_json_file(path, "meta.json", {}),
         has_css=(path / "module.css").is_file(),
         has_js=(path / "module.js").is_file(),
     )
+
+
+class ModuleFileError(ValueError):
+    """A module's fields.json or meta.json that cannot be used; ``module_file`` names it."""
+
+    def __init__(self, message: str, module_file: str):
+        super().__init__(message)
+        self.module_file = module_file
+
+
+def _json_file(path: Path, filename: str, empty):
+    file = path / filename
+    label = f"{path.name}/{filename}"
+    if not file.is_file():
+        return empty  # HubSpot treats a missing fields.json/meta.json as empty
+    try:
+        value = json.loads(file.read_text("utf-8"))
+    except ValueError as exc:
+        raise ModuleFileError(f"{label} is not valid JSON: {exc}", label) from None
+    if not isinstance(value, type(empty)):
+        raise ModuleFileError(f"{label} must hold a JSON {type(empty).__name__}", label)
+    return value
+
+
+def list_modules(modules_dir: Path) -> list[ModuleFiles]:
+    """Every ``NAME.module`` folder of the directory that loads, by name."""
+    found = []
+    for path in sorted(Path(modules_dir).glob("*.module")):
+        name = path.name[: -len(".module")]
+        try:
+            found.append(load_module(modules_dir, name))
+        except (ModuleNotFound, ModuleFileError):
+            continue
+    return found
 
 
 def default_values(fields: list) -> dict:

@@ -8,11 +8,22 @@ from __future__ import annotations
 
 import dataclasses
 import hashlib
+import re
 from collections.abc import Callable, Mapping
+from pathlib import Path
+
+from jinja2 import TemplateError, TemplateSyntaxError
+from markupsafe import escape
 
 from oembed_server.hubl.crm_functions import CrmFunctions, InMemoryMediaObjects, MediaObjectSource
 from oembed_server.hubl.environment import compile_template, create_environment
-from oembed_server.hubl.hubl_errors import HublError, NotAvailableError
+from oembed_server.hubl.hubl_errors import (
+    ErrorLocation,
+    HublError,
+    HublTemplateError,
+    NotAvailableError,
+    location_of,
+)
 from oembed_server.hubl.page_assets import PageAssets
 from oembed_server.hubl.tags_extension import STATE_KEY
 
@@ -38,6 +49,10 @@ class RenderState:
     crm: CrmFunctions
     resolve_oembed: OEmbedResolver | None
     assets: PageAssets = dataclasses.field(default_factory=PageAssets)
+    # The page's Content-Security-Policy nonce: inline scripts the module requires carry it.
+    script_nonce: str | None = None
+    # Script URLs the page serves from elsewhere (the preview's stand-in for HubSpot's CDN).
+    script_urls: Mapping[str, str] = dataclasses.field(default_factory=dict)
 
     def require_css_url(self, url, options=None) -> None:
         self._no_assets_in_email("require_css")
@@ -45,7 +60,8 @@ class RenderState:
 
     def require_js_url(self, url, options=None) -> None:
         self._no_assets_in_email("require_js")
-        self.assets.add_js_url(_required_url("require_js", url), options)
+        url = _required_url("require_js", url)
+        self.assets.add_js_url(self.script_urls.get(url, url), options)
 
     def require_block_css(self, markup: str) -> None:
         self._no_assets_in_email("require_css")
@@ -53,6 +69,8 @@ class RenderState:
 
     def require_block_js(self, markup: str, position: str) -> None:
         self._no_assets_in_email("require_js")
+        if self.script_nonce:
+            markup = _SCRIPT_START.sub(f'<script nonce="{escape(self.script_nonce)}"', markup)
         self.assets.add_js_block(markup, position)
 
     def oembed(self, request):
@@ -73,12 +91,14 @@ class RenderState:
 
 
 class HublRenderer:
-    def __init__(self):
-        self.environment = create_environment()
+    """Renders module templates; imports and includes resolve inside ``module_dir``."""
+
+    def __init__(self, module_dir: Path | None = None):
+        self.environment = create_environment(module_dir)
         self._compiled: dict[str, object] = {}
 
     def compile(self, source: str, name: str = "module.html"):
-        key = hashlib.sha256(source.encode("utf-8")).hexdigest()
+        key = hashlib.sha256(f"{name}\0{source}".encode()).hexdigest()
         if key not in self._compiled:
             self._compiled[key] = compile_template(self.environment, source, name)
         return self._compiled[key]
@@ -93,20 +113,55 @@ class HublRenderer:
         resolve_oembed: OEmbedResolver | None = None,
         context: Mapping | None = None,
         name: str = "module.html",
+        script_nonce: str | None = None,
+        script_urls: Mapping[str, str] | None = None,
     ) -> RenderedModule:
+        """Raises a HublError for anything wrong in the template (its own kind when it is
+        one of HubL's, HublTemplateError otherwise), with ``location_of(error)`` saying
+        which file and line failed."""
         if host_type not in HOST_TYPES:
             raise ValueError(f"host_type must be one of {HOST_TYPES}, got {host_type!r}")
-        template = self.compile(source, name)
+        try:
+            template = self.compile(source, name)
+        except HublError as exc:
+            self._located(exc, source, name)
+            raise
         render_state = RenderState(
             host_type=host_type,
             crm=CrmFunctions(media_objects or InMemoryMediaObjects({})),
             resolve_oembed=resolve_oembed,
+            script_nonce=script_nonce,
+            script_urls=dict(script_urls or {}),
         )
         variables = dict(context or {})
         # In HubSpot a module sees its fields as both `module` and (legacy) `widget`.
         variables.update(module=module, widget=module, **{STATE_KEY: render_state})
-        html = template.render(variables)
+        try:
+            html = template.render(variables)
+        except HublError as exc:
+            self._located(exc, source, name)
+            raise
+        except (TemplateError, ArithmeticError, LookupError, TypeError, ValueError, AttributeError) as exc:
+            # Jinja rewrote the traceback to point at template lines: name the innermost.
+            error = HublTemplateError(_describe(exc))
+            raise self._located(error, source, name, exc) from exc
         return RenderedModule(html, render_state.assets.head_html(), render_state.assets.footer_html())
+
+    def _located(self, error: HublError, source: str, name: str, cause: BaseException | None = None) -> HublError:
+        found = location_of(error) or _location_in_traceback(cause or error)
+        if found is None:
+            found = ErrorLocation(name, None)
+        text = source if found.file == name else self._source_of(found.file)
+        lines = text.splitlines() if text else []
+        line_text = lines[found.line - 1].strip() if found.line and 0 < found.line <= len(lines) else ""
+        error.hubl_location = ErrorLocation(found.file, found.line, line_text)  # type: ignore[attr-defined]
+        return error
+
+    def _source_of(self, file: str) -> str:
+        try:
+            return self.environment.loader.get_source(self.environment, file)[0]  # type: ignore[union-attr]
+        except (TemplateError, OSError):
+            return ""
 
 
 def page_context(*, portal_id: int, page_id, page_name: str, page_url: str,
@@ -131,6 +186,30 @@ def page_context(*, portal_id: int, page_id, page_name: str, page_url: str,
             "path_and_query": parts.path + (f"?{parts.query}" if parts.query else ""),
         },
     }
+
+
+_SCRIPT_START = re.compile(r"<script(?=[\s>/])", re.IGNORECASE)
+
+
+def _describe(error: BaseException) -> str:
+    if isinstance(error, TemplateSyntaxError):
+        return f"syntax error: {error.message}"
+    if isinstance(error, TemplateError):
+        return error.message or type(error).__name__
+    return f"{type(error).__name__}: {error}"
+
+
+def _location_in_traceback(error: BaseException) -> ErrorLocation | None:
+    if isinstance(error, TemplateSyntaxError) and error.lineno:
+        return ErrorLocation(error.filename or error.name or "template", error.lineno)
+    found = None
+    tb = error.__traceback__
+    while tb is not None:
+        # Jinja's rewritten frames stand for template lines and carry this global.
+        if "__jinja_exception__" in tb.tb_frame.f_globals:
+            found = ErrorLocation(tb.tb_frame.f_code.co_filename, tb.tb_lineno)
+        tb = tb.tb_next
+    return found
 
 
 def _required_url(what: str, url) -> str:

@@ -14,6 +14,7 @@ import requests
 from oembed_server.hubspot import response_shapes
 from oembed_server.hubspot.api_call import ApiCall, ApiResponse, Auth
 from oembed_server.hubspot.api_error import HubSpotError, install_log_redaction, redact
+from oembed_server.hubspot.call_observer import CallObservation, CallObserver, operation_of
 from oembed_server.hubspot.client_config import HubSpotConfig, HubSpotConfigError
 from oembed_server.hubspot.rate_limiter import RateLimiter, RequestBudget
 from oembed_server.hubspot.retry_policy import RETRYABLE_STATUSES, RetryPolicy, request_never_sent
@@ -26,8 +27,10 @@ class HubSpotClient:
     def __init__(self, config: HubSpotConfig, *, session: requests.Session | None = None,
                  limiter: RequestBudget | None = None, token_store: TokenStore | None = None,
                  sleep: Callable[[float], None] = time.sleep, clock: Callable[[], float] = time.time,
-                 rng: random.Random | None = None):
+                 rng: random.Random | None = None, observer: CallObserver | None = None):
         self.config = config
+        # Told about every attempt (metrics, the correlation id a job's log line carries).
+        self.observer = observer
         install_log_redaction()
         self.session = session or requests.Session()
         self.limiter: RequestBudget = limiter or RateLimiter(config.rate_limit, config.rate_interval_s, sleep=sleep)
@@ -64,7 +67,9 @@ class HubSpotClient:
             except requests.RequestException as exc:
                 never_sent = request_never_sent(exc)
                 self._record(call, None)
-                if (call.idempotent or never_sent) and attempt < self.policy.max_retries:
+                retrying = (call.idempotent or never_sent) and attempt < self.policy.max_retries
+                self._observe(call, None, started, retrying, None)
+                if retrying:
                     delay = self.policy.backoff(attempt, self._rng)
                     log.info("%s %s failed to connect (%s); retry %d in %.2fs", call.method, call.shown_path,
                              type(exc).__name__, attempt + 1, delay)
@@ -83,6 +88,7 @@ class HubSpotClient:
             if status == 401 and call.auth is Auth.OAUTH and token is not None and not refreshed \
                     and self.tokens.can_refresh:
                 refreshed = True
+                self._observe(call, status, started, True, _correlation_id(response))
                 self.tokens.refresh_after_rejection(token, self._post_form)
                 continue
             wait = None
@@ -90,6 +96,8 @@ class HubSpotClient:
                     and attempt < self.policy.max_retries:
                 # A 429 is HubSpot refusing before doing anything, so even a create may go again.
                 wait = self.policy.wait_for(attempt, status, response.headers, self._rng)
+            if self.observer is not None:
+                self._observe(call, status, started, wait is not None, _correlation_id(response))
             if wait is not None:
                 log.info("%s %s -> %d; retry %d in %.2fs", call.method, call.shown_path, status, attempt + 1, wait)
                 if status == 429 and key:
@@ -157,9 +165,37 @@ class HubSpotClient:
             detail += " (not retried: HubSpot may have applied the request; check before sending it again)"
         return HubSpotError(None, detail, "CONNECTION_ERROR", method=call.method, path=call.shown_path)
 
+    def _observe(self, call: ApiCall, status: int | None, started: float, retried: bool,
+                 correlation_id: str | None) -> None:
+        if self.observer is None:
+            return
+        if call.auth is Auth.DEVELOPER:
+            portal = "app"
+        else:
+            portal = "default" if self.config.portal_id is None else str(self.config.portal_id)
+        try:
+            self.observer(CallObservation(operation_of(call.method, call.shown_path), portal, status,
+                                          time.monotonic() - started, retried, correlation_id))
+        except Exception:  # noqa: BLE001 - watching must never break a call
+            log.exception("the HubSpot call observer failed")
+
     def _record(self, call: ApiCall, status: int | None) -> None:
         with self._count_lock:
             self.sent.append((call.method, call.shown_path, status))
+
+
+def _correlation_id(response: requests.Response) -> str | None:
+    """HubSpot's id for this answer: its header, else the error body's ``correlationId``."""
+    header = response.headers.get("X-HubSpot-Correlation-Id")
+    if header:
+        return header[:64]
+    if response.status_code >= 400 and response.content and response.content[:1] == b"{":
+        try:
+            value = response.json().get("correlationId")
+        except (ValueError, AttributeError):
+            return None
+        return value[:64] if isinstance(value, str) else None
+    return None
 
 
 def _body(response: requests.Response):

@@ -10,6 +10,7 @@ import dataclasses
 import time
 from urllib.parse import urlencode
 
+from oembed_server.domain.hubspot_app import REQUIRED_SCOPES
 from oembed_server.domain.oauth_tokens import OAuthTokens
 from oembed_server.hubspot.api_call import ApiCall, Auth, segment
 from oembed_server.hubspot.api_error import HubSpotError
@@ -17,20 +18,17 @@ from oembed_server.hubspot.client import HubSpotClient
 from oembed_server.hubspot.token_refresh import TOKEN_PATH
 
 DEFAULT_AUTHORIZE_URL = "https://app.hubspot.com/oauth/authorize"
-# What the features need: media objects (read/write), events (write), module files (content).
-DEFAULT_SCOPES = ("oauth", "content", "media_bridge.read", "media_bridge.write")
-# Asked for, not required (HubSpot's optional_scope): a portal that does not grant forms
-# still installs, and its players show no lead capture gates.
-DEFAULT_OPTIONAL_SCOPES = ("forms",)
+# The app's scopes live in domain.hubspot_app, shared with the developer project.
+DEFAULT_SCOPES = REQUIRED_SCOPES
 
 
 def authorize_url(base: str, client_id: str, redirect_uri: str, scopes: tuple[str, ...] | list[str],
-                  state: str, optional_scopes: tuple[str, ...] = DEFAULT_OPTIONAL_SCOPES) -> str:
-    fields = {"client_id": client_id, "redirect_uri": redirect_uri, "scope": " ".join(scopes)}
-    optional = [s for s in optional_scopes if s not in scopes]
-    if optional:
-        fields["optional_scope"] = " ".join(optional)
-    query = urlencode(fields | {"state": state})
+                  state: str, optional_scopes: tuple[str, ...] | list[str] = ()) -> str:
+    params = {"client_id": client_id, "redirect_uri": redirect_uri, "scope": " ".join(scopes)}
+    if optional_scopes:
+        # Scopes the installer may decline (HubSpot's optional_scope parameter).
+        params["optional_scope"] = " ".join(optional_scopes)
+    query = urlencode(params | {"state": state})
     return f"{base}{'&' if '?' in base else '?'}{query}"
 
 

@@ -12,7 +12,7 @@ import time
 from collections.abc import Callable, Mapping
 from typing import Protocol
 
-from oembed_server.domain.rate_budget import check_budget, rate_limit_header
+from oembed_server.domain.rate_budget import budget_from_headers, check_budget, rate_limit_header
 
 
 class RequestBudget(Protocol):
@@ -24,6 +24,8 @@ class RequestBudget(Protocol):
     def observe(self, key: str, headers: Mapping[str, str]) -> None: ...
 
     def block(self, key: str, seconds: float) -> None: ...
+
+    def budget(self, key: str) -> tuple[int, float]: ...
 
 
 class RateLimiter:
@@ -37,6 +39,8 @@ class RateLimiter:
         self._sent: dict[str, collections.deque[float]] = collections.defaultdict(collections.deque)
         # Set from HubSpot's headers: no request on this key before that moment.
         self._blocked_until: dict[str, float] = {}
+        # What HubSpot's headers said a key's budget is: (requests, window seconds).
+        self._budgets: dict[str, tuple[int, float]] = {}
         self._lock = threading.Lock()
         # The slot this thread took last, until its answer restamps it: (key, stamp).
         self._taken = threading.local()
@@ -55,22 +59,31 @@ class RateLimiter:
             self._sleep(wait)
             waited += wait
 
+    def budget(self, key: str) -> tuple[int, float]:
+        """Requests per window on ``key``: HubSpot's figure once an answer carried it, else
+        the configured one."""
+        return self._budgets.get(key, (self.max_requests, self.interval_s))
+
     def _wait_needed(self, key: str, now: float) -> float:
+        max_requests, interval_s = self.budget(key)
         sent = self._sent[key]
-        while sent and sent[0] <= now - self.interval_s:
+        while sent and sent[0] <= now - interval_s:
             sent.popleft()
         wait = self._blocked_until.get(key, 0.0) - now
-        if len(sent) >= self.max_requests:
-            wait = max(wait, sent[0] + self.interval_s - now)
+        if len(sent) >= max_requests:
+            wait = max(wait, sent[0] + interval_s - now)
         return wait
 
     def observe(self, key: str, headers: Mapping[str, str]) -> None:
         """An answer came back on ``key``. HubSpot counts requests we cannot see (other
         processes on the same app): when it says the window is spent and our own count
         does not explain it, hold this key for the window it names."""
+        learned = budget_from_headers(headers)
         with self._lock:
+            if learned is not None:
+                self._budgets[key] = learned
             self._restamp(key)
-            own_full = len(self._sent[key]) >= self.max_requests
+            own_full = len(self._sent[key]) >= self.budget(key)[0]
         remaining = rate_limit_header(headers, "X-HubSpot-RateLimit-Remaining")
         if remaining is None or remaining > 0 or own_full:
             # A full window of our own already makes the next acquire wait for it to reopen.
@@ -80,7 +93,7 @@ class RateLimiter:
             # (RetryPolicy.wait_for). The whole window on top turned a 1 s wait into 10 s.
             return
         interval_ms = rate_limit_header(headers, "X-HubSpot-RateLimit-Interval-Milliseconds")
-        pause = interval_ms / 1000 if interval_ms else self.interval_s
+        pause = interval_ms / 1000 if interval_ms else self.budget(key)[1]
         self.block(key, pause)
 
     def _restamp(self, key: str) -> None:
@@ -95,6 +108,13 @@ class RateLimiter:
             return
         # The newest stamp of all, so the deque stays in time order.
         sent.append(max(self._clock(), taken[1]))
+
+    def usage(self) -> dict[str, float]:
+        """Each budget key's share of its window spent right now (0 to 1), for the metrics."""
+        with self._lock:
+            now = self._clock()
+            return {key: min(sum(1 for t in sent if t > now - self.interval_s) / self.max_requests, 1.0)
+                    for key, sent in self._sent.items()}
 
     def block(self, key: str, seconds: float) -> None:
         with self._lock:

@@ -26,16 +26,21 @@ from collections.abc import Callable
 
 from sqlalchemy.exc import DBAPIError
 
+from oembed_server.domain.backlog_plan import describe_duration, plan_backlog
+from oembed_server.domain.event_record import SHEDDABLE_PRIORITY
+from oembed_server.domain.worker_health import RUNNING, STOPPED, STOPPING
 from oembed_server.hubspot.api_error import HubSpotError
 from oembed_server.hubspot.retry_policy import RetryPolicy
-from oembed_server.jobs.handlers import HANDLERS, Handler, JobContext
+from oembed_server.jobs import job_telemetry
+from oembed_server.jobs.handlers import HANDLERS, LOCAL_HANDLERS, Handler, JobContext, LocalContext, LocalHandler
 from oembed_server.jobs.job_outcomes import GiveUp, HoldPortal, JobOutcome, RetryLater, classify
 from oembed_server.settings import Settings
-from oembed_server.storage import job_queue
+from oembed_server.storage import job_queue, worker_heartbeats
 from oembed_server.storage.catalog_store import CatalogStore
 from oembed_server.storage.play_sessions import close_due_sessions, prune_play_sessions
 from oembed_server.storage.write_transaction import write_transaction
 from oembed_server.usecases.portal_clients import PortalClients
+from oembed_server.usecases.webhook_processing import prune_seen as prune_seen_webhook_events
 
 log = logging.getLogger(__name__)
 
@@ -51,6 +56,8 @@ class WorkerOptions:
     # Sleep between polls when nothing is due.
     idle_poll_s: float = 1.0
     release_held_every_s: float = 10.0
+    # How often each portal's backlog is measured against OEMBED_EVENTS_MAX_BACKLOG_HOURS.
+    shed_check_every_s: float = 10.0
     prune_every_s: float = 600.0
     # --once waits this long at most for queued work that is not due yet.
     once_max_wait_s: float = 120.0
@@ -64,6 +71,7 @@ class RunReport:
     held: int = 0
     sessions_closed: int = 0
     pruned: int = 0
+    shed: int = 0
 
     def add(self, other: RunReport) -> None:
         for field in dataclasses.fields(self):
@@ -82,30 +90,55 @@ class Worker:
         self.stable_secret_key = stable_secret_key
         self.options = options
         self.handlers = HANDLERS if handlers is None else handlers
+        self.local_handlers: dict[str, LocalHandler] = LOCAL_HANDLERS
         config = portals.config
         # Backoff between attempts of one job, and pauses of a failing portal.
         self.policy = policy or RetryPolicy(base_s=config.backoff_base_s, cap_s=config.backoff_cap_s)
         self.clock = clock
-        self.owner = f"{socket.gethostname()[:30]}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
+        self.hostname = socket.gethostname()
+        self.owner = f"{self.hostname[:30]}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
+        self.started_at = self.clock()
+        self.state = RUNNING
+        # Set once run() has given everything back: the heartbeat thread's end.
+        self._finished = threading.Event()
+        self._wake = threading.Event()
         self._rng = random.Random()
         self._stop = threading.Event()
         self._paused: dict[int | None, float] = {}  # portal -> no claims before this time
         self._failures: collections.Counter = collections.Counter()  # consecutive, per portal
         self._lock = threading.Lock()
         self._next_release = 0.0
+        self._next_shed_check = 0.0
         self._next_prune = 0.0
         self._last_sessions_close = 0.0
         self._renewed_until = 0.0
 
     # --- running -----------------------------------------------------------------------
     def stop(self) -> None:
-        """Finish the job in hand, give back the rest of the batch, return from run()."""
+        """Claim nothing more, finish the jobs in hand, give back the rest of the batch,
+        return from run(). Safe from a signal handler (it only sets flags)."""
+        self.state = STOPPING
         self._stop.set()
+        self._wake.set()  # the heartbeat says "stopping" now, not at its next turn
+
+    def abandon(self) -> int:
+        """The grace period is over: give back every job this worker still holds (one in
+        flight is sent again later: delivery is at least once) and record it stopped.
+        Returns the jobs given back. Called from another thread than run()'s."""
+        self._stop.set()
+        with self._writing() as conn:
+            released = job_queue.release_owned(conn, self.owner, now=self.clock())
+        self._beat(STOPPED)
+        return released
 
     def run(self, once: bool = False) -> RunReport:
         """Work until stopped. With ``once``: until nothing is queued that could run within
         ``once_max_wait_s`` (short retries, a lost worker's leases), then prune and return."""
         total = RunReport()
+        self._finished.clear()
+        with self._writing() as conn:
+            worker_heartbeats.forget_old(conn, self.clock())
+        self._beat(self.state)
         heartbeat = threading.Thread(target=self._renew_leases, name="lease-heartbeat", daemon=True)
         heartbeat.start()
         try:
@@ -135,8 +168,28 @@ class Worker:
                 total.pruned += self.prune()
         finally:
             self._stop.set()
+            self.state = STOPPED
+            self._finished.set()
+            self._wake.set()
             heartbeat.join(timeout=5)
+            self._give_back_and_record_stop()
         return total
+
+    def _give_back_and_record_stop(self) -> None:
+        try:
+            with self._writing() as conn:
+                released = job_queue.release_owned(conn, self.owner, now=self.clock())
+            if released:
+                log.info("gave back %d job(s) still leased", released)
+            self._beat(STOPPED)
+        except DBAPIError as error:  # the leases run out by themselves
+            log.warning("could not record the stop: %s", type(error.orig).__name__)
+
+    def _beat(self, state: str) -> None:
+        with self._writing() as conn:
+            worker_heartbeats.beat(conn, self.owner, hostname=self.hostname, pid=os.getpid(),
+                                   started_at=self.started_at, lease_s=self.options.lease_s, state=state,
+                                   now=self.clock(), budget_usage=getattr(self.portals, "budget_usage", dict)())
 
     def run_batch(self) -> RunReport:
         """One turn of the loop: housekeeping, then one claimed batch sent."""
@@ -146,6 +199,9 @@ class Worker:
         if now >= self._next_release:
             self.release_held(now)
             self._next_release = now + self.options.release_held_every_s
+        if now >= self._next_shed_check:
+            report.shed = self.shed_backlogs(now)
+            self._next_shed_check = now + self.options.shed_check_every_s
         if now >= self._next_prune and self._next_prune:
             report.pruned = self.prune(now)
         if not self._next_prune:
@@ -153,6 +209,11 @@ class Worker:
         with self._writing() as conn:
             jobs = job_queue.claim(conn, self.owner, limit=self.options.batch_size, lease_s=self.options.lease_s,
                                now=now, skip_portals=self._paused_portals(now))
+        local = [job for job in jobs if job.kind in self.local_handlers]
+        if local:
+            report.add(self._run_local(local))
+            # A privacy deletion may just have erased some of the events claimed with it.
+            jobs = self._still_mine([job for job in jobs if job.kind not in self.local_handlers])
         if not jobs:
             return report
         by_portal: dict[int | None, list[job_queue.Job]] = collections.defaultdict(list)
@@ -174,7 +235,9 @@ class Worker:
             reason = self.portals.missing_reason(portal_id)
             with self._writing() as conn:
                 for job in jobs:
-                    report.held += job_queue.hold(conn, job, self.owner, reason, now=self.clock())
+                    if job_queue.hold(conn, job, self.owner, reason, now=self.clock()):
+                        report.held += 1
+                        job_telemetry.job_finished(job.id, job.kind, portal_id, job.attempts + 1, "held", reason)
                 report.held += job_queue.hold_portal(conn, portal_id, reason, now=self.clock())
             log.warning("holding jobs for portal %s: %s", portal_id, reason)
             return report
@@ -197,11 +260,16 @@ class Worker:
 
         def send() -> None:
             while (job := next_job()) is not None:
+                job_telemetry.start_job()
                 outcome = self._attempt(job, context)
                 result = RunReport()
                 if outcome is None:
                     with self._writing() as conn:
-                        result.sent += job_queue.complete(conn, job, self.owner, now=self.clock())
+                        done = job_queue.complete(conn, job, self.owner, now=self.clock())
+                    result.sent += done
+                    # Not done: the lease passed to another worker (this one was given up).
+                    job_telemetry.job_finished(job.id, job.kind, portal_id, job.attempts + 1,
+                                               "sent" if done else "lease_lost")
                     self._failures[portal_id] = 0
                 else:
                     self._record(job, outcome, result)
@@ -235,6 +303,39 @@ class Worker:
         self._release(self._take_all(pending, lock))
         return report
 
+    def _run_local(self, jobs: list[job_queue.Job]) -> RunReport:
+        """Work without HubSpot (webhook batches): no portal client, token or budget needed."""
+        report = RunReport()
+        context = LocalContext(self.catalog, self.settings)
+        for job in jobs:
+            if self._stop.is_set():
+                self._release([job])
+                continue
+            outcome: JobOutcome | None
+            try:
+                self.local_handlers[job.kind](job, context)
+                outcome = None
+            except JobOutcome as raised:
+                outcome = raised
+            except DBAPIError as error:
+                outcome = RetryLater(f"database error: {type(error.orig).__name__}")
+            except Exception as error:  # noqa: BLE001 - a bug or a poisoned payload: park it, keep going
+                log.exception("job %s (%s) failed", job.id, job.kind)
+                outcome = GiveUp(f"{type(error).__name__}: {error}")
+            if outcome is None:
+                with self._writing() as conn:
+                    report.sent += job_queue.complete(conn, job, self.owner, now=self.clock())
+            else:
+                self._record(job, outcome, report)
+        return report
+
+    def _still_mine(self, jobs: list[job_queue.Job]) -> list[job_queue.Job]:
+        if not jobs:
+            return jobs
+        with self.engine.connect() as conn:
+            kept = job_queue.leased_ids(conn, [job.id for job in jobs], self.owner)
+        return [job for job in jobs if job.id in kept]
+
     @staticmethod
     def _take_all(pending: collections.deque, lock: threading.Lock) -> list[job_queue.Job]:
         with lock:
@@ -267,13 +368,14 @@ class Worker:
                 if delay is None:
                     delay = self.policy.backoff(job.attempts, self._rng)
                 report.retried += job_queue.retry(conn, job, self.owner, delay, outcome.reason, now=now)
-                log.info("job %s (%s) retried in %.2fs: %s", job.id, job.kind, delay, outcome.reason)
+                result, reason = "retried", f"in {delay:.2f}s: {outcome.reason}"
             elif isinstance(outcome, HoldPortal):
                 report.held += job_queue.hold(conn, job, self.owner, outcome.reason, now=now)
-                log.warning("job %s held: %s", job.id, outcome.reason)
+                result, reason = "held", outcome.reason
             else:
                 report.dead += job_queue.bury(conn, job, self.owner, outcome.reason, now=now)
-                log.warning("job %s (%s) is dead: %s", job.id, job.kind, outcome.reason)
+                result, reason = "dead", outcome.reason
+        job_telemetry.job_finished(job.id, job.kind, job.portal_id, job.attempts + 1, result, reason)
 
     # --- pauses, leases --------------------------------------------------------------------
     def _pause(self, portal_id: int | None, delay_s: float | None) -> None:
@@ -296,14 +398,21 @@ class Worker:
         return self.clock() >= deadline - self.options.lease_s / 4
 
     def _renew_leases(self) -> None:
+        """Every quarter lease: extend this worker's leases and record its heartbeat. Runs
+        until run() has returned, so jobs still in flight after a stop keep their leases."""
         interval = self.options.lease_s / 4
-        while not self._stop.wait(interval):
+        while True:
+            self._wake.wait(interval)
+            self._wake.clear()
+            if self._finished.is_set():
+                return
             try:
                 now = self.clock()
                 with self._writing() as conn:
                     job_queue.renew_leases(conn, self.owner, self.options.lease_s, now=now)
                 with self._lock:
                     self._renewed_until = now + self.options.lease_s
+                self._beat(self.state)
             except DBAPIError as error:
                 log.warning("could not renew job leases: %s", type(error.orig).__name__)
 
@@ -311,6 +420,8 @@ class Worker:
         if jobs:
             with self._writing() as conn:
                 job_queue.release(conn, [j.id for j in jobs], self.owner, now=self.clock())
+            for job in jobs:
+                job_telemetry.job_finished(job.id, job.kind, job.portal_id, job.attempts, "released")
 
     def _next_work_in(self) -> float | None:
         with self.engine.connect() as conn:
@@ -342,6 +453,27 @@ class Worker:
             log.info("released %d held job(s)", released)
         return released
 
+    def shed_backlogs(self, now: float | None = None) -> int:
+        """Each portal whose queued events would take longer than
+        OEMBED_EVENTS_MAX_BACKLOG_HOURS at its budget loses just enough intermediate
+        quartiles (newest first) to fit again; said in the log, counted in --status."""
+        now = self.clock() if now is None else now
+        max_hours = self.settings.events_max_backlog_hours
+        total = 0
+        with self._writing() as conn:
+            for portal_id, (queued, sheddable) in job_queue.event_backlogs(conn, SHEDDABLE_PRIORITY).items():
+                max_requests, interval_s = self.portals.budget_for(portal_id)
+                plan = plan_backlog(queued, sheddable, max_requests, interval_s, max_hours)
+                if not plan.shed:
+                    continue
+                shed = job_queue.shed(conn, portal_id, SHEDDABLE_PRIORITY, plan.shed, now=now)
+                total += shed
+                log.warning("portal %s: %d queued event(s) need %s at %d requests / %g s, more than "
+                            "OEMBED_EVENTS_MAX_BACKLOG_HOURS=%g: shed %d intermediate quartile event(s) (25/50/75)",
+                            portal_id if portal_id is not None else "default", queued,
+                            describe_duration(plan.seconds_needed), max_requests, interval_s, max_hours, shed)
+        return total
+
     def prune(self, now: float | None = None) -> int:
         """Delete delivered jobs (and closed play sessions) older than the retention."""
         now = self.clock() if now is None else now
@@ -349,12 +481,13 @@ class Worker:
         pruned = 0
         while True:
             with self._writing() as conn:
-                deleted = job_queue.prune_done(conn, cutoff)
+                deleted = job_queue.prune_done(conn, cutoff) + job_queue.prune_shed(conn, cutoff)
             pruned += deleted
             if not deleted:
                 break
         with self._writing() as conn:
             prune_play_sessions(conn, cutoff)
+            prune_seen_webhook_events(conn, self.settings, now)
         self._next_prune = now + self.options.prune_every_s
         return pruned
 
@@ -376,5 +509,6 @@ def build_worker(catalog: CatalogStore, settings: Settings, *, options: WorkerOp
     else:
         limiter = RateLimiter(config.rate_limit, config.rate_interval_s)
     stable_key = settings.stable_secret_key
+    client_options.setdefault("observer", job_telemetry.observe_hubspot_call)
     portals = PortalClients(config, catalog.engine, stable_secret_key=stable_key, limiter=limiter, **client_options)
     return Worker(catalog, settings, portals, stable_secret_key=stable_key, options=options)

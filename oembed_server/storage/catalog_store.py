@@ -5,6 +5,7 @@ import contextlib
 import dataclasses
 import json
 import operator
+import threading
 from collections.abc import Iterable, Iterator, Mapping
 from datetime import UTC, datetime
 
@@ -50,13 +51,31 @@ _GET_BY_EXTERNAL_ID = CompiledStatement(
 class CatalogStore:
     def __init__(self, engine: Engine):
         self.engine = engine
+        self._intake_engine: Engine | None = None
+        self._intake_lock = threading.Lock()
 
     @classmethod
     def from_url(cls, database_url: str) -> CatalogStore:
         return cls(create_catalog_engine(database_url))
 
+    @property
+    def intake_engine(self) -> Engine:
+        """Where the events intake writes when its flush is bounded (OEMBED_EVENTS_FLUSH_MS
+        > 0): on PostgreSQL a pool of its own whose commits do not wait for the disk
+        (storage.pg_commit_flush flushes them); on SQLite the catalog's engine, whose
+        bounded flush write_transaction arranges per transaction."""
+        if self.engine.dialect.name != "postgresql":
+            return self.engine
+        with self._intake_lock:
+            if self._intake_engine is None:
+                url = self.engine.url.render_as_string(hide_password=False)
+                self._intake_engine = create_catalog_engine(url, asynchronous_commit=True)
+            return self._intake_engine
+
     def dispose(self) -> None:
         self.engine.dispose()
+        if self._intake_engine is not None:
+            self._intake_engine.dispose()
 
     # --- reads -------------------------------------------------------------------
     def get(self, external_id: str) -> MediaItem | None:

@@ -24,7 +24,7 @@ from sqlalchemy.engine import Connection
 
 from oembed_server.storage.compiled_sql import CompiledStatement
 from oembed_server.storage.dialect_insert import dialect_insert
-from oembed_server.storage.schema import DEAD, DONE, HELD, JOB_IS_DONE, JOB_STATES, QUEUED, jobs
+from oembed_server.storage.schema import DEAD, DONE, HELD, JOB_IS_DONE, JOB_STATES, QUEUED, SHED, jobs
 
 STATES = JOB_STATES
 
@@ -175,6 +175,19 @@ def renew_leases(conn: Connection, owner: str, lease_s: float, now: float | None
                         .values(lease_until=now + lease_s)).rowcount
 
 
+def replace_payload(conn: Connection, job_id: int, payload: Mapping[str, Any]) -> bool:
+    """Overwrite a job's payload (a handler forgetting what it no longer needs to keep)."""
+    return conn.execute(jobs.update().where(jobs.c.id == job_id).values(
+        payload=json.dumps(payload, separators=(",", ":"), sort_keys=True))).rowcount == 1
+
+
+def leased_ids(conn: Connection, job_ids: Iterable[int], owner: str) -> set[int]:
+    """Which of ``job_ids`` are still queued under ``owner``'s lease (not erased, not lost)."""
+    ids = list(job_ids)
+    return set(conn.execute(sa.select(jobs.c.id).where(jobs.c.id.in_(ids), jobs.c.lease_owner == owner,
+                                                       jobs.c.state == QUEUED)).scalars()) if ids else set()
+
+
 def release(conn: Connection, job_ids: Iterable[int], owner: str, now: float | None = None) -> int:
     """Give back claimed jobs that were not attempted (the batch stopped early)."""
     ids = list(job_ids)
@@ -184,6 +197,18 @@ def release(conn: Connection, job_ids: Iterable[int], owner: str, now: float | N
     return conn.execute(jobs.update().where(jobs.c.id.in_(ids), jobs.c.lease_owner == owner,
                                             jobs.c.state == QUEUED)
                         .values(lease_owner=None, lease_until=None, updated_at=now)).rowcount
+
+
+def release_owned(conn: Connection, owner: str, now: float | None = None) -> int:
+    """Give back every job ``owner`` still holds (a worker stopping: none stays leased)."""
+    now = time.time() if now is None else now
+    return conn.execute(jobs.update().where(jobs.c.lease_owner == owner, jobs.c.state == QUEUED)
+                        .values(lease_owner=None, lease_until=None, updated_at=now)).rowcount
+
+
+def leased_count(conn: Connection) -> int:
+    """Jobs some worker holds right now."""
+    return int(conn.execute(sa.select(sa.func.count()).where(jobs.c.lease_owner.is_not(None))).scalar_one())
 
 
 def _portal_is(portal_id: int | None):
@@ -243,6 +268,7 @@ class StatusRow:
     sent: int      # done and not yet pruned
     retried: int   # jobs that needed more than one attempt (done or still queued)
     dead: int
+    shed: int = 0  # dropped from a backlog too long for the portal's budget (not yet pruned)
 
 
 def status(conn: Connection) -> list[StatusRow]:
@@ -253,7 +279,7 @@ def status(conn: Connection) -> list[StatusRow]:
     query = (sa.select(jobs.c.portal_id, jobs.c.kind, count_state(QUEUED), count_state(HELD), count_state(DONE),
                        sa.func.sum(sa.case((sa.and_(jobs.c.attempts > 0, jobs.c.state.in_((QUEUED, DONE))), 1),
                                            else_=0)),
-                       count_state(DEAD))
+                       count_state(DEAD), count_state(SHED))
              .group_by(jobs.c.portal_id, jobs.c.kind))
     rows = [StatusRow(r[0], r[1], *(int(v or 0) for v in r[2:])) for r in conn.execute(query)]
     return sorted(rows, key=lambda r: (r.portal_id is not None, r.portal_id or 0, r.kind))
@@ -272,4 +298,40 @@ def prune_done(conn: Connection, older_than: float, batch: int = 5000) -> int:
     Batches keep each delete's locks short while the intake inserts; call until 0."""
     # The literal state (not a bound parameter) lets the planner prove the partial index applies.
     pick = sa.select(jobs.c.id).where(JOB_IS_DONE, jobs.c.updated_at < older_than).limit(batch)
+    return conn.execute(jobs.delete().where(jobs.c.id.in_(pick.scalar_subquery()))).rowcount
+
+
+EVENT_JOB_KINDS = ("event.played", "event.quartile", "event.attention")
+
+
+def event_backlogs(conn: Connection, sheddable_priority: int) -> dict[int | None, tuple[int, int]]:
+    """Per portal: (queued event jobs, of which at ``sheddable_priority``). Walks the
+    portal/state/kind index, never the delivered rows."""
+    query = (sa.select(jobs.c.portal_id, sa.func.count(),
+                       sa.func.sum(sa.case((jobs.c.priority == sheddable_priority, 1), else_=0)))
+             .where(jobs.c.state == QUEUED, jobs.c.kind.in_(EVENT_JOB_KINDS))
+             .group_by(jobs.c.portal_id))
+    return {r[0]: (int(r[1]), int(r[2] or 0)) for r in conn.execute(query)}
+
+
+def shed(conn: Connection, portal_id: int | None, priority: int, count: int, now: float | None = None) -> int:
+    """Mark up to ``count`` of a portal's queued jobs at ``priority`` as shed: the newest
+    first (the ones the budget would reach last). Jobs under a live lease are left to their
+    worker."""
+    if count <= 0:
+        return 0
+    now = time.time() if now is None else now
+    pick = (sa.select(jobs.c.id)
+            .where(_portal_is(portal_id), jobs.c.state == QUEUED, jobs.c.priority == priority,
+                   sa.or_(jobs.c.lease_until.is_(None), jobs.c.lease_until < now))
+            .order_by(jobs.c.next_attempt_at.desc(), jobs.c.id.desc()).limit(count))
+    return conn.execute(jobs.update().where(jobs.c.id.in_(pick.scalar_subquery()), jobs.c.state == QUEUED)
+                        .values(state=SHED, lease_owner=None, lease_until=None, updated_at=now,
+                                last_error="shed: the portal's backlog exceeded OEMBED_EVENTS_MAX_BACKLOG_HOURS")
+                        ).rowcount
+
+
+def prune_shed(conn: Connection, older_than: float, batch: int = 5000) -> int:
+    """Delete up to ``batch`` shed jobs shed before ``older_than``; call until 0."""
+    pick = sa.select(jobs.c.id).where(jobs.c.state == SHED, jobs.c.updated_at < older_than).limit(batch)
     return conn.execute(jobs.delete().where(jobs.c.id.in_(pick.scalar_subquery()))).rowcount

@@ -50,7 +50,8 @@ class Accepted:
     closed: bool = False
 
 
-_VISITOR_COLUMNS = ("contact_utk", "page_id", "page_name", "page_url", "hsenc", "external_play_context")
+_VISITOR_COLUMNS = ("contact_utk", "page_id", "page_name", "page_url", "hsenc", "external_play_context",
+                    "contact_id")
 
 
 def _build_session_upsert(dialect_name: str):

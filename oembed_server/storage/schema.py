@@ -44,6 +44,7 @@ media_items = sa.Table(
     sa.Column("library", sa.String(64)),
     # A lead capture gate: canonical JSON text (domain.lead_gates.gate_json), like captions.
     sa.Column("gate", sa.Text),
+    sa.Column("description", sa.Text),
 )
 
 
@@ -52,7 +53,8 @@ QUEUED = "queued"  # waiting for its next attempt time
 DONE = "done"      # delivered; pruned after the retention period
 DEAD = "dead"      # a failure retrying cannot fix; kept with the reason until requeued
 HELD = "held"      # cannot run yet (for example no token for its portal); kept, counted
-JOB_STATES = (QUEUED, DONE, DEAD, HELD)
+SHED = "shed"      # dropped from a backlog HubSpot's budget could not clear in time; counted, pruned like done
+JOB_STATES = (QUEUED, DONE, DEAD, HELD, SHED)
 
 # SQLite only auto-increments an INTEGER PRIMARY KEY; PostgreSQL needs 64 bits at a
 # million-row backlog with retention.
@@ -107,6 +109,8 @@ play_sessions = sa.Table(
     sa.Column("page_url", sa.Text),
     sa.Column("hsenc", sa.Text),
     sa.Column("external_play_context", sa.String(16)),
+    # The HubSpot contact record id an email link named (see "Plays from email" in the README).
+    sa.Column("contact_id", sa.BigInteger),
     sa.Column("state", sa.String(16)),             # STARTED or VIEWED once the played report came
     sa.Column("started_at_ms", sa.BigInteger),
     # UTC day of the played report, stored so per-day counts group alike on both engines.
@@ -247,6 +251,54 @@ $$
 
 # Part of the schema like the tables: metadata.create_all makes it too on PostgreSQL.
 sa.event.listen(metadata, "after_create", sa.DDL(TAKE_RATE_SLOT_FUNCTION).execute_if(dialect="postgresql"))
+
+
+# --- HubSpot webhooks and privacy deletions (storage.webhook_events, storage.privacy_erasure)
+contact_utks = sa.Table(
+    "hubspot_contact_utks",
+    metadata,
+    # Which contact a visitor token belongs to in a portal, as HubSpot told us (an event
+    # answer naming the contact of the utk sent). Erased with the contact's other data.
+    sa.Column("portal_id", sa.BigInteger, primary_key=True, autoincrement=False),
+    sa.Column("contact_utk", sa.String(128), primary_key=True),
+    sa.Column("contact_id", sa.BigInteger, nullable=False),
+    sa.Column("learned_at", sa.Float, nullable=False),
+)
+# A privacy deletion looks up every utk of one contact.
+sa.Index("ix_hubspot_contact_utks_contact", contact_utks.c.portal_id, contact_utks.c.contact_id)
+
+webhook_events_seen = sa.Table(
+    "hubspot_webhook_events_seen",
+    metadata,
+    # HubSpot redelivers and reorders: each event once. The key is an HMAC (WebhookEvent.
+    # dedupe_key), so no contact id outlives its erasure here.
+    sa.Column("dedupe_key", sa.String(64), primary_key=True),
+    sa.Column("portal_id", sa.BigInteger, nullable=False),
+    sa.Column("subscription_type", sa.String(100), nullable=False),
+    # applied, unknown_portal, other_app, ignored (a type this server does not act on)
+    sa.Column("outcome", sa.String(32), nullable=False),
+    sa.Column("seen_at", sa.Float, nullable=False),
+)
+sa.Index("ix_hubspot_webhook_events_seen_at", webhook_events_seen.c.seen_at)
+# A privacy deletion finds a visitor's play sessions by portal and utk.
+sa.Index("ix_play_sessions_visitor", play_sessions.c.portal_id, play_sessions.c.contact_utk)
+# --- worker heartbeats (storage.worker_heartbeats) -----------------------------------------
+worker_heartbeats = sa.Table(
+    "worker_heartbeats",
+    metadata,
+    # Worker.owner: host, pid and a random part, the name its job leases carry.
+    sa.Column("owner", sa.String(64), primary_key=True),
+    sa.Column("hostname", sa.String(255), nullable=False),
+    sa.Column("pid", sa.Integer, nullable=False),
+    # Epoch seconds, like the job queue.
+    sa.Column("started_at", sa.Float, nullable=False),
+    sa.Column("beat_at", sa.Float, nullable=False),
+    # The worker's --lease-seconds: silent for three of them, it is stale.
+    sa.Column("lease_s", sa.Float, nullable=False),
+    sa.Column("state", sa.String(16), nullable=False),  # running, stopping, stopped
+    # JSON object: budget key -> share of that budget's window used at the last beat.
+    sa.Column("budget_usage", sa.Text),
+)
 
 
 # --- lead capture gates (storage.gate_counts) -----------------------------------------------

@@ -8,7 +8,8 @@ instead on a thread lock and then on an ``flock`` of a file beside the database,
 kernel wakes the next one the moment the lock is released. Writers that do not come
 through here (an import) still meet the busy handler, as before.
 
-PostgreSQL locks rows, not the database: there this is a plain ``engine.begin()``.
+PostgreSQL locks rows, not the database: there this is a plain ``engine.begin()`` (with an
+asynchronous commit when a bounded flush is asked for).
 """
 from __future__ import annotations
 
@@ -21,6 +22,8 @@ from collections.abc import Iterator
 
 from sqlalchemy.engine import Connection, Engine
 
+from oembed_server.storage.engine import commits_asynchronously
+from oembed_server.storage.pg_commit_flush import flusher_for
 from oembed_server.storage.wal_sync import syncer_for
 
 log = logging.getLogger(__name__)
@@ -99,13 +102,21 @@ def write_transaction(engine: Engine, *, flush_within: float = 0.0) -> Iterator[
     """``engine.begin()``, holding the database's writer lock on SQLite until the commit
     (or rollback) is done.
 
-    ``flush_within`` > 0 (seconds; SQLite only): the commit does not wait for the disk;
-    this process's ``wal_sync.WalSyncer`` flushes it within that time (see there for what
-    survives what). 0: the commit is on disk before this returns.
+    ``flush_within`` > 0 (seconds): the commit does not wait for the disk; this process's
+    ``wal_sync.WalSyncer`` (SQLite) or ``pg_commit_flush.CommitFlusher`` (PostgreSQL)
+    flushes it within that time (see there for what survives what). 0: the commit is on
+    disk before this returns.
     """
     if engine.dialect.name != "sqlite":
         with engine.begin() as conn:
+            if flush_within > 0 and engine.dialect.name == "postgresql" and not commits_asynchronously(engine):
+                # This transaction only; the pooled connection keeps its durable commits.
+                # (CatalogStore.intake_engine's connections have it set once, for every
+                # transaction: no round trip per write.)
+                conn.exec_driver_sql("SET LOCAL synchronous_commit TO off")
             yield conn
+        if flush_within > 0 and engine.dialect.name == "postgresql":
+            flusher_for(engine, flush_within).committed()
         return
     lock = _lock_for(engine)
     on_file = isinstance(lock, _FileLock)

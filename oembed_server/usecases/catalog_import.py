@@ -22,6 +22,7 @@ from oembed_server.domain.lead_gates import at_problem, parse_gate
 from oembed_server.domain.media import (
     IMPORT_FIELDS,
     INT_FIELDS,
+    MEDIA_DESCRIPTION_MAX,
     PLAYER_ONLY_FIELDS,
     REQUIRED_FIELDS,
     URL_FIELDS,
@@ -42,6 +43,8 @@ from oembed_server.storage.catalog_store import CatalogStore, UpsertReport
 _INT_LIMITS = {"duration_ms": 2**53 - 1}
 _DEFAULT_INT_LIMIT = 2**31 - 1
 _TEXT_MAX = 2000
+# Text fields with their own bound; every other one has _TEXT_MAX.
+_TEXT_LIMITS = {"description": MEDIA_DESCRIPTION_MAX}
 _INT_BOUNDS = {field: (0 if field == "duration_ms" else 1, _INT_LIMITS.get(field, _DEFAULT_INT_LIMIT))
                for field in INT_FIELDS}
 _KNOWN_FIELDS = frozenset(IMPORT_FIELDS)
@@ -328,8 +331,9 @@ def _convert_text(field: str, raw):
     value = raw.strip()
     if not value:
         return (None, "must not be empty") if field in REQUIRED_FIELDS else (None, None)
-    if len(value) > _TEXT_MAX:
-        return None, f"longer than {_TEXT_MAX} characters"
+    limit = _TEXT_LIMITS.get(field, _TEXT_MAX)
+    if len(value) > limit:
+        return None, f"longer than {limit} characters"
     if field in URL_FIELDS and not is_absolute_http_url(value):
         return None, f"{_shorten(raw)!r} is not an absolute http(s) URL"
     if _CONTROL_CHARACTERS.search(value):

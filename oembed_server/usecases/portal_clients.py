@@ -66,6 +66,13 @@ class PortalClients:
             return False
         return portal_id is None or portal_id == self.config.portal_id
 
+    def budget_for(self, portal_id: int | None) -> tuple[int, float]:
+        """The portal's HubSpot budget (requests, window seconds): HubSpot's figure once an
+        answer has carried it (hubspot.rate_limiter), else HUBSPOT_RATE_LIMIT per
+        HUBSPOT_RATE_LIMIT_INTERVAL_S. The key is the one HubSpotClient spends."""
+        hub = self.config.portal_id if portal_id is None else portal_id
+        return self._limiter.budget(f"portal:{hub}")
+
     def client_for(self, portal_id: int | None) -> HubSpotClient | None:
         if portal_id == APP_PORTAL:
             return self._for_app() if self._has_app_credentials() else None
@@ -100,6 +107,11 @@ class PortalClients:
                                        **self._client_options)
                 cached = self._installed[portal_id] = (generation, client)
             return cached[1]
+
+    def budget_usage(self) -> dict[str, float]:
+        """Share of each budget key's window spent now (limiters without ``usage``: none)."""
+        usage = getattr(self._limiter, "usage", None)
+        return usage() if usage is not None else {}
 
     def is_installed(self, portal_id: int | None) -> bool:
         """Installed by OAuth (its own tokens, its own media object ids)."""

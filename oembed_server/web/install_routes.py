@@ -20,6 +20,7 @@ import time
 from flask import Blueprint, jsonify, make_response, redirect, render_template, request, url_for
 from itsdangerous import BadSignature, SignatureExpired, URLSafeSerializer, URLSafeTimedSerializer
 
+from oembed_server.domain.hubspot_app import OPTIONAL_SCOPES, redirect_url
 from oembed_server.domain.media import DEFAULT_LIBRARY, library_problem
 from oembed_server.hubspot.api_error import HubSpotError
 from oembed_server.hubspot.client import HubSpotClient
@@ -61,7 +62,7 @@ def install_settings() -> InstallSettings:
             problems.append(f"set {name} (from the app's Auth settings in your HubSpot developer account)")
     if not settings.stable_secret_key:
         problems.append("set OEMBED_SECRET_KEY: installed portals' tokens are encrypted with it")
-    redirect_uri = f"{settings.public_url}/hubspot/oauth-callback"
+    redirect_uri = redirect_url(settings.public_url)
     return InstallSettings(config, settings.hubspot_authorize_url, settings.hubspot_scopes, redirect_uri,
                            tuple(problems))
 
@@ -141,7 +142,7 @@ def connect():
     nonce = secrets.token_urlsafe(24)
     state = _state_serializer().dumps({"nonce": nonce, "library": library})
     url = authorize_url(settings.authorize_base, settings.config.client_id, settings.redirect_uri, settings.scopes,
-                        state)
+                        state, OPTIONAL_SCOPES)
     response = make_response(render_template("install/connect.html", authorize_url=url, library=library,
                                              invited=invite is not None,
                                              provider_name=current_settings().provider_name))

@@ -12,10 +12,14 @@ import json
 import time
 
 from flask import Blueprint, Response, current_app, jsonify, request, url_for
+from sqlalchemy.exc import DBAPIError
 
+from oembed_server.domain.email_plays import email_play
+from oembed_server.domain.event_record import KINDS as REPORT_KINDS
 from oembed_server.domain.intake_limits import ClientBudget, RefusedSessions
-from oembed_server.domain.player_report import ReportError, parse_report, report_token
+from oembed_server.domain.player_report import COMMON_FIELDS, KIND_FIELDS, ReportError, parse_report, report_token
 from oembed_server.domain.player_tokens import PlayerClaims, issue_token, parse_portal_id, read_token
+from oembed_server.observability import metrics
 from oembed_server.storage.play_sessions import DEFAULT_SESSION_REPORT_LIMIT, SessionRefused, record_report
 from oembed_server.storage.write_transaction import write_transaction
 from oembed_server.web.app_state import current_catalog, current_settings
@@ -27,23 +31,29 @@ bp = Blueprint("events_api", __name__)
 MAX_BODY_BYTES = 16 * 1024
 # sendBeacon with a string body sends text/plain, which also spares the CORS preflight.
 ACCEPTED_TYPES = ("application/json", "text/plain")
+# The metrics' report kind when the body names none of the known ones.
+UNKNOWN_KIND = "unknown"
+# One bound child per kind: the hot path increments without looking labels up.
+_ACCEPTED_COUNTERS = {kind: metrics.INTAKE_ACCEPTED.labels(kind) for kind in (*REPORT_KINDS, UNKNOWN_KIND)}
 
 
 @bp.post("/events")
 def receive_event():
     if request.mimetype not in ACCEPTED_TYPES:
-        return _refuse(415, "Content-Type", "must be application/json or text/plain")
+        return _refuse(415, "Content-Type", "must be application/json or text/plain", reason="content_type")
     body = _read_body()
     if body is None:
-        return _refuse(413, "body", f"must be at most {MAX_BODY_BYTES} bytes")
+        return _refuse(413, "body", f"must be at most {MAX_BODY_BYTES} bytes", reason="body_too_large")
 
     now = time.time()
     if not _client_budget().allow(request.remote_addr or "-", now):
-        return _refuse(429, "client", "too many reports from this address; try again in a minute")
+        return _refuse(429, "client", "too many reports from this address; try again in a minute",
+                       reason="client_rate")
     try:
         data = json.loads(body)
     except (ValueError, UnicodeDecodeError):
-        return _refuse(400, "body", "is not valid JSON")
+        return _refuse(400, "body", "is not valid JSON", reason="invalid_json")
+    kind = _kind_of(data)
 
     refused = _refused_sessions()
     # Only a string can be a refused session; any other value (a list is not even hashable)
@@ -51,36 +61,71 @@ def receive_event():
     session_id = data.get("sessionId") if isinstance(data, dict) else None
     if isinstance(session_id, str) and session_id in refused:
         # A session known to flood is turned away before any further work.
-        return _refuse(429, "sessionId", "this play session has made all the reports it may")
+        return _refuse(429, "sessionId", "this play session has made all the reports it may",
+                       reason="session_limit", kind=kind)
     settings = current_settings()
     try:
         claims = read_token(settings.secret_key, report_token(data))
     except ReportError as exc:
         # A report without a token is refused as forbidden; only a non-object body is malformed.
-        return _refuse(400 if exc.field == "body" else 403, exc.field, exc.message)
+        if exc.field == "body":
+            return _refuse(400, exc.field, exc.message, reason="not_an_object", kind=kind)
+        return _refuse(403, exc.field, exc.message, reason="token_missing", kind=kind)
     if claims is None:
-        return _refuse(403, "token", "is not valid: expired, or not issued by this server")
+        return _refuse(403, "token", "is not valid: expired, or not issued by this server", reason="token_invalid",
+                       kind=kind)
     try:
         report = parse_report(data, now_ms=int(now * 1000), media_type=claims.media_type)
     except ReportError as exc:
-        return _refuse(400, exc.field, exc.message)
+        return _refuse(400, exc.field, exc.message, reason=_invalid_field_reason(exc.field), kind=kind)
     record = report.record
     if claims.external_id != record.external_id:
-        return _refuse(403, "token", "is not for this media item")
+        return _refuse(403, "token", "is not for this media item", reason="token_other_item", kind=kind)
     if claims.portal_id != record.portal_id:
-        return _refuse(403, "portalId", "is not the portal this player was given")
+        return _refuse(403, "portalId", "is not the portal this player was given", reason="token_other_portal",
+                       kind=kind)
     if claims.dnt or report.dnt or request.headers.get("Sec-GPC") == "1":
+        # An email visit's contact and marker go too: they say who watched, from where.
         report = report.without_visitor()
+    elif claims.from_email:
+        report = report.from_email(claims.contact_id)
 
     limit = current_app.config.get("EVENTS_SESSION_REPORT_LIMIT", DEFAULT_SESSION_REPORT_LIMIT)
+    catalog = current_catalog()
+    flush_within = settings.events_flush_ms / 1000
+    engine = catalog.intake_engine if flush_within > 0 else catalog.engine
     try:
-        with write_transaction(current_catalog().engine, flush_within=settings.events_flush_ms / 1000) as conn:
-            accepted = record_report(conn, report, now=now, report_limit=limit)
+        try:
+            with write_transaction(engine, flush_within=flush_within) as conn:
+                accepted = record_report(conn, report, now=now, report_limit=limit)
+        except DBAPIError as exc:
+            if not exc.connection_invalidated:
+                raise
+            # A pooled connection that died in steady use (storage.engine pings only idle
+            # ones): the transaction never committed, so it runs once more on a new one.
+            with write_transaction(engine, flush_within=flush_within) as conn:
+                accepted = record_report(conn, report, now=now, report_limit=limit)
     except SessionRefused as exc:
         if exc.status == 429:
             refused.add(record.session_id)
-        return _refuse(exc.status, exc.field, exc.message)
+        return _refuse(exc.status, exc.field, exc.message,
+                       reason="session_limit" if exc.status == 429 else "session_other_item", kind=kind)
+    _ACCEPTED_COUNTERS[kind].inc()
     return _accepted(accepted.duplicate, accepted.closed)
+
+
+def _kind_of(data: object) -> str:
+    kind = data.get("kind") if isinstance(data, dict) else None
+    return kind if isinstance(kind, str) and kind in REPORT_KINDS else UNKNOWN_KIND
+
+
+# Fields a report may carry, so a refusal naming one is its own reason and a made-up
+# field name cannot add label values.
+_KNOWN_FIELDS = frozenset(COMMON_FIELDS).union(*KIND_FIELDS.values())
+
+
+def _invalid_field_reason(field: str) -> str:
+    return f"invalid_{field}" if field in _KNOWN_FIELDS else "unknown_field"
 
 
 def _read_body() -> bytes | None:
@@ -124,7 +169,11 @@ def _accepted(duplicate: bool, closed: bool) -> Response:
                     headers={"Cache-Control": "no-store"})
 
 
-def _refuse(status: int, field: str, message: str) -> Response:
+def _refuse(status: int, field: str, message: str, *, reason: str | None = None,
+            kind: str = UNKNOWN_KIND) -> Response:
+    """A refusal naming ``field``, counted in the metrics by report kind and ``reason``
+    (default: the status and the field, e.g. ``400_sessionId``: a stable, bounded value)."""
+    metrics.INTAKE_REFUSED.labels(kind, reason or f"{status}_{field}").inc()
     return _json(status, {"error": f"{field}: {message}", "field": field})
 
 
@@ -137,9 +186,12 @@ def _json(status: int, body: dict) -> Response:
 
 def player_config(item, args) -> dict:
     """What the player page tells ``player-events.js``: where to report, and the token
-    that lets it (bound to this item, the page's ``hs_portal_id`` and its ``dnt``)."""
+    that lets it (bound to this item, the page's ``hs_portal_id``, its ``dnt`` and, from an
+    email link, the email marker and contact id)."""
     portal_id = parse_portal_id(args.get("hs_portal_id"))
     dnt = args.get("dnt") == "1"
-    claims = PlayerClaims(item.external_id, item.media_type.value, portal_id, dnt)
+    email = email_play(args)
+    claims = PlayerClaims(item.external_id, item.media_type.value, portal_id, dnt,
+                          from_email=email is not None, contact_id=email.contact_id if email else None)
     return {"url": url_for("events_api.receive_event"), "token": issue_token(current_settings().secret_key, claims),
             "portalId": portal_id, "dnt": dnt}

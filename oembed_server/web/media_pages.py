@@ -12,6 +12,7 @@ from werkzeug.exceptions import NotFound
 from werkzeug.security import safe_join
 from werkzeug.wrappers import Response as WerkzeugResponse
 
+from oembed_server.domain.email_plays import email_play
 from oembed_server.domain.lead_gates import gate_for_embed
 from oembed_server.domain.media import (
     CaptionTrack,
@@ -37,11 +38,13 @@ from oembed_server.domain.page_metadata import (
     tracking_context,
 )
 from oembed_server.domain.session_links import media_insights_url
+from oembed_server.domain.structured_data import default_caption, describes, json_ld, transcript_text, twitter_card
 from oembed_server.domain.webvtt import WebVTTError, format_timestamp, parse_cues
 from oembed_server.domain.whole_numbers import parse_whole_number
 from oembed_server.web.app_state import current_catalog, current_settings
 from oembed_server.web.gate_routes import gate_config
 from oembed_server.web.intake_routes import player_config
+from oembed_server.web.preview_routes import catalog_preview_links
 from oembed_server.web.security_headers import PLAYER, page_policy
 
 bp = Blueprint("pages", __name__)
@@ -100,14 +103,27 @@ def media_page(external_id: str):
     settings = current_settings()
     links = discovery_links(settings.public_url, item)
     width, height = media_page_player_size(item)
+    # From an email link: the player reports its plays as the email's, for that contact.
+    email = email_play(request.args)
+    frame_src = player_src(settings.public_url, item.external_id)
+    if email:
+        # HubSpot needs a page outside HubSpot named and addressed: this page, as the email linked it.
+        page = {"hs_page_name": item.title, "hs_page_url": media_page_url(settings.public_url, item.external_id)}
+        frame_src += "?" + urlencode(email.query() | page)
+    # Crawlers and social sites hear of public items only (structured_data.describes).
+    described = describes(item)
     response = Response(render_template(
         "pages/media.html",
         item=item,
         provider_name=settings.provider_name,
         canonical_url=media_page_url(settings.public_url, item.external_id),
         discovery_links=links,
-        open_graph=open_graph(settings.public_url, settings.provider_name, item),
-        player_src=player_src(settings.public_url, item.external_id),
+        open_graph=open_graph(settings.public_url, settings.provider_name, item) if described else [],
+        twitter_card=twitter_card(settings.public_url, settings.provider_name, item,
+                                  settings.twitter_site) if described else [],
+        structured_data=json_ld(settings.public_url, settings.provider_name, item,
+                                transcript=_transcript(item)) if described else None,
+        player_src=frame_src,
         player_width=width,
         player_height=height,
         description=page_description(settings.provider_name, item),
@@ -116,6 +132,9 @@ def media_page(external_id: str):
     ))
     for link in links:
         response.headers.add("Link", link.header_value())
+    if email:
+        # The page names one contact: no shared cache may hand it to anyone else.
+        response.headers["Cache-Control"] = "private, max-age=0"
     return response
 
 
@@ -203,7 +222,8 @@ def embed_page(external_id: str):
     ))
     # Tracking parameters differ per viewer; a shared cache must not hand one viewer's page to another.
     # A gate's token names the viewer's portal and privacy choice: never shared either.
-    response.headers["Cache-Control"] = "private, max-age=0" if tracking or gate else "public, max-age=300"
+    personal = tracking or email_play(request.args) or gate
+    response.headers["Cache-Control"] = "private, max-age=0" if personal else "public, max-age=300"
     return response
 
 
@@ -220,6 +240,14 @@ def _playable_item(external_id: str, compact: bool = False) -> MediaItem | Respo
     if item.visibility is Visibility.PRIVATE:
         return error_page(401, "Private media", "This media is private.", compact)
     return item
+
+
+def _transcript(item: MediaItem) -> str | None:
+    """The default caption track's words, when it is one of our own static files: reading
+    a catalog URL elsewhere would make each page view a request to wherever it points."""
+    track = default_caption(item)
+    text = _own_static_text(track.src) if track else None
+    return transcript_text(text) if text else None
 
 
 def _transcript_url(item: MediaItem, track: CaptionTrack) -> str | None:
@@ -276,8 +304,7 @@ def _index_row(public_url: str, item: MediaItem) -> dict:
         "embed_url": embed_url(public_url, item.external_id),
         "oembed_json": discovery_url(public_url, media_url, "json"),
         "oembed_xml": discovery_url(public_url, media_url, "xml"),
-        "preview_url": f"{public_url}/_preview/media_embed?{urlencode({'media': item.external_id})}",
-        "email_preview_url": f"{public_url}/_preview/media_email?{urlencode({'media': item.external_id})}",
+        "preview_links": catalog_preview_links(public_url, item.external_id),
     }
 
 

@@ -1,5 +1,6 @@
-"""``/_preview/<module>``: renders a CMS module from ``cms_module/`` the way HubSpot would,
-with Embed field values built from this provider's own oEmbed answers.
+"""``/_preview/<module>``: renders a CMS module from ``cms_module/`` (or the directory given
+to ``oembed-server serve --module-dir``) the way HubSpot would, with Embed field values
+built from this provider's own oEmbed answers.
 
 A development aid: it exists only when ``PREVIEW_ENABLED`` is on (``oembed-server serve``
 turns it on; production configuration keeps it off).
@@ -7,19 +8,31 @@ turns it on; production configuration keeps it off).
 from __future__ import annotations
 
 import dataclasses
+import json
 import re
+import secrets
 from pathlib import Path
 from urllib.parse import urlencode
 
-from flask import Blueprint, Response, abort, current_app, render_template, request, send_file, url_for
+from flask import Blueprint, Response, abort, current_app, g, render_template, request, send_file, url_for
 
+from oembed_server.domain.email_plays import CONTACT_ID_MAX, is_contact_id
 from oembed_server.domain.lead_gates import is_form_id
 from oembed_server.domain.media import MediaItem, is_absolute_http_url, media_page_url
 from oembed_server.domain.whole_numbers import parse_whole_number
 from oembed_server.hubl import EMAIL, HublError, HublRenderer, page_context
 from oembed_server.hubl.catalog_objects import CatalogMediaObjects, preview_object_id
 from oembed_server.hubl.embed_field import SIZE_TYPES, SOURCE_TYPES, EmbedSize, embed_field_value
-from oembed_server.hubl.module_files import ModuleNotFound, default_values, find_embed_field, load_module
+from oembed_server.hubl.field_overrides import FieldValueError, apply_field_values
+from oembed_server.hubl.hubl_errors import location_of
+from oembed_server.hubl.media_bridge_embed import MEDIA_BRIDGE_EMBED_JS
+from oembed_server.hubl.module_files import (
+    ModuleNotFound,
+    default_values,
+    find_embed_field,
+    list_modules,
+    load_module,
+)
 from oembed_server.package_data import CMS_MODULES_DIR
 from oembed_server.usecases.oembed_answer import OEmbedError, answer_oembed_request
 from oembed_server.web.app_state import current_catalog, current_settings, current_url_matcher
@@ -39,7 +52,12 @@ PLAYER_FLAGS = ("autoplay", "muted", "loop")
 # The page module's "Lead capture" fields, as an editor would set them (see _lead_capture).
 LEAD_CAPTURE_ARGS = ("gate_form", "gate_at", "gate_skippable")
 KNOWN_ARGS = frozenset({"media", "size_type", "width", "height", "max_width", "max_height",
-                        "source_type", "poster", *PLAYER_FLAGS, "start", *LEAD_CAPTURE_ARGS})
+                        "source_type", "poster", *PLAYER_FLAGS, "start", "as", "contact",
+                        *LEAD_CAPTURE_ARGS})
+FIELD_ARG_PREFIX = "fields."
+HOST_CHOICES = ("page", "email")
+# The preview's stand-in for HubSpot's embed script (HubSpot's CDN is not reachable here).
+EMBED_JS_FILE = Path(__file__).resolve().parent / "preview_assets" / "media-bridge-embed.js"
 _START_RE = re.compile(r"[0-9]{1,7}(?:\.[0-9]{1,3})?")
 _ASSET_TYPES = {"module.css": "text/css", "module.js": "text/javascript"}
 
@@ -55,15 +73,32 @@ class PreviewRequest:
     size: EmbedSize
     poster: str | None  # "1" (the item's own poster) or an absolute http(s) URL
     player_options: dict[str, str]
+    host: str | None = None  # "page" or "email" (?as=), None for the module's own
+    fields: tuple[tuple[str, str], ...] = ()  # (field path, text) from ?fields.PATH=
+    # The recipient an email preview renders for (HubL's `contact`), None for none.
+    contact_id: int | None = None
 
 
 def parse_preview_args(args, max_items: int) -> PreviewRequest:
-    """The preview's query string, checked; ``args`` is any mapping with ``getlist``."""
+    """The preview's query string, checked; ``args`` is any mapping with ``getlist``.
+    ``max_items`` 0: the module has no Embed field, so no media."""
+    fields = []
     for name in args.keys():
-        if name not in KNOWN_ARGS:
+        if name.startswith(FIELD_ARG_PREFIX) and len(name) > len(FIELD_ARG_PREFIX):
+            values = args.getlist(name)
+            if len(values) > 1:
+                raise PreviewArgumentError(f"{name} may be given once")
+            fields.append((name[len(FIELD_ARG_PREFIX):], values[0]))
+        elif name not in KNOWN_ARGS:
             raise PreviewArgumentError(f"unknown parameter {name!r}")
+    host = _single(args, "as")
+    if host is not None and host not in HOST_CHOICES:
+        raise PreviewArgumentError(f"as must be one of {', '.join(HOST_CHOICES)}")
     media = tuple(m.strip() for m in args.getlist("media"))
-    if not media or not all(media):
+    if max_items == 0:
+        if media:
+            raise PreviewArgumentError("media: this module has no Embed field")
+    elif not media or not all(media):
         raise PreviewArgumentError("media is required: one external_id per media parameter")
     if len(media) > max_items:
         raise PreviewArgumentError(f"media: this module takes at most {max_items} item(s), got {len(media)}")
@@ -84,7 +119,20 @@ def parse_preview_args(args, max_items: int) -> PreviewRequest:
         size=EmbedSize(size_type=size_type, **dims),
         poster=_poster(args),
         player_options=_player_options(args),
+        host=host,
+        fields=tuple(fields),
+        contact_id=_contact(args),
     )
+
+
+def _contact(args) -> int | None:
+    raw = _single(args, "contact")
+    if raw is None or raw == "":
+        return None
+    number = parse_whole_number(raw, CONTACT_ID_MAX)
+    if number is None or not is_contact_id(number):
+        raise PreviewArgumentError("contact must be a HubSpot contact record id (a positive whole number)")
+    return number
 
 
 def _single(args, name: str) -> str | None:
@@ -139,13 +187,56 @@ def _only_when_enabled():
         abort(404)
 
 
+@bp.get("/")
+@page_policy(PREVIEW)
+def preview_index():
+    """The modules of the module directory, each with a preview link per catalog item
+    (the first 20, or the one ``?media=`` names)."""
+    catalog = current_catalog()
+    wanted = request.args.get("media", "").strip()
+    if wanted:
+        found = catalog.get_many((wanted,))
+        if wanted not in found:
+            return _text(404, f"media: no catalog item {wanted!r}")
+        items = [found[wanted]]
+    else:
+        items = catalog.list_items(limit=20, offset=0)
+    modules = []
+    for module in list_modules(_modules_dir()):
+        embed = _embed_field_or_none(module)
+        links = []
+        for host in _host_choices(module):
+            query = {} if len(_host_choices(module)) == 1 else {"as": host}
+            for item in items if embed else [None]:
+                params = ({"media": item.external_id} if item else {}) | query
+                label = (item.external_id if item else "defaults") + (f" ({host})" if query else "")
+                links.append((label, url_for(".preview_module", module_name=module.name) + "?" + urlencode(params)))
+        modules.append({"name": module.name, "label": module.meta.get("label", module.name),
+                        "host_types": ", ".join(module.host_template_types or ("PAGE",)), "links": links})
+    return render_template("preview/index.html", modules=modules, module_dir=str(_modules_dir()))
+
+
+@bp.get("/_embed-js/v1.js")
+def embed_script():
+    """The stand-in for HubSpot's media-bridge-embed-js, for preview pages only."""
+    response = send_file(EMBED_JS_FILE, mimetype="text/javascript", max_age=0)
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
 @bp.get("/<module_name>")
 @page_policy(PREVIEW)
 def preview_module(module_name: str):
     module = _module_or_404(module_name)
-    repeater, embed_field, max_items = find_embed_field(module.fields)
+    if isinstance(module, Response):
+        return module
+    embed_field = _embed_field_or_none(module)
+    repeater, max_items = None, 0
+    if embed_field is not None:
+        repeater, embed_field, max_items = find_embed_field(module.fields)
     try:
         wanted = parse_preview_args(request.args, max_items)
+        host_type = _host_type(module, wanted.host)
     except PreviewArgumentError as exc:
         return _text(400, str(exc))
 
@@ -164,10 +255,10 @@ def preview_module(module_name: str):
             return _text(exc.status if exc.status in (401, 404) else 400, f"media {external_id!r}: {exc.message}")
 
     values = default_values(module.fields)
-    if repeater:
+    if repeater and embed_field is not None:
         row_defaults = default_values(next(f for f in module.fields if f["name"] == repeater)["children"])
         values[repeater] = [row_defaults | {embed_field["name"]: embed} for embed in embeds]
-    else:
+    elif embed_field is not None:
         values[embed_field["name"]] = embeds[0]
     if wanted.poster and "poster" in values:
         first = items[wanted.media[0]]
@@ -175,6 +266,13 @@ def preview_module(module_name: str):
         if not src:
             return _text(400, f"poster: media {first.external_id!r} has no poster or thumbnail")
         values["poster"] = {"src": src, "alt": "", "width": None, "height": None}
+    managed = {embed_field["name"]: "media="} if embed_field is not None and not repeater else {}
+    if repeater:
+        managed[repeater] = "media="
+    try:
+        apply_field_values(module.fields, values, wanted.fields, managed)
+    except FieldValueError as exc:
+        return _text(400, str(exc))
 
     if "lead_capture" in values:
         try:
@@ -186,19 +284,30 @@ def preview_module(module_name: str):
     label = module.meta.get("label", module.name)
     context = page_context(portal_id=portal_id, page_id=PREVIEW_PAGE_ID, page_name=f"Preview: {label}",
                            page_url=request.url, module_name=f"{module.name}_preview")
+    is_email = host_type == EMAIL
+    nonce = None if is_email else secrets.token_urlsafe(18)
+    if is_email and wanted.contact_id is not None:
+        # What HubSpot gives an email's HubL when it sends to one recipient.
+        context["contact"] = {"hs_object_id": wanted.contact_id}
     try:
         rendered = _renderer().render_module(
             module.html, values,
-            host_type=EMAIL if module.is_email_module else (module.host_template_types or ("PAGE",))[0],
+            host_type=host_type,
             media_objects=CatalogMediaObjects(catalog, settings.public_url, provider_id),
             resolve_oembed=_resolve_oembed,
             context=context,
             name=f"{module.name}.module/module.html",
+            script_nonce=nonce,
+            script_urls={MEDIA_BRIDGE_EMBED_JS: url_for(".embed_script")},
         )
     except HublError as exc:
-        return _text(500, f"HubL error: {exc}")
+        return _error_page(module.name, exc)
 
-    template = "preview/email.html" if module.is_email_module else "preview/page.html"
+    # The nonce goes into the policy only when something on the page carries it.
+    page_scripts = rendered.html + rendered.head_html + rendered.footer_html
+    uses_nonce = bool(nonce) and (f'nonce="{nonce}"' in page_scripts or url_for(".embed_script") in page_scripts)
+    g.csp_nonce = nonce if uses_nonce else None
+    template = "preview/email.html" if is_email else "preview/page.html"
     return render_template(
         template,
         title=f"Preview: {label}",
@@ -207,12 +316,16 @@ def preview_module(module_name: str):
         footer_html=rendered.footer_html,
         module_css=url_for(".module_asset", module_name=module.name, filename="module.css") if module.has_css else None,
         module_js=url_for(".module_asset", module_name=module.name, filename="module.js") if module.has_js else None,
+        csp_nonce=g.csp_nonce,
+        hs_vars=json.dumps({"portal_id": portal_id, "page_id": PREVIEW_PAGE_ID}),
     )
 
 
 @bp.get("/<module_name>/<filename>")
 def module_asset(module_name: str, filename: str):
     module = _module_or_404(module_name)
+    if isinstance(module, Response):
+        return module
     if filename not in _ASSET_TYPES or not (module.path / filename).is_file():
         abort(404)
     response = send_file(module.path / filename, mimetype=_ASSET_TYPES[filename], max_age=0)
@@ -220,7 +333,21 @@ def module_asset(module_name: str, filename: str):
     return response
 
 
+def catalog_preview_links(public_url: str, external_id: str) -> list[tuple[str, str, str]]:
+    """(css class, label, URL) of the preview links the catalog index shows for an item:
+    our two modules, or with a module directory of one's own, its module list."""
+    query = urlencode({"media": external_id})
+    if current_app.config.get("CMS_MODULE_DIR"):
+        return [("catalog__preview", "Module previews", f"{public_url}/_preview/?{query}")]
+    return [("catalog__preview", "Module preview", f"{public_url}/_preview/media_embed?{query}"),
+            ("catalog__email-preview", "Email preview", f"{public_url}/_preview/media_email?{query}")]
+
+
 # --- helpers -------------------------------------------------------------------------
+def _modules_dir() -> Path:
+    return Path(current_app.config.get("CMS_MODULE_DIR") or DEFAULT_MODULE_DIR)
+
+
 def _lead_capture(args, defaults: dict) -> dict:
     """The module's "Lead capture" group from gate_form (a form GUID), gate_at (before,
     after or seconds) and gate_skippable (1 or 0)."""
@@ -240,13 +367,54 @@ def _lead_capture(args, defaults: dict) -> dict:
     return group | {"position": "seconds", "seconds": seconds}
 
 
-
 def _module_or_404(name: str):
-    modules_dir = Path(current_app.config.get("CMS_MODULE_DIR") or DEFAULT_MODULE_DIR)
     try:
-        return load_module(modules_dir, name)
+        return load_module(_modules_dir(), name)
     except ModuleNotFound as exc:
         abort(Response(f"{exc}\n", status=404, mimetype="text/plain"))
+    except ValueError as exc:  # fields.json or meta.json that is not JSON
+        return _error_page(name, exc, file=getattr(exc, "module_file", None))
+
+
+def _embed_field_or_none(module) -> dict | None:
+    try:
+        return find_embed_field(module.fields)[1]
+    except ValueError:
+        return None
+
+
+def _host_choices(module) -> tuple[str, ...]:
+    types = module.host_template_types or ("PAGE",)
+    pages = any(t != EMAIL for t in types)
+    return tuple(c for c, present in (("page", pages), ("email", EMAIL in types)) if present)
+
+
+def _host_type(module, wanted: str | None) -> str:
+    """The host the module renders in: its first page type unless it is email-only, or
+    the one ?as= picks among its host_template_types."""
+    types = module.host_template_types or ("PAGE",)
+    page_types = [t for t in types if t != EMAIL]
+    if wanted is None:
+        return page_types[0] if page_types else EMAIL
+    if wanted == "email" and EMAIL in types:
+        return EMAIL
+    if wanted == "page" and page_types:
+        return page_types[0]
+    raise PreviewArgumentError(f"as={wanted}: this module's host_template_types are {', '.join(types)}")
+
+
+def _error_page(module_name: str, error: Exception, file: str | None = None) -> Response:
+    """What a developer needs to fix the module: the file, the line and what failed there."""
+    found = location_of(error)
+    body = render_template(
+        "preview/error.html",
+        title=f"Preview: {module_name} failed to render",
+        file=(found.file if found else file) or f"{module_name}.module",
+        line=found.line if found else None,
+        source_line=found.source_line if found else "",
+        message=str(error),
+    )
+    return Response(body, status=500, mimetype="text/html")
 
 
 def _preview_portal_id() -> int:
@@ -256,8 +424,12 @@ def _preview_portal_id() -> int:
 
 
 def _renderer() -> HublRenderer:
-    # One renderer per app: it caches compiled templates by their source text.
-    return current_app.extensions.setdefault("hubl_renderer", HublRenderer())
+    # One renderer per module directory: it caches compiled templates by their source text.
+    renderers = current_app.extensions.setdefault("hubl_renderers", {})
+    modules_dir = _modules_dir().resolve()
+    if modules_dir not in renderers:
+        renderers[modules_dir] = HublRenderer(modules_dir)
+    return renderers[modules_dir]
 
 
 def _embed_value(item: MediaItem, wanted: PreviewRequest, provider_id) -> dict:

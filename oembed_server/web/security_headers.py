@@ -59,7 +59,8 @@ _POLICIES: dict[str, dict[str, str]] = {
     },
     # The local HubL module preview stands in for a HubSpot page: the module's require_css
     # blocks arrive as inline <style>, email modules style every cell inline, and the
-    # module frames the player at the public URL.
+    # module frames the player at the public URL. Its require_js blocks run by the
+    # per-response nonce the view sets (g.csp_nonce); no other inline script does.
     PREVIEW: {
         "default-src": "'self'",
         "script-src": "'self'",
@@ -83,12 +84,16 @@ WWW_AUTHENTICATE = 'Bearer realm="media"'
 View = TypeVar("View", bound=Callable)
 
 
-def content_security_policy(kind: str, public_url: str) -> str:
-    """The Content-Security-Policy header value for a page of ``kind``."""
+def content_security_policy(kind: str, public_url: str, script_nonce: str | None = None) -> str:
+    """The Content-Security-Policy header value for a page of ``kind``; a ``script_nonce``
+    lets the inline scripts carrying it run."""
     parts = urlsplit(public_url)
     origin = f"{parts.scheme}://{parts.netloc}"
+    directives = dict(_POLICIES[kind])
+    if script_nonce:
+        directives["script-src"] += f" 'nonce-{script_nonce}'"
     return "; ".join(f"{name} {value.format(public_origin=origin)}".strip()
-                     for name, value in _POLICIES[kind].items())
+                     for name, value in directives.items())
 
 
 def page_policy(kind: str) -> Callable[[View], View]:
@@ -118,7 +123,9 @@ def init_app(app: Flask, public_url: str) -> None:
             headers.setdefault("WWW-Authenticate", WWW_AUTHENTICATE)
         if response.mimetype == "text/html":
             kind = g.get("page_policy", SITE)
-            headers["Content-Security-Policy"] = policies[kind]
+            nonce = g.get("csp_nonce")
+            headers["Content-Security-Policy"] = (
+                content_security_policy(kind, public_url, nonce) if nonce and kind == PREVIEW else policies[kind])
             if kind != PLAYER:
                 # For browsers that predate frame-ancestors.
                 headers["X-Frame-Options"] = "DENY"

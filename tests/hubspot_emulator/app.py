@@ -33,10 +33,11 @@ def create_emulator_app(state: EmulatorState | None = None, **state_options) -> 
         routes_oauth,
         routes_settings,
         routes_versions,
+        routes_webhooks,
         spec_check,
     )
     for module in (routes_oauth, routes_settings, routes_crm, routes_cms, routes_events, routes_forms,
-                   routes_control):
+                   routes_control, routes_webhooks):
         app.register_blueprint(module.blueprint)
     routes_versions.register(app)
     app.before_request(_before)

@@ -42,9 +42,10 @@ def timeline(state: EmulatorState, portal_id: int) -> dict[str, list[dict[str, A
             if any(e["eventType"] == "media-played" for e in events)}
 
 
-def contact_timeline(state: EmulatorState, portal_id: int, contact_id: str) -> dict[str, list[dict[str, Any]]]:
-    """The sessions on one contact's timeline: those whose events name the contact by id,
-    or by a visitor token (``contactUtk``) a form submission tied to it."""
+def contact_timeline(state: EmulatorState, portal_id: int, contact_id: int | str) -> dict[str, list[dict[str, Any]]]:
+    """``timeline`` narrowed to the sessions HubSpot shows on one contact's record: those
+    whose events name the contact by id, or by a visitor token (``contactUtk``) a form
+    submission tied to it."""
     data = state.data(portal_id)
     with state.lock:
         tokens = {utk for utk, contact in data.utk_contacts.items() if contact == str(contact_id)}

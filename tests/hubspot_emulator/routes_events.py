@@ -5,13 +5,12 @@ and processes later, as HubSpot does: what it could not resolve is kept, marked 
 never answered as an error. Stored per portal (the token's hub); ``events_log`` reads back."""
 from __future__ import annotations
 
-import hashlib
-
 from flask import Blueprint, g, jsonify
 
 from tests.hubspot_emulator import shapes
 from tests.hubspot_emulator.responses import ApiError, json_body, portal_data, require, state
 from tests.hubspot_emulator.state import MEDIA_TYPES
+from tests.hubspot_emulator.webhooks import contact_id_for_utk
 
 blueprint = Blueprint("events", __name__)
 
@@ -165,6 +164,6 @@ def _answer(kind: str, stored: dict) -> dict:
     media = {"id": int(obj.id) if obj else 0, "typeId": definition["objectTypeId"],
              "title": obj.properties.get("hs_title", "") if obj else ""}
     # A utk a form submission tied to a contact is that contact (routes_forms).
-    contact = stored.get("contactId") or s.data(g.token_info.hub_id).utk_contacts.get(stored["contactUtk"]) or int(
-        hashlib.sha256(stored["contactUtk"].encode()).hexdigest()[:7], 16)
+    contact = (stored.get("contactId") or s.data(g.token_info.hub_id).utk_contacts.get(stored["contactUtk"])
+               or contact_id_for_utk(stored["contactUtk"]))
     return shapes.event(kind, stored, media, int(contact), g.token_info.hub_id, s.app_id)

@@ -12,7 +12,7 @@ from urllib.parse import urlencode, urlsplit
 from flask import Blueprint, jsonify, redirect, render_template_string, request
 
 from tests.hubspot_emulator.responses import error_response, state
-from tests.hubspot_emulator.state import ALL_SCOPES, EXTRA_SCOPES
+from tests.hubspot_emulator.state import ALL_SCOPES
 
 blueprint = Blueprint("oauth", __name__)
 
@@ -46,9 +46,12 @@ def _authorize_problem(args) -> str | None:
     if target.scheme not in ("http", "https") or not target.netloc:
         return "redirect_uri must be an absolute http(s) URL."
     scopes = (args.get("scope") or "").split()
-    unknown = sorted((set(scopes) | set((args.get("optional_scope") or "").split())) - ALL_SCOPES - EXTRA_SCOPES)
+    unknown = sorted(set(scopes) - ALL_SCOPES)
     if not scopes or unknown:
         return f"The scope parameter must list known scopes; unknown: {', '.join(unknown) or 'none given'}."
+    optional = sorted(set((args.get("optional_scope") or "").split()) - ALL_SCOPES)
+    if optional:
+        return f"The optional_scope parameter lists unknown scopes: {', '.join(optional)}."
     return None
 
 
@@ -63,7 +66,8 @@ def authorize():
         return _page_error(problem)
     s = state()
     fields = {k: request.args.get(k, "") for k in ("client_id", "redirect_uri", "scope", "optional_scope", "state")}
-    return render_template_string(CONSENT_PAGE, app_id=s.app_id, scopes=fields["scope"].split(), fields=fields,
+    scopes = fields["scope"].split() + fields["optional_scope"].split()
+    return render_template_string(CONSENT_PAGE, app_id=s.app_id, scopes=scopes, fields=fields,
                                   portals=sorted(s.test_portals.items()))
 
 
@@ -82,9 +86,10 @@ def decide():
             return _page_error("hub_id must be a number")
         if hub_id not in s.test_portals:
             return _page_error(f"No account {hub_id}.")
-        # Optional scopes are granted where the portal's account has them (HubSpot's rule).
-        optional = set() if hub_id in s.optional_scopes_refused else set(form.get("optional_scope", "").split())
-        back["code"] = s.issue_code(hub_id, form["redirect_uri"], frozenset(form["scope"].split()) | optional)
+        # The installer grants the optional scopes too (HubSpot lets them decline those),
+        # unless the portal's account cannot grant them.
+        optional = [] if hub_id in s.optional_scopes_refused else (form.get("optional_scope") or "").split()
+        back["code"] = s.issue_code(hub_id, form["redirect_uri"], frozenset(form["scope"].split() + optional))
     else:
         back |= {"error": "access_denied", "error_description": "The user declined to install the app."}
     if form.get("state"):

@@ -16,12 +16,12 @@ import time
 from collections.abc import Callable
 from typing import Any
 
+from tests.hubspot_emulator.webhooks import WebhookDeliveries
+
 MEDIA_TYPES = ("VIDEO", "AUDIO", "DOCUMENT", "IMAGE", "OTHER")
 OBJECT_SUFFIX = {"VIDEO": "Videos", "AUDIO": "Audio", "IMAGE": "Images", "DOCUMENT": "Documents", "OTHER": "Other"}
-ALL_SCOPES = frozenset({"media_bridge.read", "media_bridge.write", "content", "oauth"})
-# Scopes an app may ask for beyond ALL_SCOPES (as optional_scope, say); tokens made with
-# ALL_SCOPES lack them, as a portal that did not grant them.
-EXTRA_SCOPES = frozenset({"forms"})
+ALL_SCOPES = frozenset({"media_bridge.read", "media_bridge.write", "content", "oauth", "crm.objects.contacts.read",
+                        "forms"})
 # A developer account's token: what the specs name for app-level Media Bridge calls.
 DEVELOPER_SCOPES = frozenset({"developers-read", "developers-write"})
 
@@ -136,7 +136,8 @@ class EmulatorState:
                  scopes: frozenset[str] = ALL_SCOPES, clock: Callable[[], float] = time.monotonic,
                  developer_access_token: str = "emu-dev-access-token-0001", validate_spec: bool = True,
                  accept_developer_hapikey: bool = True,
-                 test_portals: dict[int, str] | None = None, code_lifetime_s: float = 300.0):
+                 test_portals: dict[int, str] | None = None, code_lifetime_s: float = 300.0,
+                 webhook_time_scale: float = 1.0):
         self.app_id = app_id
         self.portal_id = portal_id
         self.developer_api_key = developer_api_key
@@ -178,6 +179,8 @@ class EmulatorState:
         self.requests: list[LoggedRequest] = []
         self.faults: list[Fault] = []
         self._windows: dict[str, collections.deque[float]] = collections.defaultdict(collections.deque)
+        # App webhooks (webhooks.py): the project's subscriptions and signed deliveries.
+        self.webhooks = WebhookDeliveries(app_id, client_secret, time_scale=webhook_time_scale)
 
     # --- portals ----------------------------------------------------------------------
     def data(self, hub_id: int | None = None) -> PortalData:

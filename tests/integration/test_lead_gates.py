@@ -15,7 +15,6 @@ import pytest
 from oembed_server.storage import gate_counts
 from oembed_server.usecases.catalog_import import import_catalog
 from tests.hubspot_emulator import LiveEmulator
-from tests.hubspot_emulator.state import ALL_SCOPES
 from tests.support.apps import command_runner
 from tests.support.gate_forms import (
     CONSENT_FORM_ID,
@@ -23,6 +22,7 @@ from tests.support.gate_forms import (
     FORMS_SCOPES,
     OTHER_FORM_ID,
     UTK,
+    WITHOUT_FORMS_SCOPES,
     add_forms,
     gated_app,
     gated_item,
@@ -273,7 +273,7 @@ def test_forms_is_an_optional_scope_and_a_portal_without_it_gets_no_gates(emulat
 
 
 def test_without_the_forms_scope_hubspot_refuses_the_form_read(sqlite_url):
-    with LiveEmulator(rate_interval_ms=200, scopes=ALL_SCOPES) as emulator:
+    with LiveEmulator(rate_interval_ms=200, scopes=WITHOUT_FORMS_SCOPES) as emulator:
         add_forms(emulator.state)
         app = gated_app(sqlite_url, emulator)
         app.extensions["catalog"].upsert([gated_item("gated")])

@@ -223,7 +223,8 @@ def test_email_preview_is_a_linked_image_without_script_or_style(preview_client)
     soup = soup_of(preview_client.get("/_preview/media_email?media=sample-video"))
     assert not soup.find_all(["script", "style", "link", "noscript", "iframe"])
     link = soup.select_one("a.media-email__image-link")
-    assert link["href"] == f"{PUBLIC_URL}/media/sample-video"
+    # The email marker (plays from email); no contact in a preview that names none.
+    assert link["href"] == f"{PUBLIC_URL}/media/sample-video?play_from=email"
     assert link.img["src"] == f"{PUBLIC_URL}/static/sample/video-thumbnail.png"  # hs_poster_url
     assert link.img["width"] == "600"
     assert link.img["height"] == "338"  # the 640x360 video's shape: room kept while the image loads
@@ -344,3 +345,200 @@ def test_preview_uses_the_connected_portal(preview_client, tmp_path, monkeypatch
     monkeypatch.setenv("HUBSPOT_PORTAL_ID", "not-a-number")
     with pytest.raises(ConfigError, match="HUBSPOT_PORTAL_ID must be a whole number, got 'not-a-number'"):
         make_app(migrated_sqlite_url(tmp_path / "malformed.sqlite3"))
+
+
+# --- any module directory (issue 21) ----------------------------------------------------------
+def write_module(root: Path, name: str, html: str, fields: list, host_types=("PAGE",)) -> None:
+    folder = root / f"{name}.module"
+    folder.mkdir(parents=True)
+    (folder / "module.html").write_text(html)
+    (folder / "fields.json").write_text(json.dumps(fields))
+    (folder / "meta.json").write_text(json.dumps({"label": name.title(), "host_template_types": list(host_types)}))
+
+
+EMBED = {"name": "embed_field", "label": "Media", "type": "embed", "supported_source_types": ["media_bridge"]}
+
+
+@pytest.fixture
+def module_dir(sample_app, tmp_path):
+    (tmp_path / "lib").mkdir()
+    (tmp_path / "lib" / "macros.html").write_text(
+        "{% macro size(f) %}{{ f.size_type }}:{{ f.width }}x{{ f.height }}:{{ f.source_type }}{% endmacro %}")
+    write_module(tmp_path, "fields-demo",
+                 "{% from '/design/lib/macros.html' import size %}"
+                 "[{{ size(module.embed_field.media_bridge_object) }}][{{ module.mode }}][{{ module.flag }}]"
+                 "[{{ module.poster.src }}|{{ module.poster.width }}][{{ module.tint.color }}][{{ module.label }}]",
+                 [EMBED,
+                  {"name": "mode", "label": "Mode", "type": "choice", "choices": [["a", "A"], ["b", "B"]],
+                   "default": "a"},
+                  {"name": "flag", "label": "Flag", "type": "boolean", "default": False},
+                  {"name": "poster", "label": "Poster", "type": "image"},
+                  {"name": "tint", "label": "Tint", "type": "color", "default": {"color": "", "opacity": 100}},
+                  {"name": "label", "label": "Label", "type": "text", "default": "x"}])
+    write_module(tmp_path, "both", "{{ module.embed_field.media_bridge_object.media_type }}", [EMBED],
+                 host_types=("PAGE", "EMAIL"))
+    write_module(tmp_path, "scripted", "<p>x</p>{% require_js %}<script>window.ran = 1</script>{% end_require_js %}"
+                 "<script>window.blocked = 1</script>", [EMBED])
+    write_module(tmp_path, "broken", "<p>one</p>\n{{ module.embed_field|no_such_filter }}", [EMBED])
+    write_module(tmp_path, "missing-import", "one\n{% import '/lib/nope.html' as n %}", [EMBED])
+    write_module(tmp_path, "tagged",
+                 "{% media_bridge_embed media_bridge_object={{ module.embed_field.media_bridge_object }}"
+                 " render_mode={{ module.mode }} %}",
+                 [EMBED, {"name": "mode", "label": "Mode", "type": "choice", "default": "cached",
+                          "choices": [["cached", "cached"], ["eager", "eager"], ["refetch", "refetch"]]}])
+    sample_app.config["CMS_MODULE_DIR"] = str(tmp_path)
+    return tmp_path
+
+
+def module_text(response) -> str:
+    return soup_of(response).select_one("#preview-module").text.strip()
+
+
+def test_field_values_are_set_from_the_query_string(preview_client, module_dir):
+    assert module_text(preview_client.get("/_preview/fields-demo?media=sample-video")) == \
+        "[auto:640x360:media_bridge][a][false][|][][x]"
+    text = module_text(preview_client.get(
+        "/_preview/fields-demo?media=sample-video&size_type=exact&width=320&height=180&fields.mode=b"
+        "&fields.flag=true&fields.poster.src=https://f.test/p.png&fields.poster.width=300"
+        "&fields.tint=%23ff7a59&fields.label=hello"))
+    assert text == "[exact:320x180:media_bridge][b][true][https://f.test/p.png|300][#ff7a59][hello]"
+
+
+@pytest.mark.parametrize("query, named", [
+    ("fields.nope=1&fields.other.x=2", "fields.nope, fields.other.x"),
+    ("fields.mode=c", "fields.mode"),
+    ("fields.flag=maybe", "fields.flag"),
+    ("fields.poster.colour=1", "colour"),
+    ("fields.poster.src=javascript:alert(1)", "fields.poster.src"),
+    ("fields.poster.width=wide", "fields.poster.width"),
+    ("fields.tint.color=red", "fields.tint.color"),
+    ("fields.embed_field.size_type=exact", "media="),
+    ("as=fax", "as"),
+    ("as=email", "host_template_types"),
+])
+def test_bad_field_parameters_are_400_naming_them(preview_client, module_dir, query, named):
+    response = preview_client.get(f"/_preview/fields-demo?media=sample-video&{query}")
+    assert response.status_code == 400 and named in response.get_data(as_text=True)
+
+
+def test_a_page_and_email_module_previews_as_either(preview_client, module_dir):
+    page = preview_client.get("/_preview/both?media=sample-image")
+    assert module_text(page) == "IMAGE" and soup_of(page).select_one("main.preview-page")
+    email = preview_client.get("/_preview/both?media=sample-image&as=email")
+    assert module_text(email) == "IMAGE" and not soup_of(email).select_one("main.preview-page")
+    assert soup_of(preview_client.get("/_preview/both?media=sample-image&as=page")).select_one("main.preview-page")
+
+
+def test_required_inline_scripts_run_by_a_per_response_nonce(preview_client, module_dir):
+    first = preview_client.get("/_preview/scripted?media=sample-video")
+    policy = csp_of(first)
+    nonce = re.search(r"'nonce-([^']+)'", policy["script-src"]).group(1)
+    scripts = soup_of(first).find_all("script")
+    assert [s.get("nonce") for s in scripts if "ran" in s.text] == [nonce]
+    assert [s.get("nonce") for s in scripts if "blocked" in s.text] == [None]  # refused by the policy
+    second = csp_of(preview_client.get("/_preview/scripted?media=sample-video"))
+    assert second["script-src"] != policy["script-src"]
+    # A module with nothing inline gets the plain policy.
+    assert csp_of(preview_client.get("/_preview/both?media=sample-video"))["script-src"] == "'self'"
+
+
+def csp_of(response) -> dict[str, str]:
+    return {p.split(" ", 1)[0]: p.split(" ", 1)[1] for p in response.headers["Content-Security-Policy"].split("; ")}
+
+
+@pytest.mark.parametrize("module, file, line, construct", [
+    ("broken", "broken.module/module.html", "2", "no_such_filter"),
+    ("missing-import", "missing-import.module/module.html", "2", "/lib/nope.html"),
+])
+def test_template_errors_answer_an_error_page_naming_file_line_and_construct(
+        preview_client, module_dir, module, file, line, construct):
+    response = preview_client.get(f"/_preview/{module}?media=sample-video")
+    assert response.status_code == 500 and response.mimetype == "text/html"
+    soup = BeautifulSoup(response.get_data(as_text=True), "html.parser")
+    assert soup.select_one("[data-error-file]").text == file
+    assert soup.select_one("[data-error-line]").text == line
+    assert construct in soup.select_one("[data-error-message]").text
+    assert construct in soup.select_one("[data-error-source]").text
+
+
+def test_embed_tag_uses_the_local_stand_in_script(preview_client, module_dir):
+    soup = soup_of(preview_client.get("/_preview/tagged?media=sample-video"))
+    assert soup.select_one(".hs-mb-embed-wrapper")["data-oembed-url"] == f"{PUBLIC_URL}/media/sample-video"
+    assert soup.select_one('script[src="/_preview/_embed-js/v1.js"]')
+    assert not soup.find("script", src=re.compile("hsappstatic"))
+    eager = soup_of(preview_client.get("/_preview/tagged?media=sample-video&fields.mode=eager"))
+    assert eager.select_one(".hs-mb-iframe-wrapper iframe")["src"] == f"{PUBLIC_URL}/embed/sample-video"
+    script = preview_client.get("/_preview/_embed-js/v1.js")
+    assert script.status_code == 200 and script.mimetype == "text/javascript" and b"hs_utk" in script.data
+
+
+def test_preview_index_lists_the_modules_of_the_directory(preview_client, module_dir):
+    soup = soup_of(preview_client.get("/_preview/"))
+    assert [s["data-module"] for s in soup.select("[data-module]")] == [
+        "both", "broken", "fields-demo", "missing-import", "scripted", "tagged"]
+    hrefs = [a["href"] for a in soup.select("[data-module=both] a")]
+    assert "/_preview/both?media=sample-video&as=email" in hrefs
+    assert "/_preview/both?media=sample-video&as=page" in hrefs
+
+
+def test_catalog_index_links_the_module_list_for_each_item(preview_client, module_dir):
+    soup = soup_of(preview_client.get("/"))
+    link = soup.select_one(".catalog__row[data-external-id='sample-audio'] a.catalog__preview")
+    assert link["href"] == f"{PUBLIC_URL}/_preview/?media=sample-audio"
+    listed = soup_of(preview_client.get("/_preview/?media=sample-audio"))
+    assert [a["href"] for a in listed.select("[data-module=tagged] a")] == ["/_preview/tagged?media=sample-audio"]
+    assert preview_client.get("/_preview/?media=nope").status_code == 404
+
+
+def test_fields_inside_a_group_and_numbers_within_bounds(sample_app, preview_client, tmp_path):
+    write_module(tmp_path, "grouped", "{{ module.style.size }}|{{ module.style.link.href }}|{{ module.count }}", [
+        EMBED,
+        {"name": "style", "label": "Style", "type": "group", "children": [
+            {"name": "size", "label": "Size", "type": "number", "min": 1, "max": 10, "default": 2},
+            {"name": "link", "label": "Link", "type": "url", "default": {"href": "", "type": "EXTERNAL"}}]},
+        {"name": "count", "label": "Count", "type": "number", "default": 1}])
+    sample_app.config["CMS_MODULE_DIR"] = str(tmp_path)
+    base = "/_preview/grouped?media=sample-video"
+    assert module_text(preview_client.get(base)) == "2||1"
+    assert module_text(preview_client.get(
+        base + "&fields.style.size=7&fields.style.link=https://x.test/a&fields.count=2.5")) == "7|https://x.test/a|2.5"
+    for query, named in [("&fields.style.size=11", "fields.style.size"), ("&fields.style=1", "group"),
+                         ("&fields.style.nope=1", "'nope'"), ("&fields.count=NaN", "fields.count")]:
+        response = preview_client.get(base + query)
+        assert response.status_code == 400 and named in response.get_data(as_text=True), query
+
+
+def test_serve_with_module_dir_previews_that_directory(tmp_path, monkeypatch):
+    import flask
+    from click.testing import CliRunner
+
+    from oembed_server.cli import cli
+
+    write_module(tmp_path / "modules", "mine", "<p>{{ module.embed_field.media_bridge_object.media_type }}</p>",
+                 [EMBED])
+    monkeypatch.setattr(flask.Flask, "auto_find_instance_path", lambda self: str(tmp_path / "instance"))
+    served = []
+    monkeypatch.setattr("oembed_server.cli.commands.run_simple", lambda *args, **kwargs: served.append(args))
+    result = CliRunner().invoke(cli, ["serve", "--port", "5998", "--module-dir", str(tmp_path / "modules")])
+    assert result.exit_code == 0, result.output
+    assert "Module previews: http://127.0.0.1:5998/_preview/" in result.output
+    app = served[0][2]
+    client = app.test_client()
+    assert [s["data-module"] for s in soup_of(client.get("/_preview/")).select("[data-module]")] == ["mine"]
+    assert module_text(client.get("/_preview/mine?media=sample-audio")) == "AUDIO"
+    assert client.get("/_preview/media_embed?media=sample-video").status_code == 404  # ours are not there
+    app.extensions["catalog"].dispose()
+    missing = CliRunner().invoke(cli, ["serve", "--module-dir", str(tmp_path / "nope")])
+    assert missing.exit_code != 0 and "nope" in missing.output
+
+
+def test_a_module_whose_fields_json_is_broken_answers_the_error_page(sample_app, preview_client, tmp_path):
+    write_module(tmp_path, "bad-json", "<p>x</p>", [EMBED])
+    (tmp_path / "bad-json.module" / "fields.json").write_text("[{")
+    sample_app.config["CMS_MODULE_DIR"] = str(tmp_path)
+    response = preview_client.get("/_preview/bad-json?media=sample-video")
+    assert response.status_code == 500 and response.mimetype == "text/html"
+    soup = BeautifulSoup(response.get_data(as_text=True), "html.parser")
+    assert soup.select_one("[data-error-file]").text == "bad-json.module/fields.json"
+    assert "not valid JSON" in soup.select_one("[data-error-message]").text
+    assert [s["data-module"] for s in soup_of(preview_client.get("/_preview/")).select("[data-module]")] == []

@@ -4,6 +4,7 @@ SIGKILLed worker process restarted, and two workers on PostgreSQL sharing one ba
 Jobs are created directly with enqueue + EventRecord, as the intake does."""
 from __future__ import annotations
 
+import concurrent.futures
 import json
 import os
 import signal
@@ -225,9 +226,9 @@ def test_dead_letters_show_in_status_and_retry_dead_requeues_them(emulator, sqli
     assert "Sent 6, retried 0, held 0, dead 1" in result.output
     status = runner.invoke(args=["worker", "--status"]).output
     lines = status.splitlines()
-    assert lines[0].split() == ["portal", "kind", "backlog", "held", "sent", "retried", "dead"]
-    assert lines[3].split() == ["777", "event.quartile", "0", "0", "4", "0", "1"]
-    assert lines[4].split() == ["all", "0", "0", "6", "0", "1"]
+    assert lines[0].split() == ["portal", "kind", "backlog", "held", "sent", "retried", "dead", "shed"]
+    assert lines[3].split() == ["777", "event.quartile", "0", "0", "4", "0", "1", "0"]
+    assert lines[4].split() == ["all", "0", "0", "6", "0", "1", "0"]
     # HubSpot's message and correlationId are kept with the dead job.
     assert "HubSpot 400 VALIDATION_ERROR on POST /media-bridge/v2/events/media-played-percent: " \
            "Injected failure 400 (correlationId " in status
@@ -325,7 +326,10 @@ def test_two_workers_on_postgresql_deliver_a_5000_event_backlog_with_no_duplicat
                      updated_at=0.0) for r in records])
         env = worker_env(emulator, database_url, HUBSPOT_RATE_LIMIT="1000000", HUBSPOT_RATE_LIMIT_INTERVAL_S="1")
         workers = [start_worker(env, "--once", "--batch-size", "100") for _ in range(2)]
-        outputs = [w.communicate(timeout=240) for w in workers]
+        # Both pipes are read at once: each worker logs every job, and a worker whose
+        # stderr pipe is full (while the other is being read) would block on its next log line.
+        with concurrent.futures.ThreadPoolExecutor(len(workers)) as pool:
+            outputs = list(pool.map(lambda w: w.communicate(timeout=240), workers))
         assert [w.returncode for w in workers] == [0, 0], [err for _, err in outputs]
         sent = [int(out.split("Sent ")[1].split(",")[0]) for out, _ in outputs]
         assert sum(sent) == 5000 and min(sent) > 0, outputs  # both took part

@@ -246,6 +246,17 @@ def test_installed_wheel_upgrades_imports_and_serves(venv, outside):
             proc.wait(timeout=5)
 
 
+def test_installed_wheel_writes_and_checks_a_hubspot_project(venv, outside):
+    """The project schemas ship in the wheel: the installed command validates with them."""
+    command, project = venv / "bin" / "oembed-server", outside / "hubspot-project"
+    env = clean_env(OEMBED_PUBLIC_URL="https://media.example.com")
+    written = run([command, "hubspot-project", "--out", project, "--force"], cwd=outside, env=env)
+    assert "src/app/webhooks/webhooks-hsmeta.json" in written
+    checked = run([command, "hubspot-project", "--check", project], cwd=outside, env=env)
+    assert checked.strip() == "Project Example Media is valid and ready to upload"
+    assert (site_packages(venv) / "oembed_server" / "project_schemas" / "app-hsmeta.schema.json").is_file()
+
+
 def test_installed_wheel_pushes_both_modules_into_a_portal(venv, outside):
     """scripts/push_module.py run by the venv's python: the script is the checkout's (a
     wheel ships no scripts), the module source and the code pushing it are the installed

@@ -82,8 +82,8 @@ def test_bench_oembed():
 def test_bench_events():
     out = succeeded(run_bench("bench_events", "--outbox-rows", "1000", "--seconds", "0.3", "--rounds", "1",
                               "--clients", "1", "--warmup-seconds", "0.2", "--no-flush-each", "--no-worker"))
-    line(r"^database with 1,000 outbox rows and sessions built in ", out)
-    line(r"^OEMBED_EVENTS_FLUSH_MS=50 \(as shipped: on disk within 50 ms\)$", out)
+    line(r"^SQLite database with 1,000 outbox rows and sessions built in ", out)
+    line(r"^OEMBED_EVENTS_FLUSH_MS=50 \(as shipped: on disk within 50 ms\), SQLite$", out)
     line(r"^\s+endpoint\s+req/s\s+p50 ms\s+p99 ms\s+errors$", out)
     for endpoint in ("events", "constant"):
         line(rf"^\s+{endpoint}\s+{NUMBER}\s+{NUMBER}\s+{NUMBER}\s+0$", out)
@@ -91,8 +91,8 @@ def test_bench_events():
     assert int(line(r"^outbox rows at the end: ([\d,]+)$", out)[1].replace(",", "")) > 1000
     plans = out.split("query plans of the intake's statements (SQLite, full tables):\n")[1]
     assert re.search(r"^  INSERT INTO jobs .*\n      -> ", plans, re.MULTILINE), plans
-    line(rf"^OEMBED_EVENTS_FLUSH_MS=50 \(as shipped: on disk within 50 ms\): throughput ratio /events : constant = "
-         rf"{NUMBER} \(target >= 0\.50\); p99 ratio = {NUMBER}$", out)
+    line(r"^OEMBED_EVENTS_FLUSH_MS=50 \(as shipped: on disk within 50 ms\), SQLite: "
+         rf"throughput ratio /events : constant = {NUMBER} \(target >= 0\.50\); p99 ratio = {NUMBER}$", out)
     assert "OEMBED_EVENTS_FLUSH_MS=0" not in out and "worker against the emulator" not in out
 
 
@@ -103,6 +103,21 @@ def test_bench_worker_budget():
     line(r"^events accepted per window: \[\d+, \d+\]$", out)
     line(rf"^used \d+ of 40 allowed = {NUMBER}% of the budget \(goal >= 95%\)$", out)
     line(r"^429 answers: \d+ \(goal 0\); backlog left at the end: \d+ \(must be > 0\)$", out)
+
+
+def test_bench_backlog():
+    out = succeeded(run_bench("bench_backlog", "--sessions", "30", "--limit", "10", "--interval", "0.1",
+                              "--max-backlog-windows", "15", "--no-check"))
+    line(r"^30 sessions \(210 events\) within 0\.6 s = one minute at HubSpot's pace; budget 10 requests / window "
+         r"\(window 0\.1 s here, 10 s at HubSpot; x100\)$", out)
+    line(r"^worker configured for 9 / window; paced at 10 / 0\.1 s after HubSpot's headers$", out)
+    line(r"^played events: all 30 delivered within \d+ windows, before any quartile: (yes|NO)$", out)
+    line(rf"^budget used over \d+ busy windows: \d+ of \d+ = {NUMBER}% \(goal >= 95%\); 429 answers: \d+ "
+         r"\(goal 0\)$", out)
+    # 210 events, 15 windows of 10 allowed: the intermediate quartiles go, and only they.
+    shed = line(r"^shed \(backlog limit 15 windows\): (\d+) event\(s\), kinds (.*)$", out)
+    assert int(shed.group(1)) > 0 and shed.group(2) == "['event.quartile']"
+    line(r"^drained within the limit: (yes|NO) \(\d+ windows <= 15 \+ 6 of arrivals \+ 2\)$", out)
 
 
 def test_bench_sync_media():
@@ -147,3 +162,12 @@ def test_bench_pages_drives_lighthouse_on_one_page(tmp_path):
 def test_bench_pages_refuses_an_unknown_page_by_name():
     result = run_bench("bench_pages", "--only", "index,indx")
     assert result.returncode == 2 and "--only: unknown page(s) 'indx'" in result.stderr
+
+
+def test_bench_webhooks():
+    out = succeeded(run_bench("bench_webhooks", "--jobs", "200", "--rounds", "3", "--deletions", "20"))
+    line(r"^database with 200 delivered event jobs and sessions built in ", out)
+    line(rf"^POST /hubspot/webhooks, 100 events: median {NUMBER} ms, p95 {NUMBER} ms; ratio to HubSpot's 5 s "
+         rf"timeout {NUMBER} \(target: <= 0.02\)$", out)
+    line(rf"^privacy deletions: 20 contacts, 20 event jobs erased in {NUMBER} s: {NUMBER} ms per contact with 200 "
+         r"event jobs$", out)

@@ -6,14 +6,16 @@ from oembed_server import create_app
 from oembed_server.domain.lead_gates import Gate
 from oembed_server.domain.media import MediaItem, MediaType
 from tests.hubspot_emulator.routes_forms import explicit_consent, form_definition, form_field
-from tests.hubspot_emulator.state import ALL_SCOPES, EXTRA_SCOPES
+from tests.hubspot_emulator.state import ALL_SCOPES
 from tests.hubspot_emulator.testing import FAST_CLIENT
 from tests.support.environment import PUBLIC_URL, SECRET_KEY
 
 FORM_ID = "78c2891f-ebdd-44c0-bd94-15c012bbbfbf"
 CONSENT_FORM_ID = "0f2b6c1e-5a7d-4c3b-9e8f-1a2b3c4d5e6f"
 OTHER_FORM_ID = "11111111-2222-4333-8444-555555555555"
-FORMS_SCOPES = ALL_SCOPES | EXTRA_SCOPES
+FORMS_SCOPES = ALL_SCOPES
+# A token of a portal that did not grant the optional forms scope.
+WITHOUT_FORMS_SCOPES = ALL_SCOPES - {"forms"}
 # A visitor token as HubSpot's tracking code makes them: 32 hex digits.
 UTK = "0123456789abcdef0123456789abcdef"
 

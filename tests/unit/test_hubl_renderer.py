@@ -66,8 +66,8 @@ def test_unknown_names_fail_loudly_even_in_unreached_branches(renderer, source, 
 
 
 def test_unknown_tag_names_the_tag(renderer):
-    with pytest.raises(HublError, match="media_bridge_embed"):
-        render(renderer, "{% media_bridge_embed x=1 %}")
+    with pytest.raises(HublError, match="no_such_tag"):
+        render(renderer, "{% no_such_tag x=1 %}")
 
 
 def test_calling_a_missing_method_names_it(renderer):
@@ -75,10 +75,46 @@ def test_calling_a_missing_method_names_it(renderer):
         render(renderer, "{{ module.text.shout() }}", {"text": "hi"})
 
 
-@pytest.mark.parametrize("source", ["{{ a || b }}", "{% if a && b %}{% endif %}", "{{ a ? b : c }}"])
-def test_hubl_only_operators_are_syntax_errors(renderer, source):
-    with pytest.raises(HublError):
-        render(renderer, source)
+# --- HubL's own syntax (issue 21 reverses the old "syntax error" expectation) -------------
+@pytest.mark.parametrize("source, expected", [
+    ("{{ module.none || module.b || 'c' }}", "bee"),  # || yields the first truthy operand
+    ("{{ module.b && 'x' }}|{{ module.none && 'x' }}", "true|false"),  # && yields a boolean
+    ("{{ module.b and 'x' }}", "true"),  # so does `and`: JUEL has one AND
+    ("{{ !module.none }}|{{ !module.b == false }}|{{ !!module.b }}", "true|true|true"),
+    ("{{ module.b ? 'yes' : 'no' }}|{{ module.none ? 'yes' : 'no' }}", "yes|no"),
+    ("{{ module.none ? 1 : module.b ? 2 : 3 }}|{{ module.b ? module.none ? 1 : 2 : 3 }}", "2|2"),
+    ("{% set v = module.none || module.zero ? 'a' : 'b' ~ 'c' %}{{ v }}", "bc"),
+    ("{{ module.n is number ? module.n : 600 }}|{{ module.none is number ? 1 : module.none|default(600) }}", "5|600"),
+    ("{{ f(module.b ? 1 : 2) }}", None),
+    ("{{ {'k': module.b ? 'y' : 'n'}.k }}|{{ [module.none ? 1 : 2][0] }}", "y|2"),
+    ("{{ null }}|{{ module.none == null }}|{{ {'null': 1}.null }}", "|true|1"),
+    ("{% if module.none %}a{% else if module.b %}b{% else %}c{% endif %}", "b"),
+    ("{{ 'a || b ? c : d && !e' }}{# x || y ? #}", "a || b ? c : d && !e"),
+    ("{% raw %}{{ a || b }}{% endraw %}", "{{ a || b }}"),
+])
+def test_hubl_operators_null_and_else_if(renderer, source, expected):
+    module = {"none": None, "b": "bee", "zero": 0, "n": 5}
+    if expected is None:
+        with pytest.raises(UnknownNameError, match="'f'"):
+            render(renderer, source, module)
+        return
+    assert render(renderer, source, module).html == expected
+
+
+def test_rewritten_syntax_keeps_line_numbers(renderer):
+    from oembed_server.hubl.hubl_errors import location_of
+    source = "{% set a = module.x ?\n 1 :\n 2 %}\n{{ a || b }}\n{{ 'x'|no_such_filter }}"
+    with pytest.raises(UnknownNameError) as caught:
+        render(renderer, source, name="m.module/module.html")
+    assert location_of(caught.value).line == 5
+    assert location_of(caught.value).source_line == "{{ 'x'|no_such_filter }}"
+
+
+def test_tag_arguments_may_be_expressions_in_braces(renderer):
+    embed = {"oembed_url": "https://p.test/m/1", "oembed_response": {"type": "video", "html": "<iframe></iframe>"}}
+    out = render(renderer, "{% media_bridge_embed media_bridge_object={{ module.e }} "
+                           "render_mode={{ module.eager ? 'eager' : 'cached' }} %}", {"e": embed, "eager": True})
+    assert 'data-render-mode="eager"' in out.html and "<iframe></iframe>" in out.html
 
 
 def test_jinja_only_globals_are_not_functions(renderer):
@@ -316,3 +352,153 @@ def test_module_widget_and_page_context(renderer):
 def test_missing_values_convert_to_zero_like_null(renderer):
     assert render(renderer, "{{ module.nope|int }}|{{ module.nope.deeper|float }}|{{ module.none|int }}",
                   {"none": None}).html == "0|0.0|0"
+
+
+# --- HubL filters and functions from HubSpot's examples -----------------------------------
+def test_escapejson_escapes_like_jinjava():
+    from oembed_server.hubl.filters import escape_json
+    assert escape_json('A"\\/') == 'A\\"\\\\\\/'
+    assert escape_json("M\x134 \x08") == "M\\u00134 \\b"
+    assert escape_json("it's\n\té") == "it's\\n\\t\\u00E9"
+
+
+def test_tojson_then_escapejson_parses_back(renderer):
+    import json
+    out = render(renderer, '{{ module.r|tojson|escapejson }}', {"r": {"html": "<iframe src='x'></iframe>"}})
+    assert json.loads(json.loads(f'"{out.html}"')) == {"html": "<iframe src='x'></iframe>"}
+
+
+def test_default_also_replaces_null_as_in_hubl(renderer):
+    out = render(renderer, "{{ module.none|default(600) }}|{{ nope|default(1) }}|{{ module.zero|default(5) }}"
+                           "|{{ module.zero|default(5, true) }}", {"none": None, "zero": 0})
+    assert out.html == "600|1|0|5"
+
+
+def test_video_thumbnail_checks_its_arguments(renderer):
+    out = render(renderer, "{{ video_thumbnail({url: 'https://f.test/p.png', color: '#ff7a59', width: 600}) }}",
+                 host_type=EMAIL)
+    assert out.html == "https://f.test/p.png"
+    for bad, culprit in [("{}", "url"), ("{url: 'x', color: 'red!'}", "color"), ("{url: 'x', width: -1}", "width")]:
+        with pytest.raises(HublError, match=culprit):
+            render(renderer, f"{{{{ video_thumbnail({bad}) }}}}", host_type=EMAIL)
+
+
+# --- media_bridge_embed ----------------------------------------------------------------------
+def mb_object(**sizing):
+    response = {"type": "video", "html": '<iframe src="https://p.test/embed/1" width="640" height="360"></iframe>',
+                "width": 640, "height": 360, "title": "Clip", "thumbnail_url": "https://p.test/t.png"}
+    return {"oembed_url": "https://p.test/media/1", "oembed_response": response, "source_type": "media_bridge",
+            "size_type": "auto"} | sizing
+
+
+def embed_tag(renderer, arguments, module, **kwargs):
+    from bs4 import BeautifulSoup
+    out = render(renderer, "{% media_bridge_embed media_bridge_object=module.mb" + arguments + " %}", module, **kwargs)
+    return out, BeautifulSoup(out.html, "html.parser")
+
+
+def test_embed_tag_cached_renders_poster_and_conveys_the_answer(renderer):
+    from oembed_server.hubl.media_bridge_embed import MEDIA_BRIDGE_EMBED_JS
+    out, soup = embed_tag(renderer, "", {"mb": mb_object()}, script_nonce="n0nce",
+                          script_urls={MEDIA_BRIDGE_EMBED_JS: "/local/embed.js"})
+    wrapper = soup.select_one(".hs-mb-embed-wrapper")
+    assert wrapper["data-oembed-url"] == "https://p.test/media/1"
+    assert (wrapper["data-render-mode"], wrapper["data-reveal-on"], wrapper["data-size-type"]) == (
+        "cached", "load", "auto")
+    assert "max-width: 640px; max-height: 360px;" in wrapper["style"]
+    assert soup.select_one("img.hs-mb-embed-placeholder")["src"] == "https://p.test/t.png"
+    assert soup.iframe is None
+    script = soup.select_one("script")
+    assert script["nonce"] == "n0nce" and 'embedsByUrl["https://p.test/media/1"]' in script.text
+    assert "\\u003ciframe" in script.text  # html-safe JSON inside <script>
+    assert out.footer_html == '<script src="/local/embed.js" defer></script>'
+
+
+def test_embed_tag_eager_refetch_click_and_sizes(renderer):
+    _, eager = embed_tag(renderer, ", render_mode='eager'", {"mb": mb_object(size_type="exact", width=300, height=200)})
+    assert eager.iframe["src"] == "https://p.test/embed/1" and eager.script is None
+    assert "width: 300px; height: 200px;" in eager.select_one(".hs-mb-embed-wrapper")["style"]
+    _, refetch = embed_tag(renderer, " render_mode='refetch' reveal_on='click' poster_url=module.p",
+                           {"mb": mb_object(size_type="auto_custom_max", max_width=480), "p": "https://f.test/p.png"})
+    wrapper = refetch.select_one(".hs-mb-embed-wrapper")
+    assert (wrapper["data-render-mode"], wrapper["data-reveal-on"]) == ("refetch", "click")
+    assert refetch.script is None and refetch.img["src"] == "https://f.test/p.png"
+    assert wrapper["style"] == "position: relative; max-width: 480px;"
+
+
+@pytest.mark.parametrize("arguments, culprit", [
+    (", render_mode='lazy'", "render_mode"), (", reveal_on='hover'", "reveal_on"), (", size=1", "size"),
+])
+def test_embed_tag_refuses_bad_arguments(renderer, arguments, culprit):
+    with pytest.raises(HublError, match=culprit):
+        embed_tag(renderer, arguments, {"mb": mb_object()})
+
+
+def test_embed_tag_needs_a_media_bridge_object_and_a_page(renderer):
+    with pytest.raises(HublError, match="media_bridge_object"):
+        embed_tag(renderer, "", {"mb": None})
+    with pytest.raises(NotAvailableError, match="email"):
+        embed_tag(renderer, "", {"mb": mb_object()}, host_type=EMAIL)
+
+
+def test_require_js_blocks_carry_the_page_nonce(renderer):
+    out = render(renderer, "{% require_js %}<script>a()</script><SCRIPT type='module'>b()</SCRIPT>{% end_require_js %}",
+                 script_nonce="abc")
+    assert out.footer_html == '<script nonce="abc">a()</script><script nonce="abc" type=\'module\'>b()</SCRIPT>'
+
+
+# --- imports and includes from the module directory ----------------------------------------
+@pytest.fixture
+def module_dir(tmp_path):
+    (tmp_path / "media-bridge").mkdir()
+    (tmp_path / "macros.html").write_text(
+        "<!-- templateType: page -->{% set greeting = 'hi' %}"
+        "{% macro shout(x) %}{{ x|upper }}{{ require_js('https://cdn.test/m.js') }}{% endmacro %}")
+    (tmp_path / "media-bridge" / "partial.html").write_text("[{{ module.v }}]")
+    (tmp_path / "broken.html").write_text("ok\n{% if %}")
+    (tmp_path / "m.module").mkdir()
+    return tmp_path
+
+
+def test_imports_resolve_design_manager_paths_inside_the_module_dir(module_dir):
+    renderer = HublRenderer(module_dir)
+    source = ("{% from '/media-bridge/macros.html' import shout, greeting %}{{ shout(greeting) }}"
+              "{% import '../macros.html' as m %}{{ m.shout('x') }}"
+              "{% include '/media-bridge/partial.html' %}{% include 'media-bridge/partial.html' %}")
+    out = renderer.render_module(source, {"v": 1}, name="m.module/module.html")
+    assert out.html == "HIX[1][1]"
+    assert out.footer_html == '<script src="https://cdn.test/m.js"></script>'  # macros see the render state
+
+
+@pytest.mark.parametrize("path, message", [
+    ("../../etc/passwd", "outside the module directory"),
+    ("/missing.html", "no such file"),
+])
+def test_imports_outside_the_dir_or_missing_are_named(module_dir, path, message):
+    from oembed_server.hubl.hubl_errors import location_of
+    renderer = HublRenderer(module_dir)
+    with pytest.raises(HublError, match=message) as caught:
+        renderer.render_module(f"line one\n{{% include '{path}' %}}", {}, name="m.module/module.html")
+    where = location_of(caught.value)
+    assert (where.file, where.line) == ("m.module/module.html", 2) and path in where.source_line
+
+
+def test_syntax_error_in_an_imported_file_names_that_file(module_dir):
+    from oembed_server.hubl.hubl_errors import location_of
+    with pytest.raises(HublError) as caught:
+        HublRenderer(module_dir).render_module("{% import 'macros.html' as a %}{% include '/broken.html' %}", {},
+                                               name="m.module/module.html")
+    where = location_of(caught.value)
+    assert (where.file, where.line, where.source_line) == ("broken.html", 2, "{% if %}")
+
+
+def test_runtime_errors_name_file_line_and_construct(renderer):
+    from oembed_server.hubl.hubl_errors import location_of
+    with pytest.raises(HublError, match="a123_Cats") as caught:
+        render(renderer, "a\nb\n{{ crm_object('a123_Cats', 1) }}", name="x.module/module.html")
+    where = location_of(caught.value)
+    assert (where.file, where.line) == ("x.module/module.html", 3)
+    assert where.source_line == "{{ crm_object('a123_Cats', 1) }}"
+    with pytest.raises(HublError, match="ZeroDivisionError") as caught:
+        render(renderer, "\n{{ 1 / module.zero }}", {"zero": 0}, name="x.module/module.html")
+    assert location_of(caught.value).line == 2

@@ -12,6 +12,8 @@ from oembed_server.hubspot.media_events_api import MediaEvents
 from oembed_server.jobs.handlers.job_context import JobContext
 from oembed_server.jobs.job_outcomes import GiveUp
 from oembed_server.storage.job_queue import Job
+from oembed_server.storage.privacy_erasure import remember_contact
+from oembed_server.storage.write_transaction import write_transaction
 
 KINDS = tuple(JOB_KIND.values())
 
@@ -26,4 +28,17 @@ def send_event(job: Job, ctx: JobContext) -> None:
                                secret_key=ctx.stable_secret_key)
     # The version is HUBSPOT_MEDIA_EVENTS_VERSION: v2 by default, HubSpot's production path
     # (asynchronous, retained and retried on HubSpot's side).
-    MediaEvents(ctx.client).send(kind, body)
+    answer = MediaEvents(ctx.client).send(kind, body)
+    _learn_contact(job, record, answer, ctx)
+
+
+def _learn_contact(job: Job, record: EventRecord, answer: object, ctx: JobContext) -> None:
+    """A synchronous answer (v1, dated versions) names the contact HubSpot resolved the utk
+    to: kept, so a privacy deletion of that contact can find the utk's plays."""
+    contact = answer.get("contactId") if isinstance(answer, dict) else None
+    portal = record.portal_id if record.portal_id is not None else ctx.client.config.portal_id
+    if not record.contact_utk or portal is None or not isinstance(contact, int) or isinstance(contact, bool) \
+            or contact <= 0:
+        return
+    with write_transaction(ctx.catalog.engine) as conn:
+        remember_contact(conn, portal, record.contact_utk, contact, job_id=job.id)

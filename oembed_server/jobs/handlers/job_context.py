@@ -30,3 +30,10 @@ class JobContext:
                 item = dataclasses.replace(item, hubspot_object_id=None)
             self._items[external_id] = item
         return self._items[external_id]
+
+
+@dataclasses.dataclass(frozen=True)
+class LocalContext:
+    """What a handler of local work (no HubSpot call) may use."""
+    catalog: CatalogStore
+    settings: Settings

@@ -2,7 +2,7 @@
 per-item gate counts (shown, submitted, skipped).
 
 Revision ID: 0008_gates
-Revises: 0001_baseline
+Revises: 0010_media_description
 Create Date: 2026-12-03
 """
 from __future__ import annotations
@@ -11,16 +11,20 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0008_gates"
-down_revision = "0001_baseline"
+down_revision = "0010_media_description"
 branch_labels = None
 depends_on = None
 
 
 def upgrade() -> None:
-    with op.batch_alter_table("media_items") as batch:
-        batch.add_column(sa.Column("gate", sa.Text(), nullable=True))
-    with op.batch_alter_table("hubspot_portals") as batch:
-        batch.add_column(sa.Column("granted_scopes", sa.Text(), nullable=True))
+    # Only where missing, as the baseline does: a database the baseline took over may have
+    # been made from a schema.py that already declared them.
+    inspector = sa.inspect(op.get_bind())
+    for table, column in (("media_items", sa.Column("gate", sa.Text(), nullable=True)),
+                          ("hubspot_portals", sa.Column("granted_scopes", sa.Text(), nullable=True))):
+        if column.name not in {c["name"] for c in inspector.get_columns(table)}:
+            with op.batch_alter_table(table) as batch:
+                batch.add_column(column)
     op.create_table(
         "gate_counts",
         sa.Column("external_id", sa.String(length=255), nullable=False),

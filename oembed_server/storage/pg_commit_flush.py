@@ -1,0 +1,102 @@
+"""Commits that reach PostgreSQL's disk within a bound, not each before its answer.
+
+The PostgreSQL half of ``wal_sync``: a write transaction that asks for it commits with
+``synchronous_commit = off`` (PostgreSQL writes the commit to its WAL buffers and answers
+without waiting for the flush), and this process's flusher then makes one small
+synchronous commit at most ``interval_s`` later. PostgreSQL flushes the WAL in order, so
+that one flush puts every earlier commit of every connection on disk; its write is a
+transactional logical message (``pg_logical_emit_message``, a few bytes of WAL, no table,
+any ``wal_level``), because a commit that wrote nothing is never flushed.
+
+What that promises: an answered commit survives the crash or kill of any of our processes
+at once (it is PostgreSQL's); it survives a crash of the PostgreSQL server or its machine
+once the next flush is done, at most ``interval_s`` later (PostgreSQL's own WAL writer
+usually gets there first, every ``wal_writer_delay``). PostgreSQL never applies half a
+transaction, so a lost commit is lost whole.
+"""
+from __future__ import annotations
+
+import atexit
+import logging
+import os
+import threading
+import time
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Engine
+from sqlalchemy.exc import DBAPIError
+
+log = logging.getLogger(__name__)
+
+_FLUSH = sa.text("SELECT pg_logical_emit_message(true, 'media-bridge-flush', '')")
+
+
+class CommitFlusher:
+    """One per engine and process; its thread starts on the first commit in each process
+    (a thread does not survive gunicorn's fork)."""
+
+    def __init__(self, engine: Engine, interval_s: float):
+        self.engine = engine
+        self.interval_s = interval_s
+        self._pending = threading.Event()
+        self._start_lock = threading.Lock()
+        self._pid: int | None = None
+        self.flushes = 0
+
+    def committed(self) -> None:
+        """A transaction just committed without waiting for the disk: flush it soon."""
+        if self._pid != os.getpid():
+            self._start()
+        self._pending.set()
+
+    @property
+    def pending(self) -> bool:
+        return self._pending.is_set()
+
+    def flush_now(self) -> None:
+        """Every commit so far on disk, in the caller's thread."""
+        self._pending.clear()
+        try:
+            with self.engine.begin() as conn:
+                # On, whatever the connection's own setting (the intake's pool has it off).
+                conn.exec_driver_sql("SET LOCAL synchronous_commit TO on")
+                conn.execute(_FLUSH)
+            self.flushes += 1
+        except DBAPIError as error:
+            # Answered commits may not survive a server crash yet: loud, and tried again
+            # after the interval (PostgreSQL's WAL writer keeps flushing meanwhile).
+            log.error("could not flush PostgreSQL's write-ahead log: %s", type(error.orig).__name__)
+            self._pending.set()
+
+    def _start(self) -> None:
+        with self._start_lock:
+            if self._pid == os.getpid():
+                return
+            self._pending = threading.Event()
+            threading.Thread(target=self._run, name="pg-commit-flush", daemon=True).start()
+            atexit.register(self._flush_if_pending)
+            self._pid = os.getpid()
+
+    def _flush_if_pending(self) -> None:
+        if self.pending:
+            self.flush_now()
+
+    def _run(self) -> None:
+        pending = self._pending
+        while True:
+            pending.wait()
+            self.flush_now()
+            time.sleep(self.interval_s)
+
+
+_flushers: dict[tuple[int, float], CommitFlusher] = {}
+_flushers_lock = threading.Lock()
+
+
+def flusher_for(engine: Engine, interval_s: float) -> CommitFlusher:
+    key = (id(engine), interval_s)
+    with _flushers_lock:
+        flusher = _flushers.get(key)
+        if flusher is None or flusher.engine is not engine:
+            flusher = _flushers[key] = CommitFlusher(engine, interval_s)
+    return flusher
