@@ -20,6 +20,7 @@ from oembed_server.domain.session_links import (
     session_id_from_token,
     session_page_url,
 )
+from oembed_server.storage import gate_counts
 from oembed_server.storage.play_sessions import (
     attention_rows,
     get_session,
@@ -47,11 +48,12 @@ def media_page(external_id: str):
         insights = media_insights(media_summary(conn, external_id), plays_per_day(conn, external_id, since),
                                   attention_rows(conn, external_id), today)
         recent = recent_sessions(conn, external_id)
+    gates = gate_counts.totals(current_catalog().engine, external_id)
     sessions = [{"url": session_page_url(settings.public_url, settings.secret_key, row["session_id"]),
                  "started": _when(row["started_at_ms"]), "percent": row["percent_played"],
                  "page": row["page_name"] or row["page_url"]} for row in recent]
     return _private(render_template(
-        "insights/media.html", item=item, insights=insights, sessions=sessions,
+        "insights/media.html", item=item, insights=insights, sessions=sessions, gates=gates,
         media_url=media_page_url(settings.public_url, external_id), provider_name=settings.provider_name))
 
 

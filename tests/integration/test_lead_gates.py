@@ -12,10 +12,12 @@ from urllib.parse import parse_qs, urlsplit
 
 import pytest
 
+from oembed_server.domain.session_links import media_insights_url
 from oembed_server.storage import gate_counts
 from oembed_server.usecases.catalog_import import import_catalog
 from tests.hubspot_emulator import LiveEmulator
 from tests.support.apps import command_runner
+from tests.support.environment import PUBLIC_URL, SECRET_KEY
 from tests.support.gate_forms import (
     CONSENT_FORM_ID,
     FORM_ID,
@@ -63,6 +65,11 @@ def submit(client, config: dict, values: dict, **extra):
     headers = extra.pop("headers", {})
     return client.post(gate["submitUrl"], json={"token": gate["token"], "values": values, "consent": {}} | extra,
                        headers=headers)
+
+
+def insights_path(external_id: str) -> str:
+    url = urlsplit(media_insights_url(PUBLIC_URL, SECRET_KEY, external_id))
+    return f"{url.path}?{url.query}"
 
 
 def form_reads(emulator, form_id: str = FORM_ID) -> int:
@@ -238,6 +245,13 @@ def test_gate_calls_need_the_gates_token_and_count_shown_and_skipped(app, emulat
     submit(client, config, {"email": "ada@example.com"})
     totals = gate_counts.totals(app.extensions["catalog"].engine, "gated")
     assert (totals.shown, totals.submitted, totals.skipped, totals.conversion_rate) == (2, 1, 1, 0.5)
+
+    # The item's insights page shows them, with the conversion rate.
+    page = client.get(insights_path("gated")).get_data(as_text=True)
+    figures = dict(re.findall(r'data-total="(gates-[a-z]+)">([^<]*)<', page))
+    assert figures == {"gates-shown": "2", "gates-submitted": "1", "gates-skipped": "1", "gates-conversion": "50.0 %"}
+    plain = client.get(insights_path("plain")).get_data(as_text=True)
+    assert "Lead capture" not in plain  # no gate, never counted
 
 
 # --- the optional forms scope ---------------------------------------------------------------
