@@ -173,3 +173,19 @@ def test_a_skippable_gate_from_the_module_is_skipped_for_the_session(stack, open
     assert frame.locator(".gate").count() == 0
     totals = gate_counts.totals(engine, "sample-video")
     assert (totals.shown, totals.submitted, totals.skipped) == (1, 0, 1)
+
+
+def test_a_gate_at_seconds_pauses_there_and_escape_skips_it(stack, open_page):
+    base_url, _, engine, _ = stack
+    page = open_page()
+    frame = _player(page, f"{base_url}/_preview/media_embed?media=sample-video&gate_form={FORM_ID}"
+                          "&gate_at=2&gate_skippable=1")
+    frame.evaluate(PLAY)
+    dialog = frame.get_by_role("dialog")
+    dialog.wait_for()
+    position = frame.evaluate("() => document.querySelector('#player').currentTime")
+    assert 2 <= position < 4 and frame.evaluate("() => document.querySelector('#player').paused")
+    page.keyboard.press("Escape")
+    dialog.wait_for(state="detached")
+    frame.wait_for_function(f"() => document.querySelector('#player').currentTime > {position + 0.5}")
+    assert wait_for(lambda: gate_counts.totals(engine, "sample-video").skipped == 1)

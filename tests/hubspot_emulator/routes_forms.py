@@ -82,8 +82,9 @@ def explicit_consent(process_text: str, checkboxes: list[tuple[int, str, bool]],
 def list_forms():
     forms = sorted(portal_data().forms.values(), key=lambda f: f["createdAt"] + f["id"])
     forms = [f for f in forms if f["archived"] == (request.args.get("archived") == "true")]
-    limit = int(request.args.get("limit") or 20)
-    require(0 < limit <= 1000, "limit must be between 1 and 1000")
+    raw_limit = request.args.get("limit") or "20"
+    require(raw_limit.isdigit() and 0 < int(raw_limit) <= 1000, "limit must be between 1 and 1000")
+    limit = int(raw_limit)
     start = int(request.args.get("after") or 0) if (request.args.get("after") or "0").isdigit() else 0
     page = forms[start:start + limit]
     body: dict[str, Any] = {"results": page}
