@@ -10,6 +10,7 @@ from typing import Any
 
 from flask import Flask
 from sqlalchemy.exc import SQLAlchemyError
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 from oembed_server.observability import metrics
 from oembed_server.observability.log_format import configure_logging
@@ -113,8 +114,13 @@ def _build_app(test_config: Mapping[str, Any]) -> Flask:
     app.extensions["catalog"] = catalog
 
     _register_blueprints(app)
-    security_headers.init_app(app, settings.public_url)
+    security_headers.init_app(app, settings.public_url, settings.timeline_frame_ancestors)
     request_observer.init_app(app)
+    if settings.trusted_proxies:
+        # Only then are X-Forwarded-For/-Proto believed, and only as many hops as were named:
+        # the rate limit and the request log then see the client, not the proxy.
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=settings.trusted_proxies,  # type: ignore[method-assign]
+                                x_proto=settings.trusted_proxies)
 
     if not app.debug and not app.testing:
         configure_logging(settings.log_format)
@@ -131,6 +137,7 @@ def _register_blueprints(app: Flask) -> None:
         insights_pages,
         install_routes,
         intake_routes,
+        log_redaction,
         media_pages,
         oembed_routes,
         preview_routes,
@@ -148,5 +155,6 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(webhook_routes.bp)
     app.register_blueprint(sitemap_routes.bp)
     install_routes.install_log_filter()
+    log_redaction.install_access_log_redaction()
     # The local HubL preview: 404 unless PREVIEW_ENABLED.
     app.register_blueprint(preview_routes.bp)

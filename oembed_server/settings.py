@@ -26,6 +26,8 @@ from oembed_server.domain import public_url as public_url_rule
 from oembed_server.domain.public_url import DEFAULT_PUBLIC_URL
 from oembed_server.domain.setting_values import ConfigError, parse_non_negative_number
 from oembed_server.domain.structured_data import twitter_handle_problem
+from oembed_server.domain.timeline_frames import CSP_ORIGIN as _CSP_ORIGIN
+from oembed_server.domain.timeline_frames import TIMELINE_FRAME_ANCESTORS
 from oembed_server.domain.url_schemes import UrlMatcher, compile_url_schemes
 from oembed_server.hubspot.client_config import HubSpotConfig, load_hubspot_config
 from oembed_server.hubspot.forms_api import DEFAULT_FORMS_API_BASE
@@ -89,6 +91,13 @@ class Settings:
     # what it asks for.
     hubspot_authorize_url: str = DEFAULT_AUTHORIZE_URL
     hubspot_scopes: tuple[str, ...] = DEFAULT_SCOPES
+    # OEMBED_TRUSTED_PROXIES: how many reverse proxies in front of the app append to
+    # X-Forwarded-For (0: the headers are ignored, the socket's peer is the client).
+    trusted_proxies: int = 0
+    # OEMBED_TIMELINE_FRAME_ANCESTORS: who may frame the session insights page (HubSpot's app).
+    timeline_frame_ancestors: tuple[str, ...] = TIMELINE_FRAME_ANCESTORS
+    # OEMBED_INSIGHTS_LINK_DAYS: how long an insights link works (0: as long as the event).
+    insights_link_days: float = 0.0
     # HUBSPOT_PUSH_RECORD: where push_module.py remembers what it uploaded (default: in the
     # instance folder, beside the embedded database).
     push_record_path: str = ""
@@ -175,6 +184,14 @@ def load_settings(environ: Mapping[str, str], instance_path: str, *,
         raise ConfigError("OEMBED_EVENTS_MAX_BACKLOG_HOURS must be more than 0 (0 would shed every quartile 25/50/75)")
     modules_dir = environ.get("OEMBED_MODULES_DIR") or str(CMS_MODULES_DIR)
     twitter_site = _twitter_site(environ.get("OEMBED_TWITTER_SITE", "").strip())
+    trusted_proxies = parse_non_negative_number(environ.get("OEMBED_TRUSTED_PROXIES", "0"), "OEMBED_TRUSTED_PROXIES")
+    if trusted_proxies > 10:
+        raise ConfigError("OEMBED_TRUSTED_PROXIES must be at most 10 (the reverse proxies in front of the app)")
+    timeline_frame_ancestors = parse_frame_ancestors(environ.get("OEMBED_TIMELINE_FRAME_ANCESTORS"))
+    insights_link_days = parse_non_negative_number(
+        environ.get("OEMBED_INSIGHTS_LINK_DAYS", "0"), "OEMBED_INSIGHTS_LINK_DAYS", float)
+    if insights_link_days > 36500:
+        raise ConfigError("OEMBED_INSIGHTS_LINK_DAYS must be at most 36500 (0 keeps links working)")
 
     hubspot = load_hubspot_config(environ)
     authorize_url = parse_authorize_url(environ.get("HUBSPOT_AUTHORIZE_URL") or DEFAULT_AUTHORIZE_URL)
@@ -223,6 +240,9 @@ def load_settings(environ: Mapping[str, str], instance_path: str, *,
         log_format=log_format,
         metrics_token=metrics_token,
         twitter_site=twitter_site,
+        trusted_proxies=trusted_proxies,
+        timeline_frame_ancestors=timeline_frame_ancestors,
+        insights_link_days=insights_link_days,
     )
 
 
@@ -327,6 +347,20 @@ def parse_metrics_token(value: str | None) -> str | None:
                           "characters without spaces "
                           "(e.g. python -c 'import secrets; print(secrets.token_urlsafe(32))')")
     return value
+
+
+def parse_frame_ancestors(value: str | None) -> tuple[str, ...]:
+    """OEMBED_TIMELINE_FRAME_ANCESTORS: origins (``https://app.hubspot.com``, wildcards as CSP
+    writes them: ``https://*.hubspot.com``), space- or comma-separated; unset or blank:
+    HubSpot's app hosts."""
+    if value is None or not value.strip():
+        return TIMELINE_FRAME_ANCESTORS
+    origins = tuple(value.replace(",", " ").split())
+    for origin in origins:
+        if not _CSP_ORIGIN.fullmatch(origin):
+            raise ConfigError("OEMBED_TIMELINE_FRAME_ANCESTORS must list origins such as https://app.hubspot.com "
+                              f"(scheme, host, optional port; no path), got {origin!r}")
+    return origins
 
 
 def _parse_env_name(value: str) -> str:

@@ -159,6 +159,7 @@ def session_reports(token: str) -> list[bytes]:
     """One play session as the player reports it, with a fresh session id."""
     session_id = uuid.uuid4().hex[:22]
     base = {"token": token, "externalId": "sample-video", "sessionId": session_id, "portalId": PORTAL_ID,
+            "sessionSecret": uuid.uuid4().hex,
             "contactUtk": "0123456789abcdef0123456789abcdef", "pageId": "77"}
     now = int(time.time() * 1000)
     reports = [dict(base, kind="played", state="STARTED", occurredTimestamp=now)]
@@ -210,6 +211,7 @@ def query_plans(path: str) -> list[tuple[str, str]]:
 
     from oembed_server.domain.player_report import parse_report
     from oembed_server.domain.player_tokens import read_token
+    from oembed_server.domain.session_binding import writer_digest
     from oembed_server.storage.catalog_store import CatalogStore
     from oembed_server.storage.play_sessions import record_report
 
@@ -227,7 +229,7 @@ def query_plans(path: str) -> list[tuple[str, str]]:
     with store.engine.begin() as conn:
         for body in session_reports(token)[:7] + session_reports(token)[-1:]:
             report = parse_report(json.loads(body), now_ms=int(time.time() * 1000), media_type="VIDEO")
-            record_report(conn, report)
+            record_report(conn, report, writer=writer_digest(token, report.session_secret))
         conn.rollback()
     store.dispose()
     plans = []

@@ -22,6 +22,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from werkzeug.serving import run_simple
 
 from oembed_server.app import START_FAILURES, create_app, describe_start_failure
+from oembed_server.cli.insights_commands import insights_group
 from oembed_server.cli.portal_commands import portals_group
 from oembed_server.cli.privacy_commands import privacy_group
 from oembed_server.cli.project_commands import hubspot_project_command
@@ -271,7 +272,8 @@ def _app_factory() -> Flask:
 cli = FlaskGroup(create_app=_app_factory, add_version_option=False,
                  help="oEmbed provider for Media Bridge: serve the API, manage the catalog.")
 # `serve` builds its own app (with the right public URL); the others run in the app's context.
-for _command in (serve_command, import_catalog_command, db_group, init_db_command, worker_command, portals_group):
+for _command in (serve_command, import_catalog_command, db_group, init_db_command, worker_command, portals_group,
+                 insights_group):
     cli.add_command(_command)
 cli.add_command(hubspot_project_command)
 cli.add_command(privacy_group)

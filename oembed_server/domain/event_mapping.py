@@ -13,16 +13,16 @@ from typing import Any
 
 from oembed_server.domain.event_record import ATTENTION, PLAYED, QUARTILE, EventRecord
 from oembed_server.domain.media import MediaItem, media_page_url
-from oembed_server.domain.session_links import session_page_url
+from oembed_server.domain.session_links import LinkKeys, session_page_url
 
 # HubSpot's path segment for each record kind (/media-bridge/v2/events/<segment>).
 EVENT_PATH = {PLAYED: "media-played", QUARTILE: "media-played-percent", ATTENTION: "attention-span"}
 
 
 def hubspot_event(record: EventRecord, item: MediaItem | None, *, public_url: str,
-                  secret_key: str | None) -> tuple[str, dict[str, Any]]:
-    """(HubSpot event kind, body). ``secret_key`` signs the played event's ``iframeUrl``;
-    None leaves it out (a key that changes per process would make the link dead)."""
+                  links: LinkKeys | None) -> tuple[str, dict[str, Any]]:
+    """(HubSpot event kind, body). ``links`` makes the played event's ``iframeUrl``; None
+    leaves it out (keys from a secret that changes per process would make the link dead)."""
     body: dict[str, Any] = {
         "mediaType": record.media_type,
         "sessionId": record.session_id,
@@ -41,8 +41,8 @@ def hubspot_event(record: EventRecord, item: MediaItem | None, *, public_url: st
 
     if record.kind == PLAYED:
         body["state"] = record.state
-        if secret_key:
-            body["iframeUrl"] = session_page_url(public_url, secret_key, record.session_id)
+        if links is not None:
+            body["iframeUrl"] = session_page_url(public_url, links, record.session_id)
     elif record.kind == QUARTILE:
         assert record.played_percent is not None  # record_problem refuses a quartile without it
         body["playedPercent"] = int(record.played_percent)

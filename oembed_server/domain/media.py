@@ -220,6 +220,23 @@ def is_absolute_http_url(value: str | None) -> TypeGuard[str]:
     return parts.scheme in ("http", "https") and bool(parts.netloc)
 
 
+# Characters that end a URL in the HTML, XML or JSON that quote it (oEmbed consumers paste
+# our answers into pages): never valid raw in a URL (RFC 3986), always percent-encodable.
+_UNSAFE_URL_CHARACTERS = re.compile(r'["<>\s]')
+_PERCENT_FORMS = {'"': "%22", "<": "%3C", ">": "%3E"}
+
+
+def url_character_problem(value: str) -> str | None:
+    """Why a catalog URL cannot be passed on as it is, or None."""
+    match = _UNSAFE_URL_CHARACTERS.search(value)
+    if match is None:
+        return None
+    found = match.group()
+    if found in _PERCENT_FORMS:
+        return f"contains {found!r} (write it as {_PERCENT_FORMS[found]})"
+    return f"contains whitespace ({found!r} at position {match.start() + 1}; write a space as %20)"
+
+
 def media_page_url(public_url: str, external_id: str) -> str:
     """The canonical media URL: what HubSpot stores as ``hs_oembed_url``."""
     return f"{public_url}/media/{quote(external_id, safe='')}"

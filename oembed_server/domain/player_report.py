@@ -27,6 +27,7 @@ from oembed_server.domain.event_record import (
     EventRecord,
 )
 from oembed_server.domain.media import external_id_problem, is_absolute_http_url
+from oembed_server.domain.session_binding import SESSION_SECRET_RE
 
 # A report may be delayed (a beacon sent as the tab closed, a phone waking up) but not by days.
 MAX_AGE_MS = 48 * 3600 * 1000
@@ -47,7 +48,7 @@ MAX_HSENC = 1024
 # A span_seconds that differs from the rule by less than this is float noise.
 _SPAN_TOLERANCE = 1e-6
 
-COMMON_FIELDS = frozenset({"token", "kind", "externalId", "sessionId", "occurredTimestamp", "portalId",
+COMMON_FIELDS = frozenset({"token", "kind", "externalId", "sessionId", "sessionSecret", "occurredTimestamp", "portalId",
                            "contactUtk", "pageId", "pageName", "pageUrl", "hsenc", "externalPlayContext", "dnt"})
 KIND_FIELDS = {
     PLAYED: frozenset({"state"}),
@@ -71,6 +72,8 @@ class PlayerReport:
     record: EventRecord
     dnt: bool = False     # the player says its visitor opted out
     final: bool = False   # attention only: the session is over
+    # The player's secret for this session (domain.session_binding); never stored as sent.
+    session_secret: str = dataclasses.field(default="", repr=False)
 
     def without_visitor(self) -> PlayerReport:
         cleared: dict[str, Any] = dict.fromkeys(VISITOR_FIELDS)
@@ -115,6 +118,10 @@ def parse_report(data: Any, now_ms: int, media_type: str) -> PlayerReport:
     session_id = _required_str(data, "sessionId")
     if not SESSION_ID_RE.fullmatch(session_id):
         raise ReportError("sessionId", "must be 16 to 64 letters, digits, '-' or '_'")
+    session_secret = data.get("sessionSecret")
+    if not isinstance(session_secret, str) or not SESSION_SECRET_RE.fullmatch(session_secret):
+        raise ReportError("sessionSecret", "is required: 22 to 64 letters, digits, '-' or '_' the player made "
+                                           "for this session")
     occurred = data.get("occurredTimestamp")
     if not _is_int(occurred):
         raise ReportError("occurredTimestamp", "must be a whole number of milliseconds since 1970")
@@ -159,7 +166,7 @@ def parse_report(data: Any, now_ms: int, media_type: str) -> PlayerReport:
         values.update(_attention_fields(data))
         final = _optional_bool(data, "final")
     _check_media_type(kind, values.get("state"), media_type)
-    return PlayerReport(EventRecord(**values), dnt=dnt, final=final)
+    return PlayerReport(EventRecord(**values), dnt=dnt, final=final, session_secret=session_secret)
 
 
 def _check_media_type(kind: str, state: str | None, media_type: str) -> None:

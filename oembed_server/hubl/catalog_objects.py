@@ -1,19 +1,29 @@
 """The catalog seen as a portal's media objects, for ``crm_object(s)`` in the preview.
 
-An item's object id is its HubSpot media object id when the sync recorded one, else its
-external_id (the preview has no portal to hand out numbers).
+An item's object id is its HubSpot media object id when the sync recorded one, else a
+number made from its external_id: HubSpot's object ids are numbers, and HubL's
+``crm_object`` reads an id holding ``=`` as a query (``hs_title=x``), so an external id
+such as ``promo=2`` must not stand in for one.
 """
 from __future__ import annotations
 
+import hashlib
 from collections import defaultdict
 
 from oembed_server.domain.media import MediaItem, MediaType
 from oembed_server.domain.media_object_mapping import media_object_properties
 from oembed_server.storage.catalog_store import CatalogStore
 
+# Stand-in ids start here, above the ids a test portal hands out, and stay within 2**53
+# (a JavaScript number, as HubSpot's ids are).
+_STAND_IN_BASE = 9 * 10**14
+
 
 def preview_object_id(item: MediaItem) -> str:
-    return item.hubspot_object_id or item.external_id
+    if item.hubspot_object_id:
+        return item.hubspot_object_id
+    digest = hashlib.sha256(item.external_id.encode()).digest()
+    return str(_STAND_IN_BASE + int.from_bytes(digest[:6], "big"))
 
 
 class CatalogMediaObjects:

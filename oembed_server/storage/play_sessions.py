@@ -19,13 +19,14 @@ from datetime import UTC, datetime
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
-from oembed_server.domain.attention_spans import merge_spans, percent_played, played_any
+from oembed_server.domain.attention_spans import merge_spans, percent_played, played_any, seconds_played
 from oembed_server.domain.event_record import ATTENTION, PLAYED, QUARTILE, EventRecord
 from oembed_server.domain.player_report import PlayerReport
+from oembed_server.domain.session_binding import duration_problem, max_seconds_played, same_writer
 from oembed_server.storage.compiled_sql import CompiledStatement
 from oembed_server.storage.dialect_insert import dialect_insert
 from oembed_server.storage.job_queue import enqueue
-from oembed_server.storage.schema import play_sessions
+from oembed_server.storage.schema import media_items, play_sessions
 
 # Reports one session may make: a played event, five quartiles and an attention update
 # every 15 s for more than three hours of playback.
@@ -62,14 +63,15 @@ def _build_session_upsert(dialect_name: str):
     statement = statement.values(
         session_id=sa.bindparam("session_id"), external_id=sa.bindparam("external_id"),
         media_type=sa.bindparam("media_type"), portal_id=sa.bindparam("portal_id", type_=sa.BigInteger),
-        reports=1, first_seen_at=now, last_seen_at=now,
+        reports=1, first_seen_at=now, last_seen_at=now, writer_digest=sa.bindparam("writer_digest"),
         **{name: sa.bindparam(name, type_=getattr(c, name).type) for name in _VISITOR_COLUMNS})
     return statement.on_conflict_do_update(
         index_elements=["session_id"],
         set_={"reports": c.reports + 1, "last_seen_at": statement.excluded.last_seen_at,
               **{name: sa.func.coalesce(getattr(c, name), getattr(statement.excluded, name))
                  for name in _VISITOR_COLUMNS}},
-    ).returning(c.id, c.external_id, c.reports, c.closed_at, c.spans, c.state)
+    ).returning(c.id, c.external_id, c.reports, c.closed_at, c.spans, c.state, c.portal_id, c.writer_digest,
+                c.first_seen_at)
 
 
 # Every statement a report runs, compiled once per dialect: on this path building and
@@ -89,23 +91,33 @@ _SET_ATTENTION = CompiledStatement(
         # None until the player's final report: the row is still open when this runs.
         closed_at=sa.bindparam("b_closed_at", type_=sa.Float)))
 _SESSION_BY_ID = CompiledStatement(sa.select(play_sessions).where(_c.id == sa.bindparam("b_id")))
+_MEDIA_DURATION = CompiledStatement(
+    sa.select(media_items.c.duration_ms).where(media_items.c.external_id == sa.bindparam("b_external_id")))
 
 
-def record_report(conn: Connection, report: PlayerReport, *, now: float | None = None,
+def record_report(conn: Connection, report: PlayerReport, *, writer: str, now: float | None = None,
                   report_limit: int = DEFAULT_SESSION_REPORT_LIMIT) -> Accepted:
     """Store one checked report inside the caller's transaction (commit, then answer 202).
+    ``writer`` is the digest of the report's token and session secret
+    (``session_binding.writer_digest``): the first report of a session records it, every
+    later one must match it.
 
     Raises SessionRefused; the caller rolls back, so a refused report leaves no trace.
     """
     now = time.time() if now is None else now
     record = report.record
     params = dict(session_id=record.session_id, external_id=record.external_id, media_type=record.media_type,
-                  portal_id=record.portal_id, now=now, **{name: getattr(record, name) for name in _VISITOR_COLUMNS})
+                  portal_id=record.portal_id, now=now, writer_digest=writer,
+                  **{name: getattr(record, name) for name in _VISITOR_COLUMNS})
     # The upsert is the first statement, so on SQLite the transaction takes the write lock
     # at once (waiting on busy_timeout) instead of failing to upgrade a read later.
     row = _UPSERT_SESSION.execute(conn, params)[0]
     if row["external_id"] != record.external_id:
         raise SessionRefused(409, "sessionId", "belongs to a play session of another media item")
+    if row["portal_id"] != record.portal_id:
+        raise SessionRefused(409, "portalId", "is not the portal of this play session")
+    if not same_writer(row["writer_digest"], writer):
+        raise SessionRefused(409, "sessionSecret", "does not match the player that opened this play session")
     if row["reports"] > report_limit:
         raise SessionRefused(429, "sessionId", f"this play session has made its {report_limit} reports")
 
@@ -127,9 +139,18 @@ def _update_attention(conn: Connection, row, report: PlayerReport, now: float) -
     if row["closed_at"] is not None:
         # Its attention event is already in the outbox; a late beacon cannot change it.
         return Accepted(queued=False, duplicate=True, closed=True)
-    assert record.spans is not None  # an attention record always has them (record_problem)
+    assert record.spans is not None and record.duration_seconds is not None  # as record_problem requires
+    known_ms = _MEDIA_DURATION.execute(conn, {"b_external_id": record.external_id})
+    if problem := duration_problem(record.duration_seconds, known_ms[0]["duration_ms"] if known_ms else None):
+        raise SessionRefused(400, "durationSeconds", problem)
     stored = json.loads(row["spans"]) if row["spans"] else None
     spans = merge_spans(stored, record.spans)
+    assert record.span_seconds is not None
+    claimed = seconds_played(spans, record.span_seconds, record.duration_seconds)
+    allowed = max_seconds_played(now - row["first_seen_at"], record.duration_seconds)
+    if claimed > allowed:
+        raise SessionRefused(400, "spans", f"count {claimed:g} s of playback; a session of this media that began "
+                                           f"{now - row['first_seen_at']:.0f} s ago can have at most {allowed:g} s")
     changed = spans != stored
     _SET_ATTENTION.execute(conn, {
         "b_id": row["id"], "b_spans": json.dumps(spans, separators=(",", ":")),

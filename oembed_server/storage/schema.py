@@ -124,6 +124,10 @@ play_sessions = sa.Table(
     sa.Column("first_seen_at", sa.Float, nullable=False),  # server time, epoch seconds
     sa.Column("last_seen_at", sa.Float, nullable=False),
     sa.Column("closed_at", sa.Float),
+    # sha256 of the player token and the session secret of the player that opened the
+    # session (domain.session_binding): only that player may write to it. NULL on sessions
+    # from before the binding, which no report can write to any more.
+    sa.Column("writer_digest", sa.String(64)),
 )
 
 # Insights read one item's sessions; close_due_sessions walks open sessions by idleness.
@@ -193,6 +197,18 @@ oauth_tokens = sa.Table(
     sa.Column("origin", sa.String(64), primary_key=True),
     sa.Column("ciphertext", sa.Text, nullable=False),
     sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
+)
+
+
+# --- salts of derived keys (storage.key_salts) ---------------------------------------------
+key_salts = sa.Table(
+    "key_salts",
+    metadata,
+    # What the key is for ("insights-links"); the key is HKDF(OEMBED_SECRET_KEY, salt, purpose).
+    # A new salt revokes every link signed with the old key, without touching the secret.
+    sa.Column("purpose", sa.String(64), primary_key=True),
+    sa.Column("salt", sa.String(128), nullable=False),
+    sa.Column("created_at", sa.Float, nullable=False),
 )
 
 

@@ -11,10 +11,9 @@ from datetime import UTC, datetime
 
 import sqlalchemy as sa
 from cryptography.fernet import Fernet, InvalidToken
-from cryptography.hazmat.primitives import hashes
-from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 from sqlalchemy.engine import Engine
 
+from oembed_server.domain import derived_keys
 from oembed_server.domain.oauth_tokens import OAuthTokens
 from oembed_server.storage.schema import oauth_tokens
 
@@ -22,8 +21,8 @@ log = logging.getLogger(__name__)
 
 
 def derive_key(secret_key: str, purpose: bytes) -> bytes:
-    return HKDF(algorithm=hashes.SHA256(), length=32, salt=b"oembed-server", info=purpose).derive(
-        secret_key.encode())
+    """A stored tokens' key: HKDF with the tokens' fixed salt (``domain.derived_keys``)."""
+    return derived_keys.derive_key(secret_key, derived_keys.TOKENS_SALT, purpose)
 
 
 class EncryptedTokenStore:

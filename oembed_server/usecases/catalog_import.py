@@ -35,6 +35,7 @@ from oembed_server.domain.media import (
     is_absolute_http_url,
     is_language_tag,
     library_problem,
+    url_character_problem,
 )
 from oembed_server.domain.whole_numbers import parse_whole_number
 from oembed_server.storage.catalog_store import CatalogStore, UpsertReport
@@ -334,6 +335,8 @@ def _convert_text(field: str, raw):
     limit = _TEXT_LIMITS.get(field, _TEXT_MAX)
     if len(value) > limit:
         return None, f"longer than {limit} characters"
+    if field in URL_FIELDS and (problem := url_character_problem(value)):
+        return None, f"{_shorten(raw)!r} {problem}"
     if field in URL_FIELDS and not is_absolute_http_url(value):
         return None, f"{_shorten(raw)!r} is not an absolute http(s) URL"
     if _CONTROL_CHARACTERS.search(value):
@@ -384,6 +387,8 @@ def _caption_track(entry) -> tuple[CaptionTrack | None, str | None]:
     kind, default = entry.get("kind", CaptionKind.SUBTITLES.value), entry.get("default", False)
     if not isinstance(src, str) or len(src) > _TEXT_MAX or not is_absolute_http_url(src.strip()):
         return None, f"src {src!r} is not an absolute http(s) URL"
+    if problem := url_character_problem(src.strip()):
+        return None, f"src {src!r} {problem}"
     if not isinstance(srclang, str) or not is_language_tag(srclang.strip()):
         return None, f"srclang {srclang!r} is not a BCP 47 language tag"
     if (not isinstance(label, str) or not label.strip() or len(label) > _CAPTION_LABEL_MAX

@@ -3,8 +3,8 @@ plays per day and attention over its timeline) and ``/insights/session/<token>``
 session's attention, the page a played event's ``iframeUrl`` shows on a contact's
 timeline in HubSpot). Server-rendered SVG, no script needed.
 
-Both show visitor data, so both answer only a signed link (``events.links``): a missing or
-wrong signature is a 404, not a hint that the item or session exists. Never cached by
+Both show visitor data, so both answer only a link made by ``domain.session_links``: a
+missing, wrong, expired or revoked one is a 404, not a hint that the item or session exists. Never cached by
 shared caches, never indexed, and the link is not leaked as a Referer.
 """
 from __future__ import annotations
@@ -29,7 +29,9 @@ from oembed_server.storage.play_sessions import (
     recent_sessions,
 )
 from oembed_server.web.app_state import current_catalog, current_settings
+from oembed_server.web.insights_links import current_link_keys
 from oembed_server.web.media_pages import error_page
+from oembed_server.web.security_headers import TIMELINE, page_policy
 
 bp = Blueprint("insights", __name__, url_prefix="/insights")
 
@@ -37,7 +39,8 @@ bp = Blueprint("insights", __name__, url_prefix="/insights")
 @bp.get("/<external_id>")
 def media_page(external_id: str):
     settings = current_settings()
-    if not media_insights_key_valid(settings.secret_key, external_id, request.args.get("key")):
+    keys = current_link_keys()
+    if not media_insights_key_valid(keys, external_id, request.args.get("key")):
         return _not_found()
     item = current_catalog().get(external_id)
     if item is None:
@@ -49,7 +52,7 @@ def media_page(external_id: str):
                                   attention_rows(conn, external_id), today)
         recent = recent_sessions(conn, external_id)
     gates = gate_counts.totals(current_catalog().engine, external_id)
-    sessions = [{"url": session_page_url(settings.public_url, settings.secret_key, row["session_id"]),
+    sessions = [{"url": session_page_url(settings.public_url, keys, row["session_id"]),
                  "started": _when(row["started_at_ms"]), "percent": row["percent_played"],
                  "page": row["page_name"] or row["page_url"]} for row in recent]
     return _private(render_template(
@@ -58,9 +61,10 @@ def media_page(external_id: str):
 
 
 @bp.get("/session/<token>")
+@page_policy(TIMELINE)  # framed by HubSpot's app on the contact timeline, by nobody else
 def session_page(token: str):
     settings = current_settings()
-    session_id = session_id_from_token(settings.secret_key, token)
+    session_id = session_id_from_token(current_link_keys(), token)
     if session_id is None:
         return _not_found()
     with current_catalog().engine.connect() as conn:

@@ -3,7 +3,8 @@
 The HTTP layer only: body size and type, the per-client budget, the player token, then
 the pure checks (``domain.player_report``) and one transaction in ``storage.play_sessions``.
 Refuses with a JSON ``{"error", "field"}`` body: 400 a malformed field, 403 a missing,
-foreign or expired token, 409 a session id of another item, 413 an oversized body, 415
+foreign or expired token, 409 a session id of another item, portal or player (token and
+session secret: ``domain.session_binding``), 413 an oversized body, 415
 another content type, 429 past a session's or a client's limit.
 """
 from __future__ import annotations
@@ -19,6 +20,7 @@ from oembed_server.domain.event_record import KINDS as REPORT_KINDS
 from oembed_server.domain.intake_limits import ClientBudget, RefusedSessions
 from oembed_server.domain.player_report import COMMON_FIELDS, KIND_FIELDS, ReportError, parse_report, report_token
 from oembed_server.domain.player_tokens import PlayerClaims, issue_token, parse_portal_id, read_token
+from oembed_server.domain.session_binding import writer_digest
 from oembed_server.observability import metrics
 from oembed_server.storage.play_sessions import DEFAULT_SESSION_REPORT_LIMIT, SessionRefused, record_report
 from oembed_server.storage.write_transaction import write_transaction
@@ -53,6 +55,9 @@ def receive_event():
         data = json.loads(body)
     except (ValueError, UnicodeDecodeError):
         return _refuse(400, "body", "is not valid JSON", reason="invalid_json")
+    except RecursionError:
+        # "[" x 5000 fits in 16 KB and exhausts the parser's stack; no report nests at all.
+        return _refuse(400, "body", "is nested too deeply to be a report", reason="too_deep")
     kind = _kind_of(data)
 
     refused = _refused_sessions()
@@ -65,7 +70,8 @@ def receive_event():
                        reason="session_limit", kind=kind)
     settings = current_settings()
     try:
-        claims = read_token(settings.secret_key, report_token(data))
+        token = report_token(data)
+        claims = read_token(settings.secret_key, token)
     except ReportError as exc:
         # A report without a token is refused as forbidden; only a non-object body is malformed.
         if exc.field == "body":
@@ -94,24 +100,35 @@ def receive_event():
     catalog = current_catalog()
     flush_within = settings.events_flush_ms / 1000
     engine = catalog.intake_engine if flush_within > 0 else catalog.engine
+    writer = writer_digest(token, report.session_secret)
     try:
         try:
             with write_transaction(engine, flush_within=flush_within) as conn:
-                accepted = record_report(conn, report, now=now, report_limit=limit)
+                accepted = record_report(conn, report, writer=writer, now=now,
+                                         report_limit=limit)
         except DBAPIError as exc:
             if not exc.connection_invalidated:
                 raise
             # A pooled connection that died in steady use (storage.engine pings only idle
             # ones): the transaction never committed, so it runs once more on a new one.
             with write_transaction(engine, flush_within=flush_within) as conn:
-                accepted = record_report(conn, report, now=now, report_limit=limit)
+                accepted = record_report(conn, report, writer=writer, now=now,
+                                         report_limit=limit)
     except SessionRefused as exc:
         if exc.status == 429:
             refused.add(record.session_id)
-        return _refuse(exc.status, exc.field, exc.message,
-                       reason="session_limit" if exc.status == 429 else "session_other_item", kind=kind)
+        return _refuse(exc.status, exc.field, exc.message, reason=_session_refusal_reason(exc), kind=kind)
     _ACCEPTED_COUNTERS[kind].inc()
     return _accepted(accepted.duplicate, accepted.closed)
+
+
+# What the play session said no to, one label value each (its 400s are about a field).
+_SESSION_REFUSALS = {(429, "sessionId"): "session_limit", (409, "sessionId"): "session_other_item",
+                     (409, "portalId"): "session_other_portal", (409, "sessionSecret"): "session_other_writer"}
+
+
+def _session_refusal_reason(exc: SessionRefused) -> str:
+    return _SESSION_REFUSALS.get((exc.status, exc.field)) or _invalid_field_reason(exc.field)
 
 
 def _kind_of(data: object) -> str:

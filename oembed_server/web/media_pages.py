@@ -5,7 +5,7 @@ from __future__ import annotations
 import math
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlencode
+from urllib.parse import quote, urlencode
 
 from flask import Blueprint, Response, current_app, redirect, render_template, request, send_from_directory, url_for
 from werkzeug.exceptions import NotFound
@@ -37,7 +37,6 @@ from oembed_server.domain.page_metadata import (
     shown_caption,
     tracking_context,
 )
-from oembed_server.domain.session_links import media_insights_url
 from oembed_server.domain.structured_data import default_caption, describes, json_ld, transcript_text, twitter_card
 from oembed_server.domain.webvtt import WebVTTError, format_timestamp, parse_cues
 from oembed_server.domain.whole_numbers import parse_whole_number
@@ -69,10 +68,6 @@ def index():
     return render_template(
         "pages/index.html",
         rows=[_index_row(settings.public_url, item) for item in items],
-        # Insights show visitor data: a production index does not hand out their signed links.
-        insights_urls=None if settings.production else {
-            item.external_id: media_insights_url(settings.public_url, settings.secret_key, item.external_id)
-            for item in items},
         page=page,
         last_page=last_page,
         total=total,
@@ -135,7 +130,7 @@ def media_page(external_id: str):
     if email:
         # The page names one contact: no shared cache may hand it to anyone else.
         response.headers["Cache-Control"] = "private, max-age=0"
-    return response
+    return _unlisted_noindex(response, item)
 
 
 @bp.get("/media/<external_id>/")
@@ -157,14 +152,14 @@ def transcript_page(external_id: str, srclang: str):
     except WebVTTError:
         return error_page(404, "No transcript", "The captions file for this language is not WebVTT.")
     settings = current_settings()
-    return render_template(
+    return _unlisted_noindex(Response(render_template(
         "pages/transcript.html",
         item=item,
         track=track,
         cues=[(format_timestamp(cue.start_seconds), cue) for cue in cues],
         provider_name=settings.provider_name,
         media_url=media_page_url(settings.public_url, item.external_id),
-    )
+    )), item)
 
 
 @bp.get("/embed/<external_id>")
@@ -224,12 +219,33 @@ def embed_page(external_id: str):
     # A gate's token names the viewer's portal and privacy choice: never shared either.
     personal = tracking or email_play(request.args) or gate
     response.headers["Cache-Control"] = "private, max-age=0" if personal else "public, max-age=300"
-    return response
+    return _unlisted_noindex(response, item)
 
 
 @bp.get("/embed/<external_id>/")
 def embed_page_slash(external_id: str):
     return _redirect_without_slash("pages.embed_page", external_id)
+
+
+# Crawlers may read every path but these: insights are capabilities, the preview is local,
+# and /events takes only the player's reports. Media pages stay crawlable so that a
+# crawler sees an unlisted page's noindex.
+ROBOTS_TXT = "User-agent: *\nDisallow: /insights/\nDisallow: /_preview/\nDisallow: /events\n"
+
+
+@bp.get("/robots.txt")
+def robots_txt():
+    # The sitemap's address must be absolute (robots.txt has no base URL).
+    sitemap = f"Sitemap: {current_settings().public_url}/sitemap.xml\n"
+    return Response(ROBOTS_TXT + sitemap, mimetype="text/plain", headers={"Cache-Control": "public, max-age=86400"})
+
+
+def _unlisted_noindex(response: Response, item: MediaItem) -> Response:
+    """An unlisted item is reachable by its URL, not findable: a search engine that meets
+    its URL somewhere must not list it (the page's meta tag says the same)."""
+    if item.visibility is Visibility.UNLISTED:
+        response.headers["X-Robots-Tag"] = "noindex"
+    return response
 
 
 def _playable_item(external_id: str, compact: bool = False) -> MediaItem | Response:
@@ -305,6 +321,7 @@ def _index_row(public_url: str, item: MediaItem) -> dict:
         "oembed_json": discovery_url(public_url, media_url, "json"),
         "oembed_xml": discovery_url(public_url, media_url, "xml"),
         "preview_links": catalog_preview_links(public_url, item.external_id),
+        "insights_preview_url": f"{public_url}/_preview/insights/{quote(item.external_id, safe='')}",
     }
 
 

@@ -14,11 +14,12 @@ import secrets
 from pathlib import Path
 from urllib.parse import urlencode
 
-from flask import Blueprint, Response, abort, current_app, g, render_template, request, send_file, url_for
+from flask import Blueprint, Response, abort, current_app, g, redirect, render_template, request, send_file, url_for
 
 from oembed_server.domain.email_plays import CONTACT_ID_MAX, is_contact_id
 from oembed_server.domain.lead_gates import is_form_id
 from oembed_server.domain.media import MediaItem, is_absolute_http_url, media_page_url
+from oembed_server.domain.session_links import media_insights_url
 from oembed_server.domain.whole_numbers import parse_whole_number
 from oembed_server.hubl import EMAIL, HublError, HublRenderer, page_context
 from oembed_server.hubl.catalog_objects import CatalogMediaObjects, preview_object_id
@@ -36,6 +37,7 @@ from oembed_server.hubl.module_files import (
 from oembed_server.package_data import CMS_MODULES_DIR
 from oembed_server.usecases.oembed_answer import OEmbedError, answer_oembed_request
 from oembed_server.web.app_state import current_catalog, current_settings, current_url_matcher
+from oembed_server.web.insights_links import current_link_keys
 from oembed_server.web.security_headers import PREVIEW, page_policy
 
 bp = Blueprint("preview", __name__, url_prefix="/_preview")
@@ -319,6 +321,18 @@ def preview_module(module_name: str):
         csp_nonce=g.csp_nonce,
         hs_vars=json.dumps({"portal_id": portal_id, "page_id": PREVIEW_PAGE_ID}),
     )
+
+
+@bp.get("/insights/<external_id>")
+def insights_link(external_id: str):
+    """The development preview's way to an item's insights: a fresh link, handed to whoever
+    runs the preview (a local `serve`), never written into a page."""
+    if current_catalog().get(external_id) is None:
+        return _text(404, f"media: no catalog item {external_id!r}")
+    response = redirect(media_insights_url(current_settings().public_url, current_link_keys(), external_id), 303)
+    response.headers["Cache-Control"] = "no-store"
+    response.headers["Referrer-Policy"] = "no-referrer"
+    return response
 
 
 @bp.get("/<module_name>/<filename>")

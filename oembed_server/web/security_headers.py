@@ -3,7 +3,8 @@ Policies, one per kind of page.
 
 Every HTML page gets a policy. Unless a view says otherwise (``page_policy``), it gets the
 strict site policy, which also refuses to be framed: index, media, error and insights
-pages, and any page added later. The player page is the exception: it is shown in other
+pages, and any page added later. The session insights page may be framed by HubSpot's
+app alone (it is what the contact timeline shows). The player page is the exception: it is shown in other
 sites' iframes (HubSpot pages, emails' landing pages, editors), so it may be framed by
 anyone and may load media, tracks, segments and documents from any http(s) origin.
 """
@@ -16,10 +17,13 @@ from urllib.parse import urlsplit
 
 from flask import Flask, Response, g
 
+from oembed_server.domain.timeline_frames import TIMELINE_FRAME_ANCESTORS
+
 # The page kinds. Changing one changes every page of that kind, on purpose.
 SITE = "site"
 PLAYER = "player"
 PREVIEW = "preview"
+TIMELINE = "timeline"
 
 _ANY_HTTP = "http: https:"
 _POLICIES: dict[str, dict[str, str]] = {
@@ -52,10 +56,25 @@ _POLICIES: dict[str, dict[str, str]] = {
         "connect-src": f"'self' {_ANY_HTTP}",
         "worker-src": "'self' blob:",
         "font-src": "'self' data:",
-        "object-src": f"'self' {_ANY_HTTP}",
+        # No plugins: PDFs are drawn by PDF.js, never handed to an <object>.
+        "object-src": "'none'",
         "frame-src": f"'self' {_ANY_HTTP}",
         "base-uri": "'none'",
         "form-action": "'none'",
+    },
+    # The session insights page: the played event's iframeUrl, which HubSpot opens in a
+    # modal on the contact timeline. The site policy, except that HubSpot's app (and only
+    # it) may frame it; X-Frame-Options cannot name an origin, so it is not sent.
+    TIMELINE: {
+        "default-src": "'self'",
+        "script-src": "'self'",
+        "style-src": "'self'",
+        "style-src-attr": "'unsafe-inline'",
+        "img-src": f"'self' {_ANY_HTTP} data:",
+        "object-src": "'none'",
+        "base-uri": "'none'",
+        "form-action": "'none'",
+        "frame-ancestors": "{timeline_ancestors}",
     },
     # The local HubL module preview stands in for a HubSpot page: the module's require_css
     # blocks arrive as inline <style>, email modules style every cell inline, and the
@@ -84,15 +103,18 @@ WWW_AUTHENTICATE = 'Bearer realm="media"'
 View = TypeVar("View", bound=Callable)
 
 
-def content_security_policy(kind: str, public_url: str, script_nonce: str | None = None) -> str:
+def content_security_policy(kind: str, public_url: str,
+                            timeline_ancestors: tuple[str, ...] = TIMELINE_FRAME_ANCESTORS, *,
+                            script_nonce: str | None = None) -> str:
     """The Content-Security-Policy header value for a page of ``kind``; a ``script_nonce``
     lets the inline scripts carrying it run."""
     parts = urlsplit(public_url)
     origin = f"{parts.scheme}://{parts.netloc}"
+    ancestors = " ".join(timeline_ancestors) or "'none'"
     directives = dict(_POLICIES[kind])
     if script_nonce:
         directives["script-src"] += f" 'nonce-{script_nonce}'"
-    return "; ".join(f"{name} {value.format(public_origin=origin)}".strip()
+    return "; ".join(f"{name} {value.format(public_origin=origin, timeline_ancestors=ancestors)}".strip()
                      for name, value in directives.items())
 
 
@@ -110,9 +132,11 @@ def page_policy(kind: str) -> Callable[[View], View]:
     return mark
 
 
-def init_app(app: Flask, public_url: str) -> None:
+def init_app(app: Flask, public_url: str,
+             timeline_ancestors: tuple[str, ...] = TIMELINE_FRAME_ANCESTORS) -> None:
     # Each policy is built once; the per-response work is a dictionary look-up.
-    policies = {kind: content_security_policy(kind, public_url) for kind in _POLICIES}
+    policies = {kind: content_security_policy(kind, public_url, timeline_ancestors=timeline_ancestors)
+                for kind in _POLICIES}
 
     @app.after_request
     def _security_headers(response: Response) -> Response:
@@ -124,9 +148,12 @@ def init_app(app: Flask, public_url: str) -> None:
         if response.mimetype == "text/html":
             kind = g.get("page_policy", SITE)
             nonce = g.get("csp_nonce")
-            headers["Content-Security-Policy"] = (
-                content_security_policy(kind, public_url, nonce) if nonce and kind == PREVIEW else policies[kind])
-            if kind != PLAYER:
+            if nonce and kind == PREVIEW:
+                headers["Content-Security-Policy"] = content_security_policy(
+                    kind, public_url, timeline_ancestors, script_nonce=nonce)
+            else:
+                headers["Content-Security-Policy"] = policies[kind]
+            if kind not in (PLAYER, TIMELINE):
                 # For browsers that predate frame-ancestors.
                 headers["X-Frame-Options"] = "DENY"
         return response

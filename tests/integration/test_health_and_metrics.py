@@ -25,6 +25,7 @@ from tests.hubspot_emulator import LiveEmulator
 from tests.hubspot_emulator.testing import client_env, media_item
 from tests.support.apps import command_runner, make_app
 from tests.support.environment import SECRET_KEY
+from tests.support.event_reports import SESSION_SECRET
 
 METRICS_TOKEN = "metrics-token-0123456789abcdef"
 
@@ -139,7 +140,7 @@ def test_a_bad_metrics_token_is_refused_at_start(sqlite_url, bad):
 def report(kind: str = "played", **fields) -> dict:
     token = issue_token(SECRET_KEY, PlayerClaims("sample-video", "VIDEO", None, False))
     base = {"token": token, "externalId": "sample-video", "sessionId": "metrics-session-0001-abcdef",
-            "occurredTimestamp": int(time.time() * 1000), "kind": kind}
+            "sessionSecret": SESSION_SECRET, "occurredTimestamp": int(time.time() * 1000), "kind": kind}
     return base | ({"state": "STARTED"} if kind == "played" else {}) | fields
 
 
@@ -151,11 +152,14 @@ def test_intake_counts_accepted_and_each_refusal_reason(sample_client):
         ("played", "token_missing"): dict(json={**report(), "token": None}),
         ("played", "token_invalid"): dict(json=report(token="A" * 40 + "." + "B" * 20)),
         ("quartile", "invalid_playedPercent"): dict(json=report("quartile", playedPercent=33)),
+        ("unknown", "too_deep"): dict(data="[" * 5000, content_type="text/plain"),
+        # The accepted report below opened this session; another player may not write to it.
+        ("played", "session_other_writer"): dict(json=report(sessionSecret="not-the-players-secret-0123")),
     }
     before = {key: counter("oembed_intake_reports_refused_total", kind=key[0], reason=key[1]) for key in refusals}
     assert sample_client.post("/events", json=report()).status_code == 202
     for options in refusals.values():
-        assert sample_client.post("/events", **options).status_code in (400, 403, 415)
+        assert sample_client.post("/events", **options).status_code in (400, 403, 409, 415)
     assert counter("oembed_intake_reports_accepted_total", kind="played") == before_accepted + 1
     for key in refusals:
         assert counter("oembed_intake_reports_refused_total", kind=key[0], reason=key[1]) == before[key] + 1, key

@@ -8,11 +8,12 @@ import pytest
 from bs4 import BeautifulSoup
 
 from oembed_server.domain import insight_figures as insights
-from oembed_server.domain.session_links import media_insights_url, session_page_url
+from oembed_server.domain.session_links import link_keys, media_insights_url, session_page_url
 from oembed_server.usecases.sample_media import load_sample_media
 from tests.support.apps import make_app
-from tests.support.environment import PUBLIC_URL, SECRET_KEY
+from tests.support.environment import PUBLIC_URL
 from tests.support.event_reports import attention, body, player_token
+from tests.support.insights_links import app_link_keys
 
 
 def test_bar_geometry_scales_to_the_highest_value():
@@ -66,7 +67,7 @@ def local(url: str) -> str:
 
 def test_media_insights_page(played_app):
     client = played_app.test_client()
-    response = client.get(local(media_insights_url(PUBLIC_URL, SECRET_KEY, "sample-video")))
+    response = client.get(local(media_insights_url(PUBLIC_URL, app_link_keys(played_app), "sample-video")))
     assert response.status_code == 200
     assert response.headers["Cache-Control"] == "private, no-store"
     assert response.headers["Referrer-Policy"] == "no-referrer"
@@ -82,7 +83,7 @@ def test_media_insights_page(played_app):
 
 def test_session_page_is_the_iframe_url_target(played_app):
     client = played_app.test_client()
-    response = client.get(local(session_page_url(PUBLIC_URL, SECRET_KEY, "insights-session-00001")))
+    response = client.get(local(session_page_url(PUBLIC_URL, app_link_keys(played_app), "insights-session-00001")))
     assert response.status_code == 200
     page = BeautifulSoup(response.get_data(as_text=True), "html.parser")
     assert page.select_one("[data-fact=percent]").get_text() == "77.8 %"
@@ -95,21 +96,31 @@ def test_insights_need_a_signed_link(played_app):
     client = played_app.test_client()
     assert client.get("/insights/sample-video").status_code == 404
     assert client.get("/insights/sample-video?key=forged").status_code == 404
-    audio_key = re.search(r"key=(.+)$", media_insights_url(PUBLIC_URL, SECRET_KEY, "sample-audio")).group(1)
+    keys = app_link_keys(played_app)
+    audio_key = re.search(r"key=(.+)$", media_insights_url(PUBLIC_URL, keys, "sample-audio")).group(1)
     assert client.get(f"/insights/sample-video?key={audio_key}").status_code == 404  # another item's key
-    other_app_link = session_page_url(PUBLIC_URL, "another-secret-key-0123456789-abcdefghij", "insights-session-00001")
-    assert client.get(local(other_app_link)).status_code == 404
-    assert client.get(local(session_page_url(PUBLIC_URL, SECRET_KEY, "no-such-session-000000"))).status_code == 404
+    other_app = link_keys("another-secret-key-0123456789-abcdefghij", b"salt")
+    assert client.get(local(session_page_url(PUBLIC_URL, other_app, "insights-session-00001"))).status_code == 404
+    assert client.get(local(session_page_url(PUBLIC_URL, keys, "no-such-session-000000"))).status_code == 404
 
 
-def test_index_links_insights_in_development_only(sqlite_url):
+def test_only_the_development_preview_hands_out_insights_links(sqlite_url):
+    # Development without the preview (a gunicorn of a staging site, say) lists no link.
     development = make_app(sqlite_url)
     load_sample_media(development.extensions["catalog"], PUBLIC_URL)
     page = development.test_client().get("/").get_data(as_text=True)
-    links = BeautifulSoup(page, "html.parser").select(".catalog__insights")
-    assert len(links) == 4
-    assert development.test_client().get(local(links[0]["href"])).status_code == 200
+    assert "catalog__insights" not in page and "/insights/" not in page
     development.extensions["catalog"].dispose()
+    preview = make_app(sqlite_url, PREVIEW_ENABLED=True)
+    client = preview.test_client()
+    page = client.get("/").get_data(as_text=True)
+    links = BeautifulSoup(page, "html.parser").select(".catalog__insights")
+    assert len(links) == 4 and "key=" not in page  # the index links the preview, never a capability
+    handed_out = client.get(local(links[0]["href"]))
+    assert handed_out.status_code == 303 and handed_out.headers["Cache-Control"] == "no-store"
+    assert client.get(local(handed_out.headers["Location"])).status_code == 200
+    preview.extensions["catalog"].dispose()
     production = make_app(sqlite_url, OEMBED_ENV="production")
     assert "catalog__insights" not in production.test_client().get("/").get_data(as_text=True)
+    assert production.test_client().get("/_preview/insights/sample-video").status_code == 404
     production.extensions["catalog"].dispose()

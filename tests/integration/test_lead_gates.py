@@ -17,7 +17,7 @@ from oembed_server.storage import gate_counts
 from oembed_server.usecases.catalog_import import import_catalog
 from tests.hubspot_emulator import LiveEmulator
 from tests.support.apps import command_runner
-from tests.support.environment import PUBLIC_URL, SECRET_KEY
+from tests.support.environment import PUBLIC_URL
 from tests.support.gate_forms import (
     CONSENT_FORM_ID,
     FORM_ID,
@@ -29,6 +29,7 @@ from tests.support.gate_forms import (
     gated_app,
     gated_item,
 )
+from tests.support.insights_links import app_link_keys
 from tests.support.portal_installs import PORTAL_A, PORTAL_B, TEST_PORTALS, install, make_install_app
 
 TRACKING = f"hs_utk={UTK}&hs_page_url=https%3A%2F%2Fwww.example.com%2Flanding&hs_page_name=Landing"
@@ -67,8 +68,8 @@ def submit(client, config: dict, values: dict, **extra):
                        headers=headers)
 
 
-def insights_path(external_id: str) -> str:
-    url = urlsplit(media_insights_url(PUBLIC_URL, SECRET_KEY, external_id))
+def insights_path(app, external_id: str) -> str:
+    url = urlsplit(media_insights_url(PUBLIC_URL, app_link_keys(app), external_id))
     return f"{url.path}?{url.query}"
 
 
@@ -247,10 +248,10 @@ def test_gate_calls_need_the_gates_token_and_count_shown_and_skipped(app, emulat
     assert (totals.shown, totals.submitted, totals.skipped, totals.conversion_rate) == (2, 1, 1, 0.5)
 
     # The item's insights page shows them, with the conversion rate.
-    page = client.get(insights_path("gated")).get_data(as_text=True)
+    page = client.get(insights_path(app, "gated")).get_data(as_text=True)
     figures = dict(re.findall(r'data-total="(gates-[a-z]+)">([^<]*)<', page))
     assert figures == {"gates-shown": "2", "gates-submitted": "1", "gates-skipped": "1", "gates-conversion": "50.0 %"}
-    plain = client.get(insights_path("plain")).get_data(as_text=True)
+    plain = client.get(insights_path(app, "plain")).get_data(as_text=True)
     assert "Lead capture" not in plain  # no gate, never counted
 
 

@@ -328,7 +328,7 @@ def test_index_links_a_preview_of_each_item(preview_client):
     hrefs = [a["href"] for a in soup.find_all("a", href=re.compile("/_preview/"))]
     assert f"{PUBLIC_URL}/_preview/media_embed?media=sample-video" in hrefs
     assert f"{PUBLIC_URL}/_preview/media_email?media=sample-video" in hrefs
-    assert len(hrefs) == 8  # page and email preview for each of the 4 sample items
+    assert len(hrefs) == 12  # page and email preview and an insights link for each of the 4 sample items
 
 
 def test_preview_uses_the_connected_portal(preview_client, tmp_path, monkeypatch):

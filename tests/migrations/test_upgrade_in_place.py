@@ -22,6 +22,7 @@ import sqlalchemy as sa
 from click.testing import CliRunner
 
 from oembed_server.cli import cli
+from oembed_server.domain.attention_spans import percent_played
 from oembed_server.domain.event_record import ATTENTION, PLAYED, QUARTILE, EventRecord
 from oembed_server.domain.media import CaptionTrack, MediaType, Visibility
 from oembed_server.domain.oauth_tokens import OAuthTokens
@@ -30,10 +31,10 @@ from oembed_server.settings import load_settings
 from oembed_server.storage import schema_version
 from oembed_server.storage.catalog_store import CatalogStore
 from oembed_server.storage.engine import create_catalog_engine
-from oembed_server.storage.play_sessions import record_report
+from oembed_server.storage.job_queue import enqueue
 from oembed_server.storage.portal_store import PortalStore, state_nonce_used, use_state_nonce
 from oembed_server.storage.provisioning_marks import StoredPushRecord, set_mark
-from oembed_server.storage.schema import DEAD, HELD, QUEUED, jobs, metadata, rate_blocks, rate_slots
+from oembed_server.storage.schema import DEAD, HELD, QUEUED, jobs, metadata, play_sessions, rate_blocks, rate_slots
 from oembed_server.storage.token_store import EncryptedTokenStore
 from oembed_server.usecases.module_push import PushRecord
 from oembed_server.usecases.provisioning import KIND_PUSH_MODULES, app_fingerprint, modules_fingerprint
@@ -146,9 +147,8 @@ def fill_every_table(engine: sa.Engine, emulator: LiveEmulator, env: dict[str, s
                 ("sess-still-playing-004", CONFIGURED, "clip-a", "VIDEO", False)]
     with engine.begin() as conn:
         for i, (session_id, portal_id, external_id, media_type, final) in enumerate(sessions):
-            for report in session_reports(session_id, portal_id, external_id, media_type, t0_ms + i * 1000,
-                                          final=final):
-                record_report(conn, report, now=now - 300 + i)
+            old_release_records(conn, session_reports(session_id, portal_id, external_id, media_type,
+                                                      t0_ms + i * 1000, final=final), now=now - 300 + i)
         dead_event = EventRecord(kind=QUARTILE, external_id="clip-a", media_type="VIDEO",
                                  session_id="sess-dead-0000005", occurred_at_ms=t0_ms - 60_000, played_percent=75,
                                  portal_id=CONFIGURED, contact_utk="utk-dead", page_name="Spring launch",
@@ -186,14 +186,42 @@ def fill_every_table(engine: sa.Engine, emulator: LiveEmulator, env: dict[str, s
             "sessions": {s[0]: s[1] for s in sessions}}
 
 
-def snapshot(engine: sa.Engine, names=None) -> dict[str, list[dict]]:
-    """Every row of the declared tables the database has (or of ``names``): tables later
-    releases add are not in the old database, and stay empty after the upgrade."""
-    names = set(sa.inspect(engine).get_table_names() if names is None else names)
+def snapshot(engine: sa.Engine, columns: dict[str, list[str]]) -> dict[str, list[dict]]:
+    """Every row of the tables and columns named (those the old release had)."""
     with engine.connect() as conn:
         return {table.name: [dict(row) for row in conn.execute(
-                    sa.select(table).order_by(*table.primary_key.columns)).mappings()]
-                for table in metadata.sorted_tables if table.name in names}
+                    sa.select(*[table.c[name] for name in columns[table.name]])
+                    .order_by(*table.primary_key.columns)).mappings()]
+                for table in metadata.sorted_tables if table.name in columns}
+
+
+def old_release_columns(engine: sa.Engine) -> dict[str, list[str]]:
+    inspector = sa.inspect(engine)
+    return {name: [c["name"] for c in inspector.get_columns(name)] for name in inspector.get_table_names()
+            if name in metadata.tables}
+
+
+def old_release_records(conn: sa.Connection, reports: list[PlayerReport], now: float) -> None:
+    """A session as the old release's intake stored it: its row (no writer digest, which that
+    release did not have) and its jobs, with the same dedupe keys today's intake uses."""
+    first = reports[0].record
+    last = reports[-1]
+    assert last.record.spans is not None
+    conn.execute(play_sessions.insert().values(
+        session_id=first.session_id, external_id=first.external_id, media_type=first.media_type,
+        portal_id=first.portal_id, contact_utk=first.contact_utk, page_name=first.page_name,
+        page_url=first.page_url, state=first.state, started_at_ms=first.occurred_at_ms,
+        started_day=time.strftime("%Y-%m-%d", time.gmtime(first.occurred_at_ms / 1000)), reports=len(reports),
+        spans=json.dumps(list(last.record.spans), separators=(",", ":")), span_seconds=last.record.span_seconds,
+        duration_seconds=last.record.duration_seconds, percent_played=percent_played(last.record.spans),
+        attention_at_ms=last.record.occurred_at_ms, first_seen_at=now, last_seen_at=now,
+        closed_at=now if last.final else None))
+    for report in reports:
+        record = report.record
+        suffix = {PLAYED: "played", QUARTILE: f"q{record.played_percent}", ATTENTION: "attention"}[record.kind]
+        if record.kind != ATTENTION or report.final:
+            enqueue(conn, record.job_kind, record.to_payload(), portal_id=record.portal_id,
+                    priority=record.job_priority, dedupe_key=f"{record.session_id}:{suffix}", now=now)
 
 
 def job_states(engine: sa.Engine) -> dict[int, tuple[str, str | None]]:
@@ -209,7 +237,8 @@ def test_a_database_of_the_release_before_migrations_is_upgraded_in_place(empty_
     engine = create_catalog_engine(empty_database_url)
     add_later_columns(engine)
     expected = fill_every_table(engine, emulator, env)
-    before = snapshot(engine)
+    old_columns = old_release_columns(engine)
+    before = snapshot(engine, old_columns)
     assert [name for name, rows in before.items() if not rows] == []  # data in every table
     assert schema_version.current_revision(engine) is None
 
@@ -223,7 +252,7 @@ def test_a_database_of_the_release_before_migrations_is_upgraded_in_place(empty_
 
     monkeypatch.setenv("OEMBED_DATABASE_URL", empty_database_url)
     assert CliRunner().invoke(cli, ["db", "current"]).output == f"{head} (newest)\n"
-    assert snapshot(engine, before) == before
+    assert snapshot(engine, old_columns) == before
     assert schema_differences(engine) == []
 
     # Every token still decrypts with the same OEMBED_SECRET_KEY.
@@ -236,7 +265,7 @@ def test_a_database_of_the_release_before_migrations_is_upgraded_in_place(empty_
     # A second upgrade finds nothing to do.
     again = CliRunner().invoke(cli, ["db", "upgrade"])
     assert again.exit_code == 0 and again.output == f"Database already at the newest revision ({head}).\n"
-    assert snapshot(engine, before) == before
+    assert snapshot(engine, old_columns) == before
 
     # The worker of the new release delivers what the old one queued, with the stored tokens.
     states = job_states(engine)

@@ -68,7 +68,8 @@ def test_sigkill_of_every_server_process_loses_no_answered_report(tmp_path):
         now = int(time.time() * 1000)
         for n in range(40):
             session = f"crash-session-{n:04d}-abcdef"
-            base = {"token": token, "externalId": "sample-video", "sessionId": session, "occurredTimestamp": now}
+            base = {"token": token, "externalId": "sample-video", "sessionId": session,
+                    "sessionSecret": f"{session}-secret", "occurredTimestamp": now}
             for report in ([dict(base, kind="played", state="STARTED")]
                            + [dict(base, kind="quartile", playedPercent=q) for q in (0, 25, 50)]):
                 assert post(port, report) == 202

@@ -6,6 +6,8 @@ import re
 import time
 
 SESSION = "sess-0123456789abcdefXYZ"
+# The player's secret for SESSION (and any other session a test opens with the same helper).
+SESSION_SECRET = "secret-0123456789abcdefXYZ"
 
 
 def player_token(client, path: str = "/embed/sample-video?hs_portal_id=42") -> str:
@@ -18,7 +20,8 @@ def player_token(client, path: str = "/embed/sample-video?hs_portal_id=42") -> s
 
 def body(token: str, **fields) -> dict:
     base = {"token": token, "kind": "played", "state": "STARTED", "externalId": "sample-video",
-            "sessionId": SESSION, "occurredTimestamp": int(time.time() * 1000), "portalId": 42,
+            "sessionId": SESSION, "sessionSecret": SESSION_SECRET, "occurredTimestamp": int(time.time() * 1000),
+            "portalId": 42,
             "contactUtk": "utk-1", "pageId": "77", "pageUrl": "https://www.example.com/landing",
             "pageName": "Landing"}
     return {k: v for k, v in (base | fields).items() if v is not ...}

@@ -10,10 +10,10 @@ import pytest
 from oembed_server.domain.event_mapping import attention_fields, hubspot_event
 from oembed_server.domain.event_record import EventRecord
 from oembed_server.domain.media import MediaItem, MediaType
-from oembed_server.domain.session_links import session_id_from_token
+from oembed_server.domain.session_links import link_keys, session_id_from_token
 
 PUBLIC = "https://media.example.com"
-KEY = "k" * 40
+KEY = link_keys("k" * 40, b"links-salt")
 SPEC = Path(__file__).parents[1] / "hubspot_emulator" / "openapi" / "media-bridge-v1.json"
 SCHEMA_OF = {"media-played": "MediaPlayedEventRequest", "media-played-percent": "MediaPlayedPercentageEventRequest",
              "attention-span": "AttentionSpanEventRequest"}
@@ -30,7 +30,7 @@ def record(kind="played", **fields):
 
 
 def test_played_event_carries_media_visitor_and_a_signed_session_link():
-    kind, body = hubspot_event(record(), ITEM, public_url=PUBLIC, secret_key=KEY)
+    kind, body = hubspot_event(record(), ITEM, public_url=PUBLIC, links=KEY)
     assert kind == "media-played"
     link = body.pop("iframeUrl")
     assert link.startswith(f"{PUBLIC}/insights/session/")
@@ -43,25 +43,25 @@ def test_played_event_carries_media_visitor_and_a_signed_session_link():
 
 def test_without_a_synced_object_the_external_id_identifies_the_media():
     unsynced = MediaItem("clip-1", MediaType.VIDEO, "Launch film")
-    _, body = hubspot_event(record("quartile"), unsynced, public_url=PUBLIC, secret_key=KEY)
+    _, body = hubspot_event(record("quartile"), unsynced, public_url=PUBLIC, links=KEY)
     assert body["externalId"] == "clip-1" and "mediaBridgeId" not in body
     assert body["playedPercent"] == 50 and "state" not in body and "iframeUrl" not in body
-    _, gone = hubspot_event(record("quartile"), None, public_url=PUBLIC, secret_key=KEY)
+    _, gone = hubspot_event(record("quartile"), None, public_url=PUBLIC, links=KEY)
     assert gone["externalId"] == "clip-1" and "mediaName" not in gone
 
 
 def test_pages_outside_hubspot_send_name_and_url_and_untracked_visitors_send_nothing_personal():
     _, body = hubspot_event(record(page_id=None, page_name="Blog", page_url="https://site.test/b"), ITEM,
-                            public_url=PUBLIC, secret_key=None)
+                            public_url=PUBLIC, links=None)
     assert (body["pageName"], body["pageUrl"]) == ("Blog", "https://site.test/b") and "pageId" not in body
     assert "iframeUrl" not in body  # no stable key, no link that would die with the process
     _, dnt = hubspot_event(record(contact_utk=None, page_id=None, hsenc=None, external_play_context=None), ITEM,
-                           public_url=PUBLIC, secret_key=KEY)
+                           public_url=PUBLIC, links=KEY)
     assert not {"contactUtk", "pageId", "pageName", "pageUrl", "_hsenc", "externalPlayContext"} & set(dnt)
 
 
 def test_attention_span_maps_counts_and_derives_both_totals():
-    kind, body = hubspot_event(record("attention"), ITEM, public_url=PUBLIC, secret_key=KEY)
+    kind, body = hubspot_event(record("attention"), ITEM, public_url=PUBLIC, links=KEY)
     assert kind == "attention-span"
     assert body["rawDataMap"] == {"0": 2, "1": 2, "2": 1, "3": 0}
     assert body["rawDataString"] == "0=2;1=2;2=1;3=0;"
@@ -104,5 +104,5 @@ def _check(schema: dict, value, schemas: dict, where: str) -> None:
 def test_bodies_match_hubspots_published_request_schemas(kind):
     schemas = json.loads(SPEC.read_text())["components"]["schemas"]
     for item, page in ((ITEM, {}), (None, {"page_id": None, "page_name": "P", "page_url": "https://p.test/"})):
-        event, body = hubspot_event(record(kind, **page), item, public_url=PUBLIC, secret_key=KEY)
+        event, body = hubspot_event(record(kind, **page), item, public_url=PUBLIC, links=KEY)
         _check(schemas[SCHEMA_OF[event]], body, schemas, event)

@@ -22,7 +22,7 @@ SECRET = "validation-secret-key-0123456789-abcdefgh"
 
 def report(**fields) -> dict:
     base = {"token": "abc.def.ghi", "kind": "played", "externalId": "clip-1", "sessionId": "A" * 22,
-            "occurredTimestamp": NOW_MS, "state": "STARTED"}
+            "sessionSecret": "S" * 22, "occurredTimestamp": NOW_MS, "state": "STARTED"}
     return {k: v for k, v in (base | fields).items() if v is not ...}
 
 
@@ -142,7 +142,9 @@ def test_token_binds_item_portal_and_dnt_and_expires():
     token = issue_token(SECRET, claims)
     assert read_token(SECRET, token) == claims
     assert read_token(SECRET + "x", token) is None
-    assert read_token(SECRET, token[:-2] + "xx") is None
+    # A character the signature's bytes depend on (base64's last one carries unused bits).
+    flipped = "A" if token[-6] != "A" else "B"
+    assert read_token(SECRET, token[:-6] + flipped + token[-5:]) is None
     assert read_token(SECRET, token, max_age=-1) is None  # past its age
     assert read_token(SECRET, "garbage") is None
 

@@ -62,7 +62,7 @@ def test_tokens_carry_the_email_visit_and_plain_tokens_stay_as_they_were():
 def test_an_email_record_maps_to_contact_id_and_email_context():
     record = EventRecord(kind="played", external_id="clip", media_type="VIDEO", session_id="s" * 20,
                          occurred_at_ms=1, state="STARTED", external_play_context="EMAIL", contact_id=42)
-    _, body = hubspot_event(record, None, public_url="https://m.example", secret_key=None)
+    _, body = hubspot_event(record, None, public_url="https://m.example", links=None)
     assert body["contactId"] == 42 and body["externalPlayContext"] == "EMAIL" and "contactUtk" not in body
     with pytest.raises(ValueError, match="contact_id"):
         EventRecord(kind="played", external_id="clip", media_type="VIDEO", session_id="s" * 20,

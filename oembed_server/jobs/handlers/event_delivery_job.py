@@ -6,12 +6,15 @@ is a dead letter, not something a retry could fix.
 """
 from __future__ import annotations
 
+from oembed_server.domain.derived_keys import LINKS_PURPOSE
 from oembed_server.domain.event_mapping import hubspot_event
-from oembed_server.domain.event_record import JOB_KIND, EventRecord
+from oembed_server.domain.event_record import JOB_KIND, PLAYED, EventRecord
+from oembed_server.domain.session_links import link_keys
 from oembed_server.hubspot.media_events_api import MediaEvents
 from oembed_server.jobs.handlers.job_context import JobContext
 from oembed_server.jobs.job_outcomes import GiveUp
 from oembed_server.storage.job_queue import Job
+from oembed_server.storage.key_salts import salt_for
 from oembed_server.storage.privacy_erasure import remember_contact
 from oembed_server.storage.write_transaction import write_transaction
 
@@ -24,8 +27,11 @@ def send_event(job: Job, ctx: JobContext) -> None:
     except (TypeError, ValueError) as exc:
         raise GiveUp(f"job {job.id} holds no valid event record: {exc}") from None
     item = ctx.media_item(record.external_id)
-    kind, body = hubspot_event(record, item, public_url=ctx.settings.public_url,
-                               secret_key=ctx.stable_secret_key)
+    links = None
+    if ctx.stable_secret_key and record.kind == PLAYED:  # only the played event carries a link
+        links = link_keys(ctx.stable_secret_key, salt_for(ctx.catalog.engine, LINKS_PURPOSE),
+                          ctx.settings.insights_link_days)
+    kind, body = hubspot_event(record, item, public_url=ctx.settings.public_url, links=links)
     # The version is HUBSPOT_MEDIA_EVENTS_VERSION: v2 by default, HubSpot's production path
     # (asynchronous, retained and retried on HubSpot's side).
     answer = MediaEvents(ctx.client).send(kind, body)

@@ -82,7 +82,8 @@
   }
 
   function readyValue() {
-    return { src: location.href, events: EVENTS, methods: METHODS };
+    // player.js strips the visitor's tracking parameters (hs_utk...): they stay in this frame.
+    return { src: player.publicSrc(), events: EVENTS, methods: METHODS };
   }
 
   function send(request, event, value) {

@@ -12,6 +12,8 @@
  *   pagehide) with navigator.sendBeacon, which the browser delivers after the tab is gone;
  *   a hidden tab sends what it has too, since a phone may never fire pagehide (the server
  *   closes a session that went quiet).
+ * - Each session also has a random secret, sent with each of its reports and to nobody
+ *   else: the intake lets only the player that opened a session write to it.
  * - dnt=1 on the player URL or the browser's Global Privacy Control: no visitor token and
  *   no page fields are sent.
  * The timeline maths (spanLayout, spanIndex, quartilesCrossed, countSpans) are pure and
@@ -79,6 +81,9 @@
     return;
   }
 
+  // 128 random bits, base64url: the session id (sent to HubSpot with every event) and the
+  // session secret (sent only to our intake, which keeps a digest of it: only this player
+  // can write to the session).
   function newSessionId() {
     var bytes = new Uint8Array(16);
     root.crypto.getRandomValues(bytes);
@@ -111,7 +116,8 @@
   var visitor = visitorFields();
 
   function send(body, useBeacon) {
-    var report = { token: events.token, externalId: config.externalId, occurredTimestamp: Date.now() };
+    var report = { token: events.token, externalId: config.externalId, occurredTimestamp: Date.now(),
+                   sessionSecret: session.secret };
     Object.keys(visitor).forEach(function (key) { report[key] = visitor[key]; });
     Object.keys(body).forEach(function (key) { report[key] = body[key]; });
     var text = JSON.stringify(report);
@@ -128,7 +134,7 @@
   var session = null;
 
   function startSession() {
-    session = { id: newSessionId(), quartiles: {}, counts: null, duration: 0, lastSpan: -1,
+    session = { id: newSessionId(), secret: newSessionId(), quartiles: {}, counts: null, duration: 0, lastSpan: -1,
                 position: null, dirty: false, ended: false };
     root.mediaPlayerEvents.sessionId = session.id;
     return session;

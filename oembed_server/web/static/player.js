@@ -16,6 +16,15 @@
   var options = config.options || {};
   var element = document.getElementById("player");
   var player = window.mediaPlayer = { config: config, element: element, held: [] };
+  // Tracking parameters the page was given; they identify the visitor and never leave this frame.
+  var PRIVATE_PARAMS = ["hs_utk", "_hsenc", "hs_page_id", "hs_page_url", "hs_page_name", "hs_portal_id"];
+
+  // The player's URL as the embedding page may know it: without the visitor's tracking parameters.
+  player.publicSrc = function () {
+    var url = new URL(location.href);
+    PRIVATE_PARAMS.forEach(function (name) { url.searchParams.delete(name); });
+    return url.href;
+  };
 
   // player.js protocol: announce the player unasked; the control API (player-api.js) loads on first use.
   if (parent !== window && element && element.play) {
@@ -25,8 +34,29 @@
         document.head.appendChild(document.createElement("script")).src = api;
       }
     });
-    parent.postMessage('{"context":"player.js","version":"0.0.11","event":"ready","value":{"src":' +
-      JSON.stringify(location.href) + "}}", "*");
+    // Only to the page that framed us, at its origin: "*" would hand the announcement to
+    // whatever the parent window has navigated to since. Chromium and Safari name the
+    // parent's origin (ancestorOrigins); elsewhere the Referer of the frame's request
+    // carries it (our Referrer-Policy keeps at least the origin). Unknown: no announcement;
+    // the API still answers a page that speaks first, at the origin it spoke from.
+    var target = parentOrigin();
+    if (target) {
+      parent.postMessage('{"context":"player.js","version":"0.0.11","event":"ready","value":{"src":' +
+        JSON.stringify(player.publicSrc()) + "}}", target);
+    }
+  }
+
+  function parentOrigin() {
+    var ancestors = location.ancestorOrigins;
+    var origin = ancestors && ancestors.length ? ancestors[0] : null;
+    if (!origin && document.referrer) {
+      try {
+        origin = new URL(document.referrer).origin;
+      } catch (error) {
+        origin = null;
+      }
+    }
+    return origin && origin !== "null" ? origin : null;
   }
 
   if (!element || typeof element.play !== "function") {

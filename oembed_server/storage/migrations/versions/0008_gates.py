@@ -2,7 +2,7 @@
 per-item gate counts (shown, submitted, skipped).
 
 Revision ID: 0008_gates
-Revises: 0010_media_description
+Revises: 0003_session_secrets
 Create Date: 2026-12-03
 """
 from __future__ import annotations
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0008_gates"
-down_revision = "0010_media_description"
+down_revision = "0003_session_secrets"
 branch_labels = None
 depends_on = None
 
