@@ -217,9 +217,8 @@
     send(body, useBeacon);
   }
 
-  // Where playback stands while it is not running (the start offset, a seek's target, a
-  // pause): "playing" may fire only after currentTime has moved on (a busy page), and the
-  // stretch from here to there was played all the same, quartile 0 included.
+  // Where playback rests (start, seek, pause): "playing" may fire late, after currentTime
+  // moved on, and that stretch (quartile 0 too) was played all the same.
   var restingAt = (config.options && config.options.start) || 0;
 
   element.addEventListener("playing", function () {
@@ -241,8 +240,7 @@
     advance();
   });
 
-  // Playback runs: count what it ran over since the last known position (the last
-  // timeupdate, else where it rested before it started).
+  // Counts what playback ran over since the last timeupdate, else since where it rested.
   function advance() {
     var now = element.currentTime;
     var last = session.position !== null ? session.position : restingAt;
