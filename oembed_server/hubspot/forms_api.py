@@ -17,7 +17,6 @@ from oembed_server.hubspot.api_error import HubSpotError
 from oembed_server.hubspot.client import HubSpotClient
 
 DEFAULT_FORMS_API_BASE = "https://api.hsforms.com"
-FORMS_SCOPE = "forms"
 
 
 def form_definition_call(form_id: str) -> ApiCall:

@@ -16,6 +16,7 @@ from typing import Any
 
 from sqlalchemy.engine import Engine
 
+from oembed_server.domain.hubspot_app import FORMS_SCOPE
 from oembed_server.domain.lead_gates import FormNotDrawable, GateForm, gate_form, submission_body
 from oembed_server.hubspot import forms_api
 from oembed_server.hubspot.api_error import HubSpotError
@@ -66,7 +67,7 @@ class GateForms:
         if portal_id is not None:
             record = self.portals.store.get(portal_id)
             if record is not None and record.granted_scopes is not None \
-                    and forms_api.FORMS_SCOPE not in record.granted_scopes:
+                    and FORMS_SCOPE not in record.granted_scopes:
                 return forms_reason(record.granted_scopes)
         if not self.portals.serves(portal_id):
             return self.portals.missing_reason(portal_id)
@@ -135,7 +136,7 @@ def forms_reason(granted: tuple[str, ...] | None) -> str | None:
     """The one line ``portals show`` prints about lead capture."""
     if granted is None:
         return "unknown: installed before granted scopes were recorded; install again to find out"
-    if forms_api.FORMS_SCOPE in granted:
+    if FORMS_SCOPE in granted:
         return None
     return "off: the portal did not grant the optional 'forms' scope, so its players show no gates"
 
