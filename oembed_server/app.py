@@ -134,6 +134,7 @@ def _register_blueprints(app: Flask) -> None:
     from oembed_server.web import (
         chapters_ctas_routes,
         console_routes,
+        gate_routes,
         health_routes,
         insights_pages,
         install_routes,
@@ -150,6 +151,7 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(oembed_routes.bp)
     app.register_blueprint(media_pages.bp)
     app.register_blueprint(intake_routes.bp)
+    app.register_blueprint(gate_routes.bp)
     app.register_blueprint(insights_pages.bp)
     app.register_blueprint(install_routes.bp)
     app.register_blueprint(webhook_routes.bp)

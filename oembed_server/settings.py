@@ -30,6 +30,7 @@ from oembed_server.domain.timeline_frames import CSP_ORIGIN as _CSP_ORIGIN
 from oembed_server.domain.timeline_frames import TIMELINE_FRAME_ANCESTORS
 from oembed_server.domain.url_schemes import UrlMatcher, compile_url_schemes
 from oembed_server.hubspot.client_config import HubSpotConfig, load_hubspot_config
+from oembed_server.hubspot.forms_api import DEFAULT_FORMS_API_BASE
 from oembed_server.hubspot.oauth_api import DEFAULT_AUTHORIZE_URL, DEFAULT_SCOPES
 from oembed_server.package_data import CMS_MODULES_DIR
 
@@ -100,6 +101,8 @@ class Settings:
     # HUBSPOT_PUSH_RECORD: where push_module.py remembers what it uploaded (default: in the
     # instance folder, beside the embedded database).
     push_record_path: str = ""
+    # HUBSPOT_FORMS_API_BASE: HubSpot's form submission host (its own, not HUBSPOT_API_BASE's).
+    hubspot_forms_api_base: str = DEFAULT_FORMS_API_BASE
     # HUBSPOT_WEBHOOK_SIGNATURE: which signature POST /hubspot/webhooks checks: v3 (apps on
     # the developer platform), or v1 for an app made the older way whose webhooks carry no v3.
     webhook_signature: str = "v3"
@@ -197,6 +200,7 @@ def load_settings(environ: Mapping[str, str], instance_path: str, *,
     authorize_url = parse_authorize_url(environ.get("HUBSPOT_AUTHORIZE_URL") or DEFAULT_AUTHORIZE_URL)
     scopes = tuple((environ.get("HUBSPOT_SCOPES") or " ".join(DEFAULT_SCOPES)).replace(",", " ").split())
     push_record_path = environ.get("HUBSPOT_PUSH_RECORD") or os.path.join(instance_path, "hubspot-push-record.json")
+    forms_api_base = parse_forms_api_base(environ.get("HUBSPOT_FORMS_API_BASE") or DEFAULT_FORMS_API_BASE)
     webhook_signature = (environ.get("HUBSPOT_WEBHOOK_SIGNATURE") or "v3").strip().lower()
     if webhook_signature not in WEBHOOK_SIGNATURES:
         raise ConfigError(f"HUBSPOT_WEBHOOK_SIGNATURE must be one of {', '.join(WEBHOOK_SIGNATURES)}, "
@@ -237,6 +241,7 @@ def load_settings(environ: Mapping[str, str], instance_path: str, *,
         hubspot_authorize_url=authorize_url,
         hubspot_scopes=scopes,
         push_record_path=push_record_path,
+        hubspot_forms_api_base=forms_api_base,
         webhook_signature=webhook_signature,
         log_format=log_format,
         metrics_token=metrics_token,
@@ -272,6 +277,14 @@ def parse_authorize_url(value: str) -> str:
     parts = urlsplit(value)
     if parts.scheme not in ("http", "https") or not parts.netloc:
         raise ConfigError(f"HUBSPOT_AUTHORIZE_URL must be an absolute http(s) URL, got {value!r}")
+    return value
+
+
+def parse_forms_api_base(value: str) -> str:
+    value = value.strip().rstrip("/")
+    parts = urlsplit(value)
+    if parts.scheme not in ("http", "https") or not parts.netloc or parts.query or parts.fragment:
+        raise ConfigError(f"HUBSPOT_FORMS_API_BASE must be an http(s) URL without a query, got {value!r}")
     return value
 
 

@@ -17,7 +17,8 @@ from typing import Any
 REQUIRED_SCOPES: tuple[str, ...] = ("oauth", "media_bridge.read", "media_bridge.write", "content",
                                     "crm.objects.contacts.read")
 # Asked for, but an installer may decline them: form gates use the forms API when granted.
-OPTIONAL_SCOPES: tuple[str, ...] = ("forms",)
+FORMS_SCOPE = "forms"
+OPTIONAL_SCOPES: tuple[str, ...] = (FORMS_SCOPE,)
 
 OAUTH_CALLBACK_PATH = "/hubspot/oauth-callback"
 WEBHOOK_PATH = "/hubspot/webhooks"

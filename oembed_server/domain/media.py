@@ -15,6 +15,7 @@ from urllib.parse import quote, urlsplit
 
 from oembed_server.domain.calls_to_action import CallToAction
 from oembed_server.domain.chapters import Chapter
+from oembed_server.domain.lead_gates import Gate
 
 
 class MediaType(str, enum.Enum):
@@ -78,6 +79,7 @@ class MediaItem:
     # Player-only fields: HubSpot's media objects have no properties for them.
     captions: tuple[CaptionTrack, ...] = ()
     stream_url: str | None = None  # an HLS master playlist
+    gate: Gate | None = None  # a HubSpot form the player shows (domain/lead_gates.py)
     # What the media page's structured data and social cards say about the item.
     description: str | None = None
     # Player-only too: the chapter menu and the CTA overlays (domain.chapters, domain.calls_to_action).
@@ -93,6 +95,7 @@ class MediaItem:
         values["captions"] = _plain(self.captions)
         values["chapters"] = _plain(self.chapters)
         values["ctas"] = _plain(self.ctas)
+        values["gate"] = self.gate.plain() if self.gate else None
         return values
 
 
@@ -130,6 +133,7 @@ IMPORT_FIELDS: tuple[str, ...] = (
     "captions",
     "stream_url",
     "library",
+    "gate",
     "description",
     "chapters",
     "ctas",
@@ -142,7 +146,7 @@ URL_FIELDS = frozenset(
     {"file_url", "thumbnail_url", "poster_url", "details_page_link", "author_url", "stream_url"}
 )
 # Only timed media play in the <video>/<audio> player that streams and shows captions.
-PLAYER_ONLY_FIELDS = ("captions", "stream_url", "chapters", "ctas")
+PLAYER_ONLY_FIELDS = ("captions", "stream_url", "chapters", "ctas", "gate")
 REQUIRED_FIELDS = ("external_id", "media_type", "title")
 # Longer than any search result or card shows, short enough to sit in every page's <head>.
 MEDIA_DESCRIPTION_MAX = 5000

@@ -220,3 +220,13 @@ TOKEN = Obj({"access_token": Text()}, {"refresh_token": Text(), "expires_in": Nu
 CMS_DOMAIN = Obj({"id": Id(), "domain": Text()})
 CMS_DOMAIN_PAGE = Obj({"results": ListOf(CMS_DOMAIN)},
                       {"total": Number(), "paging": Obj(optional={"next": Obj({"after": Id()})})})
+
+# Forms (hubspot/forms_api.py): what a gate reads of a form definition, and a submission's answer.
+FORM_FIELD = Obj({"name": Text(), "fieldType": Text()},
+                 {"label": ANY, "required": ANY, "hidden": ANY, "objectTypeId": Text(),
+                  "options": ListOf(Obj({"value": ANY}, {"label": ANY}))})
+FORM_DEFINITION = Obj({"id": Text(), "fieldGroups": ListOf(Obj(optional={"fields": ListOf(FORM_FIELD)}))},
+                      {"name": ANY, "configuration": Obj(), "displayOptions": Obj(),
+                       "legalConsentOptions": Obj(optional={"communicationsCheckboxes": ListOf(
+                           Obj({"subscriptionTypeId": Number()}, {"label": ANY}))})})
+FORM_SUBMITTED = Nullable(Obj())

@@ -14,6 +14,7 @@ from sqlalchemy.engine import Engine
 
 from oembed_server.domain.calls_to_action import ctas_from_json, ctas_json
 from oembed_server.domain.chapters import chapters_from_json, chapters_json
+from oembed_server.domain.lead_gates import gate_from_json, gate_json
 from oembed_server.domain.media import (
     DEFAULT_LIBRARY,
     IMPORT_FIELDS,
@@ -210,6 +211,7 @@ _ENUMS_AT = (IMPORT_FIELDS.index("media_type"), IMPORT_FIELDS.index("visibility"
 _CAPTIONS_AT = IMPORT_FIELDS.index("captions")
 _CHAPTERS_AT = IMPORT_FIELDS.index("chapters")
 _CTAS_AT = IMPORT_FIELDS.index("ctas")
+_GATE_AT = IMPORT_FIELDS.index("gate")
 
 
 def _staging_table() -> sa.Table:
@@ -249,6 +251,7 @@ class StagedUpsert:
         values[_CAPTIONS_AT] = captions_json(values[_CAPTIONS_AT])
         values[_CHAPTERS_AT] = chapters_json(values[_CHAPTERS_AT])
         values[_CTAS_AT] = ctas_json(values[_CTAS_AT])
+        values[_GATE_AT] = gate_json(values[_GATE_AT])
         self._pending.append((row_number, *values))
         if len(self._pending) >= _STAGE_BATCH:
             self._flush()
@@ -334,6 +337,7 @@ def _item_from_row(row) -> MediaItem:
     values["captions"] = _captions_from_column(values["captions"])
     values["chapters"] = chapters_from_json(values["chapters"])
     values["ctas"] = ctas_from_json(values["ctas"])
+    values["gate"] = gate_from_json(values["gate"])
     for stamp in ("created_at", "updated_at"):
         value = values[stamp]
         if isinstance(value, str):  # SQLite's storage format, when read past SQLAlchemy's types

@@ -64,6 +64,8 @@ class PortalRecord:
     last_sync_at: float | None
     generation: int
     has_tokens: bool
+    # What HubSpot granted at the last install; None when installed before it was recorded.
+    granted_scopes: tuple[str, ...] | None = None
 
     @property
     def connected(self) -> bool:
@@ -100,12 +102,13 @@ class PortalStore:
         return list(conn.execute(query.order_by(hubspot_portals.c.portal_id)).scalars())
 
     def install(self, conn: Connection, portal_id: int, library: str, tokens: OAuthTokens,
-                now: float | None = None) -> bool:
+                now: float | None = None, scopes: tuple[str, ...] | None = None) -> bool:
         """Store a fresh install's tokens in the caller's transaction, replacing any earlier
         record. True when the portal was new."""
         now = time.time() if now is None else now
         values = dict(library=library, ciphertext=self._encrypt(tokens), token_state=CONNECTED, state_reason=None,
-                      connected_at=now, updated_at=now)
+                      connected_at=now, updated_at=now,
+                      granted_scopes=" ".join(scopes) if scopes is not None else None)
         updated = conn.execute(hubspot_portals.update().where(hubspot_portals.c.portal_id == portal_id)
                                .values(**values, generation=hubspot_portals.c.generation + 1)).rowcount
         if not updated:
@@ -196,4 +199,5 @@ class PortalTokens:
 def _record(row) -> PortalRecord:
     return PortalRecord(int(row["portal_id"]), row["library"] or DEFAULT_LIBRARY, row["token_state"],
                         row["state_reason"], row["connected_at"], row["updated_at"], row["last_sync_at"],
-                        row["generation"], row["ciphertext"] is not None)
+                        row["generation"], row["ciphertext"] is not None,
+                        tuple(row["granted_scopes"].split()) if row["granted_scopes"] is not None else None)

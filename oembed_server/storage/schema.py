@@ -42,6 +42,8 @@ media_items = sa.Table(
     sa.Column("stream_url", sa.Text),
     # NULL is the default library.
     sa.Column("library", sa.String(64)),
+    # A lead capture gate: canonical JSON text (domain.lead_gates.gate_json), like captions.
+    sa.Column("gate", sa.Text),
     sa.Column("description", sa.Text),
     # JSON text like captions: chapters.chapters_json and calls_to_action.ctas_json.
     sa.Column("chapters", sa.Text),
@@ -152,6 +154,9 @@ hubspot_portals = sa.Table(
     sa.Column("last_sync_at", sa.Float),
     # Grows with every install, so a cached client built from older tokens is rebuilt.
     sa.Column("generation", sa.Integer, nullable=False, server_default="1"),
+    # The scopes HubSpot granted at the last install, space-separated (NULL: installed
+    # before they were recorded); an optional scope such as forms may be missing.
+    sa.Column("granted_scopes", sa.Text),
 )
 
 
@@ -399,4 +404,17 @@ cta_clicks = sa.Table(
     sa.Column("cta_key", sa.String(16), primary_key=True),
     sa.Column("clicks", sa.BigInteger, nullable=False),
     sa.Column("last_click_at", sa.Float, nullable=False),  # epoch seconds
+)
+
+
+# --- lead capture gates (storage.gate_counts) -----------------------------------------------
+# Counts only: nothing a viewer typed into a gate is ever stored.
+gate_counts = sa.Table(
+    "gate_counts",
+    metadata,
+    sa.Column("external_id", sa.String(255), primary_key=True),
+    sa.Column("form_id", sa.String(36), primary_key=True),
+    sa.Column("shown", sa.BigInteger, nullable=False, server_default="0"),
+    sa.Column("submitted", sa.BigInteger, nullable=False, server_default="0"),
+    sa.Column("skipped", sa.BigInteger, nullable=False, server_default="0"),
 )

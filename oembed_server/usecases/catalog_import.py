@@ -21,6 +21,7 @@ from typing import BinaryIO
 
 from oembed_server.domain.calls_to_action import CallsToActionError, check_ctas
 from oembed_server.domain.chapters import ChaptersError, chapters_file_path, chapters_from_vtt, check_chapters
+from oembed_server.domain.lead_gates import at_problem, parse_gate
 from oembed_server.domain.media import (
     IMPORT_FIELDS,
     INT_FIELDS,
@@ -324,6 +325,8 @@ def validate_row(number: int, row) -> tuple[MediaItem | None, list[RowProblem]]:
                      for field in PLAYER_ONLY_FIELDS if field in values]
     if values.get("media_type") in (MediaType.VIDEO, MediaType.AUDIO):
         problems += _check_timed_lists(number, values)
+    if "gate" in values and (problem := at_problem(values["gate"], values.get("duration_ms"))):
+        problems.append(RowProblem(number, "gate", problem))
     if problems:
         return None, problems
     return MediaItem(**values), []
@@ -522,6 +525,7 @@ _SPECIAL_CONVERTERS = {
     "captions": lambda field, raw: _convert_captions(raw),
     "chapters": _convert_timed_list,
     "ctas": _convert_timed_list,
+    "gate": lambda field, raw: parse_gate(raw),
 }
 _CONVERTERS = tuple(
     (field, _convert_int if field in INT_FIELDS else _SPECIAL_CONVERTERS.get(field, _convert_text))

@@ -11,6 +11,7 @@ from sqlalchemy.engine import Engine
 
 from oembed_server.storage import job_queue
 from oembed_server.storage.portal_store import PortalRecord, PortalStore
+from oembed_server.usecases.gate_forms import forms_reason
 from oembed_server.usecases.provisioning import portal_steps
 
 
@@ -52,6 +53,8 @@ def show_portal(store: PortalStore, portal_id: int) -> dict | None:
     if record is None:
         return None
     info = describe(record, _job_counts(store.engine).get(portal_id, {}))
+    # One line on whether its players can show lead capture gates, and why not.
+    info["leadCapture"] = forms_reason(record.granted_scopes) or "on: the portal granted the 'forms' scope"
     with store.engine.connect() as conn:
         info["steps"] = [s.to_dict() for s in portal_steps(conn, portal_id, time.time())]
     return info

@@ -21,6 +21,7 @@ from oembed_server.domain.session_links import (
     session_id_from_token,
     session_page_url,
 )
+from oembed_server.storage import gate_counts
 from oembed_server.storage.cta_clicks import click_counts
 from oembed_server.storage.play_sessions import (
     attention_rows,
@@ -53,11 +54,12 @@ def media_page(external_id: str):
                                   attention_rows(conn, external_id), today)
         recent = recent_sessions(conn, external_id)
         clicks = click_counts(conn, external_id)
+    gates = gate_counts.totals(current_catalog().engine, external_id)
     sessions = [{"url": session_page_url(settings.public_url, keys, row["session_id"]),
                  "started": _when(row["started_at_ms"]), "percent": row["percent_played"],
                  "page": row["page_name"] or row["page_url"]} for row in recent]
     return _private(render_template(
-        "insights/media.html", item=item, insights=insights, sessions=sessions,
+        "insights/media.html", item=item, insights=insights, sessions=sessions, gates=gates,
         ctas=[(key, cta, clicks.get(key, 0)) for key, cta in keyed_ctas(item.ctas)],
         media_url=media_page_url(settings.public_url, external_id), provider_name=settings.provider_name))
 

@@ -236,7 +236,7 @@ def _complete_install(client: HubSpotClient, settings: InstallSettings, code: st
                                 "stored; ask your media provider for a new install link.", 400, retry=False,
                                 forget_cookie=True)
             library = invited_library or current or DEFAULT_LIBRARY
-            store.install(conn, hub_id, library, installation.tokens)
+            store.install(conn, hub_id, library, installation.tokens, scopes=installation.scopes)
             provisioning.queue_install(conn, hub_id)
     except (SQLAlchemyError, MissingSecretKey) as exc:
         log.warning("install: storing portal %s failed (%s); revoking the grant", hub_id, type(exc).__name__)

@@ -15,6 +15,7 @@ from werkzeug.wrappers import Response as WerkzeugResponse
 from oembed_server.domain.calls_to_action import keyed_ctas
 from oembed_server.domain.chapters import chapter_spans, clock
 from oembed_server.domain.email_plays import email_play
+from oembed_server.domain.lead_gates import gate_for_embed
 from oembed_server.domain.media import (
     CaptionTrack,
     MediaItem,
@@ -49,6 +50,7 @@ from oembed_server.domain.structured_data import (
 from oembed_server.domain.webvtt import WebVTTError, format_timestamp, parse_cues
 from oembed_server.domain.whole_numbers import parse_whole_number
 from oembed_server.web.app_state import current_catalog, current_settings
+from oembed_server.web.gate_routes import gate_config
 from oembed_server.web.intake_routes import player_config
 from oembed_server.web.preview_routes import catalog_preview_links
 from oembed_server.web.security_headers import PLAYER, page_policy
@@ -198,6 +200,10 @@ def embed_page(external_id: str):
         "tracking": tracking,
         "events": player_config(item, request.args, request.headers.get("Referer")),
     }
+    # Only a player with a gate carries one (and loads its script and styles).
+    gate = gate_config(item, gate_for_embed(item.gate, request.args, item.duration_ms), request.args)
+    if gate is not None:
+        config["gate"] = gate
     file_url = item.file_url if is_absolute_http_url(item.file_url) else None
     playable = bool(file_url or (is_absolute_http_url(item.stream_url) and item.stream_url))
     # Chapters and CTAs are extra files, fetched only by the players of items that have them.
@@ -237,7 +243,8 @@ def embed_page(external_id: str):
         ctas=ctas,
     ))
     # Tracking parameters differ per viewer; a shared cache must not hand one viewer's page to another.
-    personal = tracking or email_play(request.args)
+    # A gate's token names the viewer's portal and privacy choice: never shared either.
+    personal = tracking or email_play(request.args) or gate
     response.headers["Cache-Control"] = "private, max-age=0" if personal else "public, max-age=300"
     # The player token seals the framing page's origin: a shared cache keeps one copy per page.
     response.vary.add("Referer")

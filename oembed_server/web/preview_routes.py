@@ -17,6 +17,7 @@ from urllib.parse import urlencode
 from flask import Blueprint, Response, abort, current_app, g, redirect, render_template, request, send_file, url_for
 
 from oembed_server.domain.email_plays import CONTACT_ID_MAX, is_contact_id
+from oembed_server.domain.lead_gates import is_form_id
 from oembed_server.domain.media import MediaItem, is_absolute_http_url, media_page_url
 from oembed_server.domain.session_links import media_insights_url
 from oembed_server.domain.whole_numbers import parse_whole_number
@@ -50,8 +51,11 @@ DEFAULT_PORTAL_ID = 1234567
 PREVIEW_PAGE_ID = 1
 MAX_DIMENSION = 10_000
 PLAYER_FLAGS = ("autoplay", "muted", "loop")
+# The page module's "Lead capture" fields, as an editor would set them (see _lead_capture).
+LEAD_CAPTURE_ARGS = ("gate_form", "gate_at", "gate_skippable")
 KNOWN_ARGS = frozenset({"media", "size_type", "width", "height", "max_width", "max_height",
-                        "source_type", "poster", *PLAYER_FLAGS, "start", "as", "contact"})
+                        "source_type", "poster", *PLAYER_FLAGS, "start", "as", "contact",
+                        *LEAD_CAPTURE_ARGS})
 FIELD_ARG_PREFIX = "fields."
 HOST_CHOICES = ("page", "email")
 # The preview's stand-in for HubSpot's embed script (HubSpot's CDN is not reachable here).
@@ -272,6 +276,12 @@ def preview_module(module_name: str):
     except FieldValueError as exc:
         return _text(400, str(exc))
 
+    if "lead_capture" in values:
+        try:
+            values["lead_capture"] = _lead_capture(request.args, values["lead_capture"])
+        except PreviewArgumentError as exc:
+            return _text(400, str(exc))
+
     portal_id = _preview_portal_id()
     label = module.meta.get("label", module.name)
     context = page_context(portal_id=portal_id, page_id=PREVIEW_PAGE_ID, page_name=f"Preview: {label}",
@@ -350,6 +360,25 @@ def catalog_preview_links(public_url: str, external_id: str) -> list[tuple[str, 
 # --- helpers -------------------------------------------------------------------------
 def _modules_dir() -> Path:
     return Path(current_app.config.get("CMS_MODULE_DIR") or DEFAULT_MODULE_DIR)
+
+
+def _lead_capture(args, defaults: dict) -> dict:
+    """The module's "Lead capture" group from gate_form (a form GUID), gate_at (before,
+    after or seconds) and gate_skippable (1 or 0)."""
+    form_id = _single(args, "gate_form")
+    if not form_id:
+        return defaults
+    if not is_form_id(form_id):
+        raise PreviewArgumentError("gate_form must be a HubSpot form GUID")
+    at = _single(args, "gate_at") or "before"
+    group = dict(defaults) | {"form": dict(defaults.get("form") or {}) | {"form_id": form_id.lower()},
+                              "skippable": _single(args, "gate_skippable") in ("1", "true")}
+    if at in ("before", "after"):
+        return group | {"position": at}
+    seconds = parse_whole_number(at, 10**7)
+    if seconds is None or seconds < 1:
+        raise PreviewArgumentError("gate_at must be before, after or a whole number of seconds")
+    return group | {"position": "seconds", "seconds": seconds}
 
 
 def _module_or_404(name: str):

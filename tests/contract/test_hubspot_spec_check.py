@@ -7,6 +7,7 @@ import io
 import pytest
 
 from tests.hubspot_emulator import EmulatorState, create_emulator_app, spec_check
+from tests.hubspot_emulator.routes_forms import form_definition, form_field
 
 KEY = {"hapikey": "emu-dev-key-0001"}
 PORTAL = {"Authorization": "Bearer emu-access-token-0001"}
@@ -140,6 +141,11 @@ def test_one_answer_of_every_served_operation_matches_its_response_schema(api, s
     api.get("/cms/v3/source-code/draft/content/m/x.module/meta.json", headers=PORTAL)
     api.get("/cms/v3/source-code/draft/metadata/m/x.module", headers=PORTAL)
     api.get("/cms/v3/source-code/draft/metadata/m/none.json", headers=PORTAL)  # 404
+    form_id = "78c2891f-ebdd-44c0-bd94-15c012bbbfbf"
+    state.data().forms[form_id] = form_definition(form_id, "Gate", [form_field("email", "email", "Email")])
+    api.get("/marketing/v3/forms", headers=PORTAL, query_string={"limit": 1})
+    api.get(f"/marketing/v3/forms/{form_id}", headers=PORTAL)
+    api.get("/marketing/v3/forms/11111111-2222-4333-8444-555555555555", headers=PORTAL)  # 404
     token = api.post("/oauth/v1/token", data={"grant_type": "refresh_token", "client_id": "emu-client-id",
                                               "client_secret": "emu-client-secret-0001",
                                               "refresh_token": "emu-refresh-token-0001"}).get_json()

@@ -13,7 +13,7 @@ from tests.hubspot_emulator.spec_check import operation_for
 from tests.hubspot_emulator.state import EmulatorState, LoggedRequest
 
 DEVELOPER_PATH = re.compile(r"^/media-bridge/(v1|\d{4}-\d{2})/(?P<app>[^/]+)/(settings|schemas|properties)(/|$)")
-PORTAL_PATH = re.compile(r"^/(crm|cms)/|^/media-bridge/(v1|v2|\d{4}-\d{2})/events/")
+PORTAL_PATH = re.compile(r"^/(crm|cms|marketing)/|^/media-bridge/(v1|v2|\d{4}-\d{2})/events/")
 # Scope each portal family needs where the specs name none that fits (v2 events are not in them).
 SCOPES = (("/cms/", "content"), ("/crm/", "media_bridge.read"), ("/media-bridge/", "media_bridge.write"))
 # The CRM spec lists every CRM scope on every operation; for media objects HubSpot wants
@@ -30,6 +30,7 @@ def create_emulator_app(state: EmulatorState | None = None, **state_options) -> 
         routes_crm,
         routes_domains,
         routes_events,
+        routes_forms,
         routes_oauth,
         routes_settings,
         routes_versions,
@@ -37,7 +38,7 @@ def create_emulator_app(state: EmulatorState | None = None, **state_options) -> 
         spec_check,
     )
     for module in (routes_oauth, routes_settings, routes_crm, routes_cms, routes_domains, routes_events,
-                   routes_control, routes_webhooks):
+                   routes_forms, routes_control, routes_webhooks):
         app.register_blueprint(module.blueprint)
     routes_versions.register(app)
     app.before_request(_before)

@@ -42,7 +42,12 @@ def timeline(state: EmulatorState, portal_id: int) -> dict[str, list[dict[str, A
             if any(e["eventType"] == "media-played" for e in events)}
 
 
-def contact_timeline(state: EmulatorState, portal_id: int, contact_id: int) -> dict[str, list[dict[str, Any]]]:
-    """``timeline`` narrowed to the sessions HubSpot shows on one contact's record."""
+def contact_timeline(state: EmulatorState, portal_id: int, contact_id: int | str) -> dict[str, list[dict[str, Any]]]:
+    """``timeline`` narrowed to the sessions HubSpot shows on one contact's record: those
+    whose events name the contact by id, or by a visitor token (``contactUtk``) a form
+    submission tied to it."""
+    data = state.data(portal_id)
+    with state.lock:
+        tokens = {utk for utk, contact in data.utk_contacts.items() if contact == str(contact_id)}
     return {sid: events for sid, events in timeline(state, portal_id).items()
-            if any(e.get("contactId") == contact_id for e in events)}
+            if any(str(e.get("contactId")) == str(contact_id) or e.get("contactUtk") in tokens for e in events)}

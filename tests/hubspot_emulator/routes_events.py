@@ -163,5 +163,7 @@ def _answer(kind: str, stored: dict) -> dict:
     obj = next((o for data in (portal_data(), s.data()) if (o := data.objects.get(name, {}).get(object_id))), None)
     media = {"id": int(obj.id) if obj else 0, "typeId": definition["objectTypeId"],
              "title": obj.properties.get("hs_title", "") if obj else ""}
-    contact = stored.get("contactId") or contact_id_for_utk(stored["contactUtk"])
+    # A utk a form submission tied to a contact is that contact (routes_forms).
+    contact = (stored.get("contactId") or s.data(g.token_info.hub_id).utk_contacts.get(stored["contactUtk"])
+               or contact_id_for_utk(stored["contactUtk"]))
     return shapes.event(kind, stored, media, int(contact), g.token_info.hub_id, s.app_id)

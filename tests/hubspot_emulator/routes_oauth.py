@@ -87,9 +87,10 @@ def decide():
             return _page_error("hub_id must be a number")
         if hub_id not in s.test_portals:
             return _page_error(f"No account {hub_id}.")
-        # The installer grants the optional scopes too (HubSpot lets them decline those).
-        granted = form["scope"].split() + (form.get("optional_scope") or "").split()
-        back["code"] = s.issue_code(hub_id, form["redirect_uri"], frozenset(granted))
+        # The installer grants the optional scopes too (HubSpot lets them decline those),
+        # unless the portal's account cannot grant them.
+        optional = [] if hub_id in s.optional_scopes_refused else (form.get("optional_scope") or "").split()
+        back["code"] = s.issue_code(hub_id, form["redirect_uri"], frozenset(form["scope"].split() + optional))
     else:
         back |= {"error": "access_denied", "error_description": "The user declined to install the app."}
     if form.get("state"):
@@ -122,7 +123,8 @@ def token():
             if hub_id is None:
                 return error_response(400, "missing or unknown refresh token", "BAD_REFRESH_TOKEN",
                                       error="BAD_REFRESH_TOKEN")
-            refresh, scopes = form["refresh_token"], ALL_SCOPES
+            refresh = form["refresh_token"]
+            scopes = s.refresh_scopes.get(refresh, ALL_SCOPES)
         else:
             # Used up by this attempt whatever its outcome, as HubSpot's codes are.
             code = s.auth_codes.pop(form["code"], None)
@@ -136,6 +138,7 @@ def token():
             hub_id, scopes = code.hub_id, code.scopes
             refresh = f"emu-rt-{secrets.token_hex(12)}"
             s.refresh_tokens[refresh] = hub_id
+            s.refresh_scopes[refresh] = scopes
         access = s.issue_access_token(scopes, hub_id=hub_id, refresh_token=refresh)
     return jsonify({"access_token": access, "refresh_token": refresh, "expires_in": s.token_lifetime_s,
                     "token_type": "bearer"})

@@ -80,6 +80,13 @@ class PortalData:
     source_files: dict[tuple[str, str], dict] = dataclasses.field(default_factory=dict)
     # CMS domains (/cms/v3/domains), as Domain objects.
     domains: list[dict] = dataclasses.field(default_factory=list)
+    # Marketing forms (routes_forms): definitions by id, the contacts submissions made
+    # (id -> properties), each visitor token a submission tied to a contact, and the
+    # submissions as received.
+    forms: dict[str, dict] = dataclasses.field(default_factory=dict)
+    contacts: dict[str, dict[str, str]] = dataclasses.field(default_factory=dict)
+    utk_contacts: dict[str, str] = dataclasses.field(default_factory=dict)
+    submissions: list[dict] = dataclasses.field(default_factory=list)
 
 
 @dataclasses.dataclass
@@ -151,6 +158,9 @@ class EmulatorState:
         # Portals an admin may pick on the consent page: hub id -> name.
         self.test_portals: dict[int, str] = {portal_id: "Test portal"} | dict(test_portals or {})
         self.code_lifetime_s = code_lifetime_s
+        # Portals whose account cannot grant optional scopes (routes_oauth grants the rest).
+        self.optional_scopes_refused: set[int] = set()
+        self.refresh_scopes: dict[str, frozenset[str]] = {refresh_token: frozenset(scopes)}
         self.refresh_tokens: dict[str, int] = {refresh_token: portal_id}  # refresh token -> hub id
         self.revoked_refresh_tokens: list[str] = []  # in the order DELETE /oauth/v1/refresh-tokens came
         self.access_tokens: dict[str, TokenInfo] = {}

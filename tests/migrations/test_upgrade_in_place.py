@@ -100,7 +100,8 @@ def add_media_object(emulator: LiveEmulator, hub_id: int | None, external_id: st
 # migrations add a column only where it is missing, and their adding is covered by
 # tests/migrations/test_schema_matches_declaration.py (a database made from no schema).
 LATER_COLUMNS = (("media_items", "description", "TEXT"), ("play_sessions", "contact_id", "BIGINT"),
-                 ("media_items", "chapters", "TEXT"), ("media_items", "ctas", "TEXT"))
+                 ("media_items", "chapters", "TEXT"), ("media_items", "ctas", "TEXT"),
+                 ("media_items", "gate", "TEXT"), ("hubspot_portals", "granted_scopes", "TEXT"))
 
 
 def add_later_columns(engine: sa.Engine) -> None:

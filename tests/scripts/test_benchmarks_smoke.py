@@ -173,3 +173,17 @@ def test_bench_webhooks():
          rf"timeout {NUMBER} \(target: <= 0.02\)$", out)
     line(rf"^privacy deletions: 20 contacts, 20 event jobs erased in {NUMBER} s: {NUMBER} ms per contact with 200 "
          r"event jobs$", out)
+
+
+def test_bench_gate_a11y_audits_the_open_gate(tmp_path):
+    if not shutil.which("npx") or not Path("/usr/bin/chromium").exists():
+        service_missing("bench_gate_a11y needs npx (Node) and /usr/bin/chromium")
+    result = run_bench("bench_gate_a11y", "--only", "consent", "--reports", str(tmp_path), timeout=300)
+    out = succeeded(result)
+    line(rf"^Lighthouse 12\.2\.3, accessibility of the player with its gate open, reports in "
+         rf"{re.escape(str(tmp_path))}$", out)
+    line(r"^gate consent\s+a11y\s+\d+(  MISSED: .*)?$", out)
+    assert "the gate was not open" not in out
+    report = json.loads((tmp_path / "gate-a11y-consent.json").read_text("utf-8"))
+    assert report["requestedUrl"].startswith("http://127.0.0.1:") and "/embed/gated-consent?" in report["requestedUrl"]
+    assert report["audits"]["aria-dialog-name"]["score"] == 1

@@ -5,6 +5,8 @@
  *   on its URL, like HubSpot's media bridge helper. The iframe is built from the
  *   <noscript>/<template> markup instead of rewriting a loaded iframe, so it never
  *   loads twice.
+ * - Lead capture: the editor's form (data-gate-*) rides on the player URL as gate_form,
+ *   gate_at and gate_skippable; the player draws it.
  * - Poster: the player appears on click, with autoplay=1.
  * - Playlist: links become buttons that switch the player (click, Enter, Space);
  *   arrow keys, Home and End move between items.
@@ -74,7 +76,10 @@
       hs_page_url: root.getAttribute("data-page-url") || window.location.href.split("#")[0],
       hs_page_name: root.getAttribute("data-page-name") || document.title,
       // The "Hide calls to action" field: the player leaves its CTAs out (ctas=0).
-      ctas: root.getAttribute("data-player-ctas")
+      ctas: root.getAttribute("data-player-ctas"),
+      gate_form: root.getAttribute("data-gate-form"),
+      gate_at: root.getAttribute("data-gate-at"),
+      gate_skippable: root.getAttribute("data-gate-skippable")
     };
   }
 

@@ -237,21 +237,34 @@
     send(body, useBeacon);
   }
 
+  // Where playback rests (start, seek, pause): "playing" may fire late, after currentTime
+  // moved on, and that stretch (quartile 0 too) was played all the same.
+  var restingAt = (config.options && config.options.start) || 0;
+
   element.addEventListener("playing", function () {
     if (!session || session.ended) {
       startSession();
       send({ kind: "played", sessionId: session.id, state: "STARTED" });
     }
-    session.position = element.currentTime;
-    played(session.position, session.position);
+    advance();
+  });
+
+  element.addEventListener("seeked", function () {
+    restingAt = element.currentTime;
   });
 
   element.addEventListener("timeupdate", function () {
     if (!session || session.ended || element.paused || element.seeking) {
       return;
     }
+    advance();
+  });
+
+  // Counts what playback ran over since the last timeupdate, else since where it rested.
+  function advance() {
     var now = element.currentTime;
-    var last = session.position;
+    var last = session.position !== null ? session.position : restingAt;
+    restingAt = null;
     if (last === null || now < last || now - last > MAX_STEP_SECONDS * (element.playbackRate || 1)) {
       session.lastSpan = -1; // a jump: what follows is a new pass
       played(now, now);
@@ -259,9 +272,10 @@
       played(last, now);
     }
     session.position = now;
-  });
+  }
 
   element.addEventListener("seeking", function () {
+    restingAt = null;
     if (session) {
       session.position = null;
       session.lastSpan = -1;
@@ -269,6 +283,7 @@
   });
 
   element.addEventListener("pause", function () {
+    restingAt = element.currentTime;
     if (session && !session.ended && session.position !== null && !element.seeking && !element.ended) {
       played(session.position, element.currentTime);
       session.position = null;

@@ -1,6 +1,7 @@
 """Regenerate the trimmed spec copies in this folder from HubSpot's published OpenAPI specs.
 
-Usage: python tests/hubspot_emulator/openapi/trim.py DIR_WITH_THE_PUBLISHED_SPECS
+Usage: python tests/hubspot_emulator/openapi/trim.py DIR_WITH_THE_PUBLISHED_SPECS [FILE.json ...]
+  (FILE.json ...: only these specs)
 
 Keeps only the operations the emulator serves (OPERATIONS below) and the components they
 reach, and drops null examples, so the emulator never needs anything outside the repository.
@@ -37,6 +38,7 @@ OPERATIONS = {
     "oauth-v1.json": [("post", "/oauth/v1/token"), ("get", "/oauth/v1/access-tokens/{token}"),
                       ("delete", "/oauth/v1/refresh-tokens/{token}")],
     "cms-domains-v3.json": [("get", "/cms/v3/domains")],
+    "marketing-forms-v3.json": [("get", "/marketing/v3/forms"), ("get", "/marketing/v3/forms/{formId}")],
 }
 
 
@@ -72,9 +74,15 @@ def _without_expressions(node, expression_schemas: set[str]):
     return node
 
 
-def trim(spec: dict, operations: list[tuple[str, str]]) -> dict:
+# Specs whose sub-typed schemas are real answers (a form definition is one of its form
+# types), not the calculated-property expression tree.
+KEEP_SUB_TYPES = ("marketing-forms-v3.json",)
+
+
+def trim(spec: dict, operations: list[tuple[str, str]], keep_sub_types: bool = False) -> dict:
     schemas = spec["components"].get("schemas", {})
-    expressions = {name for name, schema in schemas.items() if schema.get("x-hubspot-sub-type-impl")}
+    expressions = set() if keep_sub_types else {
+        name for name, schema in schemas.items() if schema.get("x-hubspot-sub-type-impl")}
     spec = _without_expressions(spec, expressions)
     paths: dict = {}
     for method, path in operations:
@@ -97,12 +105,14 @@ def trim(spec: dict, operations: list[tuple[str, str]]) -> dict:
                                    "paths": paths, "components": components})
 
 
-def main(source: Path) -> None:
+def main(source: Path, only: list[str]) -> None:
     for name, operations in OPERATIONS.items():
-        trimmed = trim(json.loads((source / name).read_text()), operations)
+        if only and name not in only:
+            continue
+        trimmed = trim(json.loads((source / name).read_text()), operations, name in KEEP_SUB_TYPES)
         (HERE / name).write_text(json.dumps(trimmed, indent=1, sort_keys=True) + "\n")
         print(f"{name}: {len(operations)} operations, {len(trimmed['components'].get('schemas', {}))} schemas")
 
 
 if __name__ == "__main__":
-    main(Path(sys.argv[1]))
+    main(Path(sys.argv[1]), sys.argv[2:])
