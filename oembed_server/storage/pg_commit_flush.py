@@ -16,42 +16,29 @@ transaction, so a lost commit is lost whole.
 """
 from __future__ import annotations
 
-import atexit
 import logging
-import os
 import threading
-import time
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import DBAPIError
+
+from oembed_server.storage.deferred_flush import DeferredFlush
 
 log = logging.getLogger(__name__)
 
 _FLUSH = sa.text("SELECT pg_logical_emit_message(true, 'media-bridge-flush', '')")
 
 
-class CommitFlusher:
+class CommitFlusher(DeferredFlush):
     """One per engine and process; its thread starts on the first commit in each process
     (a thread does not survive gunicorn's fork)."""
 
+    thread_name = "pg-commit-flush"
+
     def __init__(self, engine: Engine, interval_s: float):
         self.engine = engine
-        self.interval_s = interval_s
-        self._pending = threading.Event()
-        self._start_lock = threading.Lock()
-        self._pid: int | None = None
-        self.flushes = 0
-
-    def committed(self) -> None:
-        """A transaction just committed without waiting for the disk: flush it soon."""
-        if self._pid != os.getpid():
-            self._start()
-        self._pending.set()
-
-    @property
-    def pending(self) -> bool:
-        return self._pending.is_set()
+        super().__init__(interval_s)
 
     def flush_now(self) -> None:
         """Every commit so far on disk, in the caller's thread."""
@@ -67,26 +54,6 @@ class CommitFlusher:
             # after the interval (PostgreSQL's WAL writer keeps flushing meanwhile).
             log.error("could not flush PostgreSQL's write-ahead log: %s", type(error.orig).__name__)
             self._pending.set()
-
-    def _start(self) -> None:
-        with self._start_lock:
-            if self._pid == os.getpid():
-                return
-            self._pending = threading.Event()
-            threading.Thread(target=self._run, name="pg-commit-flush", daemon=True).start()
-            atexit.register(self._flush_if_pending)
-            self._pid = os.getpid()
-
-    def _flush_if_pending(self) -> None:
-        if self.pending:
-            self.flush_now()
-
-    def _run(self) -> None:
-        pending = self._pending
-        while True:
-            pending.wait()
-            self.flush_now()
-            time.sleep(self.interval_s)
 
 
 _flushers: dict[tuple[int, float], CommitFlusher] = {}

@@ -16,38 +16,25 @@ into the database file before the log is reused.
 """
 from __future__ import annotations
 
-import atexit
 import logging
 import os
 import threading
-import time
+
+from oembed_server.storage.deferred_flush import DeferredFlush
 
 log = logging.getLogger(__name__)
 
 
-class WalSyncer:
+class WalSyncer(DeferredFlush):
     """Flushes ``database``'s log (``<database>-wal``) at most every ``interval_s`` after a
     commit. One per database and process; its thread starts on the first commit in each
     process (a thread does not survive gunicorn's fork)."""
 
+    thread_name = "wal-sync"
+
     def __init__(self, database: str, interval_s: float):
         self.wal_path = f"{database}-wal"
-        self.interval_s = interval_s
-        self._pending = threading.Event()
-        self._start_lock = threading.Lock()
-        self._pid: int | None = None
-        self.flushes = 0  # how many flushes ran
-
-    def committed(self) -> None:
-        """A transaction just committed without waiting for the disk: flush it soon."""
-        if self._pid != os.getpid():
-            self._start()
-        self._pending.set()
-
-    @property
-    def pending(self) -> bool:
-        """Commits wait for a flush."""
-        return self._pending.is_set()
+        super().__init__(interval_s)
 
     def flush_now(self) -> None:
         """Flush every commit so far, in the caller's thread."""
@@ -67,28 +54,6 @@ class WalSyncer:
             self._pending.set()
         finally:
             os.close(fd)
-
-    def _start(self) -> None:
-        with self._start_lock:
-            if self._pid == os.getpid():
-                return
-            self._pending = threading.Event()
-            threading.Thread(target=self._run, name="wal-sync", daemon=True).start()
-            # A worker that exits between flushes flushes on its way out.
-            atexit.register(self._flush_if_pending)
-            self._pid = os.getpid()
-
-    def _flush_if_pending(self) -> None:
-        if self.pending:
-            self.flush_now()
-
-    def _run(self) -> None:
-        pending = self._pending
-        while True:
-            pending.wait()
-            self.flush_now()
-            # Commits in the meantime wait for the next flush: at most one flush per interval.
-            time.sleep(self.interval_s)
 
 
 _syncers: dict[tuple[str, float], WalSyncer] = {}
