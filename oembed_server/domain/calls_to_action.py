@@ -11,11 +11,12 @@ from __future__ import annotations
 
 import dataclasses
 import json
-import math
 import re
 from collections.abc import Sequence
 from typing import Any
 from urllib.parse import urlsplit
+
+from oembed_server.domain.media_seconds import plain_seconds, seconds_value
 
 CTAS_MAX = 20
 CTA_TEXT_MAX = 100
@@ -44,7 +45,7 @@ class CallToAction:
         if self.start is None:
             return {"start": END_SCREEN, "text": self.text, "url": self.url}
         assert self.end is not None
-        return {"start": _plain_number(self.start), "end": _plain_number(self.end), "text": self.text, "url": self.url}
+        return {"start": plain_seconds(self.start), "end": plain_seconds(self.end), "text": self.text, "url": self.url}
 
 
 def check_ctas(raw: object, duration_ms: int | None) -> tuple[CallToAction, ...]:
@@ -67,8 +68,8 @@ def check_ctas(raw: object, duration_ms: int | None) -> tuple[CallToAction, ...]
             before = timed[-1]
             assert cta.start is not None and before.end is not None
             if cta.start < before.end:
-                raise CallsToActionError(f"cta {position}: starts at {_plain_number(cta.start)}, before the previous "
-                                         f"timed call to action ends ({_plain_number(before.end)}); timed ones must "
+                raise CallsToActionError(f"cta {position}: starts at {plain_seconds(cta.start)}, before the previous "
+                                         f"timed call to action ends ({plain_seconds(before.end)}); timed ones must "
                                          "be in order and may not overlap")
         ctas.append(cta)
     return tuple(ctas)
@@ -95,16 +96,16 @@ def _one(where: str, entry: object, duration: float | None) -> CallToAction:
         if "end" in entry:
             raise CallsToActionError(f"{where}: an end-screen call to action (start \"end\") has no end")
         return CallToAction(None, None, text, url.strip())
-    begin, finish = _seconds(start), _seconds(end)
+    begin, finish = seconds_value(start), seconds_value(end)
     if begin is None:
         raise CallsToActionError(f"{where}: start must be a number of seconds or \"end\", got {start!r}")
     if finish is None:
         raise CallsToActionError(f"{where}: end must be a number of seconds, got {end!r}")
     if finish <= begin:
-        raise CallsToActionError(f"{where}: end {_plain_number(finish)} is not after start {_plain_number(begin)}")
+        raise CallsToActionError(f"{where}: end {plain_seconds(finish)} is not after start {plain_seconds(begin)}")
     if duration is not None and finish > duration:
-        raise CallsToActionError(f"{where}: end {_plain_number(finish)} is not within the duration "
-                                 f"({_plain_number(duration)} s)")
+        raise CallsToActionError(f"{where}: end {plain_seconds(finish)} is not within the duration "
+                                 f"({plain_seconds(duration)} s)")
     return CallToAction(begin, finish, text, url.strip())
 
 
@@ -154,17 +155,6 @@ def ctas_from_json(value: Any) -> tuple[CallToAction, ...]:
     return tuple(result)
 
 
-def _seconds(value: object) -> float | None:
-    if isinstance(value, bool) or not isinstance(value, (int, float)):
-        return None
-    if not math.isfinite(value) or value < 0:
-        return None
-    return round(float(value), 3)
-
-
-def _plain_number(seconds: float) -> int | float:
-    rounded = round(seconds, 3)
-    return int(rounded) if rounded == int(rounded) else rounded
 
 
 def _shorten(value: object, limit: int = 60) -> object:

@@ -11,12 +11,12 @@ from __future__ import annotations
 import dataclasses
 import html
 import json
-import math
 import re
 from collections.abc import Sequence
 from typing import Any
 from urllib.parse import unquote, urlsplit
 
+from oembed_server.domain.media_seconds import plain_seconds, seconds_value
 from oembed_server.domain.webvtt import WebVTTError, parse_cues
 
 CHAPTERS_MAX = 100
@@ -37,7 +37,7 @@ class Chapter:
     title: str
 
     def plain(self) -> dict[str, Any]:
-        return {"start": _plain_number(self.start), "title": self.title}
+        return {"start": plain_seconds(self.start), "title": self.title}
 
 
 @dataclasses.dataclass(frozen=True)
@@ -74,15 +74,15 @@ def chapters_from_pairs(entries: Sequence[tuple[object, object]], duration_ms: i
     chapters: list[Chapter] = []
     for position, (start, title) in enumerate(entries, start=1):
         where = f"chapter {position}"
-        seconds = _seconds(start)
+        seconds = seconds_value(start)
         if seconds is None:
             raise ChaptersError(f"{where}: start must be a number of seconds, got {start!r}")
         if seconds >= duration:
-            raise ChaptersError(f"{where}: start {_plain_number(seconds)} is not within the duration "
-                                f"({_plain_number(duration)} s)")
+            raise ChaptersError(f"{where}: start {plain_seconds(seconds)} is not within the duration "
+                                f"({plain_seconds(duration)} s)")
         if chapters and seconds <= chapters[-1].start:
-            raise ChaptersError(f"{where}: start {_plain_number(seconds)} is not after chapter {position - 1}'s "
-                                f"({_plain_number(chapters[-1].start)})")
+            raise ChaptersError(f"{where}: start {plain_seconds(seconds)} is not after chapter {position - 1}'s "
+                                f"({plain_seconds(chapters[-1].start)})")
         if not isinstance(title, str) or not title.strip():
             raise ChaptersError(f"{where}: title must be non-empty text")
         title = title.strip()
@@ -175,18 +175,6 @@ def clock(seconds: float) -> str:
 
 def start_parameter(seconds: float) -> str:
     """The ``start=`` value that opens the player at ``seconds`` (the player's own syntax)."""
-    return str(_plain_number(seconds))
+    return str(plain_seconds(seconds))
 
 
-def _seconds(value: object) -> float | None:
-    if isinstance(value, bool) or not isinstance(value, (int, float)):
-        return None
-    if not math.isfinite(value) or value < 0:
-        return None
-    return round(float(value), 3)
-
-
-def _plain_number(seconds: float) -> int | float:
-    """Whole seconds as an int (``95``, not ``95.0``), others to the millisecond."""
-    rounded = round(seconds, 3)
-    return int(rounded) if rounded == int(rounded) else rounded
