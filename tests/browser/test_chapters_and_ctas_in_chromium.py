@@ -15,6 +15,7 @@ from oembed_server.domain.session_links import media_insights_url
 from tests.support.catalog_rows import validate_rows
 from tests.support.databases import migrated_sqlite_url
 from tests.support.environment import SECRET_KEY
+from tests.support.insights_links import app_link_keys
 from tests.support.live_server import serve_in_thread
 
 pytestmark = pytest.mark.browser
@@ -45,12 +46,17 @@ def extras_site(tmp_path_factory):
         return app
 
     with serve_in_thread(build) as base_url:
+        _APPS[base_url] = apps[0]
         yield base_url
     apps[0].extensions["catalog"].dispose()
 
 
+_APPS: dict = {}  # base URL -> its app, for the insights link's keys
+
+
 def _cta_clicks(base_url: str) -> dict[str, int]:
-    with urllib.request.urlopen(media_insights_url(base_url, SECRET_KEY, "tour"), timeout=10) as response:
+    link = media_insights_url(base_url, app_link_keys(_APPS[base_url]), "tour")
+    with urllib.request.urlopen(link, timeout=10) as response:
         soup = BeautifulSoup(response.read().decode("utf-8"), "html.parser")
     return {row["data-cta"]: int(row.select_one("[data-clicks]").text)
             for row in soup.select(".insights__ctas tr[data-cta]")}

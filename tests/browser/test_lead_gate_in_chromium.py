@@ -16,6 +16,7 @@ import pytest
 from oembed_server import create_app
 from oembed_server.domain.lead_gates import Gate
 from oembed_server.storage import gate_counts
+from oembed_server.storage.portal_hosts import add_operator_host
 from oembed_server.usecases.sample_media import load_sample_media
 from tests.hubspot_emulator.events_log import contact_timeline
 from tests.hubspot_emulator.live import LiveEmulator
@@ -56,6 +57,10 @@ def stack(tmp_path, monkeypatch):
 
         with serve_in_thread(build) as base_url:
             state = emulator.state
+            # The preview frames the player from this server's own host: listed for the portal,
+            # as an operator lists a site of its own (portals domains), or the play stays anonymous.
+            with apps[0].extensions["catalog"].engine.begin() as conn:
+                add_operator_host(conn, state.portal_id, "127.0.0.1")
             add_forms(state)
             state.define_media_types("VIDEO")
             with state.lock:  # the media object a sync would have made, so HubSpot resolves the events
