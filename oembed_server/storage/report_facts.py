@@ -13,13 +13,20 @@ from oembed_server.storage.compiled_sql import CompiledStatement
 from oembed_server.storage.portal_store import CONNECTED
 from oembed_server.storage.schema import hubspot_portals, media_items, portal_hosts
 
-_ITEM = CompiledStatement(sa.select(media_items.c.visibility, media_items.c.library)
-                          .where(media_items.c.external_id == sa.bindparam("b_external_id")))
-_PORTAL = CompiledStatement(sa.select(hubspot_portals.c.library, hubspot_portals.c.token_state,
-                                      hubspot_portals.c.ciphertext.is_not(None).label("has_tokens"))
-                            .where(hubspot_portals.c.portal_id == sa.bindparam("b_portal", type_=sa.BigInteger)))
-_HOSTS = CompiledStatement(sa.select(portal_hosts.c.host)
-                           .where(portal_hosts.c.portal_id == sa.bindparam("b_portal", type_=sa.BigInteger)))
+# One statement, one round trip: the item's row, the portal's row and its hosts, told apart
+# by the first column (on PostgreSQL each statement was a round trip of its own).
+_PORTAL_PARAM = sa.bindparam("b_portal", type_=sa.BigInteger)
+_FACTS = CompiledStatement(sa.union_all(
+    sa.select(sa.literal_column("'i'").label("k"), media_items.c.visibility.label("a"),
+              media_items.c.library.label("b"), sa.literal_column("0").label("c"))
+    .where(media_items.c.external_id == sa.bindparam("b_external_id")),
+    sa.select(sa.literal_column("'p'"), hubspot_portals.c.library, hubspot_portals.c.token_state,
+              sa.case((hubspot_portals.c.ciphertext.is_not(None), 1), else_=0))
+    .where(hubspot_portals.c.portal_id == _PORTAL_PARAM),
+    sa.select(sa.literal_column("'h'"), portal_hosts.c.host, sa.null(), sa.literal_column("0"))
+    .where(portal_hosts.c.portal_id == _PORTAL_PARAM),
+))
+_NO_PORTAL = -1  # no row has it: portal ids are positive
 
 
 @dataclasses.dataclass(frozen=True)
@@ -44,18 +51,19 @@ class ReportFacts:
 def read_report_facts(engine: Engine, external_id: str, portal_id: int | None) -> ReportFacts:
     dbapi = engine.raw_connection()
     try:
-        dialect = engine.dialect
-        rows = [] if external_id_problem(external_id) else _ITEM.execute_dbapi(
-            dbapi, dialect, {"b_external_id": external_id})
-        item = ItemState(rows[0]["visibility"], rows[0]["library"] or DEFAULT_LIBRARY) if rows else None
-        install, hosts = None, frozenset[str]()
-        if portal_id is not None:
-            found = _PORTAL.execute_dbapi(dbapi, dialect, {"b_portal": portal_id})
-            if found:
-                row = found[0]
-                install = InstallState(row["library"] or DEFAULT_LIBRARY,
-                                       row["token_state"] == CONNECTED and bool(row["has_tokens"]))
-            hosts = frozenset(r["host"] for r in _HOSTS.execute_dbapi(dbapi, dialect, {"b_portal": portal_id}))
+        # An id that could not be in the catalog is looked up as "", which no item has.
+        rows = _FACTS.execute_dbapi(dbapi, engine.dialect, {
+            "b_external_id": "" if external_id_problem(external_id) else external_id,
+            "b_portal": _NO_PORTAL if portal_id is None else portal_id})
     finally:  # the pool's reset-on-return rolls the read transaction back
         dbapi.close()
-    return ReportFacts(item, install, hosts)
+    item, install, hosts = None, None, set()
+    for row in rows:
+        kind = row["k"]
+        if kind == "i":
+            item = ItemState(row["a"], row["b"] or DEFAULT_LIBRARY)
+        elif kind == "p":
+            install = InstallState(row["a"] or DEFAULT_LIBRARY, row["b"] == CONNECTED and bool(row["c"]))
+        else:
+            hosts.add(row["a"])
+    return ReportFacts(item, install, frozenset(hosts))
