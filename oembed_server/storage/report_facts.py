@@ -50,13 +50,20 @@ class ReportFacts:
 
 def read_report_facts(engine: Engine, external_id: str, portal_id: int | None) -> ReportFacts:
     dbapi = engine.raw_connection()
+    # One statement needs no transaction: on PostgreSQL, autocommit spares psycopg's BEGIN and
+    # the pool's ROLLBACK on return (two of the read's three round trips).
+    driver = dbapi.driver_connection if engine.dialect.name == "postgresql" else None
     try:
+        if driver is not None:
+            driver.autocommit = True
         # An id that could not be in the catalog is looked up as "", which no item has.
         rows = _FACTS.execute_dbapi(dbapi, engine.dialect, {
             "b_external_id": "" if external_id_problem(external_id) else external_id,
             "b_portal": _NO_PORTAL if portal_id is None else portal_id})
-    finally:  # the pool's reset-on-return rolls the read transaction back
-        dbapi.close()
+    finally:
+        if driver is not None:
+            driver.autocommit = False
+        dbapi.close()  # SQLite: the pool's reset-on-return ends the read transaction
     item, install, hosts = None, None, set()
     for row in rows:
         kind = row["k"]
