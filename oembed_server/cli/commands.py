@@ -203,6 +203,7 @@ def worker_command(once: bool, show_status: bool, retry_dead: bool, portal_id: i
                                                                   lease_s=lease_seconds))
     if catalog.engine.dialect.name == "sqlite":
         click.echo("SQLite: run a single worker (use PostgreSQL for several).", err=True)
+    from oembed_server.usecases.app_uninstalls import journal_enabled
     from oembed_server.usecases.provisioning import (
         app_fingerprint,
         modules_dir,
@@ -215,7 +216,8 @@ def worker_command(once: bool, show_status: bool, retry_dead: bool, portal_id: i
         if worker.portals.store.connected_in(conn):
             # A new media type, public URL or URL scheme since the last app setup: do it again.
             queue_app_update(conn, app_fingerprint(catalog.media_types(), settings.public_url,
-                                                   settings.effective_url_schemes))
+                                                   settings.effective_url_schemes,
+                                                   journal=journal_enabled(settings)))
     if pushed:
         click.echo(f"New module version: queued a push for {len(pushed)} portal(s).")
     with stop_on_signals(worker, grace):

@@ -18,7 +18,8 @@ PORTAL_PATH = re.compile(r"^/(crm|cms|marketing|appinstalls)/|^/media-bridge/(v1
 # The Webhooks Journal: the app's client-credentials token, never a portal's.
 JOURNAL_PATH = re.compile(r"^/webhooks-journal/")
 # Scope each portal family needs where the specs name none that fits (v2 events are not in them).
-SCOPES = (("/appinstalls/", "oauth"), ("/cms/", "content"), ("/crm/", "media_bridge.read"), ("/media-bridge/", "media_bridge.write"))
+SCOPES = (("/appinstalls/", "oauth"), ("/cms/", "content"), ("/crm/", "media_bridge.read"),
+          ("/media-bridge/", "media_bridge.write"))
 # The CRM spec lists every CRM scope on every operation; for media objects HubSpot wants
 # media_bridge.read to read and media_bridge.write to change anything.
 CRM_READS = re.compile(r"/(search|batch/read)$")

@@ -12,8 +12,8 @@ from urllib.parse import urlencode, urlsplit
 
 from flask import Blueprint, jsonify, redirect, render_template_string, request
 
-from tests.hubspot_emulator.responses import error_response, state
 from tests.hubspot_emulator.journal import JOURNAL_SCOPES
+from tests.hubspot_emulator.responses import error_response, state
 from tests.hubspot_emulator.state import ALL_SCOPES
 
 blueprint = Blueprint("oauth", __name__)
