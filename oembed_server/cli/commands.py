@@ -235,20 +235,22 @@ def _print_worker_status(engine: Engine, as_json: bool) -> None:
     import time
 
     from oembed_server.jobs.status_report import status_lines
-    from oembed_server.jobs.worker_status import status_document, worker_lines
-    from oembed_server.storage import job_queue, worker_heartbeats
+    from oembed_server.jobs.worker_status import journal_lines, journal_status, status_document, worker_lines
+    from oembed_server.storage import app_lifecycle, job_queue, worker_heartbeats
 
     now = time.time()
     with engine.connect() as conn:
         rows, dead = job_queue.status(conn), job_queue.dead_jobs(conn, limit=10)
         heartbeats = worker_heartbeats.all_heartbeats(conn)
+        journal = journal_status(app_lifecycle.cursor(conn), app_lifecycle.dead_letter_count(conn),
+                                 app_lifecycle.dead_letters(conn, limit=5))
     if as_json:
-        click.echo(json.dumps(status_document(rows, dead, heartbeats, now), indent=2))
+        click.echo(json.dumps(status_document(rows, dead, heartbeats, now) | {"journal": journal}, indent=2))
         return
     settings = current_settings()
     budget = (settings.hubspot.rate_limit, settings.hubspot.rate_interval_s)
     table = status_lines(rows, dead, budget=budget, max_backlog_hours=settings.events_max_backlog_hours)
-    for line in [*table, "", *worker_lines(heartbeats, now)]:
+    for line in [*table, "", *worker_lines(heartbeats, now), "", *journal_lines(journal)]:
         click.echo(line)
 
 
