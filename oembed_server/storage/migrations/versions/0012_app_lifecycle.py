@@ -17,8 +17,11 @@ depends_on = None
 
 
 def upgrade() -> None:
-    with op.batch_alter_table("hubspot_portals") as batch:
-        batch.add_column(sa.Column("visitor_data_delete_after", sa.Float(), nullable=True))
+    # Only where missing, as the baseline does: a database the baseline took over may have
+    # been made from a schema.py that already declared it.
+    if "visitor_data_delete_after" not in {c["name"] for c in sa.inspect(op.get_bind()).get_columns("hubspot_portals")}:
+        with op.batch_alter_table("hubspot_portals") as batch:
+            batch.add_column(sa.Column("visitor_data_delete_after", sa.Float(), nullable=True))
     op.create_table(
         "journal_cursors",
         sa.Column("name", sa.String(length=32), nullable=False),
