@@ -102,7 +102,7 @@ def add_media_object(emulator: LiveEmulator, hub_id: int | None, external_id: st
 LATER_COLUMNS = (("media_items", "description", "TEXT"), ("play_sessions", "contact_id", "BIGINT"),
                  ("media_items", "chapters", "TEXT"), ("media_items", "ctas", "TEXT"),
                  ("media_items", "gate", "TEXT"), ("hubspot_portals", "granted_scopes", "TEXT"),
-                 ("hubspot_portals", "visitor_data_delete_after", "DOUBLE PRECISION"))
+                 ("hubspot_portals", "visitor_data_delete_after", "FLOAT"))
 
 
 def add_later_columns(engine: sa.Engine) -> None:
