@@ -166,6 +166,11 @@ def test_unreadable_entries_become_dead_letters_and_reading_goes_on(app, emulato
     assert portal_row(app, PORTAL_B)["token_state"] == "disconnected"
     status = command_runner(app).invoke(args=["worker", "--status", "--json"])
     assert json.loads(status.output)["journal"]["deadLetters"] == 2, status.output
+    text = command_runner(app).invoke(args=["worker", "--status"]).output
+    assert "2 unreadable entries kept" in text and "Service Unavailable" in text
+    from oembed_server.usecases.service_metrics import DatabaseCollector
+    families = {f.name: f for f in DatabaseCollector(app.extensions["catalog"].engine).collect()}
+    assert families["oembed_journal_dead_letters"].samples[0].value == 2
 
 
 def test_a_failed_read_keeps_the_offset_for_the_next_poll(app, emulator, monkeypatch):
