@@ -16,7 +16,8 @@ import sqlalchemy as sa
 from oembed_server.hubspot.webhooks_journal_api import WebhooksJournal
 from oembed_server.jobs.worker import WorkerOptions, build_worker
 from oembed_server.storage import app_lifecycle
-from oembed_server.storage.schema import hubspot_portals, jobs, journal_cursors, play_sessions
+from oembed_server.storage.privacy_erasure import remember_contact
+from oembed_server.storage.schema import contact_utks, hubspot_portals, jobs, journal_cursors, play_sessions
 from oembed_server.usecases.app_uninstalls import delete_due_visitor_data, read_journal
 from tests.hubspot_emulator import LiveEmulator
 from tests.support.apps import command_runner
@@ -112,12 +113,17 @@ def test_a_customers_uninstall_disconnects_the_portal_and_its_visitor_data_goes_
     with app.extensions["catalog"].engine.connect() as conn:
         assert app_lifecycle.cursor(conn).last_offset == s.journal.files[-1].offset
 
-    # The plays stay for the retention period (the customer may come back), then go.
+    # The plays stay for the retention period (the customer may come back), then go, with
+    # what HubSpot told us of A's visitors (B's stays).
     assert len(table(app, play_sessions, play_sessions.c.portal_id == PORTAL_A)) == 1
     engine = app.extensions["catalog"].engine
+    with engine.begin() as conn:
+        remember_contact(conn, PORTAL_A, "utk-1", 901)
+        remember_contact(conn, PORTAL_B, "utk-1", 902)
     assert delete_due_visitor_data(engine, time.time()) == []
     [deleted] = delete_due_visitor_data(engine, time.time() + RETENTION_DAYS * 86400 + 1)
-    assert (deleted.portal_id, deleted.play_sessions) == (PORTAL_A, 1)
+    assert (deleted.portal_id, deleted.play_sessions, deleted.hubspot_contact_utks) == (PORTAL_A, 1, 1)
+    assert [r["portal_id"] for r in table(app, contact_utks)] == [PORTAL_B]
     assert table(app, play_sessions, play_sessions.c.portal_id == PORTAL_A) == []
     assert len(table(app, play_sessions, play_sessions.c.portal_id == PORTAL_B)) == 1
     assert portal_row(app, PORTAL_A)["visitor_data_delete_after"] is None
