@@ -171,18 +171,27 @@ def _authenticate(state: EmulatorState):
                                    "authentication.", "INVALID_AUTHENTICATION")
     token = header[len("Bearer "):].strip()
     info = state.access_tokens.get(token)
-    if info is None:
-        return error_response(401, "The OAuth token used to make this call is not valid.", "INVALID_AUTHENTICATION")
-    overdue = state.clock() - info.expires_at
-    if overdue >= 0:
-        return error_response(401, f"The OAuth token used to make this call expired {int(overdue) + 1} "
-                                   "second(s) ago.", "EXPIRED_AUTHENTICATION")
+    refused = _unusable(state, info)
+    if refused is not None:
+        return refused
+    assert info is not None
     needed = _portal_scope(request.method, path)
     if needed not in info.scopes:
         return error_response(403, f"This app hasn't been granted all required scopes to make this call. "
                                    f"Required: {needed}", "MISSING_SCOPES")
     g.budget_key = f"portal:{info.hub_id}"
     g.token_info = info
+    return None
+
+
+def _unusable(state: EmulatorState, info):
+    """HubSpot's 401 for an unknown or expired OAuth token; None when it may be used."""
+    if info is None:
+        return error_response(401, "The OAuth token used to make this call is not valid.", "INVALID_AUTHENTICATION")
+    overdue = state.clock() - info.expires_at
+    if overdue >= 0:
+        return error_response(401, f"The OAuth token used to make this call expired {int(overdue) + 1} "
+                                   "second(s) ago.", "EXPIRED_AUTHENTICATION")
     return None
 
 
@@ -238,12 +247,10 @@ def _authenticate_app_token(state: EmulatorState):
                                    "(grant_type=client_credentials), not a portal's or a developer account's.",
                               "INVALID_AUTHENTICATION")
     info = state.app_tokens.get(token)
-    if info is None:
-        return error_response(401, "The OAuth token used to make this call is not valid.", "INVALID_AUTHENTICATION")
-    overdue = state.clock() - info.expires_at
-    if overdue >= 0:
-        return error_response(401, f"The OAuth token used to make this call expired {int(overdue) + 1} "
-                                   "second(s) ago.", "EXPIRED_AUTHENTICATION")
+    refused = _unusable(state, info)
+    if refused is not None:
+        return refused
+    assert info is not None
     op = operation_for(request.method, request.path)
     needed = op.scopes if op is not None else frozenset()
     if needed and not needed & spec_scopes(info.scopes):
