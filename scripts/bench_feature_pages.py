@@ -14,8 +14,8 @@ The player is meant to be framed by other sites' pages, and its audit is of the 
 visitor's browser loads it, with no query parameters: the gate waits for play, the chapter
 menu and the CTAs are drawn. Two SEO points about it, reasoned rather than assumed:
 - The player of a public item is indexable (no robots noindex; only unlisted items carry
-  one), with a canonical link to itself and a meta description, so Google's video
-  indexing can follow the media page's embedUrl to it. Were it ever made noindex, the
+  one), with a meta description and a canonical link to its media page, so Google's video
+  indexing can follow the media page's embedUrl to it and credit the media page. Were it ever made noindex, the
   'is-crawlable' audit would fail by design and this budget would have to be read for the
   media page alone; it is not, so SEO 100 is asked of both pages here.
 - A gated player's security (its CSP, frame-ancestors, the form posted to our server) is
