@@ -203,6 +203,7 @@ def worker_command(once: bool, show_status: bool, retry_dead: bool, portal_id: i
                                                                   lease_s=lease_seconds))
     if catalog.engine.dialect.name == "sqlite":
         click.echo("SQLite: run a single worker (use PostgreSQL for several).", err=True)
+    from oembed_server.usecases.app_uninstalls import journal_enabled
     from oembed_server.usecases.provisioning import (
         app_fingerprint,
         modules_dir,
@@ -215,7 +216,8 @@ def worker_command(once: bool, show_status: bool, retry_dead: bool, portal_id: i
         if worker.portals.store.connected_in(conn):
             # A new media type, public URL or URL scheme since the last app setup: do it again.
             queue_app_update(conn, app_fingerprint(catalog.media_types(), settings.public_url,
-                                                   settings.effective_url_schemes))
+                                                   settings.effective_url_schemes,
+                                                   journal=journal_enabled(settings)))
     if pushed:
         click.echo(f"New module version: queued a push for {len(pushed)} portal(s).")
     with stop_on_signals(worker, grace):
@@ -233,20 +235,22 @@ def _print_worker_status(engine: Engine, as_json: bool) -> None:
     import time
 
     from oembed_server.jobs.status_report import status_lines
-    from oembed_server.jobs.worker_status import status_document, worker_lines
-    from oembed_server.storage import job_queue, worker_heartbeats
+    from oembed_server.jobs.worker_status import journal_lines, journal_status, status_document, worker_lines
+    from oembed_server.storage import app_lifecycle, job_queue, worker_heartbeats
 
     now = time.time()
     with engine.connect() as conn:
         rows, dead = job_queue.status(conn), job_queue.dead_jobs(conn, limit=10)
         heartbeats = worker_heartbeats.all_heartbeats(conn)
+        journal = journal_status(app_lifecycle.cursor(conn), app_lifecycle.dead_letter_count(conn),
+                                 app_lifecycle.dead_letters(conn, limit=5))
     if as_json:
-        click.echo(json.dumps(status_document(rows, dead, heartbeats, now), indent=2))
+        click.echo(json.dumps(status_document(rows, dead, heartbeats, now) | {"journal": journal}, indent=2))
         return
     settings = current_settings()
     budget = (settings.hubspot.rate_limit, settings.hubspot.rate_interval_s)
     table = status_lines(rows, dead, budget=budget, max_backlog_hours=settings.events_max_backlog_hours)
-    for line in [*table, "", *worker_lines(heartbeats, now)]:
+    for line in [*table, "", *worker_lines(heartbeats, now), "", *journal_lines(journal)]:
         click.echo(line)
 
 

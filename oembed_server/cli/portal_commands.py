@@ -108,16 +108,52 @@ def push_modules_command(portal_id: int | None, all_portals: bool, as_json: bool
 
 @portals_group.command("disconnect")
 @click.argument("portal_id", type=click.IntRange(1))
+@click.option("--uninstall", is_flag=True,
+              help="Also remove the app from the portal in HubSpot (its admins get an email); queued jobs are "
+                   "dropped and its visitor data deleted after the retention period.")
 @json_option
 @with_appcontext
-def disconnect_command(portal_id: int, as_json: bool) -> None:
-    """Forget the portal's tokens; its jobs are kept (held) until it installs again."""
+def disconnect_command(portal_id: int, uninstall: bool, as_json: bool) -> None:
+    """Forget the portal's tokens; its jobs are kept (held) until it installs again. With
+    --uninstall: the app leaves the portal in HubSpot too."""
     store = _store()
-    if store.get(portal_id) is None:
+    record = store.get(portal_id)
+    if record is None:
         raise click.ClickException(f"portal {portal_id} is not installed")
+    if uninstall:
+        _uninstall(store, portal_id, record.connected, as_json)
+        return
     changed = store.disconnect(portal_id, "disconnected by an operator")
     _emit(as_json, {"portalId": portal_id, "disconnected": changed},
           [f"Portal {portal_id}: tokens forgotten." if changed else f"Portal {portal_id} was already disconnected."])
+
+
+def _uninstall(store: PortalStore, portal_id: int, connected: bool, as_json: bool) -> None:
+    from oembed_server.hubspot.api_error import HubSpotError
+    from oembed_server.hubspot.rate_limiter import RateLimiter
+    from oembed_server.usecases.app_uninstalls import uninstall_portal
+    from oembed_server.usecases.portal_clients import PortalClients
+
+    if not connected:
+        raise click.ClickException(f"portal {portal_id} is disconnected: without its tokens HubSpot cannot be asked "
+                                   "to remove the app; the portal's admin can uninstall it in HubSpot")
+    settings = current_settings()
+    config = settings.hubspot
+    portals = PortalClients(config, store.engine, stable_secret_key=settings.stable_secret_key,
+                            limiter=RateLimiter(config.rate_limit, config.rate_interval_s))
+    client = portals.client_for(portal_id)
+    if client is None:
+        raise click.ClickException(portals.missing_reason(portal_id))
+    try:
+        result = uninstall_portal(store.engine, client, portal_id, settings)
+    except HubSpotError as exc:
+        raise click.ClickException(f"HubSpot did not remove the app from portal {portal_id}, nothing changed "
+                                   f"here: {exc}") from None
+    log.info("portal %s: app uninstalled by an operator (%d queued job(s) dropped)", portal_id, result.dropped_jobs)
+    _emit(as_json, {"portalId": portal_id, "uninstalled": True, "droppedJobs": result.dropped_jobs,
+                    "visitorDataDeletedAfterDays": settings.events_retention_days},
+          [f"Portal {portal_id}: the app was removed in HubSpot; tokens forgotten, {result.dropped_jobs} queued "
+           f"job(s) dropped, visitor data deleted after {settings.events_retention_days:g} day(s)."])
 
 
 @portals_group.command("invite")

@@ -17,7 +17,10 @@ class Auth(enum.Enum):
     DEVELOPER = "developer"
     # Portal data (CRM objects, CMS source code, media events): Authorization: Bearer.
     OAUTH = "bearer"
-    # The token endpoint authenticates with client credentials in its form body.
+    # The app's own client-credentials token as Bearer (the Webhooks Journal).
+    APP = "app"
+    # The token endpoint authenticates with client credentials in its form body; a
+    # pre-signed URL carries its credential in its query.
     NONE = "none"
 
 
@@ -37,6 +40,11 @@ class ApiCall:
     # The path as logs and errors show it, when the real one carries a credential
     # (HubSpot's token introspection takes the token in the path).
     log_path: str | None = None
+    # Another host than HubSpot's API (a pre-signed journal file URL): ``path`` then keeps
+    # its query exactly as given, since the signature covers it.
+    base_url: str | None = None
+    # Hand back the answer's text as sent, not decoded JSON (what the journal files hold).
+    raw_text: bool = False
 
     @property
     def shown_path(self) -> str:
@@ -44,11 +52,12 @@ class ApiCall:
 
     def url(self, api_base: str) -> str:
         query = f"?{urlencode(self.params, doseq=True)}" if self.params else ""
-        return f"{api_base}{self.path}{query}"
+        return f"{self.base_url or api_base}{self.path}{query}"
 
     def describe(self, api_base: str) -> dict[str, Any]:
         """What a dry run prints: never the credentials, only which kind would be used."""
-        described: dict[str, Any] = {"method": self.method, "url": self.url(api_base), "auth": self.auth.value}
+        url = f"{self.base_url}{self.shown_path}" if self.base_url else self.url(api_base)
+        described: dict[str, Any] = {"method": self.method, "url": url, "auth": self.auth.value}
         if self.json is not None:
             described["json"] = self.json
         if self.files:

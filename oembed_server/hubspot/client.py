@@ -14,6 +14,7 @@ import requests
 from oembed_server.hubspot import response_shapes
 from oembed_server.hubspot.api_call import ApiCall, ApiResponse, Auth
 from oembed_server.hubspot.api_error import HubSpotError, install_log_redaction, redact
+from oembed_server.hubspot.app_token import AppToken
 from oembed_server.hubspot.call_observer import CallObservation, CallObserver, operation_of
 from oembed_server.hubspot.client_config import HubSpotConfig, HubSpotConfigError
 from oembed_server.hubspot.rate_limiter import RateLimiter, RequestBudget
@@ -38,6 +39,8 @@ class HubSpotClient:
                                   config.max_retry_wait_s)
         self.tokens = TokenManager(config.access_token, config.refresh_token, config.client_id,
                                    config.client_secret, config.token_refresh_margin_s, token_store, clock)
+        self.app_token = AppToken(config.client_id, config.client_secret, config.journal_scopes,
+                                  config.token_refresh_margin_s, clock)
         self._sleep = sleep
         self._rng = rng or random.Random()
         self._count_lock = threading.Lock()
@@ -61,7 +64,7 @@ class HubSpotClient:
             started = time.monotonic()
             try:
                 response = self.session.request(
-                    call.method, self.config.api_base + call.path, params=params, json=call.json,
+                    call.method, (call.base_url or self.config.api_base) + call.path, params=params, json=call.json,
                     data=call.form, files=call.files, headers=headers,
                     timeout=(self.config.connect_timeout_s, self.config.read_timeout_s))
             except requests.RequestException as exc:
@@ -91,6 +94,11 @@ class HubSpotClient:
                 self._observe(call, status, started, True, _correlation_id(response))
                 self.tokens.refresh_after_rejection(token, self._post_form)
                 continue
+            if status == 401 and call.auth is Auth.APP and token is not None and not refreshed:
+                refreshed = True
+                self._observe(call, status, started, True, _correlation_id(response))
+                self.app_token.after_rejection(token, self._post_form)
+                continue
             wait = None
             if status in RETRYABLE_STATUSES and (call.idempotent or status == 429) \
                     and attempt < self.policy.max_retries:
@@ -113,7 +121,7 @@ class HubSpotClient:
                     # Say which credential HubSpot refused, since either of two may be in use.
                     error.message += f" (sent {self.config.developer_credential})"
                 raise error
-            return ApiResponse(status, _body(response), dict(response.headers))
+            return ApiResponse(status, response.text if call.raw_text else _body(response), dict(response.headers))
 
     # --- internals ---------------------------------------------------------------------
     def _credentials(self, call: ApiCall) -> tuple[dict, dict, str | None]:
@@ -122,6 +130,9 @@ class HubSpotClient:
             return self._developer_credentials(call, params)
         if call.auth is Auth.OAUTH:
             token = self.tokens.access_token(self._post_form)
+            return {"Authorization": f"Bearer {token}"}, params, token
+        if call.auth is Auth.APP:
+            token = self.app_token.access_token(self._post_form)
             return {"Authorization": f"Bearer {token}"}, params, token
         return {}, params, None
 
@@ -139,7 +150,7 @@ class HubSpotClient:
                                  "developers-read/developers-write) or HUBSPOT_DEVELOPER_API_KEY")
 
     def _budget_key(self, auth: Auth) -> str | None:
-        if auth is Auth.DEVELOPER:
+        if auth in (Auth.DEVELOPER, Auth.APP):
             return f"app:{self.config.app_id}"
         if auth is Auth.OAUTH:
             return f"portal:{self.config.portal_id}"
@@ -157,7 +168,7 @@ class HubSpotClient:
         self._learnt_secrets.extend(s for s in secrets if s)
 
     def _secrets(self) -> list[str]:
-        return [*self.config.secrets(), *self.tokens.secrets(), *self._learnt_secrets]
+        return [*self.config.secrets(), *self.tokens.secrets(), *self.app_token.secrets(), *self._learnt_secrets]
 
     def _connection_error(self, call: ApiCall, exc: Exception, never_sent: bool) -> HubSpotError:
         detail = redact(f"{type(exc).__name__}: {exc}", self._secrets())
@@ -169,7 +180,7 @@ class HubSpotClient:
                  correlation_id: str | None) -> None:
         if self.observer is None:
             return
-        if call.auth is Auth.DEVELOPER:
+        if call.auth in (Auth.DEVELOPER, Auth.APP) or call.base_url:
             portal = "app"
         else:
             portal = "default" if self.config.portal_id is None else str(self.config.portal_id)

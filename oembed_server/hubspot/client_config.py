@@ -16,6 +16,8 @@ DEFAULT_MEDIA_EVENTS_VERSION = "v2"
 MEDIA_BRIDGE_VERSIONS = ("v1",)
 MEDIA_EVENTS_VERSIONS = ("v1", "v2")
 # HubSpot's date-based API versions, e.g. 2026-03.
+DEFAULT_JOURNAL_SCOPES = ("developer.webhooks_journal.read", "developer.webhooks_journal.subscriptions.read",
+                          "developer.webhooks_journal.subscriptions.write")
 _DATED_VERSION = re.compile(r"^20\d\d-(0[1-9]|1[0-2])$")
 
 
@@ -50,6 +52,12 @@ class HubSpotConfig:
     max_retry_wait_s: float = 60.0
     # Refresh this long before the access token's announced expiry.
     token_refresh_margin_s: float = 300.0
+    # The Webhooks Journal (app uninstalls): read every this many seconds by the worker (0:
+    # never, and app setup subscribes to nothing), with a client-credentials token of these
+    # scopes. HubSpot's guide and its spec name the scopes differently; the guide's are the
+    # default, HUBSPOT_JOURNAL_SCOPES changes them.
+    journal_poll_s: float = 60.0
+    journal_scopes: tuple[str, ...] = DEFAULT_JOURNAL_SCOPES
 
     def secrets(self) -> tuple[str, ...]:
         return tuple(s for s in (self.developer_api_key, self.developer_access_token, self.access_token,
@@ -75,7 +83,7 @@ _INT_VARS = {"HUBSPOT_APP_ID": "app_id", "HUBSPOT_PORTAL_ID": "portal_id", "HUBS
 _FLOAT_VARS = {"HUBSPOT_RATE_LIMIT_INTERVAL_S": "rate_interval_s", "HUBSPOT_CONNECT_TIMEOUT_S": "connect_timeout_s",
                "HUBSPOT_READ_TIMEOUT_S": "read_timeout_s", "HUBSPOT_BACKOFF_BASE_S": "backoff_base_s",
                "HUBSPOT_BACKOFF_CAP_S": "backoff_cap_s", "HUBSPOT_MAX_RETRY_WAIT_S": "max_retry_wait_s",
-               "HUBSPOT_TOKEN_REFRESH_MARGIN_S": "token_refresh_margin_s"}
+               "HUBSPOT_TOKEN_REFRESH_MARGIN_S": "token_refresh_margin_s", "HUBSPOT_JOURNAL_POLL_S": "journal_poll_s"}
 _STR_VARS = {"HUBSPOT_DEVELOPER_API_KEY": "developer_api_key",
              "HUBSPOT_DEVELOPER_ACCESS_TOKEN": "developer_access_token", "HUBSPOT_ACCESS_TOKEN": "access_token",
              "HUBSPOT_REFRESH_TOKEN": "refresh_token", "HUBSPOT_CLIENT_ID": "client_id",
@@ -103,6 +111,12 @@ def load_hubspot_config(environ: Mapping[str, str], **overrides) -> HubSpotConfi
                               ("HUBSPOT_MEDIA_EVENTS_VERSION", "media_events_version", MEDIA_EVENTS_VERSIONS)):
         if (environ.get(var) or "").strip():
             values[field] = parse_api_version(environ[var], var, fixed)
+    if (environ.get("HUBSPOT_JOURNAL_SCOPES") or "").strip():
+        scopes = tuple(environ["HUBSPOT_JOURNAL_SCOPES"].replace(",", " ").split())
+        if any(not re.fullmatch(r"[a-z][a-z0-9._-]*", s) for s in scopes):
+            raise HubSpotConfigError("HUBSPOT_JOURNAL_SCOPES must be scope names separated by spaces, got "
+                                     f"{environ['HUBSPOT_JOURNAL_SCOPES']!r}")
+        values["journal_scopes"] = scopes
     values.update({k: v for k, v in overrides.items() if v is not None})
     config = HubSpotConfig(**values)
     if config.rate_limit < 1:

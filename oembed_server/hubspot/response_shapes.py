@@ -230,3 +230,9 @@ FORM_DEFINITION = Obj({"id": Text(), "fieldGroups": ListOf(Obj(optional={"fields
                        "legalConsentOptions": Obj(optional={"communicationsCheckboxes": ListOf(
                            Obj({"subscriptionTypeId": Number()}, {"label": ANY}))})})
 FORM_SUBMITTED = Nullable(Obj())
+
+# Webhooks Journal (hubspot/webhooks_journal_api.py): lifecycle subscriptions and journal batches.
+JOURNAL_SUBSCRIPTION = Obj({"id": Id(), "subscriptionType": Text()}, {"objectTypeId": Text()})
+JOURNAL_SUBSCRIPTIONS = Obj({"results": ListOf(JOURNAL_SUBSCRIPTION)})
+JOURNAL_FILE = Obj({"currentOffset": Text(), "url": Text()}, {"expiresAt": Text()})
+JOURNAL_BATCH = Obj({"results": ListOf(JOURNAL_FILE)}, {"status": Text()})

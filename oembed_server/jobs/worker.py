@@ -31,6 +31,7 @@ from oembed_server.domain.event_record import JOB_KIND, SHEDDABLE_PRIORITY
 from oembed_server.domain.worker_health import RUNNING, STOPPED, STOPPING
 from oembed_server.hubspot.api_error import HubSpotError
 from oembed_server.hubspot.retry_policy import RetryPolicy
+from oembed_server.hubspot.webhooks_journal_api import WebhooksJournal
 from oembed_server.jobs import job_telemetry
 from oembed_server.jobs.handlers import HANDLERS, LOCAL_HANDLERS, Handler, JobContext, LocalContext, LocalHandler
 from oembed_server.jobs.job_outcomes import Drop, GiveUp, HoldPortal, JobOutcome, RetryLater, classify
@@ -41,6 +42,7 @@ from oembed_server.storage.play_sessions import close_due_sessions, prune_play_s
 from oembed_server.storage.privacy_erasure import prune_contact_utks
 from oembed_server.storage.write_transaction import write_transaction
 from oembed_server.usecases import report_outcomes
+from oembed_server.usecases.app_uninstalls import JournalReport, delete_due_visitor_data, journal_enabled, read_journal
 from oembed_server.usecases.portal_clients import APP_PORTAL, PortalClients
 from oembed_server.usecases.webhook_processing import prune_seen as prune_seen_webhook_events
 
@@ -113,6 +115,7 @@ class Worker:
         self._next_release = 0.0
         self._next_shed_check = 0.0
         self._next_prune = 0.0
+        self._next_journal_read = 0.0
         self._last_sessions_close = 0.0
         self._renewed_until = 0.0
 
@@ -205,6 +208,9 @@ class Worker:
         if now >= self._next_shed_check:
             report.shed = self.shed_backlogs(now)
             self._next_shed_check = now + self.options.shed_check_every_s
+        if now >= self._next_journal_read and journal_enabled(self.settings):
+            self.read_journal(now)
+            self._next_journal_read = now + self.settings.hubspot.journal_poll_s
         if now >= self._next_prune and self._next_prune:
             report.pruned = self.prune(now)
         if not self._next_prune:
@@ -484,6 +490,23 @@ class Worker:
                             describe_duration(plan.seconds_needed), max_requests, interval_s, max_hours, shed)
         return total
 
+    def read_journal(self, now: float | None = None) -> JournalReport | None:
+        """The app's uninstalls from HubSpot's Webhooks Journal, since the last offset read.
+        A HubSpot failure waits for the next poll (nothing is skipped: the offset stays)."""
+        now = self.clock() if now is None else now
+        client = self.portals.client_for(APP_PORTAL)
+        if client is None:
+            return None
+        try:
+            report = read_journal(self.engine, WebhooksJournal(client), self.settings, now)
+        except HubSpotError as error:
+            log.warning("reading the Webhooks Journal failed, next try in %gs: %s",
+                        self.settings.hubspot.journal_poll_s, error)
+            return None
+        if report.files or report.restarted:
+            log.info("Webhooks Journal: %s", report.describe())
+        return report
+
     def prune(self, now: float | None = None) -> int:
         """Delete delivered jobs, held and dead engagement events (visitor data whose portal
         never installed or left) and closed play sessions older than the retention."""
@@ -506,6 +529,7 @@ class Worker:
             prune_play_sessions(conn, cutoff)
             prune_contact_utks(conn, cutoff)
             prune_seen_webhook_events(conn, self.settings, now)
+        delete_due_visitor_data(self.engine, now)
         self._next_prune = now + self.options.prune_every_s
         return pruned
 

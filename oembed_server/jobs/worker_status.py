@@ -7,6 +7,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from oembed_server.domain.worker_health import STALE_LEASES
+from oembed_server.storage.app_lifecycle import Cursor
 from oembed_server.storage.job_queue import StatusRow
 from oembed_server.storage.worker_heartbeats import Heartbeat
 
@@ -32,4 +33,24 @@ def worker_lines(heartbeats: list[Heartbeat], now: float) -> list[str]:
         since = datetime.fromtimestamp(h.started_at, UTC).strftime("%Y-%m-%d %H:%M:%SZ")
         lines.append(f"  {h.owner}  {h.status(now)}  last heartbeat {max(now - h.beat_at, 0):.0f}s ago  "
                      f"(started {since}, lease {h.lease_s:g}s)")
+    return lines
+
+
+def journal_status(cursor: Cursor, dead_letter_count: int, latest: list[dict[str, Any]]) -> dict[str, Any]:
+    """Where reading the Webhooks Journal (app uninstalls) stands."""
+    return {"subscriptionId": cursor.subscription_id, "lastOffset": cursor.last_offset,
+            "deadLetters": dead_letter_count,
+            "latestDeadLetters": [{"id": d["id"], "fileOffset": d["file_offset"], "reason": d["reason"],
+                                   "raw": d["raw"][:500], "at": d["created_at"]} for d in latest]}
+
+
+def journal_lines(journal: dict[str, Any]) -> list[str]:
+    if journal["subscriptionId"] is None:
+        return ["Webhooks Journal: not subscribed to app uninstalls (app setup subscribes when "
+                "HUBSPOT_CLIENT_ID, HUBSPOT_CLIENT_SECRET and HUBSPOT_APP_ID are set)."]
+    lines = [f"Webhooks Journal: subscription {journal['subscriptionId']}, read up to "
+             f"{journal['lastOffset'] or 'nothing yet'}, {journal['deadLetters']} unreadable entr"
+             f"{'y' if journal['deadLetters'] == 1 else 'ies'} kept"]
+    for d in journal["latestDeadLetters"]:
+        lines.append(f"  #{d['id']} file {d['fileOffset']}: {d['reason']}: {d['raw'][:200]}")
     return lines

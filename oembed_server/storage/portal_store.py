@@ -107,7 +107,7 @@ class PortalStore:
         record. True when the portal was new."""
         now = time.time() if now is None else now
         values = dict(library=library, ciphertext=self._encrypt(tokens), token_state=CONNECTED, state_reason=None,
-                      connected_at=now, updated_at=now,
+                      connected_at=now, updated_at=now, visitor_data_delete_after=None,
                       granted_scopes=" ".join(scopes) if scopes is not None else None)
         updated = conn.execute(hubspot_portals.update().where(hubspot_portals.c.portal_id == portal_id)
                                .values(**values, generation=hubspot_portals.c.generation + 1)).rowcount

@@ -157,6 +157,10 @@ hubspot_portals = sa.Table(
     # The scopes HubSpot granted at the last install, space-separated (NULL: installed
     # before they were recorded); an optional scope such as forms may be missing.
     sa.Column("granted_scopes", sa.Text),
+    # Set when HubSpot says the app was uninstalled: the portal's visitor data (play
+    # sessions, engagement events, utk -> contact pairs) is deleted once this time passes,
+    # unless the portal installs again first.
+    sa.Column("visitor_data_delete_after", sa.Float),
 )
 
 
@@ -417,4 +421,27 @@ gate_counts = sa.Table(
     sa.Column("shown", sa.BigInteger, nullable=False, server_default="0"),
     sa.Column("submitted", sa.BigInteger, nullable=False, server_default="0"),
     sa.Column("skipped", sa.BigInteger, nullable=False, server_default="0"),
+)
+
+
+# --- the Webhooks Journal (usecases.app_uninstalls) -------------------------------------------
+# Where reading stopped: one row per journal this server reads (today "app_lifecycle").
+journal_cursors = sa.Table(
+    "journal_cursors",
+    metadata,
+    sa.Column("name", sa.String(32), primary_key=True),
+    sa.Column("last_offset", sa.String(100)),
+    sa.Column("subscription_id", sa.String(64)),
+    sa.Column("updated_at", sa.Float, nullable=False),
+)
+
+# Journal entries that could not be read, kept with their raw text: never skipped silently.
+journal_dead_letters = sa.Table(
+    "journal_dead_letters",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("file_offset", sa.String(100), nullable=False),
+    sa.Column("reason", sa.Text, nullable=False),
+    sa.Column("raw", sa.Text, nullable=False),
+    sa.Column("created_at", sa.Float, nullable=False),
 )

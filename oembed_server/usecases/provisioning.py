@@ -45,9 +45,12 @@ def modules_dir(settings: Settings) -> Path:
     return Path(settings.modules_dir)
 
 
-def app_fingerprint(media_types: list[str], public_url: str, url_schemes: tuple[str, ...]) -> str:
-    """What the app setup was done for: a new media type, public URL or scheme changes it."""
-    text = "\0".join([",".join(sorted(media_types)), public_url, ",".join(url_schemes)])
+def app_fingerprint(media_types: list[str], public_url: str, url_schemes: tuple[str, ...], *,
+                    journal: bool = False) -> str:
+    """What the app setup was done for: a new media type, public URL or scheme changes it,
+    and so does turning on the journal of uninstalls (its subscription is part of the setup)."""
+    parts = [",".join(sorted(media_types)), public_url, ",".join(url_schemes)]
+    text = "\0".join(parts + (["journal"] if journal else []))
     return hashlib.sha256(text.encode()).hexdigest()
 
 

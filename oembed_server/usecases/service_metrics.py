@@ -17,7 +17,7 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.exc import SQLAlchemyError
 
 from oembed_server.domain.worker_health import is_live
-from oembed_server.storage import worker_heartbeats
+from oembed_server.storage import app_lifecycle, worker_heartbeats
 from oembed_server.storage.portal_store import CONNECTED, DISCONNECTED
 from oembed_server.storage.schema import HELD, QUEUED, hubspot_portals, jobs
 from oembed_server.usecases.provisioning import KIND_PUSH_MODULES, KIND_SYNC
@@ -71,7 +71,11 @@ class DatabaseCollector(Collector):
         budget = GaugeMetricFamily("oembed_hubspot_rate_budget_used_ratio",
                                    "Share of each portal's HubSpot rate budget window in use, as the running "
                                    "workers last reported it (0 to 1).", labels=["portal"])
+        journal = GaugeMetricFamily("oembed_journal_dead_letters",
+                                    "Webhooks Journal entries (app uninstalls) that could not be read, kept with "
+                                    "their raw text.")
         with self.engine.connect() as conn:
+            journal.add_metric([], app_lifecycle.dead_letter_count(conn))
             for kind, state, count in conn.execute(
                     sa.select(jobs.c.kind, jobs.c.state, sa.func.count()).group_by(jobs.c.kind, jobs.c.state)):
                 by_state.add_metric([kind, state], count)
@@ -110,5 +114,5 @@ class DatabaseCollector(Collector):
             workers.add_metric([status], count)
         for label, share in sorted(usage.items()):
             budget.add_metric([label], share)
-        return [by_state, oldest, dead, portals, workers, budget]
+        return [by_state, oldest, dead, portals, workers, budget, journal]
 

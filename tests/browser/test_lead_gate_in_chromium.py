@@ -153,6 +153,11 @@ def test_a_gated_play_captures_the_lead_and_lands_on_the_contacts_timeline(stack
     assert session in shown
     assert {e["eventType"] for e in shown[session]} >= {"media-played", "media-played-percent"}
     assert all(e["contactUtk"] == UTK for e in shown[session])
+    # What the closing note of the issue quotes (pytest -s shows it).
+    print(f"\ngated play: form submission made contact {contact} "
+          f"({emulator.state.data().contacts[contact].get('email')}); its emulator timeline, session {session}: "
+          + ", ".join(f"{e['eventType']}" + (f" {e['playedPercent']}%" if "playedPercent" in e else "")
+                      for e in shown[session]))
 
 
 def test_a_skippable_gate_from_the_module_is_skipped_for_the_session(stack, open_page):

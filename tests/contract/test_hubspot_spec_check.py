@@ -166,6 +166,20 @@ def test_one_answer_of_every_served_operation_matches_its_response_schema(api, s
         api.post(f"{events}/media-played-percent", headers=PORTAL, json=media | session | {"playedPercent": 25})
         api.post(f"{events}/attention-span", headers=PORTAL, json=media | session | {
             "rawDataMap": {"0": 1, "1": 0}, "derivedValues": {"totalPercentPlayed": 50.0, "totalSecondsPlayed": 3}})
+    app_token = api.post("/oauth/v1/token", data={
+        "grant_type": "client_credentials", "client_id": "emu-client-id", "client_secret": "emu-client-secret-0001",
+        "scope": "developer.webhooks_journal.read developer.webhooks_journal.subscriptions.read "
+                 "developer.webhooks_journal.subscriptions.write"}).get_json()["access_token"]
+    app_auth = {"Authorization": f"Bearer {app_token}"}
+    subscriptions = "/webhooks-journal/subscriptions/2026-03"
+    made = api.post(subscriptions, headers=app_auth, json={"subscriptionType": "APP_LIFECYCLE_EVENT",
+                                                           "eventTypeId": "4-1916193", "properties": []}).get_json()
+    api.get(subscriptions, headers=app_auth)
+    api.get("/webhooks-journal/journal/2026-03/batch/earliest/10", headers=app_auth)
+    api.delete("/appinstalls/2026-03/external-install", headers=PORTAL)  # journaled: the app left the portal
+    offset = state.journal.files[-1].offset
+    api.get(f"/webhooks-journal/journal/2026-03/batch/{offset}/next/10", headers=app_auth)
+    api.delete(f"{subscriptions}/{made['id']}", headers=app_auth)
 
     assert state.spec_violations == []
     served = {op.name for op in spec_check.operations()}

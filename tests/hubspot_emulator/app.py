@@ -7,15 +7,19 @@ import time
 
 from flask import Flask, g, request
 
+from tests.hubspot_emulator.journal import spec_scopes
 from tests.hubspot_emulator.mangling import mangle
 from tests.hubspot_emulator.responses import ApiError, error_response
 from tests.hubspot_emulator.spec_check import operation_for
 from tests.hubspot_emulator.state import EmulatorState, LoggedRequest
 
 DEVELOPER_PATH = re.compile(r"^/media-bridge/(v1|\d{4}-\d{2})/(?P<app>[^/]+)/(settings|schemas|properties)(/|$)")
-PORTAL_PATH = re.compile(r"^/(crm|cms|marketing)/|^/media-bridge/(v1|v2|\d{4}-\d{2})/events/")
+PORTAL_PATH = re.compile(r"^/(crm|cms|marketing|appinstalls)/|^/media-bridge/(v1|v2|\d{4}-\d{2})/events/")
+# The Webhooks Journal: the app's client-credentials token, never a portal's.
+JOURNAL_PATH = re.compile(r"^/webhooks-journal/")
 # Scope each portal family needs where the specs name none that fits (v2 events are not in them).
-SCOPES = (("/cms/", "content"), ("/crm/", "media_bridge.read"), ("/media-bridge/", "media_bridge.write"))
+SCOPES = (("/appinstalls/", "oauth"), ("/cms/", "content"), ("/crm/", "media_bridge.read"),
+          ("/media-bridge/", "media_bridge.write"))
 # The CRM spec lists every CRM scope on every operation; for media objects HubSpot wants
 # media_bridge.read to read and media_bridge.write to change anything.
 CRM_READS = re.compile(r"/(search|batch/read)$")
@@ -31,6 +35,7 @@ def create_emulator_app(state: EmulatorState | None = None, **state_options) -> 
         routes_domains,
         routes_events,
         routes_forms,
+        routes_journal,
         routes_oauth,
         routes_settings,
         routes_versions,
@@ -38,7 +43,7 @@ def create_emulator_app(state: EmulatorState | None = None, **state_options) -> 
         spec_check,
     )
     for module in (routes_oauth, routes_settings, routes_crm, routes_cms, routes_domains, routes_events,
-                   routes_forms, routes_control, routes_webhooks):
+                   routes_forms, routes_journal, routes_control, routes_webhooks):
         app.register_blueprint(module.blueprint)
     routes_versions.register(app)
     app.before_request(_before)
@@ -153,6 +158,8 @@ def _authenticate(state: EmulatorState):
                                   "FORBIDDEN")
         g.budget_key = f"app:{state.app_id}"
         return None
+    if JOURNAL_PATH.match(path):
+        return _authenticate_app_token(state)
     if not PORTAL_PATH.match(path):
         return None
     header = request.headers.get("Authorization", "")
@@ -164,12 +171,10 @@ def _authenticate(state: EmulatorState):
                                    "authentication.", "INVALID_AUTHENTICATION")
     token = header[len("Bearer "):].strip()
     info = state.access_tokens.get(token)
-    if info is None:
-        return error_response(401, "The OAuth token used to make this call is not valid.", "INVALID_AUTHENTICATION")
-    overdue = state.clock() - info.expires_at
-    if overdue >= 0:
-        return error_response(401, f"The OAuth token used to make this call expired {int(overdue) + 1} "
-                                   "second(s) ago.", "EXPIRED_AUTHENTICATION")
+    refused = _unusable(state, info)
+    if refused is not None:
+        return refused
+    assert info is not None
     needed = _portal_scope(request.method, path)
     if needed not in info.scopes:
         return error_response(403, f"This app hasn't been granted all required scopes to make this call. "
@@ -179,7 +184,20 @@ def _authenticate(state: EmulatorState):
     return None
 
 
+def _unusable(state: EmulatorState, info):
+    """HubSpot's 401 for an unknown or expired OAuth token; None when it may be used."""
+    if info is None:
+        return error_response(401, "The OAuth token used to make this call is not valid.", "INVALID_AUTHENTICATION")
+    overdue = state.clock() - info.expires_at
+    if overdue >= 0:
+        return error_response(401, f"The OAuth token used to make this call expired {int(overdue) + 1} "
+                                   "second(s) ago.", "EXPIRED_AUTHENTICATION")
+    return None
+
+
 def _portal_scope(method: str, path: str) -> str:
+    if path.startswith("/appinstalls/"):
+        return "oauth"  # the spec's other alternative is an internal acceptance-test scope
     if path.startswith("/crm/"):
         return "media_bridge.read" if method == "GET" or CRM_READS.search(path) else "media_bridge.write"
     op = operation_for(method, path)
@@ -214,4 +232,29 @@ def _authenticate_developer(state: EmulatorState):
     if needed and not needed & scopes:
         return error_response(403, "This token hasn't been granted all required scopes to make this call. "
                                    f"Required: {' or '.join(sorted(needed))}", "MISSING_SCOPES")
+    return None
+
+
+def _authenticate_app_token(state: EmulatorState):
+    """Journal calls: a client-credentials token of this app with the scope the spec names."""
+    header = request.headers.get("Authorization", "")
+    if not header.startswith("Bearer "):
+        return error_response(401, "Authentication credentials not found. This API takes an OAuth client "
+                                   "credentials token.", "INVALID_AUTHENTICATION")
+    token = header[len("Bearer "):].strip()
+    if token in state.access_tokens or token in state.developer_tokens:
+        return error_response(403, "The Webhooks Journal takes the app's client credentials token "
+                                   "(grant_type=client_credentials), not a portal's or a developer account's.",
+                              "INVALID_AUTHENTICATION")
+    info = state.app_tokens.get(token)
+    refused = _unusable(state, info)
+    if refused is not None:
+        return refused
+    assert info is not None
+    op = operation_for(request.method, request.path)
+    needed = op.scopes if op is not None else frozenset()
+    if needed and not needed & spec_scopes(info.scopes):
+        return error_response(403, "This app hasn't been granted all required scopes to make this call. "
+                                   f"Required: {' or '.join(sorted(needed))}", "MISSING_SCOPES")
+    g.budget_key = f"app:{state.app_id}"
     return None

@@ -12,6 +12,7 @@ from urllib.parse import urlencode, urlsplit
 
 from flask import Blueprint, jsonify, redirect, render_template_string, request
 
+from tests.hubspot_emulator.journal import JOURNAL_SCOPES
 from tests.hubspot_emulator.responses import error_response, state
 from tests.hubspot_emulator.state import ALL_SCOPES
 
@@ -107,8 +108,11 @@ def token():
     form = request.form
     s = state()
     grant = form.get("grant_type")
+    if grant == "client_credentials":
+        return _client_credentials(form)
     if grant not in ("refresh_token", "authorization_code"):
-        return error_response(400, "grant_type must be authorization_code or refresh_token", "VALIDATION_ERROR")
+        return error_response(400, "grant_type must be authorization_code, refresh_token or client_credentials",
+                              "VALIDATION_ERROR")
     missing = [k for k in ("client_id", "client_secret") if not form.get(k)]
     missing += [k for k in (["refresh_token"] if grant == "refresh_token" else ["redirect_uri", "code"])
                 if not form.get(k)]
@@ -142,6 +146,25 @@ def token():
         access = s.issue_access_token(scopes, hub_id=hub_id, refresh_token=refresh)
     return jsonify({"access_token": access, "refresh_token": refresh, "expires_in": s.token_lifetime_s,
                     "token_type": "bearer"})
+
+
+def _client_credentials(form):
+    """The app's own token (no portal), for the scopes asked: what the Webhooks Journal takes."""
+    s = state()
+    missing = [k for k in ("client_id", "client_secret", "scope") if not form.get(k)]
+    if missing:
+        return error_response(400, f"missing or empty request parameters: {', '.join(missing)}", "VALIDATION_ERROR")
+    if form["client_id"] != s.client_id or form["client_secret"] != s.client_secret:
+        return error_response(400, "missing or unknown client id or client secret", "BAD_CLIENT_ID",
+                              error="BAD_CLIENT_ID")
+    scopes = frozenset(form["scope"].split())
+    unknown = sorted(scopes - JOURNAL_SCOPES)
+    if unknown:
+        return error_response(400, f"scopes not available to client credentials: {', '.join(unknown)}",
+                              "BAD_SCOPES", error="invalid_scope")
+    token = s.issue_app_token(scopes)
+    return jsonify({"access_token": token, "expires_in": s.token_lifetime_s, "token_type": "bearer",
+                    "token_use": "client_credentials", "scopes": sorted(scopes)})
 
 
 @blueprint.get("/oauth/v1/access-tokens/<token>")

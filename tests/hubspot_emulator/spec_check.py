@@ -29,7 +29,8 @@ from tests.hubspot_emulator.responses import error_response, state
 
 SPEC_DIR = Path(__file__).resolve().parent / "openapi"
 SPEC_FILES = ("media-bridge-v1.json", "media-bridge-2026-03.json", "crm-objects-v3.json", "cms-source-code-v3.json",
-              "oauth-v1.json", "cms-domains-v3.json", "marketing-forms-v3.json")
+              "oauth-v1.json", "cms-domains-v3.json", "marketing-forms-v3.json", "webhooks-journal-2026-03.json",
+              "app-uninstalls-2026-03.json")
 # Held to another version's operation: same bodies, path not in the specs.
 ALIASES = ((re.compile(r"^/media-bridge/v2/events/"), "/media-bridge/v1/events/"),)
 # Which request credential each security scheme of the specs stands for.

@@ -16,6 +16,7 @@ import time
 from collections.abc import Callable
 from typing import Any
 
+from tests.hubspot_emulator.journal import APP_UNINSTALL_EVENT, WebhooksJournal
 from tests.hubspot_emulator.webhooks import WebhookDeliveries
 
 MEDIA_TYPES = ("VIDEO", "AUDIO", "DOCUMENT", "IMAGE", "OTHER")
@@ -186,6 +187,10 @@ class EmulatorState:
         self._windows: dict[str, collections.deque[float]] = collections.defaultdict(collections.deque)
         # App webhooks (webhooks.py): the project's subscriptions and signed deliveries.
         self.webhooks = WebhookDeliveries(app_id, client_secret, time_scale=webhook_time_scale)
+        # The Webhooks Journal (journal.py), and the app's client-credentials tokens that read it.
+        self.journal = WebhooksJournal(app_id)
+        self.app_tokens: dict[str, TokenInfo] = {}
+        self.uninstalled: list[int] = []  # portals, in the order they uninstalled the app
 
     # --- portals ----------------------------------------------------------------------
     def data(self, hub_id: int | None = None) -> PortalData:
@@ -235,10 +240,21 @@ class EmulatorState:
             return True
 
     def uninstall(self, hub_id: int) -> None:
-        """The portal's admin uninstalls the app: its refresh and access tokens stop working."""
+        """The app leaves the portal (its admin uninstalled it, or the app asked to): its
+        refresh and access tokens stop working, and the journal records it if subscribed."""
         with self.lock:
             self.refresh_tokens = {t: h for t, h in self.refresh_tokens.items() if h != hub_id}
             self.access_tokens = {t: i for t, i in self.access_tokens.items() if i.hub_id != hub_id}
+            self.uninstalled.append(hub_id)
+        self.journal.lifecycle_event(hub_id, APP_UNINSTALL_EVENT)
+
+    def issue_app_token(self, scopes: frozenset[str]) -> str:
+        """A client-credentials token: the app's own, for no portal (the journal takes it)."""
+        token = f"emu-cc-{secrets.token_hex(12)}"
+        with self.lock:
+            self.app_tokens[token] = TokenInfo(0, self.app_id, frozenset(scopes),
+                                               self.clock() + self.token_lifetime_s)
+        return token
 
     # --- ids and tokens ---------------------------------------------------------------
     def next_id(self) -> str:

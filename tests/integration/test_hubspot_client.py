@@ -419,3 +419,34 @@ def test_api_versions_are_settings_with_todays_paths_as_defaults():
             load_hubspot_config({var: value})
     with pytest.raises(ValueError, match="version"):
         media_events.send("media-played", {}, "v9")
+
+
+def test_the_journal_settings_are_checked_and_its_token_is_the_apps_own():
+    assert load_hubspot_config({}).journal_poll_s == 60
+    assert load_hubspot_config({"HUBSPOT_JOURNAL_POLL_S": "0"}).journal_poll_s == 0
+    with pytest.raises(HubSpotConfigError, match="HUBSPOT_JOURNAL_POLL_S"):
+        load_hubspot_config({"HUBSPOT_JOURNAL_POLL_S": "soon"})
+    scopes = load_hubspot_config({"HUBSPOT_JOURNAL_SCOPES": "webhooks-journal-data-access, "
+                                                            "webhooks-journal-subscription-read"}).journal_scopes
+    assert scopes == ("webhooks-journal-data-access", "webhooks-journal-subscription-read")
+    with pytest.raises(HubSpotConfigError, match="HUBSPOT_JOURNAL_SCOPES"):
+        load_hubspot_config({"HUBSPOT_JOURNAL_SCOPES": "read everything!"})
+
+
+def test_the_apps_client_credentials_token_is_minted_once_and_again_after_a_401():
+    from oembed_server.hubspot.webhooks_journal_api import WebhooksJournal
+    from tests.hubspot_emulator import LiveEmulator
+    with LiveEmulator() as emulator:
+        config = load_hubspot_config(emulator.env() | {"HUBSPOT_MAX_RETRIES": "0"})
+        client = HubSpotClient(config)
+        journal = WebhooksJournal(client)
+        assert journal.files_after(None) == [] and journal.files_after(None) == []
+        assert emulator.state.count("POST", "^/oauth/v1/token$") == 1
+        emulator.state.app_tokens.clear()  # HubSpot forgot it: the next call mints another
+        assert journal.files_after(None) == []
+        assert emulator.state.count("POST", "^/oauth/v1/token$") == 2
+        secret_token = next(iter(emulator.state.app_tokens))
+        emulator.state.fail_next(400, path="^/webhooks-journal/")
+        with pytest.raises(HubSpotError) as failed:
+            journal.files_after(None)
+        assert secret_token not in str(failed.value)

@@ -157,8 +157,12 @@ def test_invite_links_connect_to_their_library_and_cannot_be_edited(app, emulato
     assert [(p["portalId"], p["library"], p["tokenState"]) for p in listed] == [(PORTAL_B, "acme", "connected")]
 
 
-def test_revoked_portal_is_disconnected_and_resumes_on_reinstall(any_app, emulator):
-    app = any_app
+def test_revoked_portal_is_disconnected_and_resumes_on_reinstall(emulator, database_url):
+    # How an uninstall shows without the journal (HUBSPOT_JOURNAL_POLL_S=0, or an app that
+    # cannot read it): HubSpot refuses the portal's refresh token. With the journal, see
+    # test_app_uninstalls.py.
+    app = make_install_app(database_url, emulator, HUBSPOT_JOURNAL_POLL_S="0")
+    app.extensions["catalog"].upsert([item("a-1"), item("a-2", visibility=Visibility.UNLISTED)])
     client = app.test_client()
     install(client, emulator, PORTAL_A)
     install(client, emulator, PORTAL_B)
@@ -270,8 +274,11 @@ def test_app_setup_is_queued_again_when_what_it_was_done_for_changes(app, emulat
     engine = app.extensions["catalog"].engine
     with engine.begin() as conn:
         assert queue_app_update(conn, app_fingerprint(["VIDEO"], settings.public_url,
-                                                      settings.effective_url_schemes)) == 0
-        assert queue_app_update(conn, app_fingerprint(["VIDEO"], "https://moved.example.com", ())) == 1
+                                                      settings.effective_url_schemes, journal=True)) == 0
+        # Turning the journal of uninstalls off or on is a change of what the setup does.
+        assert queue_app_update(conn, app_fingerprint(["VIDEO"], settings.public_url,
+                                                      settings.effective_url_schemes)) == 1
+        assert queue_app_update(conn, app_fingerprint(["VIDEO"], "https://moved.example.com", ())) == 0  # queued
         waiting = conn.execute(sa.select(sa.func.count()).where(queue.jobs.c.kind == KIND_APP_SETUP,
                                                                 queue.jobs.c.state == queue.QUEUED)).scalar()
     assert waiting == 1

@@ -101,7 +101,8 @@ def add_media_object(emulator: LiveEmulator, hub_id: int | None, external_id: st
 # tests/migrations/test_schema_matches_declaration.py (a database made from no schema).
 LATER_COLUMNS = (("media_items", "description", "TEXT"), ("play_sessions", "contact_id", "BIGINT"),
                  ("media_items", "chapters", "TEXT"), ("media_items", "ctas", "TEXT"),
-                 ("media_items", "gate", "TEXT"), ("hubspot_portals", "granted_scopes", "TEXT"))
+                 ("media_items", "gate", "TEXT"), ("hubspot_portals", "granted_scopes", "TEXT"),
+                 ("hubspot_portals", "visitor_data_delete_after", "FLOAT"))
 
 
 def add_later_columns(engine: sa.Engine) -> None:
@@ -278,11 +279,14 @@ def test_a_database_of_the_release_before_migrations_is_upgraded_in_place(empty_
     app = make_app(empty_database_url)
     result = command_runner(app).invoke(args=["worker", "--once"])
     assert result.exit_code == 0, result.output
-    # Nothing new queued at start: the marks say the modules and the app setup are current.
-    assert f"Sent {len(queued)}, retried 0, held 0, dead 0;" in result.output, result.output
+    # One job queued at start: the app setup again, since this release adds the journal of
+    # uninstalls to it (the marks say the modules are current).
+    assert f"Sent {len(queued) + 1}, retried 0, held 0, dead 0;" in result.output, result.output
     after = job_states(engine)
-    assert {job_id for job_id, (state, _) in after.items() if state == "done"} == queued
-    assert {job_id: value for job_id, value in after.items() if job_id not in queued} == kept
+    [setup] = [job_id for job_id in after if job_id not in states]
+    assert {job_id for job_id, (state, _) in after.items() if state == "done"} == queued | {setup}
+    assert {job_id: value for job_id, value in after.items() if job_id not in queued | {setup}} == kept
+    assert len(emulator.state.journal.subscriptions) == 1
 
     events = received(emulator.state, version=None)
     assert len(events) == len(queued) and not duplicates(events)
@@ -294,7 +298,8 @@ def test_a_database_of_the_release_before_migrations_is_upgraded_in_place(empty_
                           "sess-installed-0000003": {INSTALLED}, "sess-still-playing-004": {CONFIGURED}}
     assert sorted(identity(e)[0] for e in events if e["sessionId"] == "sess-installed-0000003") == [
         "attention-span", "media-played", "media-played-percent", "media-played-percent", "media-played-percent"]
-    # No refresh was needed: the stored access tokens were read back and used.
-    assert emulator.state.count(path="/oauth/v1/token") == 0
+    # No refresh was needed: the stored access tokens were read back and used (the one token
+    # request is the app's client-credentials token for the journal subscription).
+    assert emulator.state.count(path="/oauth/v1/token") == len(emulator.state.app_tokens) == 1
     app.extensions["catalog"].dispose()
     engine.dispose()

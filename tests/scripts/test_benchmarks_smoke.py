@@ -46,7 +46,8 @@ def test_bench_player_weight():
     out = succeeded(run_bench("bench_player_weight"))
     line(rf"^player page weight, {re.escape(str(REPO))}$", out)
     line(r"^page\s+HTML\s+CSS\s+JS\s+total\s+gzip$", out)
-    for page in ("plain video", "plain audio", "video + 2 caption tracks", "video + HLS stream",
+    for page in ("plain video", "plain audio", "plain image", "plain document", "video + 2 caption tracks",
+                 "video + HLS stream",
                  "video + chapters + CTAs", "  + hls.js, where not native", "  + control API, once used"):
         html, css, js, total, zipped = map(int, line(rf"^{re.escape(page)}\s+(\d+)\s+(\d+)\s+(\d+)\s+(\d+)\s+(\d+)$",
                                                      out).groups())
@@ -54,6 +55,28 @@ def test_bench_player_weight():
         if not page.startswith(" "):
             # A player page really rendered, with its stylesheet and script fetched.
             assert html and css and js, page
+
+
+def test_bench_player_weight_budget_holds_against_its_own_tree():
+    out = succeeded(run_bench("bench_player_weight", "--budget-tree", str(REPO)))
+    line(rf"^budget: plain players no heavier than in {re.escape(str(REPO))}, raw and gzip$", out)
+    for page in ("plain video", "plain audio", "plain image", "plain document"):
+        # The same files, and the page's signed token held steady: the same bytes, raw and gzip.
+        line(rf"^{page}\s+raw (\d+) -> \1 \(\+0\), gzip (\d+) -> \2 \(\+0\)$", out)
+
+
+def test_bench_player_weight_budget_fails_a_heavier_tree(tmp_path):
+    # A copy of the package whose player.js (every plain player loads it) grew by a comment.
+    heavier = tmp_path / "heavier"
+    shutil.copytree(REPO / "oembed_server", heavier / "oembed_server",
+                    ignore=shutil.ignore_patterns("__pycache__", "vendor"))
+    script = heavier / "oembed_server" / "web" / "static" / "player.js"
+    script.write_text(script.read_text("utf-8") + "/* " + "a comment no player needs " * 20 + "*/\n", "utf-8")
+    result = run_bench("bench_player_weight", "--tree", str(heavier), "--budget-tree", str(REPO))
+    assert result.returncode == 1, f"{result.stdout}\n{result.stderr}"
+    for page in ("plain video", "plain audio", "plain image", "plain document"):
+        line(rf"^{page}\s+raw \d+ -> \d+ \(\+\d+\), gzip \d+ -> \d+ \(\+\d+\)  HEAVIER$", result.stdout)
+    assert "4 plain player(s) heavier than the budget tree's" in result.stderr
 
 
 def test_bench_import():

@@ -22,6 +22,9 @@
   link.className = "player-cta__link";
   link.target = "_top";
   link.rel = "noopener";
+  // Never a link without href, even hidden: crawlers (and Lighthouse's crawlable-anchors)
+  // take an <a> with a click handler and no href for a script-only link.
+  link.href = ctas[0].url;
   var dismiss = document.createElement("button");
   dismiss.type = "button";
   dismiss.className = "player-cta__dismiss";

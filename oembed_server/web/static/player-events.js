@@ -1,27 +1,7 @@
-/* Engagement reporting for the player page: what was played, reported to POST /events.
- *
- * - One play session per playback (a new one after the media ended), with a random,
- *   unguessable sessionId.
- * - A played event per session: STARTED on first play (video, audio); VIEWED on display
- *   (images, documents).
- * - Quartiles 0/25/50/75/100, each once per session, only when playback itself ran over
- *   the mark: a seek jumps, it does not play, so a mark sought past is not reported.
- * - Attention: play counts per span (one span a second, or 100 equal spans for media
- *   longer than 100 s; each pass over a span counts once, so a rewatched span counts
- *   twice), sent as cumulative updates while playing and once more at the end (ended,
- *   pagehide) with navigator.sendBeacon, which the browser delivers after the tab is gone;
- *   a hidden tab sends what it has too, since a phone may never fire pagehide (the server
- *   closes a session that went quiet).
- * - Each session also has a random secret, sent with each of its reports and to nobody
- *   else: the intake lets only the player that opened a session write to it.
- * - dnt=1 on the player URL or the browser's Global Privacy Control: no visitor token and
- *   no page fields are sent.
- * - frameOrigin: the framing page's origin (location.ancestorOrigins, else document.referrer),
- *   which the server checks against the portal's sites before a contact reaches HubSpot.
- * The timeline maths (spanLayout, spanIndex, quartilesCrossed, countSpans) are pure and
- * exported for tests; the server cuts the timeline by the same rule
- * (oembed_server/events/attention.py).
- */
+/* Engagement reporting of the player page to POST /events: play sessions, played events,
+ * quartiles playback ran over, attention spans; README "Engagement events" says what and
+ * why. Every player ships this file, so its comments are few. The maths are pure, exported
+ * for tests, and cut the timeline as oembed_server/domain/attention_spans.py does. */
 (function (root) {
   "use strict";
 
@@ -310,6 +290,7 @@
     sendAttention(true, true);
   });
 
+  // A phone may never fire pagehide: a hidden tab sends what it has.
   document.addEventListener("visibilitychange", function () {
     if (document.visibilityState === "hidden") {
       sendAttention(false, true);

@@ -39,6 +39,12 @@ OPERATIONS = {
                       ("delete", "/oauth/v1/refresh-tokens/{token}")],
     "cms-domains-v3.json": [("get", "/cms/v3/domains")],
     "marketing-forms-v3.json": [("get", "/marketing/v3/forms"), ("get", "/marketing/v3/forms/{formId}")],
+    "webhooks-journal-2026-03.json": [("get", "/webhooks-journal/subscriptions/2026-03"),
+                                      ("post", "/webhooks-journal/subscriptions/2026-03"),
+                                      ("delete", "/webhooks-journal/subscriptions/2026-03/{subscriptionId}"),
+                                      ("get", "/webhooks-journal/journal/2026-03/batch/earliest/{count}"),
+                                      ("get", "/webhooks-journal/journal/2026-03/batch/{offset}/next/{count}")],
+    "app-uninstalls-2026-03.json": [("delete", "/appinstalls/2026-03/external-install")],
 }
 
 
@@ -74,9 +80,10 @@ def _without_expressions(node, expression_schemas: set[str]):
     return node
 
 
-# Specs whose sub-typed schemas are real answers (a form definition is one of its form
-# types), not the calculated-property expression tree.
-KEEP_SUB_TYPES = ("marketing-forms-v3.json",)
+# Specs whose sub-typed schemas are real bodies (a form definition is one of its form
+# types, a journal subscription one of its subscription kinds), not the calculated-property
+# expression tree.
+KEEP_SUB_TYPES = ("marketing-forms-v3.json", "webhooks-journal-2026-03.json")
 
 
 def trim(spec: dict, operations: list[tuple[str, str]], keep_sub_types: bool = False) -> dict:
