@@ -21,12 +21,15 @@ from sqlalchemy.sql.expression import ClauseElement
 
 
 class _ForDialect:
-    __slots__ = ("sql", "names", "defaults", "processors")
+    __slots__ = ("sql", "names", "defaults", "processors", "returns_rows")
 
     def __init__(self, statement: ClauseElement, dialect: Dialect):
         # A SELECT, INSERT, UPDATE or DELETE compiles to a SQLCompiler (DDL would not).
         compiled = cast(SQLCompiler, statement.compile(dialect=dialect))
         self.sql = str(compiled)
+        # A SELECT, or DML with RETURNING.
+        self.returns_rows = bool(compiled.returning) or compiled.isplaintext or not (
+            compiled.isinsert or compiled.isupdate or compiled.isdelete)
         # Positional drivers (SQLite's qmark) take a tuple in this order; named ones a dict.
         self.names: tuple[str, ...] | None = None
         if compiled.positional:
@@ -69,6 +72,18 @@ class CompiledStatement:
         """Runs it in ``conn``'s transaction; the rows it returns (RETURNING or SELECT) as dicts."""
         return self.execute_dbapi(conn.connection, conn.dialect, values)
 
+    def send(self, conn: Connection, values: Mapping[str, Any]) -> None:
+        """Runs a statement whose rows nobody reads (an UPDATE) in ``conn``'s transaction.
+        In psycopg's pipeline mode (``write_transaction(..., pipelined=True)``) it goes out
+        with the next statement or the COMMIT, not in a round trip of its own, and its
+        error, if any, is raised there; elsewhere it has run when this returns."""
+        compiled = self.for_dialect(conn.dialect)
+        cursor = conn.connection.cursor()
+        try:
+            cursor.execute(compiled.sql, compiled.parameters(values))
+        finally:
+            cursor.close()
+
     def execute_dbapi(self, dbapi_connection, dialect: Dialect, values: Mapping[str, Any]) -> list[dict[str, Any]]:
         """The same on a DBAPI connection (``engine.raw_connection()``), for callers that
         never open a SQLAlchemy connection at all."""
@@ -76,9 +91,12 @@ class CompiledStatement:
         cursor = dbapi_connection.cursor()
         try:
             cursor.execute(compiled.sql, compiled.parameters(values))
-            if cursor.description is None:
+            if not compiled.returns_rows:
                 return []
+            # Fetched before the description is read: in a pipeline the result (and so the
+            # description) only arrives with the fetch.
+            rows = cursor.fetchall()
             names = [column[0] for column in cursor.description]
-            return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
+            return [dict(zip(names, row, strict=True)) for row in rows]
         finally:
             cursor.close()

@@ -43,8 +43,18 @@ def enqueue(
 ) -> bool:
     """Add one job inside the caller's transaction. Returns False when ``dedupe_key`` was
     already queued (the work is already promised), True when a job was added."""
+    values = enqueue_values(kind, payload, portal_id=portal_id, priority=priority, dedupe_key=dedupe_key,
+                            run_at=run_at, now=now)
+    # RETURNING, not rowcount: drivers disagree on rowcount for an insert that returns a key.
+    return bool(_ENQUEUE.execute(conn, values))
+
+
+def enqueue_values(kind: str, payload: Mapping[str, Any], *, portal_id: int | None = None, priority: int = 100,
+                   dedupe_key: str | None = None, run_at: float | None = None,
+                   now: float | None = None) -> dict[str, Any]:
+    """The bound values of one job, for ``enqueue`` and for ``enqueue_for_each_row``'s statement."""
     now = time.time() if now is None else now
-    values = dict(
+    return dict(
         b_kind=kind,
         b_portal_id=portal_id,
         b_priority=priority,
@@ -53,20 +63,37 @@ def enqueue(
         b_now=now,
         b_dedupe_key=dedupe_key,
     )
-    # RETURNING, not rowcount: drivers disagree on rowcount for an insert that returns a key.
-    return bool(_ENQUEUE.execute(conn, values))
+
+
+def _job_columns() -> dict[str, Any]:
+    # Typed as their columns: in a SELECT list (enqueue_for_each_row) no column says what a
+    # parameter is.
+    c = jobs.c
+    now = sa.bindparam("b_now", type_=c.created_at.type)
+    return dict(
+        kind=sa.bindparam("b_kind", type_=c.kind.type), portal_id=sa.bindparam("b_portal_id", type_=c.portal_id.type),
+        priority=sa.bindparam("b_priority", type_=c.priority.type),
+        payload=sa.bindparam("b_payload", type_=c.payload.type),
+        state=sa.literal(QUEUED, type_=c.state.type), attempts=sa.literal(0, type_=c.attempts.type),
+        next_attempt_at=sa.bindparam("b_next_attempt_at", type_=c.next_attempt_at.type),
+        created_at=now, updated_at=now, dedupe_key=sa.bindparam("b_dedupe_key", type_=c.dedupe_key.type))
 
 
 def _build_enqueue(dialect_name: str):
-    statement = dialect_insert(jobs, dialect_name)
-    now = sa.bindparam("b_now", type_=sa.Float)
-    statement = statement.values(
-        kind=sa.bindparam("b_kind"), portal_id=sa.bindparam("b_portal_id", type_=sa.BigInteger),
-        priority=sa.bindparam("b_priority", type_=sa.SmallInteger), payload=sa.bindparam("b_payload"),
-        state=QUEUED, attempts=0, next_attempt_at=sa.bindparam("b_next_attempt_at", type_=sa.Float),
-        created_at=now, updated_at=now, dedupe_key=sa.bindparam("b_dedupe_key"))
     # ON CONFLICT DO NOTHING keeps a replay from aborting the caller's transaction; a NULL
     # dedupe key never conflicts.
+    statement = dialect_insert(jobs, dialect_name).values(**_job_columns())
+    return statement.on_conflict_do_nothing(index_elements=["dedupe_key"]).returning(jobs.c.id)
+
+
+def enqueue_for_each_row(rows: sa.FromClause) -> sa.Insert:
+    """PostgreSQL: an INSERT of the job ``enqueue_values`` describes once for each row of
+    ``rows`` (none, or one), deduplicated as ``enqueue`` is, returning the id of a job
+    added. As a common table expression beside the statement that yields ``rows``, the
+    job is committed with that statement's write, or not at all."""
+    columns = _job_columns()
+    pick = sa.select(*columns.values()).select_from(rows)
+    statement = dialect_insert(jobs, "postgresql").from_select(list(columns), pick)
     return statement.on_conflict_do_nothing(index_elements=["dedupe_key"]).returning(jobs.c.id)
 
 

@@ -17,7 +17,7 @@ import time
 from datetime import UTC, datetime
 
 import sqlalchemy as sa
-from sqlalchemy.engine import Connection
+from sqlalchemy.engine import Connection, Engine
 
 from oembed_server.domain.attention_spans import merge_spans, percent_played, played_any, seconds_played
 from oembed_server.domain.event_record import ATTENTION, PLAYED, QUARTILE, EventRecord
@@ -25,8 +25,9 @@ from oembed_server.domain.player_report import PlayerReport
 from oembed_server.domain.session_binding import duration_problem, max_seconds_played, same_writer
 from oembed_server.storage.compiled_sql import CompiledStatement
 from oembed_server.storage.dialect_insert import dialect_insert
-from oembed_server.storage.job_queue import enqueue
+from oembed_server.storage.job_queue import enqueue, enqueue_for_each_row, enqueue_values
 from oembed_server.storage.schema import media_items, play_sessions
+from oembed_server.storage.write_transaction import single_statement, write_transaction
 
 # Reports one session may make: a played event, five quartiles and an attention update
 # every 15 s for more than three hours of playback.
@@ -55,8 +56,21 @@ _VISITOR_COLUMNS = ("contact_utk", "page_id", "page_name", "page_url", "hsenc", 
                     "contact_id")
 
 
-def _build_session_upsert(dialect_name: str):
-    """Insert the session or count one more report on it, returning what the report needs."""
+# Set from the played report, once: the insert takes them, a later played report fills
+# them only while the session has none (they are written together).
+_STARTED_COLUMNS = ("state", "started_at_ms", "started_day")
+
+
+def _build_session_upsert(dialect_name: str, *, for_attention: bool = False):
+    """Insert the session or count one more report on it, returning its id; no row when the
+    session refuses the report (``_raise_refusal`` says why). ``for_attention``: the whole
+    row and the media's duration in the catalog (``media_duration_ms``), what an attention
+    update is checked and merged with.
+
+    The refusal is the upsert's own condition: a session id of another item or portal, a
+    writer other than the one that opened it (``session_binding``), or a session at its
+    report limit is not written at all, so a refused report leaves no trace even where the
+    statement is its own transaction (``store_report`` on PostgreSQL)."""
     statement = dialect_insert(play_sessions, dialect_name)
     c = play_sessions.c
     now = sa.bindparam("now", type_=sa.Float)
@@ -64,24 +78,50 @@ def _build_session_upsert(dialect_name: str):
         session_id=sa.bindparam("session_id"), external_id=sa.bindparam("external_id"),
         media_type=sa.bindparam("media_type"), portal_id=sa.bindparam("portal_id", type_=sa.BigInteger),
         reports=1, first_seen_at=now, last_seen_at=now, writer_digest=sa.bindparam("writer_digest"),
-        **{name: sa.bindparam(name, type_=getattr(c, name).type) for name in _VISITOR_COLUMNS})
-    return statement.on_conflict_do_update(
+        **{name: sa.bindparam(name, type_=getattr(c, name).type) for name in _VISITOR_COLUMNS + _STARTED_COLUMNS})
+    excluded = statement.excluded
+    statement = statement.on_conflict_do_update(
         index_elements=["session_id"],
-        set_={"reports": c.reports + 1, "last_seen_at": statement.excluded.last_seen_at,
-              **{name: sa.func.coalesce(getattr(c, name), getattr(statement.excluded, name))
-                 for name in _VISITOR_COLUMNS}},
-    ).returning(c.id, c.external_id, c.reports, c.closed_at, c.spans, c.state, c.portal_id, c.writer_digest,
-                c.first_seen_at)
+        set_={"reports": c.reports + 1, "last_seen_at": excluded.last_seen_at,
+              **{name: sa.func.coalesce(getattr(c, name), getattr(excluded, name)) for name in _VISITOR_COLUMNS},
+              **{name: sa.case((c.state.is_(None), getattr(excluded, name)), else_=getattr(c, name))
+                 for name in _STARTED_COLUMNS}},
+        # The digests are sha256 of a secret the writer holds: a comparison's timing tells
+        # nothing about the stored one (its bytes cannot be steered). NULL (a session from
+        # before the binding) equals nothing: no report may write to it.
+        where=sa.and_(c.external_id == excluded.external_id, c.portal_id.is_not_distinct_from(excluded.portal_id),
+                      c.writer_digest == excluded.writer_digest,
+                      c.reports < sa.bindparam("report_limit", type_=sa.Integer)),
+    )
+    if not for_attention:
+        return statement.returning(c.id)
+    # By a parameter of its own: a subquery in RETURNING cannot correlate with the row.
+    duration = (sa.select(media_items.c.duration_ms)
+                .where(media_items.c.external_id == sa.bindparam("media_external_id", type_=c.external_id.type))
+                .scalar_subquery().label("media_duration_ms"))
+    return statement.returning(*c, duration)
+
+
+def _build_report_with_job(_dialect_name: str):
+    """PostgreSQL: the session upsert and, when the session took the report, its outbox job,
+    in one statement (SQLite allows no INSERT inside WITH). One row (the session's id and
+    whether a job was added) when taken, none when refused."""
+    session = _build_session_upsert("postgresql").cte("taken")
+    job = enqueue_for_each_row(session).cte("job")
+    added = sa.select(sa.func.count()).select_from(job).scalar_subquery()
+    return sa.select(session.c.id, added.label("queued")).select_from(session)
 
 
 # Every statement a report runs, compiled once per dialect: on this path building and
 # caching a statement again per call cost more than running it (scripts/bench_events.py).
 _c = play_sessions.c
 _UPSERT_SESSION = CompiledStatement(_build_session_upsert)
-_SET_STARTED = CompiledStatement(
-    play_sessions.update().where(_c.id == sa.bindparam("b_id")).values(
-        state=sa.bindparam("b_state"), started_at_ms=sa.bindparam("b_started_at_ms", type_=sa.BigInteger),
-        started_day=sa.bindparam("b_started_day")))
+_UPSERT_ATTENTION_SESSION = CompiledStatement(lambda dialect_name: _build_session_upsert(dialect_name,
+                                                                                          for_attention=True))
+_REPORT_WITH_JOB = CompiledStatement(_build_report_with_job)
+_SESSION_OWNER = CompiledStatement(
+    sa.select(_c.external_id, _c.portal_id, _c.writer_digest, _c.reports).where(
+        _c.session_id == sa.bindparam("b_session_id")))
 _SET_ATTENTION = CompiledStatement(
     play_sessions.update().where(_c.id == sa.bindparam("b_id")).values(
         spans=sa.bindparam("b_spans"), span_seconds=sa.bindparam("b_span_seconds", type_=sa.Float),
@@ -90,9 +130,36 @@ _SET_ATTENTION = CompiledStatement(
         attention_at_ms=sa.bindparam("b_attention_at_ms", type_=sa.BigInteger),
         # None until the player's final report: the row is still open when this runs.
         closed_at=sa.bindparam("b_closed_at", type_=sa.Float)))
-_SESSION_BY_ID = CompiledStatement(sa.select(play_sessions).where(_c.id == sa.bindparam("b_id")))
-_MEDIA_DURATION = CompiledStatement(
-    sa.select(media_items.c.duration_ms).where(media_items.c.external_id == sa.bindparam("b_external_id")))
+
+
+def store_report(engine: Engine, report: PlayerReport, *, writer: str, flush_within: float = 0.0,
+                 now: float | None = None, report_limit: int = DEFAULT_SESSION_REPORT_LIMIT) -> Accepted:
+    """The events intake's write: ``record_report`` committed (``flush_within`` as
+    ``write_transaction`` takes it), before the caller answers 202.
+
+    On PostgreSQL a played or quartile report is one statement run as its own transaction
+    (``write_transaction.single_statement``): the session upsert and its outbox job commit
+    together or not at all, as in ``record_report``'s transaction, without the BEGIN and
+    COMMIT round trips (scripts/bench_events.py). Raises SessionRefused; nothing is written then.
+    """
+    now = time.time() if now is None else now
+    record = report.record
+    if engine.dialect.name == "postgresql" and record.kind in (PLAYED, QUARTILE):
+        params = _session_params(report, writer, now, report_limit) | _job_params(record, now)
+        with single_statement(engine, flush_within=flush_within) as dbapi:
+            for _ in range(_REFUSAL_READS):
+                rows = _REPORT_WITH_JOB.execute_dbapi(dbapi, engine.dialect, params)
+                if rows:
+                    queued = bool(rows[0]["queued"])
+                    return Accepted(queued=queued, duplicate=not queued)
+                _raise_refusal(_SESSION_OWNER.execute_dbapi(dbapi, engine.dialect,
+                                                            {"b_session_id": record.session_id}),
+                               record, writer, report_limit)
+        raise RuntimeError(f"play session {record.session_id!r} refused a report without a reason")
+    # An attention update reads its session before it writes: a transaction, whose BEGIN and
+    # COMMIT travel with its statements on PostgreSQL (two round trips instead of five).
+    with write_transaction(engine, flush_within=flush_within, pipelined=True) as conn:
+        return record_report(conn, report, writer=writer, now=now, report_limit=report_limit)
 
 
 def record_report(conn: Connection, report: PlayerReport, *, writer: str, now: float | None = None,
@@ -106,32 +173,66 @@ def record_report(conn: Connection, report: PlayerReport, *, writer: str, now: f
     """
     now = time.time() if now is None else now
     record = report.record
-    params = dict(session_id=record.session_id, external_id=record.external_id, media_type=record.media_type,
-                  portal_id=record.portal_id, now=now, writer_digest=writer,
-                  **{name: getattr(record, name) for name in _VISITOR_COLUMNS})
+    params = _session_params(report, writer, now, report_limit)
     # The upsert is the first statement, so on SQLite the transaction takes the write lock
     # at once (waiting on busy_timeout) instead of failing to upgrade a read later.
-    row = _UPSERT_SESSION.execute(conn, params)[0]
+    upsert = _UPSERT_SESSION
+    if record.kind not in (PLAYED, QUARTILE):
+        upsert, params["media_external_id"] = _UPSERT_ATTENTION_SESSION, record.external_id
+    for _ in range(_REFUSAL_READS):
+        rows = upsert.execute(conn, params)
+        if rows:
+            break
+        _raise_refusal(_SESSION_OWNER.execute(conn, {"b_session_id": record.session_id}), record, writer,
+                       report_limit)
+    else:
+        raise RuntimeError(f"play session {record.session_id!r} refused a report without a reason")
+    if record.kind in (PLAYED, QUARTILE):
+        queued = _enqueue_record(conn, record, _dedupe_key(record), now)
+        return Accepted(queued=queued, duplicate=not queued)
+    return _update_attention(conn, rows[0], report, now)
+
+
+# A session that refused a report is read to say why; when the read finds no reason (the
+# session was pruned in between), the report is tried again this many times in all.
+_REFUSAL_READS = 3
+
+
+def _session_params(report: PlayerReport, writer: str, now: float, report_limit: int) -> dict:
+    record = report.record
+    played = record.kind == PLAYED
+    return dict(session_id=record.session_id, external_id=record.external_id, media_type=record.media_type,
+                portal_id=record.portal_id, now=now, writer_digest=writer, report_limit=report_limit,
+                state=record.state if played else None,
+                started_at_ms=record.occurred_at_ms if played else None,
+                started_day=_utc_day(record.occurred_at_ms) if played else None,
+                **{name: getattr(record, name) for name in _VISITOR_COLUMNS})
+
+
+def _job_params(record: EventRecord, now: float) -> dict:
+    return enqueue_values(record.job_kind, record.to_payload(), portal_id=record.portal_id,
+                          priority=record.job_priority, dedupe_key=_dedupe_key(record), now=now)
+
+
+def _dedupe_key(record: EventRecord) -> str:
+    """A played or quartile report's job key: one job per session and kind, however often it is sent."""
+    return f"{record.session_id}:played" if record.kind == PLAYED else f"{record.session_id}:q{record.played_percent}"
+
+
+def _raise_refusal(rows: list[dict], record: EventRecord, writer: str, report_limit: int) -> None:
+    """Why the session (its owner row, as read after the upsert refused) will not take the
+    report, raised; returns only when the row is gone or would take it now."""
+    if not rows:
+        return
+    row = rows[0]
     if row["external_id"] != record.external_id:
         raise SessionRefused(409, "sessionId", "belongs to a play session of another media item")
     if row["portal_id"] != record.portal_id:
         raise SessionRefused(409, "portalId", "is not the portal of this play session")
     if not same_writer(row["writer_digest"], writer):
         raise SessionRefused(409, "sessionSecret", "does not match the player that opened this play session")
-    if row["reports"] > report_limit:
+    if row["reports"] >= report_limit:
         raise SessionRefused(429, "sessionId", f"this play session has made its {report_limit} reports")
-
-    if record.kind == PLAYED:
-        queued = _enqueue_record(conn, record, f"{record.session_id}:played", now)
-        if row["state"] is None:
-            _SET_STARTED.execute(conn, {"b_id": row["id"], "b_state": record.state,
-                                        "b_started_at_ms": record.occurred_at_ms,
-                                        "b_started_day": _utc_day(record.occurred_at_ms)})
-        return Accepted(queued=queued, duplicate=not queued)
-    if record.kind == QUARTILE:
-        queued = _enqueue_record(conn, record, f"{record.session_id}:q{record.played_percent}", now)
-        return Accepted(queued=queued, duplicate=not queued)
-    return _update_attention(conn, row, report, now)
 
 
 def _update_attention(conn: Connection, row, report: PlayerReport, now: float) -> Accepted:
@@ -140,8 +241,7 @@ def _update_attention(conn: Connection, row, report: PlayerReport, now: float) -
         # Its attention event is already in the outbox; a late beacon cannot change it.
         return Accepted(queued=False, duplicate=True, closed=True)
     assert record.spans is not None and record.duration_seconds is not None  # as record_problem requires
-    known_ms = _MEDIA_DURATION.execute(conn, {"b_external_id": record.external_id})
-    if problem := duration_problem(record.duration_seconds, known_ms[0]["duration_ms"] if known_ms else None):
+    if problem := duration_problem(record.duration_seconds, row["media_duration_ms"]):
         raise SessionRefused(400, "durationSeconds", problem)
     stored = json.loads(row["spans"]) if row["spans"] else None
     spans = merge_spans(stored, record.spans)
@@ -152,16 +252,17 @@ def _update_attention(conn: Connection, row, report: PlayerReport, now: float) -
         raise SessionRefused(400, "spans", f"count {claimed:g} s of playback; a session of this media that began "
                                            f"{now - row['first_seen_at']:.0f} s ago can have at most {allowed:g} s")
     changed = spans != stored
-    _SET_ATTENTION.execute(conn, {
-        "b_id": row["id"], "b_spans": json.dumps(spans, separators=(",", ":")),
-        "b_span_seconds": record.span_seconds, "b_duration_seconds": record.duration_seconds,
-        "b_percent_played": percent_played(spans), "b_attention_at_ms": record.occurred_at_ms,
-        "b_closed_at": now if report.final else None})
+    attention = {"spans": json.dumps(spans, separators=(",", ":")), "span_seconds": record.span_seconds,
+                 "duration_seconds": record.duration_seconds, "attention_at_ms": record.occurred_at_ms}
+    # Nothing to read back: in a pipeline the update goes out with the COMMIT or the job.
+    _SET_ATTENTION.send(conn, {f"b_{name}": value for name, value in attention.items()} | {
+        "b_id": row["id"], "b_percent_played": percent_played(spans), "b_closed_at": now if report.final else None})
     if not report.final:
         return Accepted(queued=False, duplicate=not changed)
     queued = False
     if played_any(spans):
-        session = _SESSION_BY_ID.execute(conn, {"b_id": row["id"]})[0]
+        # The row as the update leaves it (it holds the session's lock since the upsert).
+        session = {**row, **attention}
         queued = _enqueue_record(conn, _attention_record(session), f"{record.session_id}:attention", now)
     return Accepted(queued=queued, duplicate=False, closed=True)
 

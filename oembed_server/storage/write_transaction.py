@@ -9,7 +9,8 @@ kernel wakes the next one the moment the lock is released. Writers that do not c
 through here (an import) still meet the busy handler, as before.
 
 PostgreSQL locks rows, not the database: there this is a plain ``engine.begin()`` (with an
-asynchronous commit when a bounded flush is asked for).
+asynchronous commit when a bounded flush is asked for), and a write that is one statement
+can be its own transaction (``single_statement``): no BEGIN and no COMMIT round trips.
 """
 from __future__ import annotations
 
@@ -20,7 +21,9 @@ import os
 import threading
 from collections.abc import Iterator
 
+import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
+from sqlalchemy.pool import PoolProxiedConnection
 
 from oembed_server.storage.engine import commits_asynchronously
 from oembed_server.storage.pg_commit_flush import flusher_for
@@ -98,7 +101,7 @@ def _lock_for(engine: Engine):
 
 
 @contextlib.contextmanager
-def write_transaction(engine: Engine, *, flush_within: float = 0.0) -> Iterator[Connection]:
+def write_transaction(engine: Engine, *, flush_within: float = 0.0, pipelined: bool = False) -> Iterator[Connection]:
     """``engine.begin()``, holding the database's writer lock on SQLite until the commit
     (or rollback) is done.
 
@@ -106,15 +109,25 @@ def write_transaction(engine: Engine, *, flush_within: float = 0.0) -> Iterator[
     ``wal_sync.WalSyncer`` (SQLite) or ``pg_commit_flush.CommitFlusher`` (PostgreSQL)
     flushes it within that time (see there for what survives what). 0: the commit is on
     disk before this returns.
+
+    ``pipelined`` (PostgreSQL; ignored on SQLite, where nothing travels): the transaction
+    runs in psycopg's pipeline mode, so BEGIN goes out with the first statement and the
+    COMMIT with the statements sent before it (``CompiledStatement.send``): two round trips
+    fewer. Only statements run through ``compiled_sql`` belong in it (SQLAlchemy's own
+    execution reads a result before the pipeline has fetched it).
     """
     if engine.dialect.name != "sqlite":
-        with engine.begin() as conn:
-            if flush_within > 0 and engine.dialect.name == "postgresql" and not commits_asynchronously(engine):
-                # This transaction only; the pooled connection keeps its durable commits.
-                # (CatalogStore.intake_engine's connections have it set once, for every
-                # transaction: no round trip per write.)
-                conn.exec_driver_sql("SET LOCAL synchronous_commit TO off")
-            yield conn
+        if pipelined and engine.dialect.name == "postgresql":
+            with _pipelined_transaction(engine, flush_within) as conn:
+                yield conn
+        else:
+            with engine.begin() as conn:
+                if flush_within > 0 and engine.dialect.name == "postgresql" and not commits_asynchronously(engine):
+                    # This transaction only; the pooled connection keeps its durable commits.
+                    # (CatalogStore.intake_engine's connections have it set once, for every
+                    # transaction: no round trip per write.)
+                    conn.exec_driver_sql("SET LOCAL synchronous_commit TO off")
+                yield conn
         if flush_within > 0 and engine.dialect.name == "postgresql":
             flusher_for(engine, flush_within).committed()
         return
@@ -140,6 +153,87 @@ def write_transaction(engine: Engine, *, flush_within: float = 0.0) -> Iterator[
                     raise
     assert engine.url.database is not None  # on_file: the URL names the database's file
     syncer_for(engine.url.database, flush_within).committed()
+
+
+@contextlib.contextmanager
+def single_statement(engine: Engine, *, flush_within: float = 0.0) -> Iterator[PoolProxiedConnection]:
+    """PostgreSQL only: a pooled DBAPI connection in autocommit, for a write that is one
+    statement (``compiled_sql.CompiledStatement.execute_dbapi``), committed as it runs.
+
+    PostgreSQL runs a statement as one transaction whatever it writes, so this commits
+    exactly what ``write_transaction`` would, with the same promise (``flush_within`` as
+    there), two round trips sooner: on the events intake those were half of a report's.
+    A failure that broke the connection is raised as SQLAlchemy's ``DBAPIError`` with
+    ``connection_invalidated`` set, as ``write_transaction``'s would be (the intake
+    retries those once); the statement did not commit, or committed whole.
+    """
+    assert engine.dialect.name == "postgresql", "SQLite writes go through write_transaction"
+    dbapi = engine.raw_connection()
+    driver = dbapi.driver_connection
+    assert driver is not None
+    try:
+        with _invalidated_when_broken(engine, driver, dbapi.invalidate):
+            driver.autocommit = True  # no round trip: psycopg only stops sending BEGIN
+            try:
+                yield dbapi
+            finally:
+                if not driver.broken:
+                    driver.autocommit = False  # back to the pool as every other connection is
+    finally:
+        dbapi.close()  # an invalidated one is discarded, not pooled
+    if flush_within > 0 and commits_asynchronously(engine):
+        flusher_for(engine, flush_within).committed()
+    # (On an engine that commits durably the statement was on disk before it returned.)
+
+
+@contextlib.contextmanager
+def _pipelined_transaction(engine: Engine, flush_within: float) -> Iterator[Connection]:
+    """A transaction in psycopg's pipeline mode, with BEGIN and COMMIT sent as statements:
+    psycopg's own BEGIN would sync the pipeline (a round trip of its own), so the
+    connection is in autocommit and the transaction is ours. Statements sent go out with
+    the next one whose rows are read, or with the COMMIT, which one sync at the pipeline's
+    end completes; an error anywhere rolls the whole transaction back."""
+    with engine.connect() as conn:
+        driver = conn.connection.driver_connection
+        assert driver is not None
+        with _invalidated_when_broken(engine, driver, conn.invalidate):
+            driver.autocommit = True
+            try:
+                try:
+                    with driver.pipeline(), driver.cursor() as cursor:
+                        cursor.execute("BEGIN")
+                        if flush_within > 0 and not commits_asynchronously(engine):
+                            cursor.execute("SET LOCAL synchronous_commit TO off")
+                        yield conn
+                        cursor.execute("COMMIT")
+                except BaseException:
+                    # Out of the pipeline (its exit synced it): nothing of it may stay.
+                    if not driver.broken and driver.info.transaction_status != _IDLE:
+                        driver.execute("ROLLBACK")
+                    raise
+            finally:
+                if not driver.broken:
+                    driver.autocommit = False
+
+
+# psycopg's pq.TransactionStatus.IDLE: no transaction open on the connection.
+_IDLE = 0
+
+
+@contextlib.contextmanager
+def _invalidated_when_broken(engine: Engine, driver, invalidate) -> Iterator[None]:
+    """The driver's error on a connection it found broken, as SQLAlchemy raises one for a
+    statement it ran itself: ``DBAPIError`` with ``connection_invalidated`` (the connection
+    leaves the pool)."""
+    dbapi_error = engine.dialect.loaded_dbapi.Error
+    try:
+        yield
+    except dbapi_error as error:
+        if not driver.broken:
+            raise
+        invalidate(error)
+        raise sa.exc.DBAPIError.instance(None, None, error, dbapi_error, connection_invalidated=True,
+                                         dialect=engine.dialect) from error
 
 
 def _set_synchronous(conn: Connection, level: str) -> None:

@@ -1,7 +1,8 @@
 """``POST /events``: the player's reports in, each committed to the outbox before the 202.
 
 The HTTP layer only: body size and type, the per-client budget, the player token, then
-the pure checks (``domain.player_report``) and one transaction in ``storage.play_sessions``.
+the pure checks (``domain.player_report``) and one transaction in ``storage.play_sessions``
+(``store_report``).
 Refuses with a JSON ``{"error", "field"}`` body: 400 a malformed field, 403 a missing,
 foreign or expired token, 409 a session id of another item, portal or player (token and
 session secret: ``domain.session_binding``), 413 an oversized body, 415
@@ -24,8 +25,7 @@ from oembed_server.domain.player_report import COMMON_FIELDS, KIND_FIELDS, Repor
 from oembed_server.domain.player_tokens import PlayerClaims, issue_token, parse_portal_id, read_token
 from oembed_server.domain.session_binding import writer_digest
 from oembed_server.observability import metrics
-from oembed_server.storage.play_sessions import DEFAULT_SESSION_REPORT_LIMIT, SessionRefused, record_report
-from oembed_server.storage.write_transaction import write_transaction
+from oembed_server.storage.play_sessions import DEFAULT_SESSION_REPORT_LIMIT, SessionRefused, store_report
 from oembed_server.usecases import report_outcomes
 from oembed_server.usecases.report_admission import admit_report, item_problem, served_portal
 from oembed_server.web.app_state import current_catalog, current_settings
@@ -122,17 +122,15 @@ def receive_event():
     writer = writer_digest(token, report.session_secret)
     try:
         try:
-            with write_transaction(engine, flush_within=flush_within) as conn:
-                accepted = record_report(conn, report, writer=writer, now=now,
-                                         report_limit=limit)
+            accepted = store_report(engine, report, writer=writer, flush_within=flush_within, now=now,
+                                    report_limit=limit)
         except DBAPIError as exc:
             if not exc.connection_invalidated:
                 raise
             # A pooled connection that died in steady use (storage.engine pings only idle
-            # ones): the transaction never committed, so it runs once more on a new one.
-            with write_transaction(engine, flush_within=flush_within) as conn:
-                accepted = record_report(conn, report, writer=writer, now=now,
-                                         report_limit=limit)
+            # ones): the write never committed, so it runs once more on a new one.
+            accepted = store_report(engine, report, writer=writer, flush_within=flush_within, now=now,
+                                    report_limit=limit)
     except SessionRefused as exc:
         if exc.status == 429:
             refused.add(record.session_id)
