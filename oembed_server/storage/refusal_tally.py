@@ -14,6 +14,7 @@ import atexit
 import logging
 import threading
 import time
+import weakref
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
@@ -35,7 +36,7 @@ class RefusalTally:
         self._lock = threading.Lock()
         self._counts: dict[tuple[int, str], int] = {}
         self._last_flush = clock()
-        atexit.register(self.flush)
+        _LIVE.add(self)
 
     def count(self, reason: str) -> None:
         now = self._clock()
@@ -68,6 +69,17 @@ class RefusalTally:
             with self._lock:
                 for key, n in counts.items():
                     self._counts[key] = self._counts.get(key, 0) + n
+
+
+# Flushed at exit while still in use; a tally whose app is gone (a test's, whose database
+# may be dropped by then) is not kept alive by the exit hook, nor its engine with it.
+_LIVE: weakref.WeakSet[RefusalTally] = weakref.WeakSet()
+
+
+@atexit.register
+def _flush_live_tallies() -> None:
+    for tally in list(_LIVE):
+        tally.flush()
 
 
 def refusals_since(engine: Engine, since: float) -> dict[str, int]:

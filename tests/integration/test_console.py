@@ -245,6 +245,26 @@ def test_refusals_reach_the_database_once_per_period_not_once_per_request(databa
     app.extensions["catalog"].dispose()
 
 
+def test_a_tally_in_use_is_flushed_at_exit_and_a_dropped_one_is_let_go(database_url):
+    import gc
+    import weakref
+
+    from oembed_server.storage import refusal_tally
+    app = make_app(database_url)
+    engine = app.extensions["catalog"].engine
+    tally = refusal_tally.RefusalTally(engine, flush_every_s=3600)
+    tally.count("token")
+    refusal_tally._flush_live_tallies()  # what the interpreter's exit runs
+    assert refusal_tally.refusals_since(engine, 0) == {"token": 1}
+    # The exit hook holds no reference: a tally whose app is gone (its database perhaps
+    # dropped, as a test's is) is collected, and nothing is written for it at exit.
+    gone = weakref.ref(tally)
+    del tally
+    gc.collect()
+    assert gone() is None
+    app.extensions["catalog"].dispose()
+
+
 def test_catalog_upload_applies_all_or_nothing_with_row_numbered_problems(app, signed_in):
     good = json.dumps([{"external_id": "c-1", "media_type": "VIDEO", "title": "One", "library": "acme"},
                        {"external_id": "c-2", "media_type": "AUDIO", "title": "Two", "visibility": "unlisted"}])
