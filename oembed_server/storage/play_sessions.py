@@ -26,6 +26,7 @@ from oembed_server.domain.session_binding import duration_problem, max_seconds_p
 from oembed_server.storage.compiled_sql import CompiledStatement
 from oembed_server.storage.dialect_insert import dialect_insert
 from oembed_server.storage.job_queue import enqueue, enqueue_for_each_row, enqueue_values
+from oembed_server.storage.report_facts import FactsChanged, FactsGuard, facts_unchanged, still_holds
 from oembed_server.storage.schema import media_items, play_sessions
 from oembed_server.storage.write_transaction import single_statement, write_transaction
 
@@ -61,11 +62,12 @@ _VISITOR_COLUMNS = ("contact_utk", "page_id", "page_name", "page_url", "hsenc", 
 _STARTED_COLUMNS = ("state", "started_at_ms", "started_day")
 
 
-def _build_session_upsert(dialect_name: str, *, for_attention: bool = False):
+def _build_session_upsert(dialect_name: str, *, for_attention: bool = False, guarded: bool = False):
     """Insert the session or count one more report on it, returning its id; no row when the
     session refuses the report (``_raise_refusal`` says why). ``for_attention``: the whole
     row and the media's duration in the catalog (``media_duration_ms``), what an attention
-    update is checked and merged with.
+    update is checked and merged with. ``guarded`` (PostgreSQL): nothing either when the
+    facts the report was admitted on changed since (``report_facts.FactsGuard``'s parameters).
 
     The refusal is the upsert's own condition: a session id of another item or portal, a
     writer other than the one that opened it (``session_binding``), or a session at its
@@ -74,11 +76,20 @@ def _build_session_upsert(dialect_name: str, *, for_attention: bool = False):
     statement = dialect_insert(play_sessions, dialect_name)
     c = play_sessions.c
     now = sa.bindparam("now", type_=sa.Float)
-    statement = statement.values(
+    values = dict(
         session_id=sa.bindparam("session_id"), external_id=sa.bindparam("external_id"),
         media_type=sa.bindparam("media_type"), portal_id=sa.bindparam("portal_id", type_=sa.BigInteger),
-        reports=1, first_seen_at=now, last_seen_at=now, writer_digest=sa.bindparam("writer_digest"),
+        reports=sa.literal(1), first_seen_at=now, last_seen_at=now, writer_digest=sa.bindparam("writer_digest"),
         **{name: sa.bindparam(name, type_=getattr(c, name).type) for name in _VISITOR_COLUMNS + _STARTED_COLUMNS})
+    if guarded:
+        # INSERT ... SELECT, so the facts' condition decides whether there is a row at all;
+        # each value cast to its column (a bare parameter in a SELECT list would be text).
+        admitted = facts_unchanged(sa.bindparam("f_external_id"), sa.bindparam("f_portal", type_=sa.BigInteger),
+                                   sa.bindparam("f_fingerprint"))
+        pick = sa.select(*[sa.cast(value, getattr(c, name).type).label(name) for name, value in values.items()])
+        statement = statement.from_select(list(values), pick.where(admitted))
+    else:
+        statement = statement.values(**values)
     excluded = statement.excluded
     statement = statement.on_conflict_do_update(
         index_elements=["session_id"],
@@ -102,11 +113,12 @@ def _build_session_upsert(dialect_name: str, *, for_attention: bool = False):
     return statement.returning(*c, duration)
 
 
-def _build_report_with_job(_dialect_name: str):
+def _build_report_with_job(*, guarded: bool):
     """PostgreSQL: the session upsert and, when the session took the report, its outbox job,
     in one statement (SQLite allows no INSERT inside WITH). One row (the session's id and
-    whether a job was added) when taken, none when refused."""
-    session = _build_session_upsert("postgresql").cte("taken")
+    whether a job was added) when taken, none when refused (or, ``guarded``, when the
+    report's facts changed)."""
+    session = _build_session_upsert("postgresql", guarded=guarded).cte("taken")
     job = enqueue_for_each_row(session).cte("job")
     added = sa.select(sa.func.count()).select_from(job).scalar_subquery()
     return sa.select(session.c.id, added.label("queued")).select_from(session)
@@ -118,7 +130,11 @@ _c = play_sessions.c
 _UPSERT_SESSION = CompiledStatement(_build_session_upsert)
 _UPSERT_ATTENTION_SESSION = CompiledStatement(lambda dialect_name: _build_session_upsert(dialect_name,
                                                                                           for_attention=True))
-_REPORT_WITH_JOB = CompiledStatement(_build_report_with_job)
+_GUARDED_UPSERT_SESSION = CompiledStatement(lambda dialect_name: _build_session_upsert(dialect_name, guarded=True))
+_GUARDED_UPSERT_ATTENTION_SESSION = CompiledStatement(lambda dialect_name: _build_session_upsert(
+    dialect_name, for_attention=True, guarded=True))
+_REPORT_WITH_JOB = CompiledStatement(lambda _dialect_name: _build_report_with_job(guarded=False))
+_GUARDED_REPORT_WITH_JOB = CompiledStatement(lambda _dialect_name: _build_report_with_job(guarded=True))
 _SESSION_OWNER = CompiledStatement(
     sa.select(_c.external_id, _c.portal_id, _c.writer_digest, _c.reports).where(
         _c.session_id == sa.bindparam("b_session_id")))
@@ -133,25 +149,32 @@ _SET_ATTENTION = CompiledStatement(
 
 
 def store_report(engine: Engine, report: PlayerReport, *, writer: str, flush_within: float = 0.0,
-                 now: float | None = None, report_limit: int = DEFAULT_SESSION_REPORT_LIMIT) -> Accepted:
+                 now: float | None = None, report_limit: int = DEFAULT_SESSION_REPORT_LIMIT,
+                 facts: FactsGuard | None = None) -> Accepted:
     """The events intake's write: ``record_report`` committed (``flush_within`` as
     ``write_transaction`` takes it), before the caller answers 202.
 
     On PostgreSQL a played or quartile report is one statement run as its own transaction
     (``write_transaction.single_statement``): the session upsert and its outbox job commit
     together or not at all, as in ``record_report``'s transaction, without the BEGIN and
-    COMMIT round trips (scripts/bench_events.py). Raises SessionRefused; nothing is written then.
+    COMMIT round trips (scripts/bench_events.py). ``facts`` (PostgreSQL): the facts the
+    report was admitted on, checked by the write itself. Raises SessionRefused, or
+    FactsChanged when those facts are no longer the database's; nothing is written then.
     """
     now = time.time() if now is None else now
     record = report.record
     if engine.dialect.name == "postgresql" and record.kind in (PLAYED, QUARTILE):
         params = _session_params(report, writer, now, report_limit) | _job_params(record, now)
+        statement = _REPORT_WITH_JOB
+        if facts is not None:
+            statement, params = _GUARDED_REPORT_WITH_JOB, params | facts.parameters()
         with single_statement(engine, flush_within=flush_within) as dbapi:
             for _ in range(_REFUSAL_READS):
-                rows = _REPORT_WITH_JOB.execute_dbapi(dbapi, engine.dialect, params)
+                rows = statement.execute_dbapi(dbapi, engine.dialect, params)
                 if rows:
                     queued = bool(rows[0]["queued"])
                     return Accepted(queued=queued, duplicate=not queued)
+                _check_facts(dbapi, engine.dialect, facts)
                 _raise_refusal(_SESSION_OWNER.execute_dbapi(dbapi, engine.dialect,
                                                             {"b_session_id": record.session_id}),
                                record, writer, report_limit)
@@ -159,30 +182,36 @@ def store_report(engine: Engine, report: PlayerReport, *, writer: str, flush_wit
     # An attention update reads its session before it writes: a transaction, whose BEGIN and
     # COMMIT travel with its statements on PostgreSQL (two round trips instead of five).
     with write_transaction(engine, flush_within=flush_within, pipelined=True) as conn:
-        return record_report(conn, report, writer=writer, now=now, report_limit=report_limit)
+        return record_report(conn, report, writer=writer, now=now, report_limit=report_limit, facts=facts)
 
 
 def record_report(conn: Connection, report: PlayerReport, *, writer: str, now: float | None = None,
-                  report_limit: int = DEFAULT_SESSION_REPORT_LIMIT) -> Accepted:
+                  report_limit: int = DEFAULT_SESSION_REPORT_LIMIT, facts: FactsGuard | None = None) -> Accepted:
     """Store one checked report inside the caller's transaction (commit, then answer 202).
     ``writer`` is the digest of the report's token and session secret
     (``session_binding.writer_digest``): the first report of a session records it, every
-    later one must match it.
+    later one must match it. ``facts``: as ``store_report`` takes them (PostgreSQL only).
 
-    Raises SessionRefused; the caller rolls back, so a refused report leaves no trace.
+    Raises SessionRefused or FactsChanged; the caller rolls back, so a refused report
+    leaves no trace.
     """
+    assert facts is None or conn.dialect.name == "postgresql", "facts are guarded on PostgreSQL only"
     now = time.time() if now is None else now
     record = report.record
     params = _session_params(report, writer, now, report_limit)
     # The upsert is the first statement, so on SQLite the transaction takes the write lock
     # at once (waiting on busy_timeout) instead of failing to upgrade a read later.
-    upsert = _UPSERT_SESSION
+    upsert = _UPSERT_SESSION if facts is None else _GUARDED_UPSERT_SESSION
     if record.kind not in (PLAYED, QUARTILE):
-        upsert, params["media_external_id"] = _UPSERT_ATTENTION_SESSION, record.external_id
+        upsert = _UPSERT_ATTENTION_SESSION if facts is None else _GUARDED_UPSERT_ATTENTION_SESSION
+        params["media_external_id"] = record.external_id
+    if facts is not None:
+        params |= facts.parameters()
     for _ in range(_REFUSAL_READS):
         rows = upsert.execute(conn, params)
         if rows:
             break
+        _check_facts(conn.connection, conn.dialect, facts)
         _raise_refusal(_SESSION_OWNER.execute(conn, {"b_session_id": record.session_id}), record, writer,
                        report_limit)
     else:
@@ -191,6 +220,13 @@ def record_report(conn: Connection, report: PlayerReport, *, writer: str, now: f
         queued = _enqueue_record(conn, record, _dedupe_key(record), now)
         return Accepted(queued=queued, duplicate=not queued)
     return _update_attention(conn, rows[0], report, now)
+
+
+def _check_facts(dbapi_connection, dialect, facts: FactsGuard | None) -> None:
+    """After a guarded upsert wrote nothing: FactsChanged when that was the facts' doing,
+    else the play session refused (the caller reads it to say why)."""
+    if facts is not None and not still_holds(dbapi_connection, dialect, facts):
+        raise FactsChanged("the item's or portal's facts changed since the report was admitted")
 
 
 # A session that refused a report is read to say why; when the read finds no reason (the

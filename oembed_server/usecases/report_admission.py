@@ -7,6 +7,12 @@ An installed portal gets its library only; the configured portal gets the catalo
 scripts sync (every library). The portal's hosts (``storage.portal_hosts``) come along,
 for the framing check. Everything is read in one connection (``storage.report_facts``):
 this runs on every report.
+
+On PostgreSQL a process keeps the facts it admitted reports on (``FactsCache``) instead of
+reading them again, a round trip per report: the write is guarded by them
+(``ReportAdmission.facts``) and writes nothing once they changed, and the intake then
+admits the report again on what the database says now. A refusal is never decided on kept
+facts: an item made public again is reported on at once.
 """
 from __future__ import annotations
 
@@ -17,7 +23,7 @@ from sqlalchemy.engine import Engine
 from oembed_server.domain.media import MediaItem, Visibility
 from oembed_server.hubspot.client_config import HubSpotConfig
 from oembed_server.settings import Settings
-from oembed_server.storage.report_facts import InstallState, ItemState, read_report_facts
+from oembed_server.storage.report_facts import FactsGuard, InstallState, ItemState, ReportFacts, read_report_facts
 from oembed_server.usecases import report_outcomes
 
 
@@ -35,6 +41,30 @@ class ReportAdmission:
     item_problem: str | None     # a report_outcomes reason, or None
     # Hosts of the portal the report goes to (its own, else the configured one's).
     hosts: frozenset[str]
+    # What the write is to check these facts by (PostgreSQL), or None.
+    facts: FactsGuard | None = None
+
+
+class FactsCache:
+    """The facts each (item, portal) was last admitted on, in this process; at most
+    ``size`` of them (past that it starts again: a miss costs one read).
+
+    Kept facts may be stale: only a guarded write may act on them (``ReportAdmission.facts``)."""
+
+    def __init__(self, size: int = 4096):
+        self.size = size
+        self._facts: dict[tuple[str, int | None], ReportFacts] = {}
+
+    def get(self, external_id: str, portal_id: int | None) -> ReportFacts | None:
+        return self._facts.get((external_id, portal_id))
+
+    def put(self, external_id: str, portal_id: int | None, facts: ReportFacts) -> None:
+        if len(self._facts) >= self.size:
+            self._facts = {}
+        self._facts[external_id, portal_id] = facts
+
+    def forget(self, external_id: str, portal_id: int | None) -> None:
+        self._facts.pop((external_id, portal_id), None)
 
 
 def has_portal_credentials(config: HubSpotConfig) -> bool:
@@ -59,17 +89,34 @@ def served_portal(engine: Engine, settings: Settings, portal_id: int | None) -> 
     return ServedPortal(portal_id, library, facts.hosts) if served else None
 
 
-def admit_report(engine: Engine, settings: Settings, external_id: str, portal_id: int | None) -> ReportAdmission:
+def admit_report(engine: Engine, settings: Settings, external_id: str, portal_id: int | None, *,
+                 cache: FactsCache | None = None) -> ReportAdmission:
     """May a report about ``external_id`` for ``portal_id`` (None: a page outside HubSpot,
-    reported for the configured portal) be taken now?"""
+    reported for the configured portal) be taken now? With ``cache``, on facts this process
+    kept when they admit the report (the write checks them), else on facts read now."""
     target = portal_id if portal_id is not None else settings.hubspot.portal_id
+    if cache is not None and (kept := cache.get(external_id, target)) is not None:
+        admission = _admission(kept, settings, portal_id)
+        if admission.portal_served and admission.item_problem is None:
+            return admission
     facts = read_report_facts(engine, external_id, target)
+    if cache is not None and facts.guard is not None:
+        cache.put(external_id, target, facts)
+    return _admission(facts, settings, portal_id)
+
+
+def forget_facts(cache: FactsCache, settings: Settings, external_id: str, portal_id: int | None) -> None:
+    """Drop what ``cache`` keeps for this report's item and portal (its write found them changed)."""
+    cache.forget(external_id, portal_id if portal_id is not None else settings.hubspot.portal_id)
+
+
+def _admission(facts: ReportFacts, settings: Settings, portal_id: int | None) -> ReportAdmission:
     library = None
     if portal_id is not None:
         served, library = _served_library(facts.install, portal_id, settings)
         if not served:
-            return ReportAdmission(False, None, frozenset())
-    return ReportAdmission(True, _state_problem(facts.item, library), facts.hosts)
+            return ReportAdmission(False, None, frozenset(), facts.guard)
+    return ReportAdmission(True, _state_problem(facts.item, library), facts.hosts, facts.guard)
 
 
 def item_problem(item: MediaItem | None, library: str | None) -> str | None:

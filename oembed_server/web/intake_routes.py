@@ -26,8 +26,9 @@ from oembed_server.domain.player_tokens import PlayerClaims, issue_token, parse_
 from oembed_server.domain.session_binding import writer_digest
 from oembed_server.observability import metrics
 from oembed_server.storage.play_sessions import DEFAULT_SESSION_REPORT_LIMIT, SessionRefused, store_report
+from oembed_server.storage.report_facts import FactsChanged
 from oembed_server.usecases import report_outcomes
-from oembed_server.usecases.report_admission import admit_report, item_problem, served_portal
+from oembed_server.usecases.report_admission import FactsCache, admit_report, forget_facts, item_problem, served_portal
 from oembed_server.web.app_state import current_catalog, current_settings
 from oembed_server.web.refusal_counts import count_refusal
 
@@ -95,48 +96,86 @@ def receive_event():
     if claims.portal_id != record.portal_id:
         return _refuse(403, "portalId", "is not the portal this player was given", reason="token_other_portal",
                        kind=kind)
-    # Checked now, not when the token was issued: the portal may have uninstalled, the item
-    # turned private or left the portal's library since.
-    admission = admit_report(current_catalog().engine, settings, record.external_id, claims.portal_id)
-    if not admission.portal_served:
-        report_outcomes.count(report_outcomes.PORTAL_NOT_SERVED)
-        return _refuse(403, "hs_portal_id", "names a portal this server does not serve (the app is not "
-                                            "installed there)", reason=report_outcomes.PORTAL_NOT_SERVED, kind=kind)
-    if admission.item_problem is not None:
-        report_outcomes.count(admission.item_problem)
-        return _refuse(403, "externalId", "is not available for reports: private, removed or not in this "
-                                          "portal's library", reason=admission.item_problem, kind=kind)
-    if claims.dnt or report.dnt or request.headers.get("Sec-GPC") == "1":
-        # An email visit's contact and marker go too: they say who watched, from where.
-        report = report.without_visitor()
-    elif claims.from_email:
-        # Played on our own media page from an email link: the contact is the signed token's.
-        report = report.from_email(claims.contact_id)
-    elif report.has_visitor:
-        report = _checked_framing(report, claims, admission.hosts, kind)
-
     limit = current_app.config.get("EVENTS_SESSION_REPORT_LIMIT", DEFAULT_SESSION_REPORT_LIMIT)
     catalog = current_catalog()
     flush_within = settings.events_flush_ms / 1000
     engine = catalog.intake_engine if flush_within > 0 else catalog.engine
+    cache = _facts_cache()
     writer = writer_digest(token, report.session_secret)
     try:
-        try:
-            accepted = store_report(engine, report, writer=writer, flush_within=flush_within, now=now,
-                                    report_limit=limit)
-        except DBAPIError as exc:
-            if not exc.connection_invalidated:
-                raise
-            # A pooled connection that died in steady use (storage.engine pings only idle
-            # ones): the write never committed, so it runs once more on a new one.
-            accepted = store_report(engine, report, writer=writer, flush_within=flush_within, now=now,
-                                    report_limit=limit)
+        for attempt in range(_ADMISSIONS):
+            # Checked now, not when the token was issued: the portal may have uninstalled, the
+            # item turned private or left the portal's library since.
+            admission = admit_report(catalog.engine, settings, record.external_id, claims.portal_id, cache=cache)
+            if not admission.portal_served:
+                report_outcomes.count(report_outcomes.PORTAL_NOT_SERVED)
+                return _refuse(403, "hs_portal_id", "names a portal this server does not serve (the app is not "
+                                                    "installed there)", reason=report_outcomes.PORTAL_NOT_SERVED,
+                               kind=kind)
+            if admission.item_problem is not None:
+                report_outcomes.count(admission.item_problem)
+                return _refuse(403, "externalId", "is not available for reports: private, removed or not in "
+                                                  "this portal's library", reason=admission.item_problem, kind=kind)
+            stored, framing = _as_admitted(report, claims, admission.hosts)
+            # The last admission's facts were read just now: its write is not guarded, as
+            # before facts were kept (a race with a catalog change twice over is not worth a 503).
+            guard = admission.facts if attempt < _ADMISSIONS - 1 else None
+            try:
+                accepted = _store(engine, stored, writer, flush_within, now, limit, guard)
+                break
+            except FactsChanged:
+                forget_facts(cache, settings, record.external_id, claims.portal_id)
+        else:  # the last write is unguarded: it cannot find its facts changed
+            raise AssertionError("unreachable")
     except SessionRefused as exc:
         if exc.status == 429:
             refused.add(record.session_id)
         return _refuse(exc.status, exc.field, exc.message, reason=_session_refusal_reason(exc), kind=kind)
+    if framing is not None:
+        report_outcomes.count(framing)
+        # Accepted (insights keep it), but counted with the refusals: what HubSpot gets is not all it sent.
+        metrics.INTAKE_REFUSED.labels(kind, framing).inc()
     _ACCEPTED_COUNTERS[kind].inc()
     return _accepted(accepted.duplicate, accepted.closed)
+
+
+# Admissions a report may take: on kept facts, then on facts read now (and once more, should
+# they change between that read and the write).
+_ADMISSIONS = 3
+
+
+def _as_admitted(report, claims: PlayerClaims, hosts: frozenset[str]):
+    """The report as it is to be stored, given its portal's ``hosts``, and the framing
+    outcome to count once it is (``report_outcomes``), or None."""
+    if claims.dnt or report.dnt or request.headers.get("Sec-GPC") == "1":
+        # An email visit's contact and marker go too: they say who watched, from where.
+        return report.without_visitor(), None
+    if claims.from_email:
+        # Played on our own media page from an email link: the contact is the signed token's.
+        return report.from_email(claims.contact_id), None
+    if not report.has_visitor:
+        return report, None
+    # With its contact and page fields only when the page that framed the player is one of
+    # its portal's hosts (a page outside HubSpot reports for the configured portal, so it is
+    # checked against that portal's hosts).
+    verdict = framing_verdict((claims.frame_origin, report.frame_origin), hosts)
+    if verdict is None:
+        return report, None
+    return report.without_visitor(), (report_outcomes.FRAME_UNKNOWN if verdict == "unknown"
+                                      else report_outcomes.FRAME_FOREIGN)
+
+
+def _store(engine, report, writer: str, flush_within: float, now: float, limit: int, guard):
+    try:
+        return store_report(engine, report, writer=writer, flush_within=flush_within, now=now,
+                            report_limit=limit, facts=guard)
+    except DBAPIError as exc:
+        if not exc.connection_invalidated:
+            raise
+        # A pooled connection that died in steady use (storage.engine pings only idle
+        # ones): the write never committed, so it runs once more on a new one.
+        return store_report(engine, report, writer=writer, flush_within=flush_within, now=now,
+                            report_limit=limit, facts=guard)
 
 
 # What the play session said no to, one label value each (its 400s are about a field).
@@ -162,20 +201,6 @@ def _invalid_field_reason(field: str) -> str:
     return f"invalid_{field}" if field in _KNOWN_FIELDS else "unknown_field"
 
 
-def _checked_framing(report, claims: PlayerClaims, hosts: frozenset[str], kind: str):
-    """The report as it may reach HubSpot: with its contact and page fields only when the
-    page that framed the player is one of its portal's hosts (a page outside HubSpot reports
-    for the configured portal, so it is checked against that portal's hosts)."""
-    verdict = framing_verdict((claims.frame_origin, report.frame_origin), hosts)
-    if verdict is None:
-        return report
-    reason = report_outcomes.FRAME_UNKNOWN if verdict == "unknown" else report_outcomes.FRAME_FOREIGN
-    report_outcomes.count(reason)
-    # Accepted (insights keep it), but counted with the refusals: what HubSpot gets is not all it sent.
-    metrics.INTAKE_REFUSED.labels(kind, reason).inc()
-    return report.without_visitor()
-
-
 def _read_body() -> bytes | None:
     """The body, or None past the limit: a declared length is refused unread, a chunked
     body is read no further than one byte past the limit."""
@@ -199,6 +224,10 @@ def _client_budget() -> ClientBudget:
     if "events_client_budget" not in extensions:
         extensions["events_client_budget"] = ClientBudget(current_settings().events_client_rate)
     return extensions["events_client_budget"]
+
+
+def _facts_cache() -> FactsCache:
+    return current_app.extensions.setdefault("events_facts_cache", FactsCache())
 
 
 def _refused_sessions() -> RefusedSessions:

@@ -25,7 +25,7 @@ from tests.hubspot_emulator import LiveEmulator
 from tests.hubspot_emulator.testing import FAST_CLIENT
 from tests.support.apps import command_runner, make_app
 from tests.support.environment import PUBLIC_URL, SECRET_KEY
-from tests.support.event_reports import PORTAL_PAGE, SERVED_PORTAL, body, player_token
+from tests.support.event_reports import PORTAL_PAGE, SERVED_PORTAL, attention, body, player_token
 from tests.support.portal_installs import item
 
 CONFIGURED = 42
@@ -204,6 +204,35 @@ def test_reports_about_an_item_made_private_removed_or_moved_are_refused(client,
     assert outbox(app) == []
     assert outcomes == [report_outcomes.ITEM_PRIVATE, report_outcomes.ITEM_NOT_IN_LIBRARY,
                         report_outcomes.ITEM_REMOVED]
+
+
+def test_a_report_is_admitted_on_the_facts_as_they_are_now_though_an_earlier_one_was_not(client, app, outcomes):
+    """On PostgreSQL the intake keeps the facts it admitted a report on, and the write checks
+    that they still hold. Each change below comes after a report of the same item and portal
+    was admitted; the next report sees the change at once, whatever kind it is."""
+    catalog = app.extensions["catalog"]
+    token = player_token(client, "/embed/sample-video?hs_portal_id=42")
+
+    def report(session: str, **fields):
+        return client.post("/events", json=body(token, sessionId=session, **fields))
+
+    assert report("kept-facts-session-0001").status_code == 202
+    catalog.upsert([item("sample-video", visibility=Visibility.PRIVATE)])
+    assert report("kept-facts-session-0002").status_code == 403
+    # An attention update of the session admitted before: refused, its row left as it was.
+    late = client.post("/events", json=attention(token, [1, 1] + [0] * 7, sessionId="kept-facts-session-0001",
+                                                 final=True))
+    assert late.status_code == 403 and late.json["field"] == "externalId", late.json
+    # Public again: not refused on what was true a moment ago.
+    catalog.upsert([item("sample-video")])
+    assert report("kept-facts-session-0003").status_code == 202
+    with catalog.engine.connect() as conn:
+        rows = conn.execute(sa.select(play_sessions.c.session_id, play_sessions.c.spans)
+                            .order_by(play_sessions.c.session_id)).all()
+    assert [tuple(r) for r in rows] == [("kept-facts-session-0001", None), ("kept-facts-session-0003", None)]
+    assert [j["payload"]["session_id"] for j in outbox(app)] == ["kept-facts-session-0001",
+                                                                 "kept-facts-session-0003"]
+    assert outcomes == [report_outcomes.ITEM_PRIVATE, report_outcomes.ITEM_PRIVATE]
 
 
 @pytest.fixture
