@@ -21,7 +21,7 @@ from sqlalchemy.sql.expression import ClauseElement
 
 
 class _ForDialect:
-    __slots__ = ("sql", "names", "defaults", "processors", "returns_rows")
+    __slots__ = ("sql", "names", "defaults", "processors", "returns_rows", "columns")
 
     def __init__(self, statement: ClauseElement, dialect: Dialect):
         # A SELECT, INSERT, UPDATE or DELETE compiles to a SQLCompiler (DDL would not).
@@ -37,6 +37,9 @@ class _ForDialect:
             self.names = tuple(compiled.positiontup)
         # Values written into the statement (``reports=1``) travel as parameters too.
         self.defaults = {key: bind.value for key, bind in compiled.binds.items() if not bind.required}
+        # The result's column names, from the first result: the driver builds a description
+        # object per column on every read, which cost more than the dicts made from it.
+        self.columns: tuple[str, ...] | None = None
         self.processors: dict[str, Callable[[Any], Any]] = {}
         for key, bind in compiled.binds.items():
             processor = bind.type.dialect_impl(dialect).bind_processor(dialect)
@@ -96,7 +99,11 @@ class CompiledStatement:
             # Fetched before the description is read: in a pipeline the result (and so the
             # description) only arrives with the fetch.
             rows = cursor.fetchall()
-            names = [column[0] for column in cursor.description]
+            if not rows:
+                return []
+            names = compiled.columns
+            if names is None:
+                names = compiled.columns = tuple(column[0] for column in cursor.description)
             return [dict(zip(names, row, strict=True)) for row in rows]
         finally:
             cursor.close()
