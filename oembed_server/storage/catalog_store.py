@@ -28,6 +28,7 @@ from oembed_server.domain.media import (
 )
 from oembed_server.storage.compiled_sql import CompiledStatement
 from oembed_server.storage.engine import SQLITE_MMAP_BYTES, create_catalog_engine
+from oembed_server.storage.pinned_connections import release_pinned
 from oembed_server.storage.schema import media_items
 
 # Bound parameters per statement stay under SQLite's historical 999-variable limit.
@@ -77,6 +78,7 @@ class CatalogStore:
     def dispose(self) -> None:
         self.engine.dispose()
         if self._intake_engine is not None:
+            release_pinned(self._intake_engine)
             self._intake_engine.dispose()
 
     # --- reads -------------------------------------------------------------------

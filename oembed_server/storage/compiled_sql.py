@@ -12,12 +12,31 @@ already what Python wants (text, integers, floats), as the catalog and queue tab
 """
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable, Mapping, Sequence
-from typing import Any, cast
+from typing import Any, Protocol, cast
 
-from sqlalchemy.engine import Connection, Dialect
+from sqlalchemy.engine import Dialect
+from sqlalchemy.pool import PoolProxiedConnection
 from sqlalchemy.sql.compiler import SQLCompiler
 from sqlalchemy.sql.expression import ClauseElement
+
+
+class DBAPIHandle(Protocol):
+    """What a compiled statement runs on: a SQLAlchemy ``Connection`` (in its transaction),
+    or a DBAPI connection with its dialect (``DriverConnection``)."""
+
+    @property
+    def connection(self) -> PoolProxiedConnection: ...
+
+    @property
+    def dialect(self) -> Dialect: ...
+
+
+@dataclasses.dataclass(frozen=True)
+class DriverConnection:
+    connection: PoolProxiedConnection
+    dialect: Dialect
 
 
 class _ForDialect:
@@ -71,11 +90,11 @@ class CompiledStatement:
             compiled = self._compiled[dialect.name] = _ForDialect(statement, dialect)
         return compiled
 
-    def execute(self, conn: Connection, values: Mapping[str, Any]) -> list[dict[str, Any]]:
+    def execute(self, conn: DBAPIHandle, values: Mapping[str, Any]) -> list[dict[str, Any]]:
         """Runs it in ``conn``'s transaction; the rows it returns (RETURNING or SELECT) as dicts."""
         return self.execute_dbapi(conn.connection, conn.dialect, values)
 
-    def send(self, conn: Connection, values: Mapping[str, Any]) -> None:
+    def send(self, conn: DBAPIHandle, values: Mapping[str, Any]) -> None:
         """Runs a statement whose rows nobody reads (an UPDATE) in ``conn``'s transaction.
         In psycopg's pipeline mode (``write_transaction(..., pipelined=True)``) it goes out
         with the next statement or the COMMIT, not in a round trip of its own, and its

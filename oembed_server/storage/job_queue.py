@@ -22,7 +22,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
-from oembed_server.storage.compiled_sql import CompiledStatement
+from oembed_server.storage.compiled_sql import CompiledStatement, DBAPIHandle
 from oembed_server.storage.dialect_insert import dialect_insert
 from oembed_server.storage.schema import DEAD, DONE, HELD, JOB_IS_DONE, JOB_STATES, QUEUED, SHED, jobs
 
@@ -31,7 +31,7 @@ STATES = JOB_STATES
 
 
 def enqueue(
-    conn: Connection,
+    conn: DBAPIHandle,
     kind: str,
     payload: Mapping[str, Any],
     *,

@@ -23,12 +23,12 @@ from oembed_server.domain.attention_spans import merge_spans, percent_played, pl
 from oembed_server.domain.event_record import ATTENTION, PLAYED, QUARTILE, EventRecord
 from oembed_server.domain.player_report import PlayerReport
 from oembed_server.domain.session_binding import duration_problem, max_seconds_played, same_writer
-from oembed_server.storage.compiled_sql import CompiledStatement
+from oembed_server.storage.compiled_sql import CompiledStatement, DBAPIHandle
 from oembed_server.storage.dialect_insert import dialect_insert
 from oembed_server.storage.job_queue import enqueue, enqueue_for_each_row, enqueue_values
 from oembed_server.storage.report_facts import FactsChanged, FactsGuard, facts_unchanged, still_holds
 from oembed_server.storage.schema import media_items, play_sessions
-from oembed_server.storage.write_transaction import single_statement, write_transaction
+from oembed_server.storage.write_transaction import pipelined_write, single_statement
 
 # Reports one session may make: a played event, five quartiles and an attention update
 # every 15 s for more than three hours of playback.
@@ -181,11 +181,11 @@ def store_report(engine: Engine, report: PlayerReport, *, writer: str, flush_wit
         raise RuntimeError(f"play session {record.session_id!r} refused a report without a reason")
     # An attention update reads its session before it writes: a transaction, whose BEGIN and
     # COMMIT travel with its statements on PostgreSQL (two round trips instead of five).
-    with write_transaction(engine, flush_within=flush_within, pipelined=True) as conn:
+    with pipelined_write(engine, flush_within=flush_within) as conn:
         return record_report(conn, report, writer=writer, now=now, report_limit=report_limit, facts=facts)
 
 
-def record_report(conn: Connection, report: PlayerReport, *, writer: str, now: float | None = None,
+def record_report(conn: DBAPIHandle, report: PlayerReport, *, writer: str, now: float | None = None,
                   report_limit: int = DEFAULT_SESSION_REPORT_LIMIT, facts: FactsGuard | None = None) -> Accepted:
     """Store one checked report inside the caller's transaction (commit, then answer 202).
     ``writer`` is the digest of the report's token and session secret
@@ -271,7 +271,7 @@ def _raise_refusal(rows: list[dict], record: EventRecord, writer: str, report_li
         raise SessionRefused(429, "sessionId", f"this play session has made its {report_limit} reports")
 
 
-def _update_attention(conn: Connection, row, report: PlayerReport, now: float) -> Accepted:
+def _update_attention(conn: DBAPIHandle, row, report: PlayerReport, now: float) -> Accepted:
     record = report.record
     if row["closed_at"] is not None:
         # Its attention event is already in the outbox; a late beacon cannot change it.
@@ -337,7 +337,7 @@ def prune_play_sessions(conn: Connection, closed_before: float) -> int:
     return result.rowcount
 
 
-def _enqueue_record(conn: Connection, record: EventRecord, dedupe_key: str, now: float) -> bool:
+def _enqueue_record(conn: DBAPIHandle, record: EventRecord, dedupe_key: str, now: float) -> bool:
     return enqueue(conn, record.job_kind, record.to_payload(), portal_id=record.portal_id,
                    priority=record.job_priority, dedupe_key=dedupe_key, now=now)
 

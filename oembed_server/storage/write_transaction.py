@@ -25,8 +25,10 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.pool import PoolProxiedConnection
 
+from oembed_server.storage.compiled_sql import DBAPIHandle, DriverConnection
 from oembed_server.storage.engine import commits_asynchronously
 from oembed_server.storage.pg_commit_flush import flusher_for
+from oembed_server.storage.pinned_connections import pinned_for
 from oembed_server.storage.wal_sync import syncer_for
 
 log = logging.getLogger(__name__)
@@ -168,6 +170,15 @@ def single_statement(engine: Engine, *, flush_within: float = 0.0) -> Iterator[P
     retries those once); the statement did not commit, or committed whole.
     """
     assert engine.dialect.name == "postgresql", "SQLite writes go through write_transaction"
+    if commits_asynchronously(engine):
+        # The intake's own engine: this thread's connection, already in autocommit.
+        pinned = pinned_for(engine)
+        fairy = pinned.get()
+        with _invalidated_when_broken(engine, fairy.driver_connection, lambda error: pinned.discard(fairy, error)):
+            yield fairy
+        if flush_within > 0:
+            flusher_for(engine, flush_within).committed()
+        return
     dbapi = engine.raw_connection()
     driver = dbapi.driver_connection
     assert driver is not None
@@ -181,39 +192,64 @@ def single_statement(engine: Engine, *, flush_within: float = 0.0) -> Iterator[P
                     driver.autocommit = False  # back to the pool as every other connection is
     finally:
         dbapi.close()  # an invalidated one is discarded, not pooled
-    if flush_within > 0 and commits_asynchronously(engine):
-        flusher_for(engine, flush_within).committed()
     # (On an engine that commits durably the statement was on disk before it returned.)
 
 
 @contextlib.contextmanager
+def pipelined_write(engine: Engine, *, flush_within: float = 0.0) -> Iterator[DBAPIHandle]:
+    """``write_transaction(..., pipelined=True)``, on this thread's kept connection
+    (``pinned_connections``) where ``engine`` is the intake's own, whose commits are
+    asynchronous: no pool checkout, no autocommit switching. Only ``compiled_sql``
+    statements run in it (``CompiledStatement.execute`` and ``send`` take what it yields)."""
+    if not commits_asynchronously(engine):
+        with write_transaction(engine, flush_within=flush_within, pipelined=True) as conn:
+            yield conn
+        return
+    pinned = pinned_for(engine)
+    fairy = pinned.get()
+    driver = fairy.driver_connection
+    with _in_pipeline(engine, driver, lambda error: pinned.discard(fairy, error), flush_within):
+        yield DriverConnection(fairy, engine.dialect)
+    if flush_within > 0:
+        flusher_for(engine, flush_within).committed()
+
+
+@contextlib.contextmanager
 def _pipelined_transaction(engine: Engine, flush_within: float) -> Iterator[Connection]:
-    """A transaction in psycopg's pipeline mode, with BEGIN and COMMIT sent as statements:
-    psycopg's own BEGIN would sync the pipeline (a round trip of its own), so the
-    connection is in autocommit and the transaction is ours. Statements sent go out with
-    the next one whose rows are read, or with the COMMIT, which one sync at the pipeline's
-    end completes; an error anywhere rolls the whole transaction back."""
+    """A transaction in psycopg's pipeline mode (``_in_pipeline``) on a pooled connection,
+    in autocommit while it lasts."""
     with engine.connect() as conn:
         driver = conn.connection.driver_connection
         assert driver is not None
-        with _invalidated_when_broken(engine, driver, conn.invalidate):
-            driver.autocommit = True
-            try:
-                try:
-                    with driver.pipeline(), driver.cursor() as cursor:
-                        cursor.execute("BEGIN")
-                        if flush_within > 0 and not commits_asynchronously(engine):
-                            cursor.execute("SET LOCAL synchronous_commit TO off")
-                        yield conn
-                        cursor.execute("COMMIT")
-                except BaseException:
-                    # Out of the pipeline (its exit synced it): nothing of it may stay.
-                    if not driver.broken and driver.info.transaction_status != _IDLE:
-                        driver.execute("ROLLBACK")
-                    raise
-            finally:
-                if not driver.broken:
-                    driver.autocommit = False
+        driver.autocommit = True
+        try:
+            with _in_pipeline(engine, driver, conn.invalidate, flush_within):
+                yield conn
+        finally:
+            if not driver.broken:
+                driver.autocommit = False
+
+
+@contextlib.contextmanager
+def _in_pipeline(engine: Engine, driver, invalidate, flush_within: float) -> Iterator[None]:
+    """A transaction in psycopg's pipeline mode, with BEGIN and COMMIT sent as statements:
+    psycopg's own BEGIN would sync the pipeline (a round trip of its own), so the
+    connection (``driver``) is in autocommit and the transaction is ours. Statements sent go
+    out with the next one whose rows are read, or with the COMMIT, which one sync at the
+    pipeline's end completes; an error anywhere rolls the whole transaction back."""
+    with _invalidated_when_broken(engine, driver, invalidate):
+        try:
+            with driver.pipeline(), driver.cursor() as cursor:
+                cursor.execute("BEGIN")
+                if flush_within > 0 and not commits_asynchronously(engine):
+                    cursor.execute("SET LOCAL synchronous_commit TO off")
+                yield
+                cursor.execute("COMMIT")
+        except BaseException:
+            # Out of the pipeline (its exit synced it): nothing of it may stay.
+            if not driver.broken and driver.info.transaction_status != _IDLE:
+                driver.execute("ROLLBACK")
+            raise
 
 
 # psycopg's pq.TransactionStatus.IDLE: no transaction open on the connection.

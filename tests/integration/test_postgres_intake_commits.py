@@ -12,6 +12,7 @@ import sqlalchemy as sa
 from oembed_server.storage import engine as engine_module
 from oembed_server.storage.catalog_store import CatalogStore
 from oembed_server.storage.pg_commit_flush import flusher_for
+from oembed_server.storage.pinned_connections import pinned_for
 from oembed_server.storage.write_transaction import write_transaction
 from oembed_server.usecases.sample_media import load_sample_media
 from tests.support.apps import make_app
@@ -91,9 +92,11 @@ def test_write_transaction_on_an_ordinary_engine_makes_only_its_own_transaction_
 
 
 def backend_pids(engine) -> set[int]:
-    """The server processes behind the engine's pooled connections."""
-    pids = set()
-    connections = [engine.raw_connection() for _ in range(engine.pool.checkedin() or 1)]
+    """The server processes behind the engine's pooled connections, and those its threads
+    keep out of the pool (the intake's)."""
+    pids = pinned_for(engine).backend_pids()
+    # None pooled yet and none kept: one is made, so that there is a server process to end.
+    connections = [engine.raw_connection() for _ in range(engine.pool.checkedin() or (0 if pids else 1))]
     for connection in connections:
         cursor = connection.cursor()
         cursor.execute("SELECT pg_backend_pid()")
@@ -143,3 +146,28 @@ def test_a_report_whose_pooled_connection_died_in_steady_use_is_accepted_on_a_ne
         sessions = conn.execute(sa.text("SELECT count(*) FROM play_sessions WHERE session_id LIKE 'sess-steady%'"))
         assert sessions.scalar_one() == 2
     catalog.dispose()
+
+
+def test_the_intake_keeps_its_connection_between_reports_and_replaces_one_that_died_idle(pg_url, monkeypatch):
+    app = make_app(pg_url, **SERVED_PORTAL)
+    catalog = app.extensions["catalog"]
+    load_sample_media(catalog, PUBLIC_URL)
+    client = app.test_client()
+    token = player_token(client)
+    pinned = pinned_for(catalog.intake_engine)
+    for number, kind in enumerate(("played", "attention")):
+        fields = {} if kind == "played" else {"kind": "attention", "state": ..., "spans": [1] + [0] * 8,
+                                              "spanSeconds": 1, "durationSeconds": 8.003}
+        response = client.post("/events", json=body(token, sessionId=f"sess-kept-conn-{number:06}", **fields))
+        assert response.status_code == 202, response.get_data(as_text=True)
+    # Both kinds of write went through the one connection this thread keeps, out of the pool.
+    kept = pinned.backend_pids()
+    assert len(kept) == 1
+    # Idle past PING_AFTER_IDLE_S and dead meanwhile: pinged, replaced, the report accepted.
+    terminate(catalog.intake_engine, kept)
+    monkeypatch.setattr(engine_module, "PING_AFTER_IDLE_S", 0.0)
+    again = client.post("/events", json=body(token, sessionId="sess-kept-conn-000002"))
+    assert again.status_code == 202, again.get_data(as_text=True)
+    assert pinned.backend_pids() and pinned.backend_pids() != kept
+    catalog.dispose()  # hands the kept connection back to the pool, which closes it
+    assert not pinned.backend_pids()
