@@ -18,14 +18,12 @@ from oembed_server.usecases.sample_media import load_sample_media
 from tests.support.apps import make_app
 from tests.support.environment import PUBLIC_URL, SECRET_KEY
 from tests.support.event_reports import SERVED_PORTAL, SESSION, attention, body, player_token
+from tests.support.fixtures import events_app_on
 
 
 @pytest.fixture
 def events_app(database_url):
-    app = make_app(database_url, **SERVED_PORTAL)
-    load_sample_media(app.extensions["catalog"], PUBLIC_URL)
-    yield app
-    app.extensions["catalog"].dispose()
+    yield from events_app_on(database_url)
 
 
 @pytest.fixture

@@ -14,22 +14,9 @@ from oembed_server.storage.catalog_store import CatalogStore
 from oembed_server.storage.pg_commit_flush import flusher_for
 from oembed_server.storage.pinned_connections import pinned_for
 from oembed_server.storage.write_transaction import write_transaction
-from oembed_server.usecases.sample_media import load_sample_media
-from tests.support.apps import make_app
-from tests.support.databases import postgres_schema_url, upgrade
-from tests.support.environment import POSTGRES_URL, PUBLIC_URL, service_missing
-from tests.support.event_reports import SERVED_PORTAL, body, player_token
+from tests.support.event_reports import body, player_token
 
 pytestmark = pytest.mark.postgres
-
-
-@pytest.fixture
-def pg_url():
-    if not POSTGRES_URL:
-        service_missing("OEMBED_TEST_POSTGRES_URL is not set (tests/run_all.sh starts PostgreSQL)")
-    for url in postgres_schema_url(POSTGRES_URL):
-        upgrade(url)
-        yield url
 
 
 def setting(conn, name: str) -> str:
@@ -42,8 +29,8 @@ def wal_lsns(conn) -> tuple[int, int]:
     return int(insert), int(flush)
 
 
-def test_only_the_intake_pool_commits_asynchronously(pg_url):
-    store = CatalogStore.from_url(pg_url)
+def test_only_the_intake_pool_commits_asynchronously(postgres_url):
+    store = CatalogStore.from_url(postgres_url)
     try:
         with store.engine.connect() as conn:
             assert setting(conn, "synchronous_commit") == "on"
@@ -54,8 +41,8 @@ def test_only_the_intake_pool_commits_asynchronously(pg_url):
         store.dispose()
 
 
-def test_an_asynchronous_commit_is_on_disk_within_the_flush_interval(pg_url):
-    store = CatalogStore.from_url(pg_url)
+def test_an_asynchronous_commit_is_on_disk_within_the_flush_interval(postgres_url):
+    store = CatalogStore.from_url(postgres_url)
     flusher = flusher_for(store.intake_engine, 0.05)
     flushes = flusher.flushes
     try:
@@ -78,8 +65,8 @@ def test_an_asynchronous_commit_is_on_disk_within_the_flush_interval(pg_url):
         store.dispose()
 
 
-def test_write_transaction_on_an_ordinary_engine_makes_only_its_own_transaction_asynchronous(pg_url):
-    store = CatalogStore.from_url(pg_url)
+def test_write_transaction_on_an_ordinary_engine_makes_only_its_own_transaction_asynchronous(postgres_url):
+    store = CatalogStore.from_url(postgres_url)
     try:
         with write_transaction(store.engine, flush_within=0.05) as conn:
             assert setting(conn, "synchronous_commit") == "off"
@@ -117,8 +104,8 @@ def terminate(engine, pids: set[int]) -> None:
     time.sleep(0.1)
 
 
-def test_a_connection_that_died_while_idle_in_the_pool_is_replaced_on_checkout(pg_url, monkeypatch):
-    store = CatalogStore.from_url(pg_url)
+def test_a_connection_that_died_while_idle_in_the_pool_is_replaced_on_checkout(postgres_url, monkeypatch):
+    store = CatalogStore.from_url(postgres_url)
     try:
         with store.engine.connect() as conn:
             conn.exec_driver_sql("SELECT 1")
@@ -130,10 +117,9 @@ def test_a_connection_that_died_while_idle_in_the_pool_is_replaced_on_checkout(p
         store.dispose()
 
 
-def test_a_report_whose_pooled_connection_died_in_steady_use_is_accepted_on_a_new_one(pg_url):
-    app = make_app(pg_url, **SERVED_PORTAL)
+def test_a_report_whose_pooled_connection_died_in_steady_use_is_accepted_on_a_new_one(postgres_events_app):
+    app = postgres_events_app
     catalog = app.extensions["catalog"]
-    load_sample_media(catalog, PUBLIC_URL)
     client = app.test_client()
     token = player_token(client)
     first = client.post("/events", json=body(token, sessionId="sess-steady-use-000001"))
@@ -148,10 +134,10 @@ def test_a_report_whose_pooled_connection_died_in_steady_use_is_accepted_on_a_ne
     catalog.dispose()
 
 
-def test_the_intake_keeps_its_connection_between_reports_and_replaces_one_that_died_idle(pg_url, monkeypatch):
-    app = make_app(pg_url, **SERVED_PORTAL)
+def test_the_intake_keeps_its_connection_between_reports_and_replaces_one_that_died_idle(postgres_events_app,
+                                                                                           monkeypatch):
+    app = postgres_events_app
     catalog = app.extensions["catalog"]
-    load_sample_media(catalog, PUBLIC_URL)
     client = app.test_client()
     token = player_token(client)
     pinned = pinned_for(catalog.intake_engine)

@@ -11,6 +11,7 @@ from oembed_server.usecases.sample_media import load_sample_media
 from tests.support.apps import command_runner, make_app
 from tests.support.databases import migrated_sqlite_url, postgres_schema_url, upgrade
 from tests.support.environment import POSTGRES_URL, PUBLIC_URL, service_missing
+from tests.support.event_reports import SERVED_PORTAL
 
 
 @pytest.fixture(autouse=True)
@@ -44,11 +45,36 @@ def database_url(request, tmp_path):
     if request.param == "sqlite":
         yield migrated_sqlite_url(tmp_path / "catalog.sqlite3")
         return
+    yield from _migrated_postgres_url()
+
+
+def _migrated_postgres_url():
     if not POSTGRES_URL:
         service_missing("OEMBED_TEST_POSTGRES_URL is not set (tests/run_all.sh starts PostgreSQL)")
     for url in postgres_schema_url(POSTGRES_URL):
         upgrade(url)
         yield url
+
+
+@pytest.fixture
+def postgres_url():
+    """A fresh catalog database at the newest schema on PostgreSQL alone (a schema of its own),
+    for what only PostgreSQL does."""
+    yield from _migrated_postgres_url()
+
+
+@pytest.fixture
+def postgres_events_app(postgres_url):
+    yield from events_app_on(postgres_url)
+
+
+def events_app_on(database_url: str):
+    """The app on ``database_url``, serving the events tests' portal, with the sample media
+    (for a fixture to ``yield from``: the catalog is disposed after the test)."""
+    app = make_app(database_url, **SERVED_PORTAL)
+    load_sample_media(app.extensions["catalog"], PUBLIC_URL)
+    yield app
+    app.extensions["catalog"].dispose()
 
 
 @pytest.fixture
