@@ -27,3 +27,7 @@ class FifoCache(Generic[K, V]):
             self._entries[key] = value
             if len(self._entries) > self._size:
                 del self._entries[next(iter(self._entries))]
+
+    def discard(self, key: K) -> None:
+        with self._lock:
+            self._entries.pop(key, None)

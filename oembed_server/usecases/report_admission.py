@@ -20,6 +20,7 @@ import dataclasses
 
 from sqlalchemy.engine import Engine
 
+from oembed_server.domain.bounded_cache import FifoCache
 from oembed_server.domain.media import MediaItem, Visibility
 from oembed_server.hubspot.client_config import HubSpotConfig
 from oembed_server.settings import Settings
@@ -45,26 +46,10 @@ class ReportAdmission:
     facts: FactsGuard | None = None
 
 
-class FactsCache:
-    """The facts each (item, portal) was last admitted on, in this process; at most
-    ``size`` of them (past that it starts again: a miss costs one read).
-
-    Kept facts may be stale: only a guarded write may act on them (``ReportAdmission.facts``)."""
-
-    def __init__(self, size: int = 4096):
-        self.size = size
-        self._facts: dict[tuple[str, int | None], ReportFacts] = {}
-
-    def get(self, external_id: str, portal_id: int | None) -> ReportFacts | None:
-        return self._facts.get((external_id, portal_id))
-
-    def put(self, external_id: str, portal_id: int | None, facts: ReportFacts) -> None:
-        if len(self._facts) >= self.size:
-            self._facts = {}
-        self._facts[external_id, portal_id] = facts
-
-    def forget(self, external_id: str, portal_id: int | None) -> None:
-        self._facts.pop((external_id, portal_id), None)
+# The facts each (item, portal) was last admitted on, in this process. Kept facts may be
+# stale: only a guarded write may act on them (``ReportAdmission.facts``).
+FactsCache = FifoCache[tuple[str, int | None], ReportFacts]
+FACTS_KEPT = 4096
 
 
 def has_portal_credentials(config: HubSpotConfig) -> bool:
@@ -94,20 +79,25 @@ def admit_report(engine: Engine, settings: Settings, external_id: str, portal_id
     """May a report about ``external_id`` for ``portal_id`` (None: a page outside HubSpot,
     reported for the configured portal) be taken now? With ``cache``, on facts this process
     kept when they admit the report (the write checks them), else on facts read now."""
-    target = portal_id if portal_id is not None else settings.hubspot.portal_id
-    if cache is not None and (kept := cache.get(external_id, target)) is not None:
+    key = _facts_key(settings, external_id, portal_id)
+    if cache is not None and (kept := cache.get(key)) is not None:
         admission = _admission(kept, settings, portal_id)
         if admission.portal_served and admission.item_problem is None:
             return admission
-    facts = read_report_facts(engine, external_id, target)
+    facts = read_report_facts(engine, *key)
     if cache is not None and facts.guard is not None:
-        cache.put(external_id, target, facts)
+        cache.put(key, facts)
     return _admission(facts, settings, portal_id)
 
 
 def forget_facts(cache: FactsCache, settings: Settings, external_id: str, portal_id: int | None) -> None:
     """Drop what ``cache`` keeps for this report's item and portal (its write found them changed)."""
-    cache.forget(external_id, portal_id if portal_id is not None else settings.hubspot.portal_id)
+    cache.discard(_facts_key(settings, external_id, portal_id))
+
+
+def _facts_key(settings: Settings, external_id: str, portal_id: int | None) -> tuple[str, int | None]:
+    # The item, and the portal the report goes to: its own, else the configured one.
+    return external_id, portal_id if portal_id is not None else settings.hubspot.portal_id
 
 
 def _admission(facts: ReportFacts, settings: Settings, portal_id: int | None) -> ReportAdmission:

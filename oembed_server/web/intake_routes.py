@@ -28,7 +28,14 @@ from oembed_server.observability import metrics
 from oembed_server.storage.play_sessions import DEFAULT_SESSION_REPORT_LIMIT, SessionRefused, store_report
 from oembed_server.storage.report_facts import FactsChanged
 from oembed_server.usecases import report_outcomes
-from oembed_server.usecases.report_admission import FactsCache, admit_report, forget_facts, item_problem, served_portal
+from oembed_server.usecases.report_admission import (
+    FACTS_KEPT,
+    FactsCache,
+    admit_report,
+    forget_facts,
+    item_problem,
+    served_portal,
+)
 from oembed_server.web.app_state import current_catalog, current_settings
 from oembed_server.web.refusal_counts import count_refusal
 
@@ -227,11 +234,17 @@ def _client_budget() -> ClientBudget:
 
 
 def _facts_cache() -> FactsCache:
-    return current_app.extensions.setdefault("events_facts_cache", FactsCache())
+    extensions = current_app.extensions
+    if "events_facts_cache" not in extensions:
+        extensions["events_facts_cache"] = FactsCache(FACTS_KEPT)
+    return extensions["events_facts_cache"]
 
 
 def _refused_sessions() -> RefusedSessions:
-    return current_app.extensions.setdefault("events_refused_sessions", RefusedSessions())
+    extensions = current_app.extensions
+    if "events_refused_sessions" not in extensions:  # not setdefault: that builds one per report
+        extensions["events_refused_sessions"] = RefusedSessions()
+    return extensions["events_refused_sessions"]
 
 
 # Every report answers one of four bodies: made once, not serialised per request.
