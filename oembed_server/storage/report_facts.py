@@ -68,8 +68,11 @@ def facts_unchanged(external_id: BindParameter, portal: BindParameter,
     """PostgreSQL: true when the facts of ``external_id`` and ``portal`` are still those
     whose fingerprint is ``fingerprint``; a write's condition (``FactsGuard.parameters``
     names the parameters)."""
-    rows = _facts_rows(external_id, portal).subquery("facts_now")
-    return sa.select(_fingerprint_of(rows)).scalar_subquery() == fingerprint
+    return _fingerprint_now(external_id, portal).scalar_subquery() == fingerprint
+
+
+def _fingerprint_now(external_id: BindParameter, portal: BindParameter) -> sa.Select:
+    return sa.select(_fingerprint_of(_facts_rows(external_id, portal).subquery("facts_now")).label("fingerprint"))
 
 
 class FactsChanged(Exception):
@@ -88,9 +91,8 @@ class FactsGuard:
         return {"f_external_id": self.external_id, "f_portal": self.portal_id, "f_fingerprint": self.fingerprint}
 
 
-_FINGERPRINT_NOW = CompiledStatement(sa.select(_fingerprint_of(
-    _facts_rows(sa.bindparam("b_external_id"), sa.bindparam("b_portal", type_=sa.BigInteger)).subquery("facts")
-).label("fingerprint")))
+_FINGERPRINT_NOW = CompiledStatement(_fingerprint_now(sa.bindparam("b_external_id"),
+                                                      sa.bindparam("b_portal", type_=sa.BigInteger)))
 
 
 def still_holds(dbapi_connection, dialect, guard: FactsGuard) -> bool:
