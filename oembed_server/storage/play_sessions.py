@@ -148,6 +148,57 @@ _SET_ATTENTION = CompiledStatement(
         closed_at=sa.bindparam("b_closed_at", type_=sa.Float)))
 
 
+# What an attention update writes (``_attention_change``), each as a ``b_`` parameter.
+_ATTENTION_COLUMNS = ("spans", "span_seconds", "duration_seconds", "percent_played", "attention_at_ms", "closed_at")
+
+
+# An attention update on PostgreSQL reads its session, then writes it in one statement
+# guarded by what it read (``_store_attention``): the session's row, its media's duration.
+_ATTENTION_READ_COLUMNS = ("id", "reports", "closed_at", "spans", "first_seen_at", "external_id", "portal_id",
+                           "writer_digest", "media_type", "session_id", *_VISITOR_COLUMNS)
+
+
+def _build_attention_read():
+    # One row whether or not the session exists: the media's duration is wanted either way.
+    one = sa.values(sa.column("one", sa.Integer), name="one").data([(1,)])
+    duration = (sa.select(media_items.c.duration_ms)
+                .where(media_items.c.external_id == sa.bindparam("b_media_external_id", type_=_c.external_id.type))
+                .scalar_subquery().label("media_duration_ms"))
+    return (sa.select(duration, *[_c[name] for name in _ATTENTION_READ_COLUMNS])
+            .select_from(one.outerjoin(play_sessions, _c.session_id == sa.bindparam("b_session_id"))))
+
+
+def _build_attention_write(*, guarded: bool, with_job: bool):
+    """The attention update of a session as ``_store_attention`` read it: counted as the
+    upsert counts a report, with the merged attention, only while its row is as read
+    (``reports`` counts every write to it, and it is still open) and, ``guarded``, the
+    report's facts are unchanged. ``with_job``: and its attention job, in the same statement."""
+    now = sa.bindparam("now", type_=sa.Float)
+    condition = sa.and_(_c.id == sa.bindparam("b_id", type_=sa.BigInteger),
+                        _c.reports == sa.bindparam("b_seen_reports", type_=sa.Integer), _c.closed_at.is_(None))
+    if guarded:
+        condition = sa.and_(condition, facts_unchanged(sa.bindparam("f_external_id"),
+                                                       sa.bindparam("f_portal", type_=sa.BigInteger),
+                                                       sa.bindparam("f_fingerprint")))
+    statement = play_sessions.update().where(condition).values(
+        reports=_c.reports + 1, last_seen_at=now,
+        **{name: sa.func.coalesce(getattr(_c, name), sa.bindparam(name, type_=getattr(_c, name).type))
+           for name in _VISITOR_COLUMNS},
+        **{name: sa.bindparam(f"b_{name}", type_=getattr(_c, name).type) for name in _ATTENTION_COLUMNS},
+    ).returning(_c.id)
+    if not with_job:
+        return statement
+    session = statement.cte("taken")
+    job = enqueue_for_each_row(session).cte("job")
+    added = sa.select(sa.func.count()).select_from(job).scalar_subquery()
+    return sa.select(session.c.id, added.label("queued")).select_from(session)
+
+
+_ATTENTION_READ = CompiledStatement(_build_attention_read())
+_ATTENTION_WRITES = {(guarded, with_job): CompiledStatement(_build_attention_write(guarded=guarded, with_job=with_job))
+                     for guarded in (False, True) for with_job in (False, True)}
+
+
 def store_report(engine: Engine, report: PlayerReport, *, writer: str, flush_within: float = 0.0,
                  now: float | None = None, report_limit: int = DEFAULT_SESSION_REPORT_LIMIT,
                  facts: FactsGuard | None = None) -> Accepted:
@@ -157,9 +208,11 @@ def store_report(engine: Engine, report: PlayerReport, *, writer: str, flush_wit
     On PostgreSQL a played or quartile report is one statement run as its own transaction
     (``write_transaction.single_statement``): the session upsert and its outbox job commit
     together or not at all, as in ``record_report``'s transaction, without the BEGIN and
-    COMMIT round trips (scripts/bench_events.py). ``facts`` (PostgreSQL): the facts the
-    report was admitted on, checked by the write itself. Raises SessionRefused, or
-    FactsChanged when those facts are no longer the database's; nothing is written then.
+    COMMIT round trips (scripts/bench_events.py). An attention update to an open session
+    there is a read and one write guarded by it (``_store_attention``); the rest go through
+    the transaction. ``facts`` (PostgreSQL): the facts the report was admitted on, checked
+    by the write itself. Raises SessionRefused, or FactsChanged when those facts are no
+    longer the database's; nothing is written then.
     """
     now = time.time() if now is None else now
     record = report.record
@@ -179,10 +232,57 @@ def store_report(engine: Engine, report: PlayerReport, *, writer: str, flush_wit
                                                             {"b_session_id": record.session_id}),
                                record, writer, report_limit)
         raise RuntimeError(f"play session {record.session_id!r} refused a report without a reason")
-    # An attention update reads its session before it writes: a transaction, whose BEGIN and
+    if engine.dialect.name == "postgresql":
+        accepted = _store_attention(engine, report, writer=writer, flush_within=flush_within, now=now,
+                                    report_limit=report_limit, facts=facts)
+        if accepted is not None:
+            return accepted
+    # An attention update the read-then-write above leaves to a transaction (a session that
+    # is new, closed, or was written in between; and every one on SQLite), whose BEGIN and
     # COMMIT travel with its statements on PostgreSQL (two round trips instead of five).
     with pipelined_write(engine, flush_within=flush_within) as conn:
         return record_report(conn, report, writer=writer, now=now, report_limit=report_limit, facts=facts)
+
+
+def _store_attention(engine: Engine, report: PlayerReport, *, writer: str, flush_within: float, now: float,
+                     report_limit: int, facts: FactsGuard | None) -> Accepted | None:
+    """PostgreSQL: an attention update to an open session as two statements, each its own
+    transaction: the session read, then its write, which holds only while the row is as
+    read (``_build_attention_write``), so it is exactly the transaction's update, without
+    BEGIN, COMMIT and the row lock held across a round trip. None when the transaction is
+    to decide (``store_report``): no session yet, a closed one, or one written in between.
+    Raises SessionRefused or FactsChanged as ``record_report`` does; nothing is written then."""
+    record = report.record
+    dialect = engine.dialect
+    with single_statement(engine, flush_within=flush_within) as dbapi:
+        row = _ATTENTION_READ.execute_dbapi(dbapi, dialect, {"b_session_id": record.session_id,
+                                                             "b_media_external_id": record.external_id})[0]
+        if row["id"] is None or row["closed_at"] is not None:
+            return None
+        # Who opened the session never changes: its refusal now is the transaction's.
+        _raise_refusal([row], record, writer, report_limit)
+        change = _attention_change(row, report, now)
+        params = _session_params(report, writer, now, report_limit) | change.values | {
+            "b_id": row["id"], "b_seen_reports": row["reports"]}
+        queue_job = report.final and played_any(change.spans)
+        if queue_job:
+            # The row as the write leaves it: a visitor field it lacked is this report's.
+            visitor = {name: row[name] if row[name] is not None else getattr(record, name)
+                       for name in _VISITOR_COLUMNS}
+            session = {**row, **visitor, **change.attention}
+            attention_record = _attention_record(session)
+            params |= enqueue_values(attention_record.job_kind, attention_record.to_payload(),
+                                     portal_id=attention_record.portal_id, priority=attention_record.job_priority,
+                                     dedupe_key=f"{record.session_id}:attention", now=now)
+        if facts is not None:
+            params |= facts.parameters()
+        written = _ATTENTION_WRITES[facts is not None, queue_job].execute_dbapi(dbapi, dialect, params)
+        if not written:
+            _check_facts(dbapi, dialect, facts)
+            return None
+    if report.final:
+        return Accepted(queued=queue_job and bool(written[0]["queued"]), duplicate=False, closed=True)
+    return Accepted(queued=False, duplicate=not change.changed)
 
 
 def record_report(conn: DBAPIHandle, report: PlayerReport, *, writer: str, now: float | None = None,
@@ -276,6 +376,32 @@ def _update_attention(conn: DBAPIHandle, row, report: PlayerReport, now: float) 
     if row["closed_at"] is not None:
         # Its attention event is already in the outbox; a late beacon cannot change it.
         return Accepted(queued=False, duplicate=True, closed=True)
+    change = _attention_change(row, report, now)
+    # Nothing to read back: in a pipeline the update goes out with the COMMIT or the job.
+    _SET_ATTENTION.send(conn, change.values | {"b_id": row["id"]})
+    if not report.final:
+        return Accepted(queued=False, duplicate=not change.changed)
+    queued = False
+    if played_any(change.spans):
+        # The row as the update leaves it (it holds the session's lock since the upsert).
+        session = {**row, **change.attention}
+        queued = _enqueue_record(conn, _attention_record(session), f"{record.session_id}:attention", now)
+    return Accepted(queued=queued, duplicate=False, closed=True)
+
+
+@dataclasses.dataclass(frozen=True)
+class _AttentionChange:
+    spans: list[int]                 # merged with the stored ones
+    attention: dict[str, object]     # the session's attention columns as the update sets them
+    values: dict[str, object]        # every column it sets, as ``b_`` parameters
+    changed: bool                    # the merge changed the stored spans
+
+
+def _attention_change(row, report: PlayerReport, now: float) -> _AttentionChange:
+    """What an attention update does to its open session (``row``: its stored spans and
+    first report, and its media's duration in the catalog); raises SessionRefused for a
+    duration that is not the media's or more playback than the session can have had."""
+    record = report.record
     assert record.spans is not None and record.duration_seconds is not None  # as record_problem requires
     if problem := duration_problem(record.duration_seconds, row["media_duration_ms"]):
         raise SessionRefused(400, "durationSeconds", problem)
@@ -287,20 +413,11 @@ def _update_attention(conn: DBAPIHandle, row, report: PlayerReport, now: float) 
     if claimed > allowed:
         raise SessionRefused(400, "spans", f"count {claimed:g} s of playback; a session of this media that began "
                                            f"{now - row['first_seen_at']:.0f} s ago can have at most {allowed:g} s")
-    changed = spans != stored
     attention = {"spans": json.dumps(spans, separators=(",", ":")), "span_seconds": record.span_seconds,
                  "duration_seconds": record.duration_seconds, "attention_at_ms": record.occurred_at_ms}
-    # Nothing to read back: in a pipeline the update goes out with the COMMIT or the job.
-    _SET_ATTENTION.send(conn, {f"b_{name}": value for name, value in attention.items()} | {
-        "b_id": row["id"], "b_percent_played": percent_played(spans), "b_closed_at": now if report.final else None})
-    if not report.final:
-        return Accepted(queued=False, duplicate=not changed)
-    queued = False
-    if played_any(spans):
-        # The row as the update leaves it (it holds the session's lock since the upsert).
-        session = {**row, **attention}
-        queued = _enqueue_record(conn, _attention_record(session), f"{record.session_id}:attention", now)
-    return Accepted(queued=queued, duplicate=False, closed=True)
+    values = {f"b_{name}": value for name, value in attention.items()} | {
+        "b_percent_played": percent_played(spans), "b_closed_at": now if report.final else None}
+    return _AttentionChange(spans, attention, values, spans != stored)
 
 
 def close_due_sessions(conn: Connection, now: float, idle_seconds: float) -> int:

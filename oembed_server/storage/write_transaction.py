@@ -160,7 +160,8 @@ def write_transaction(engine: Engine, *, flush_within: float = 0.0, pipelined: b
 @contextlib.contextmanager
 def single_statement(engine: Engine, *, flush_within: float = 0.0) -> Iterator[PoolProxiedConnection]:
     """PostgreSQL only: a DBAPI connection in autocommit, for a write that is one statement
-    (``compiled_sql.CompiledStatement.execute_dbapi``), committed as it runs: this thread's
+    (``compiled_sql.CompiledStatement.execute_dbapi``; reads before it are their own
+    statements too), committed as it runs: this thread's
     kept one on the intake's own engine (``pinned_connections``), a pooled one elsewhere.
 
     PostgreSQL runs a statement as one transaction whatever it writes, so this commits
