@@ -27,7 +27,10 @@ from oembed_server.storage.deferred_flush import DeferredFlush
 
 log = logging.getLogger(__name__)
 
-_FLUSH = sa.text("SELECT pg_logical_emit_message(true, 'media-bridge-flush', '')")
+# One statement, its own transaction, one round trip: set_config(..., true) lasts until that
+# transaction ends, and its commit (the flush) is the last thing it does.
+_FLUSH = sa.text("SELECT set_config('synchronous_commit', 'on', true),"
+                 " pg_logical_emit_message(true, 'media-bridge-flush', '')")
 
 
 class CommitFlusher(DeferredFlush):
@@ -44,9 +47,9 @@ class CommitFlusher(DeferredFlush):
         """Every commit so far on disk, in the caller's thread."""
         self._pending.clear()
         try:
-            with self.engine.begin() as conn:
-                # On, whatever the connection's own setting (the intake's pool has it off).
-                conn.exec_driver_sql("SET LOCAL synchronous_commit TO on")
+            # Synchronous, whatever the connection's own setting (the intake's pool has it off);
+            # in autocommit, so no BEGIN and COMMIT round trips besides.
+            with self.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
                 conn.execute(_FLUSH)
             self.flushes += 1
         except DBAPIError as error:

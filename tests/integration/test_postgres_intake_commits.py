@@ -65,6 +65,24 @@ def test_an_asynchronous_commit_is_on_disk_within_the_flush_interval(postgres_ur
         store.dispose()
 
 
+def test_a_flush_has_every_earlier_commit_on_disk_when_it_returns(postgres_url):
+    store = CatalogStore.from_url(postgres_url)
+    flusher = flusher_for(store.intake_engine, 60.0)  # its thread waits a minute: the test flushes
+    try:
+        for _ in range(5):
+            with write_transaction(store.intake_engine) as conn:  # asynchronous: this pool's setting
+                conn.exec_driver_sql("CREATE TEMP TABLE IF NOT EXISTS probe (x int)")
+                conn.exec_driver_sql("INSERT INTO probe VALUES (1)")
+                committed_at, _ = wal_lsns(conn)
+            flusher.flush_now()
+            with store.engine.connect() as conn:
+                assert wal_lsns(conn)[1] >= committed_at
+        with store.intake_engine.connect() as conn:  # the flush's setting ended with it
+            assert setting(conn, "synchronous_commit") == "off"
+    finally:
+        store.dispose()
+
+
 def test_write_transaction_on_an_ordinary_engine_makes_only_its_own_transaction_asynchronous(postgres_url):
     store = CatalogStore.from_url(postgres_url)
     try:
