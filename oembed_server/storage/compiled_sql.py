@@ -110,7 +110,7 @@ class CompiledStatement:
         """The same on a DBAPI connection (``engine.raw_connection()``), for callers that
         never open a SQLAlchemy connection at all."""
         compiled = self.for_dialect(dialect)
-        cursor = dbapi_connection.cursor()
+        cursor, kept = _cursor(dbapi_connection)
         try:
             cursor.execute(compiled.sql, compiled.parameters(values))
             if not compiled.returns_rows:
@@ -125,4 +125,27 @@ class CompiledStatement:
                 names = compiled.columns = tuple(column[0] for column in cursor.description)
             return [dict(zip(names, row, strict=True)) for row in rows]
         finally:
-            cursor.close()
+            if not kept:
+                cursor.close()
+
+
+# The key of a psycopg connection's kept cursor in its pool record's ``info`` (which the pool
+# clears when it replaces the DBAPI connection).
+_KEPT_CURSOR = "compiled_sql.cursor"
+
+
+def _cursor(dbapi_connection) -> tuple[Any, bool]:
+    """A cursor for one statement, and whether it is the connection's kept one (not to be
+    closed). psycopg builds a cursor and its adaptation context anew each time, which cost
+    about a quarter of an intake statement's CPU (scripts/bench_events.py), so each pooled
+    psycopg connection keeps one; not in pipeline mode, where a cursor's results are queued
+    until read, nor for other drivers (SQLite's cursors cost next to nothing)."""
+    driver = getattr(dbapi_connection, "driver_connection", None)
+    pgconn = getattr(driver, "pgconn", None)
+    if driver is None or pgconn is None or pgconn.pipeline_status:
+        return dbapi_connection.cursor(), False
+    info = dbapi_connection.info
+    cursor = info.get(_KEPT_CURSOR)
+    if cursor is None or cursor.closed or cursor.connection is not driver:
+        cursor = info[_KEPT_CURSOR] = driver.cursor()
+    return cursor, True
