@@ -11,7 +11,9 @@ import subprocess
 import sys
 from pathlib import Path
 
-from tests.support.environment import service_missing
+import pytest
+
+from tests.support.environment import POSTGRES_URL, service_missing
 
 REPO = Path(__file__).resolve().parents[2]
 NUMBER = r"[\d,]+(?:\.\d+)?"
@@ -117,6 +119,23 @@ def test_bench_events():
     line(r"^OEMBED_EVENTS_FLUSH_MS=50 \(as shipped: on disk within 50 ms\), SQLite: "
          rf"throughput ratio /events : constant = {NUMBER} \(target >= 0\.50\); p99 ratio = {NUMBER}$", out)
     assert "OEMBED_EVENTS_FLUSH_MS=0" not in out and "worker against the emulator" not in out
+
+
+@pytest.mark.postgres
+def test_bench_events_on_postgresql():
+    if not POSTGRES_URL:
+        service_missing("OEMBED_TEST_POSTGRES_URL is not set (tests/run_all.sh starts PostgreSQL)")
+    # As an operator gives it (the test's environment holds the postgresql:// form).
+    url = os.environ["OEMBED_TEST_POSTGRES_URL"]
+    out = succeeded(run_bench("bench_events", "--database", url, "--outbox-rows", "1000", "--seconds", "0.3",
+                              "--rounds", "1", "--clients", "1", "--warmup-seconds", "0.2", "--no-flush-each",
+                              "--no-worker"))
+    line(r"^PostgreSQL database with 1,000 outbox rows and sessions built in ", out)
+    for endpoint in ("events", "constant"):
+        line(rf"^\s+{endpoint}\s+{NUMBER}\s+{NUMBER}\s+{NUMBER}\s+0$", out)
+    assert int(line(r"^outbox rows at the end: ([\d,]+)$", out)[1].replace(",", "")) > 1000
+    line(r"^OEMBED_EVENTS_FLUSH_MS=50 \(as shipped: on disk within 50 ms\), PostgreSQL: "
+         rf"throughput ratio /events : constant = {NUMBER} \(target >= 0\.50\); p99 ratio = {NUMBER}$", out)
 
 
 def test_bench_worker_budget():
