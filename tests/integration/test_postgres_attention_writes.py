@@ -8,7 +8,6 @@ from __future__ import annotations
 import json
 import time
 
-import psycopg
 import pytest
 import sqlalchemy as sa
 
@@ -19,6 +18,7 @@ from oembed_server.storage.job_queue import jobs
 from oembed_server.storage.play_sessions import close_due_sessions, play_sessions, store_report
 from oembed_server.storage.report_facts import read_report_facts
 from tests.support.event_reports import SESSION, attention, body, player_token
+from tests.support.sent_statements import sent_statements
 
 pytestmark = pytest.mark.postgres
 
@@ -39,19 +39,9 @@ def test_an_attention_update_of_an_open_session_is_a_read_and_one_write(postgres
     client = postgres_events_app.test_client()
     token = player_token(client)
     assert client.post("/events", json=body(token)).status_code == 202
-    sent: list[str] = []
-    execute = psycopg.Cursor.execute
-
-    def counted(cursor, query, *args, **kwargs):
-        sent.append(str(query))
-        return execute(cursor, query, *args, **kwargs)
-
-    monkeypatch.setattr(psycopg.Cursor, "execute", counted)
-    response = client.post("/events", json=attention(token, [1, 1, 1] + [0] * 6))
-    monkeypatch.undo()
+    with sent_statements(monkeypatch) as statements:
+        response = client.post("/events", json=attention(token, [1, 1, 1] + [0] * 6))
     assert response.status_code == 202 and response.get_json()["duplicate"] is False
-    # The flusher's own commit may come in between; the report is the read and the write.
-    statements = [q for q in sent if "pg_logical_emit_message" not in q and "synchronous_commit" not in q]
     assert [q.split()[0] for q in statements] == ["SELECT", "UPDATE"], statements
     row = _session(postgres_events_app.extensions["catalog"])
     assert (row["reports"], row["spans"], row["closed_at"]) == (2, "[1,1,1,0,0,0,0,0,0]", None)

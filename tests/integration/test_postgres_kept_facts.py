@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import time
 
-import psycopg
 import pytest
 import sqlalchemy as sa
 
@@ -24,6 +23,7 @@ from oembed_server.usecases.sample_media import load_sample_media
 from tests.support.environment import PUBLIC_URL, SECRET_KEY
 from tests.support.event_reports import attention, body, player_token
 from tests.support.portal_installs import item
+from tests.support.sent_statements import sent_statements
 
 pytestmark = pytest.mark.postgres
 
@@ -112,20 +112,10 @@ def test_a_played_report_on_kept_facts_is_one_statement(postgres_events_app, mon
     client = app.test_client()
     token = player_token(client)
     assert client.post("/events", json=body(token, sessionId="kept-facts-warm-000001")).status_code == 202
-    sent: list[str] = []
-    execute = psycopg.Cursor.execute
-
-    def counted(cursor, query, *args, **kwargs):
-        sent.append(str(query))
-        return execute(cursor, query, *args, **kwargs)
-
-    monkeypatch.setattr(psycopg.Cursor, "execute", counted)
-    for number in range(2, 5):
-        response = client.post("/events", json=body(token, sessionId=f"kept-facts-warm-{number:06}"))
-        assert response.status_code == 202, response.get_data(as_text=True)
-    monkeypatch.undo()
-    # The flusher's own commit may come in between; the reports are one statement each.
-    reports = [q for q in sent if "pg_logical_emit_message" not in q and "synchronous_commit" not in q]
+    with sent_statements(monkeypatch) as reports:
+        for number in range(2, 5):
+            response = client.post("/events", json=body(token, sessionId=f"kept-facts-warm-{number:06}"))
+            assert response.status_code == 202, response.get_data(as_text=True)
     assert len(reports) == 3 and all(q.startswith("WITH taken AS") for q in reports), reports
     with catalog.engine.connect() as conn:
         assert conn.execute(sa.select(sa.func.count()).select_from(jobs)).scalar_one() == 4
