@@ -104,6 +104,24 @@ def test_a_session_the_worker_closed_in_between_stays_closed(postgres_events_app
     assert [job["spans"] for job in _attention_jobs(catalog)] == [[1, 1, 0, 0, 0, 0, 0, 0, 0]]
 
 
+def test_a_session_erased_in_between_is_not_written_back_with_what_was_read(postgres_events_app, monkeypatch):
+    catalog = postgres_events_app.extensions["catalog"]
+    token = player_token(postgres_events_app.test_client())
+    _store(catalog, body(token))
+    _store(catalog, attention(token, [1, 1] + [0] * 7))
+
+    def erased():  # a privacy deletion of the visitor's sessions
+        with catalog.engine.begin() as conn:
+            conn.execute(play_sessions.delete().where(play_sessions.c.session_id == SESSION))
+
+    _between_read_and_write(monkeypatch, erased)
+    _store(catalog, attention(token, [0, 0, 1] + [0] * 6))
+    row = _session(catalog)
+    # What the transaction makes of a report to a session that is gone: a new one, with
+    # nothing of the erased session's spans.
+    assert (row["reports"], row["spans"], row["started_day"]) == (1, "[0,0,1,0,0,0,0,0,0]", None)
+
+
 def test_the_final_update_queues_its_attention_event_with_the_session_as_written(postgres_events_app):
     catalog = postgres_events_app.extensions["catalog"]
     token = player_token(postgres_events_app.test_client())
