@@ -118,7 +118,14 @@ def _build_report_with_job(*, guarded: bool):
     in one statement (SQLite allows no INSERT inside WITH). One row (the session's id and
     whether a job was added) when taken, none when refused (or, ``guarded``, when the
     report's facts changed)."""
-    session = _build_session_upsert("postgresql", guarded=guarded).cte("taken")
+    return _with_its_job(_build_session_upsert("postgresql", guarded=guarded))
+
+
+def _with_its_job(write) -> sa.Select:
+    """PostgreSQL: ``write`` (RETURNING the session's id) and, when it wrote a row, the outbox
+    job ``job_queue.enqueue_values`` describes, in one statement: the id and whether a job
+    was added (``queued``); no row when ``write`` wrote none."""
+    session = write.cte("taken")
     job = enqueue_for_each_row(session).cte("job")
     added = sa.select(sa.func.count()).select_from(job).scalar_subquery()
     return sa.select(session.c.id, added.label("queued")).select_from(session)
@@ -138,18 +145,17 @@ _GUARDED_REPORT_WITH_JOB = CompiledStatement(lambda _dialect_name: _build_report
 _SESSION_OWNER = CompiledStatement(
     sa.select(_c.external_id, _c.portal_id, _c.writer_digest, _c.reports).where(
         _c.session_id == sa.bindparam("b_session_id")))
-_SET_ATTENTION = CompiledStatement(
-    play_sessions.update().where(_c.id == sa.bindparam("b_id")).values(
-        spans=sa.bindparam("b_spans"), span_seconds=sa.bindparam("b_span_seconds", type_=sa.Float),
-        duration_seconds=sa.bindparam("b_duration_seconds", type_=sa.Float),
-        percent_played=sa.bindparam("b_percent_played", type_=sa.Float),
-        attention_at_ms=sa.bindparam("b_attention_at_ms", type_=sa.BigInteger),
-        # None until the player's final report: the row is still open when this runs.
-        closed_at=sa.bindparam("b_closed_at", type_=sa.Float)))
-
-
-# What an attention update writes (``_attention_change``), each as a ``b_`` parameter.
+# What an attention update writes (``_attention_change``), each as a ``b_`` parameter
+# (closed_at None until the player's final report).
 _ATTENTION_COLUMNS = ("spans", "span_seconds", "duration_seconds", "percent_played", "attention_at_ms", "closed_at")
+
+
+def _attention_values() -> dict[str, sa.BindParameter]:
+    return {name: sa.bindparam(f"b_{name}", type_=getattr(_c, name).type) for name in _ATTENTION_COLUMNS}
+
+
+_SET_ATTENTION = CompiledStatement(
+    play_sessions.update().where(_c.id == sa.bindparam("b_id")).values(**_attention_values()))
 
 
 # An attention update on PostgreSQL reads its session, then writes it in one statement
@@ -184,14 +190,9 @@ def _build_attention_write(*, guarded: bool, with_job: bool):
         reports=_c.reports + 1, last_seen_at=now,
         **{name: sa.func.coalesce(getattr(_c, name), sa.bindparam(name, type_=getattr(_c, name).type))
            for name in _VISITOR_COLUMNS},
-        **{name: sa.bindparam(f"b_{name}", type_=getattr(_c, name).type) for name in _ATTENTION_COLUMNS},
+        **_attention_values(),
     ).returning(_c.id)
-    if not with_job:
-        return statement
-    session = statement.cte("taken")
-    job = enqueue_for_each_row(session).cte("job")
-    added = sa.select(sa.func.count()).select_from(job).scalar_subquery()
-    return sa.select(session.c.id, added.label("queued")).select_from(session)
+    return _with_its_job(statement) if with_job else statement
 
 
 _ATTENTION_READ = CompiledStatement(_build_attention_read())
@@ -270,10 +271,7 @@ def _store_attention(engine: Engine, report: PlayerReport, *, writer: str, flush
             visitor = {name: row[name] if row[name] is not None else getattr(record, name)
                        for name in _VISITOR_COLUMNS}
             session = {**row, **visitor, **change.attention}
-            attention_record = _attention_record(session)
-            params |= enqueue_values(attention_record.job_kind, attention_record.to_payload(),
-                                     portal_id=attention_record.portal_id, priority=attention_record.job_priority,
-                                     dedupe_key=f"{record.session_id}:attention", now=now)
+            params |= _job_params(_attention_record(session), now)
         if facts is not None:
             params |= facts.parameters()
         written = _ATTENTION_WRITES[facts is not None, queue_job].execute_dbapi(dbapi, dialect, params)
@@ -317,7 +315,7 @@ def record_report(conn: DBAPIHandle, report: PlayerReport, *, writer: str, now: 
     else:
         raise RuntimeError(f"play session {record.session_id!r} refused a report without a reason")
     if record.kind in (PLAYED, QUARTILE):
-        queued = _enqueue_record(conn, record, _dedupe_key(record), now)
+        queued = _enqueue_record(conn, record, now)
         return Accepted(queued=queued, duplicate=not queued)
     return _update_attention(conn, rows[0], report, now)
 
@@ -351,8 +349,10 @@ def _job_params(record: EventRecord, now: float) -> dict:
 
 
 def _dedupe_key(record: EventRecord) -> str:
-    """A played or quartile report's job key: one job per session and kind, however often it is sent."""
-    return f"{record.session_id}:played" if record.kind == PLAYED else f"{record.session_id}:q{record.played_percent}"
+    """A record's job key: one job per session and kind (per quartile), however often it is sent."""
+    if record.kind == QUARTILE:
+        return f"{record.session_id}:q{record.played_percent}"
+    return f"{record.session_id}:{record.kind}"  # played, attention
 
 
 def _raise_refusal(rows: list[dict], record: EventRecord, writer: str, report_limit: int) -> None:
@@ -372,7 +372,6 @@ def _raise_refusal(rows: list[dict], record: EventRecord, writer: str, report_li
 
 
 def _update_attention(conn: DBAPIHandle, row, report: PlayerReport, now: float) -> Accepted:
-    record = report.record
     if row["closed_at"] is not None:
         # Its attention event is already in the outbox; a late beacon cannot change it.
         return Accepted(queued=False, duplicate=True, closed=True)
@@ -385,7 +384,7 @@ def _update_attention(conn: DBAPIHandle, row, report: PlayerReport, now: float) 
     if played_any(change.spans):
         # The row as the update leaves it (it holds the session's lock since the upsert).
         session = {**row, **change.attention}
-        queued = _enqueue_record(conn, _attention_record(session), f"{record.session_id}:attention", now)
+        queued = _enqueue_record(conn, _attention_record(session), now)
     return Accepted(queued=queued, duplicate=False, closed=True)
 
 
@@ -438,7 +437,7 @@ def close_due_sessions(conn: Connection, now: float, idle_seconds: float) -> int
             return closed
         for session in rows:
             if session["spans"] and played_any(json.loads(session["spans"])):
-                _enqueue_record(conn, _attention_record(session), f"{session['session_id']}:attention", now)
+                _enqueue_record(conn, _attention_record(session), now)
         result = conn.execute(play_sessions.update()
                               .where(c.id.in_([r["id"] for r in rows]), c.closed_at.is_(None))
                               .values(closed_at=now))
@@ -454,9 +453,9 @@ def prune_play_sessions(conn: Connection, closed_before: float) -> int:
     return result.rowcount
 
 
-def _enqueue_record(conn: DBAPIHandle, record: EventRecord, dedupe_key: str, now: float) -> bool:
+def _enqueue_record(conn: DBAPIHandle, record: EventRecord, now: float) -> bool:
     return enqueue(conn, record.job_kind, record.to_payload(), portal_id=record.portal_id,
-                   priority=record.job_priority, dedupe_key=dedupe_key, now=now)
+                   priority=record.job_priority, dedupe_key=_dedupe_key(record), now=now)
 
 
 def _attention_record(session) -> EventRecord:
