@@ -12,7 +12,7 @@ from __future__ import annotations
 import json
 import time
 
-from flask import Blueprint, Response, current_app, jsonify, request
+from flask import Blueprint, Response, jsonify, request
 
 from oembed_server.domain.bounded_cache import FifoCache
 from oembed_server.domain.calls_to_action import keyed_ctas
@@ -22,7 +22,7 @@ from oembed_server.domain.media import Visibility
 from oembed_server.domain.player_tokens import read_token
 from oembed_server.storage.cta_clicks import count_click
 from oembed_server.storage.write_transaction import write_transaction
-from oembed_server.web.app_state import current_catalog, current_settings
+from oembed_server.web.app_state import app_owned, current_catalog, current_settings
 
 bp = Blueprint("chapters_ctas", __name__)
 
@@ -83,17 +83,11 @@ def cta_click():
 
 
 def _client_budget() -> ClientBudget:
-    extensions = current_app.extensions
-    if "cta_client_budget" not in extensions:
-        extensions["cta_client_budget"] = ClientBudget(current_settings().events_client_rate)
-    budget: ClientBudget = extensions["cta_client_budget"]
-    return budget
+    return app_owned("cta_client_budget", lambda: ClientBudget(current_settings().events_client_rate))
 
 
 def _counted() -> FifoCache[tuple[str, str], bool]:
-    cache: FifoCache[tuple[str, str], bool] = current_app.extensions.setdefault(
-        "cta_clicks_counted", FifoCache(_COUNTED_MAX))
-    return cache
+    return app_owned("cta_clicks_counted", lambda: FifoCache[tuple[str, str], bool](_COUNTED_MAX))
 
 
 def _answer(counted: bool) -> Response:

@@ -20,7 +20,7 @@ from oembed_server.domain.media import MediaItem, MediaType, is_absolute_http_ur
 from oembed_server.domain.player_tokens import parse_portal_id
 from oembed_server.storage import gate_counts
 from oembed_server.usecases.gate_forms import GateForms
-from oembed_server.web.app_state import current_catalog, current_settings
+from oembed_server.web.app_state import app_owned, current_catalog, current_settings
 
 bp = Blueprint("gates", __name__)
 
@@ -30,11 +30,8 @@ _PAGE_MAX = 2000
 
 
 def gate_forms() -> GateForms:
-    extensions = current_app.extensions
-    if "gate_forms" not in extensions:
-        extensions["gate_forms"] = GateForms(current_settings(), current_catalog().engine,
-                                             **current_app.config.get("GATE_CLIENT_OPTIONS", {}))
-    return extensions["gate_forms"]
+    return app_owned("gate_forms", lambda: GateForms(current_settings(), current_catalog().engine,
+                                                     **current_app.config.get("GATE_CLIENT_OPTIONS", {})))
 
 
 def gate_config(item: MediaItem, gate: Gate | None, args) -> dict[str, Any] | None:

@@ -36,7 +36,7 @@ from oembed_server.usecases.report_admission import (
     item_problem,
     served_portal,
 )
-from oembed_server.web.app_state import current_catalog, current_settings
+from oembed_server.web.app_state import app_owned, current_catalog, current_settings
 from oembed_server.web.refusal_counts import count_refusal
 
 bp = Blueprint("events_api", __name__)
@@ -227,24 +227,15 @@ def _read_body() -> bytes | None:
 
 
 def _client_budget() -> ClientBudget:
-    extensions = current_app.extensions
-    if "events_client_budget" not in extensions:
-        extensions["events_client_budget"] = ClientBudget(current_settings().events_client_rate)
-    return extensions["events_client_budget"]
+    return app_owned("events_client_budget", lambda: ClientBudget(current_settings().events_client_rate))
 
 
 def _facts_cache() -> FactsCache:
-    extensions = current_app.extensions
-    if "events_facts_cache" not in extensions:
-        extensions["events_facts_cache"] = FactsCache(FACTS_KEPT)
-    return extensions["events_facts_cache"]
+    return app_owned("events_facts_cache", lambda: FactsCache(FACTS_KEPT))
 
 
 def _refused_sessions() -> RefusedSessions:
-    extensions = current_app.extensions
-    if "events_refused_sessions" not in extensions:  # not setdefault: that builds one per report
-        extensions["events_refused_sessions"] = RefusedSessions()
-    return extensions["events_refused_sessions"]
+    return app_owned("events_refused_sessions", RefusedSessions)
 
 
 # Every report answers one of four bodies: made once, not serialised per request.
