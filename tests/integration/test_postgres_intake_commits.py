@@ -14,7 +14,7 @@ from oembed_server.storage.catalog_store import CatalogStore
 from oembed_server.storage.pg_commit_flush import flusher_for
 from oembed_server.storage.pinned_connections import pinned_for
 from oembed_server.storage.write_transaction import write_transaction
-from tests.support.event_reports import body, player_token
+from tests.support.event_reports import attention, body, player_token
 
 pytestmark = pytest.mark.postgres
 
@@ -160,9 +160,10 @@ def test_the_intake_keeps_its_connection_between_reports_and_replaces_one_that_d
     token = player_token(client)
     pinned = pinned_for(catalog.intake_engine)
     for number, kind in enumerate(("played", "attention")):
-        fields = {} if kind == "played" else {"kind": "attention", "state": ..., "spans": [1] + [0] * 8,
-                                              "spanSeconds": 1, "durationSeconds": 8.003}
-        response = client.post("/events", json=body(token, sessionId=f"sess-kept-conn-{number:06}", **fields))
+        session = f"sess-kept-conn-{number:06}"
+        report = (body(token, sessionId=session) if kind == "played"
+                  else attention(token, [1] + [0] * 8, sessionId=session))
+        response = client.post("/events", json=report)
         assert response.status_code == 202, response.get_data(as_text=True)
     # Both kinds of write went through the one connection this thread keeps, out of the pool.
     kept = pinned.backend_pids()

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.support.environment import POSTGRES_URL, service_missing
+from tests.support.environment import POSTGRES_MISSING, POSTGRES_URL_AS_GIVEN, service_missing
 
 REPO = Path(__file__).resolve().parents[2]
 NUMBER = r"[\d,]+(?:\.\d+)?"
@@ -123,13 +123,11 @@ def test_bench_events():
 
 @pytest.mark.postgres
 def test_bench_events_on_postgresql():
-    if not POSTGRES_URL:
-        service_missing("OEMBED_TEST_POSTGRES_URL is not set (tests/run_all.sh starts PostgreSQL)")
-    # As an operator gives it (the test's environment holds the postgresql:// form).
-    url = os.environ["OEMBED_TEST_POSTGRES_URL"]
-    out = succeeded(run_bench("bench_events", "--database", url, "--outbox-rows", "1000", "--seconds", "0.3",
-                              "--rounds", "1", "--clients", "1", "--warmup-seconds", "0.2", "--no-flush-each",
-                              "--no-worker"))
+    if not POSTGRES_URL_AS_GIVEN:
+        service_missing(POSTGRES_MISSING)
+    out = succeeded(run_bench("bench_events", "--database", POSTGRES_URL_AS_GIVEN, "--outbox-rows", "1000",
+                              "--seconds", "0.3", "--rounds", "1", "--clients", "1", "--warmup-seconds", "0.2",
+                              "--no-flush-each", "--no-worker"))
     line(r"^PostgreSQL database with 1,000 outbox rows and sessions built in ", out)
     for endpoint in ("events", "constant"):
         line(rf"^\s+{endpoint}\s+{NUMBER}\s+{NUMBER}\s+{NUMBER}\s+0$", out)

@@ -11,8 +11,11 @@ from oembed_server.settings import parse_database_url
 
 PUBLIC_URL = "http://media.test"
 SECRET_KEY = "test-secret-key-that-is-long-enough-0123456789"
-_RAW_POSTGRES_URL = os.environ.get("OEMBED_TEST_POSTGRES_URL")
-POSTGRES_URL = parse_database_url(_RAW_POSTGRES_URL, "OEMBED_TEST_POSTGRES_URL") if _RAW_POSTGRES_URL else None
+# As an operator gives it (postgresql://...), and as SQLAlchemy is given it (psycopg 3).
+POSTGRES_URL_AS_GIVEN = os.environ.get("OEMBED_TEST_POSTGRES_URL")
+POSTGRES_URL = (parse_database_url(POSTGRES_URL_AS_GIVEN, "OEMBED_TEST_POSTGRES_URL") if POSTGRES_URL_AS_GIVEN
+                else None)
+POSTGRES_MISSING = "OEMBED_TEST_POSTGRES_URL is not set (tests/run_all.sh starts PostgreSQL)"
 # In CI (CI=true) a missing browser, database or Node is a broken setup, not a pass: those
 # tests must have run. OEMBED_TEST_REQUIRE_SERVICES=1 asks the same of a local run.
 REQUIRE_SERVICES = (os.environ.get("CI", "").lower() == "true"

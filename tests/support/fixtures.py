@@ -10,7 +10,7 @@ from oembed_server.storage.catalog_store import CatalogStore
 from oembed_server.usecases.sample_media import load_sample_media
 from tests.support.apps import command_runner, make_app
 from tests.support.databases import migrated_sqlite_url, postgres_schema_url, upgrade
-from tests.support.environment import POSTGRES_URL, PUBLIC_URL, service_missing
+from tests.support.environment import POSTGRES_MISSING, POSTGRES_URL, PUBLIC_URL, service_missing
 from tests.support.event_reports import SERVED_PORTAL
 
 
@@ -35,7 +35,7 @@ def empty_database_url(request, tmp_path):
         yield f"sqlite:///{tmp_path / 'empty.sqlite3'}"
         return
     if not POSTGRES_URL:
-        service_missing("OEMBED_TEST_POSTGRES_URL is not set (tests/run_all.sh starts PostgreSQL)")
+        service_missing(POSTGRES_MISSING)
     yield from postgres_schema_url(POSTGRES_URL)
 
 
@@ -50,7 +50,7 @@ def database_url(request, tmp_path):
 
 def _migrated_postgres_url():
     if not POSTGRES_URL:
-        service_missing("OEMBED_TEST_POSTGRES_URL is not set (tests/run_all.sh starts PostgreSQL)")
+        service_missing(POSTGRES_MISSING)
     for url in postgres_schema_url(POSTGRES_URL):
         upgrade(url)
         yield url
