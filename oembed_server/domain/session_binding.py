@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import math
 import re
 
 SESSION_SECRET_RE = re.compile(r"[A-Za-z0-9_-]{22,64}")  # 128 bits or more, base64url
@@ -52,3 +53,19 @@ def max_seconds_played(elapsed_seconds: float, duration_seconds: float) -> float
     pass over the whole media (its first report comes when playback starts) plus the
     time since, both at the fastest rate a browser plays."""
     return MAX_PLAYBACK_RATE * (max(0.0, elapsed_seconds) + duration_seconds + PLAYBACK_SLACK_SECONDS)
+
+
+# How far inside the exact bound ``latest_session_start`` stays: a session begun that close
+# to it is left to ``max_seconds_played`` itself, so rounding never admits what it refuses.
+_START_MARGIN_SECONDS = 0.001
+
+
+def latest_session_start(claimed_seconds: float, duration_seconds: float, now: float) -> float:
+    """The latest time (epoch seconds, as ``now``) a session may have begun for
+    ``claimed_seconds`` of playback to be within ``max_seconds_played`` at ``now``, a
+    millisecond early; ``math.inf`` when no start is too late. A write can then check the
+    bound against the session's stored start without reading it first."""
+    needed = claimed_seconds / MAX_PLAYBACK_RATE - duration_seconds - PLAYBACK_SLACK_SECONDS
+    if needed < -_START_MARGIN_SECONDS:
+        return math.inf
+    return now - max(0.0, needed) - _START_MARGIN_SECONDS
