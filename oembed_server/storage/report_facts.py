@@ -1,6 +1,6 @@
 """What the intake must know about a report's item and portal, read in one pooled
 connection with statements compiled once (the intake's hot path, scripts/bench_events.py):
-the item's visibility and library now, the portal's install record, and its hosts.
+the item's visibility, library and duration now, the portal's install record, and its hosts.
 
 On PostgreSQL the read also returns the facts' fingerprint, PostgreSQL's own digest of
 the rows it read. A write given it (``FactsGuard``) recomputes the digest in its own
@@ -30,7 +30,7 @@ def _facts_rows(external_id: BindParameter, portal: BindParameter) -> sa.Compoun
     apart by the first column (on PostgreSQL each statement was a round trip of its own)."""
     return sa.union_all(
         sa.select(sa.literal_column("'i'").label("k"), media_items.c.visibility.label("a"),
-                  media_items.c.library.label("b"), sa.literal_column("0").label("c"))
+                  media_items.c.library.label("b"), media_items.c.duration_ms.label("c"))
         .where(media_items.c.external_id == external_id),
         sa.select(sa.literal_column("'p'"), hubspot_portals.c.library, hubspot_portals.c.token_state,
                   sa.case((hubspot_portals.c.ciphertext.is_not(None), 1), else_=0))
@@ -86,6 +86,9 @@ class FactsGuard:
     external_id: str   # as looked up: "" for an id no item could have
     portal_id: int
     fingerprint: str
+    # The item's duration in the catalog (None: unknown, or no such item): an attention
+    # update checks the player's against it, and the guard holds it unchanged.
+    item_duration_ms: int | None = None
 
     def parameters(self) -> dict[str, object]:
         return {"f_external_id": self.external_id, "f_portal": self.portal_id, "f_fingerprint": self.fingerprint}
@@ -142,15 +145,16 @@ def read_report_facts(engine: Engine, external_id: str, portal_id: int | None) -
         if driver is not None:
             driver.autocommit = False
         dbapi.close()  # SQLite: the pool's reset-on-return ends the read transaction
-    item, install, hosts, guard = None, None, set(), None
+    item, install, hosts, fingerprint, duration_ms = None, None, set(), None, None
     for row in rows:
         kind = row["k"]
         if kind == "i":
-            item = ItemState(row["a"], row["b"] or DEFAULT_LIBRARY)
+            item, duration_ms = ItemState(row["a"], row["b"] or DEFAULT_LIBRARY), row["c"]
         elif kind == "p":
             install = InstallState(row["a"] or DEFAULT_LIBRARY, row["b"] == CONNECTED and bool(row["c"]))
         elif kind == "h":
             hosts.add(row["a"])
         else:
-            guard = FactsGuard(looked_up, portal, row["a"])
+            fingerprint = row["a"]
+    guard = None if fingerprint is None else FactsGuard(looked_up, portal, fingerprint, duration_ms)
     return ReportFacts(item, install, frozenset(hosts), guard)
