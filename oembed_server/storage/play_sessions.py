@@ -17,12 +17,19 @@ import time
 from datetime import UTC, datetime
 
 import sqlalchemy as sa
+from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.engine import Connection, Engine
+from sqlalchemy.sql.elements import ColumnElement
 
 from oembed_server.domain.attention_spans import merge_spans, percent_played, played_any, seconds_played
 from oembed_server.domain.event_record import ATTENTION, PLAYED, QUARTILE, EventRecord
 from oembed_server.domain.player_report import PlayerReport
-from oembed_server.domain.session_binding import duration_problem, max_seconds_played, same_writer
+from oembed_server.domain.session_binding import (
+    duration_problem,
+    latest_session_start,
+    max_seconds_played,
+    same_writer,
+)
 from oembed_server.storage.compiled_sql import CompiledStatement, DBAPIHandle
 from oembed_server.storage.dialect_insert import dialect_insert
 from oembed_server.storage.job_queue import enqueue, enqueue_for_each_row, enqueue_values
@@ -158,46 +165,58 @@ _SET_ATTENTION = CompiledStatement(
     play_sessions.update().where(_c.id == sa.bindparam("b_id")).values(**_attention_values()))
 
 
-# An attention update on PostgreSQL reads its session, then writes it in one statement
-# guarded by what it read (``_store_attention``): the session's row, its media's duration.
-_ATTENTION_READ_COLUMNS = ("id", "reports", "closed_at", "spans", "first_seen_at", "external_id", "portal_id",
-                           "writer_digest", "media_type", "session_id", *_VISITOR_COLUMNS)
+def _spans_extended(sent: sa.BindParameter) -> ColumnElement[bool]:
+    """PostgreSQL: true when merging the ``sent`` spans (JSON text) into the session's stored
+    ones gives ``sent`` and changes what is stored: none stored yet, a layout of another
+    length, or every stored count at most the sent one and not all equal. What
+    ``attention_spans.merge_spans`` makes of a player's cumulative update, decided here so
+    the write need not read the spans first (tests hold the two to the same answers)."""
+    stored, update = sa.cast(_c.spans, JSONB), sa.cast(sent, JSONB)
+    counts = (sa.func.jsonb_array_elements(stored).table_valued("played", with_ordinality="nth")
+              .render_derived(name="stored"))
+    # jsonb compares numbers as numbers; -> takes a 0-based position.
+    some_greater = sa.exists().select_from(counts).where(
+        counts.c.played > update.op("->")(sa.cast(counts.c.nth - sa.literal_column("1"), sa.Integer)))
+    return sa.case((sa.func.coalesce(_c.spans, sa.literal_column("''")) == sa.literal_column("''"), sa.true()),
+                   else_=sa.and_(stored != update, sa.or_(
+                       sa.func.jsonb_array_length(stored) != sa.func.jsonb_array_length(update), ~some_greater)))
 
 
-def _build_attention_read():
-    # One row whether or not the session exists: the media's duration is wanted either way.
-    one = sa.values(sa.column("one", sa.Integer), name="one").data([(1,)])
-    duration = (sa.select(media_items.c.duration_ms)
-                .where(media_items.c.external_id == sa.bindparam("b_media_external_id", type_=_c.external_id.type))
-                .scalar_subquery().label("media_duration_ms"))
-    return (sa.select(duration, *[_c[name] for name in _ATTENTION_READ_COLUMNS])
-            .select_from(one.outerjoin(play_sessions, _c.session_id == sa.bindparam("b_session_id"))))
-
-
-def _build_attention_write(*, guarded: bool, with_job: bool):
-    """The attention update of a session as ``_store_attention`` read it: counted as the
-    upsert counts a report, with the merged attention, only while its row is as read
-    (``reports`` counts every write to it, and it is still open) and, ``guarded``, the
-    report's facts are unchanged. ``with_job``: and its attention job, in the same statement."""
-    now = sa.bindparam("now", type_=sa.Float)
-    condition = sa.and_(_c.id == sa.bindparam("b_id", type_=sa.BigInteger),
-                        _c.reports == sa.bindparam("b_seen_reports", type_=sa.Integer), _c.closed_at.is_(None))
-    if guarded:
-        condition = sa.and_(condition, facts_unchanged(sa.bindparam("f_external_id"),
-                                                       sa.bindparam("f_portal", type_=sa.BigInteger),
-                                                       sa.bindparam("f_fingerprint")))
+def _build_attention_update(*, with_job: bool):
+    """PostgreSQL: the attention update ``record_report``'s transaction makes of a player's
+    cumulative update to its open session, as one statement that needs no read first
+    (``_store_attention``). Every check that needs the session's row is a condition of the
+    write: the session is open and the report's (as the upsert's refusals), it has room for
+    another report, it began early enough for the playback claimed (``b_started_by``,
+    ``session_binding.latest_session_start``), the sent spans extend the stored ones, and
+    the item's facts, its duration among them, are those the report was admitted on.
+    ``with_job``: the final update and its attention job, which is built from the report,
+    so each visitor field stored must be the report's or none (the write keeps a stored one).
+    No row when any condition fails."""
+    visitor = {name: sa.bindparam(name, type_=getattr(_c, name).type) for name in _VISITOR_COLUMNS}
+    condition = sa.and_(
+        _c.session_id == sa.bindparam("session_id"), _c.closed_at.is_(None),
+        _c.external_id == sa.bindparam("external_id"),
+        _c.portal_id.is_not_distinct_from(sa.bindparam("portal_id", type_=sa.BigInteger)),
+        _c.writer_digest == sa.bindparam("writer_digest"),
+        _c.reports < sa.bindparam("report_limit", type_=sa.Integer),
+        _c.first_seen_at <= sa.bindparam("b_started_by", type_=sa.Float),
+        _spans_extended(sa.bindparam("b_spans_sent", type_=sa.Text)),
+        facts_unchanged(sa.bindparam("f_external_id"), sa.bindparam("f_portal", type_=sa.BigInteger),
+                        sa.bindparam("f_fingerprint")))
+    if with_job:
+        condition = sa.and_(condition, _c.media_type == sa.bindparam("media_type"),
+                            *[sa.or_(_c[name].is_(None), _c[name] == value) for name, value in visitor.items()])
     statement = play_sessions.update().where(condition).values(
-        reports=_c.reports + 1, last_seen_at=now,
-        **{name: sa.func.coalesce(getattr(_c, name), sa.bindparam(name, type_=getattr(_c, name).type))
-           for name in _VISITOR_COLUMNS},
+        reports=_c.reports + 1, last_seen_at=sa.bindparam("now", type_=sa.Float),
+        **{name: sa.func.coalesce(_c[name], value) for name, value in visitor.items()},
         **_attention_values(),
     ).returning(_c.id)
     return _with_its_job(statement) if with_job else statement
 
 
-_ATTENTION_READ = CompiledStatement(_build_attention_read())
-_ATTENTION_WRITES = {(guarded, with_job): CompiledStatement(_build_attention_write(guarded=guarded, with_job=with_job))
-                     for guarded in (False, True) for with_job in (False, True)}
+_ATTENTION_UPDATES = {with_job: CompiledStatement(_build_attention_update(with_job=with_job))
+                      for with_job in (False, True)}
 
 
 def store_report(engine: Engine, report: PlayerReport, *, writer: str, flush_within: float = 0.0,
@@ -209,11 +228,11 @@ def store_report(engine: Engine, report: PlayerReport, *, writer: str, flush_wit
     On PostgreSQL a played or quartile report is one statement run as its own transaction
     (``write_transaction.single_statement``): the session upsert and its outbox job commit
     together or not at all, as in ``record_report``'s transaction, without the BEGIN and
-    COMMIT round trips (scripts/bench_events.py). An attention update to an open session
-    there is a read and one write guarded by it (``_store_attention``); the rest go through
-    the transaction. ``facts`` (PostgreSQL): the facts the report was admitted on, checked
-    by the write itself. Raises SessionRefused, or FactsChanged when those facts are no
-    longer the database's; nothing is written then.
+    COMMIT round trips (scripts/bench_events.py). So is a player's cumulative attention
+    update to its open session (``_store_attention``); the rest go through the transaction.
+    ``facts`` (PostgreSQL): the facts the report was admitted on, checked by the write
+    itself. Raises SessionRefused, or FactsChanged when those facts are no longer the
+    database's; nothing is written then.
     """
     now = time.time() if now is None else now
     record = report.record
@@ -238,8 +257,8 @@ def store_report(engine: Engine, report: PlayerReport, *, writer: str, flush_wit
                                     report_limit=report_limit, facts=facts)
         if accepted is not None:
             return accepted
-    # An attention update the read-then-write above leaves to a transaction (a session that
-    # is new, closed, or was written in between; and every one on SQLite), whose BEGIN and
+    # An attention update the one statement above leaves to a transaction (a session that is
+    # new, closed or refuses it, a replay, an update out of order; every one on SQLite), whose BEGIN and
     # COMMIT travel with its statements on PostgreSQL (two round trips instead of five).
     with pipelined_write(engine, flush_within=flush_within) as conn:
         return record_report(conn, report, writer=writer, now=now, report_limit=report_limit, facts=facts)
@@ -247,40 +266,37 @@ def store_report(engine: Engine, report: PlayerReport, *, writer: str, flush_wit
 
 def _store_attention(engine: Engine, report: PlayerReport, *, writer: str, flush_within: float, now: float,
                      report_limit: int, facts: FactsGuard | None) -> Accepted | None:
-    """PostgreSQL: an attention update to an open session as two statements, each its own
-    transaction: the session read, then its write, which holds only while the row is as
-    read (``_build_attention_write``), so it is exactly the transaction's update, without
-    BEGIN, COMMIT and the row lock held across a round trip. None when the transaction is
-    to decide (``store_report``): no session yet, a closed one, or one written in between.
-    Raises SessionRefused or FactsChanged as ``record_report`` does; nothing is written then."""
+    """PostgreSQL: a player's cumulative attention update to its open session, in one
+    statement run as its own transaction (``_build_attention_update``), which writes exactly
+    what the transaction would: the sent spans are the merge when they extend the stored
+    ones, which the statement checks, as it checks every other condition the transaction
+    would read the session for. None when it wrote nothing, or cannot be tried (no kept
+    ``facts`` to check the duration by, or a duration that is not the item's): the
+    transaction then decides, from the session as it is (``store_report``)."""
     record = report.record
-    dialect = engine.dialect
+    assert record.spans is not None and record.span_seconds is not None and record.duration_seconds is not None
+    if facts is None or duration_problem(record.duration_seconds, facts.item_duration_ms):
+        return None
+    spans = list(record.spans)  # merge_spans(stored, spans) when they extend the stored ones
+    attention, values = _attention_columns(report, spans, now)
+    claimed = seconds_played(spans, record.span_seconds, record.duration_seconds)
+    params = _session_params(report, writer, now, report_limit) | values | facts.parameters() | {
+        "b_spans_sent": attention["spans"],
+        "b_started_by": latest_session_start(claimed, record.duration_seconds, now)}
+    queue_job = report.final and played_any(spans)
+    if queue_job:
+        # The session as the write leaves it: its visitor fields are the report's (or none).
+        params |= _job_params(_attention_record({
+            "external_id": record.external_id, "media_type": record.media_type, "session_id": record.session_id,
+            "portal_id": record.portal_id, **{name: getattr(record, name) for name in _VISITOR_COLUMNS},
+            **attention}), now)
     with single_statement(engine, flush_within=flush_within) as dbapi:
-        row = _ATTENTION_READ.execute_dbapi(dbapi, dialect, {"b_session_id": record.session_id,
-                                                             "b_media_external_id": record.external_id})[0]
-        if row["id"] is None or row["closed_at"] is not None:
-            return None
-        # Who opened the session never changes: its refusal now is the transaction's.
-        _raise_refusal([row], record, writer, report_limit)
-        change = _attention_change(row, report, now)
-        params = _session_params(report, writer, now, report_limit) | change.values | {
-            "b_id": row["id"], "b_seen_reports": row["reports"]}
-        queue_job = report.final and played_any(change.spans)
-        if queue_job:
-            # The row as the write leaves it: a visitor field it lacked is this report's.
-            visitor = {name: row[name] if row[name] is not None else getattr(record, name)
-                       for name in _VISITOR_COLUMNS}
-            session = {**row, **visitor, **change.attention}
-            params |= _job_params(_attention_record(session), now)
-        if facts is not None:
-            params |= facts.parameters()
-        written = _ATTENTION_WRITES[facts is not None, queue_job].execute_dbapi(dbapi, dialect, params)
-        if not written:
-            _check_facts(dbapi, dialect, facts)
-            return None
+        written = _ATTENTION_UPDATES[queue_job].execute_dbapi(dbapi, engine.dialect, params)
+    if not written:
+        return None
     if report.final:
         return Accepted(queued=queue_job and bool(written[0]["queued"]), duplicate=False, closed=True)
-    return Accepted(queued=False, duplicate=not change.changed)
+    return Accepted(queued=False, duplicate=False)
 
 
 def record_report(conn: DBAPIHandle, report: PlayerReport, *, writer: str, now: float | None = None,
@@ -412,11 +428,19 @@ def _attention_change(row, report: PlayerReport, now: float) -> _AttentionChange
     if claimed > allowed:
         raise SessionRefused(400, "spans", f"count {claimed:g} s of playback; a session of this media that began "
                                            f"{now - row['first_seen_at']:.0f} s ago can have at most {allowed:g} s")
+    attention, values = _attention_columns(report, spans, now)
+    return _AttentionChange(spans, attention, values, spans != stored)
+
+
+def _attention_columns(report: PlayerReport, spans: list[int], now: float) -> tuple[dict, dict]:
+    """The session's attention columns an update with these merged ``spans`` sets, and every
+    column it sets as ``b_`` parameters (``_ATTENTION_COLUMNS``)."""
+    record = report.record
     attention = {"spans": json.dumps(spans, separators=(",", ":")), "span_seconds": record.span_seconds,
                  "duration_seconds": record.duration_seconds, "attention_at_ms": record.occurred_at_ms}
     values = {f"b_{name}": value for name, value in attention.items()} | {
         "b_percent_played": percent_played(spans), "b_closed_at": now if report.final else None}
-    return _AttentionChange(spans, attention, values, spans != stored)
+    return attention, values
 
 
 def close_due_sessions(conn: Connection, now: float, idle_seconds: float) -> int:
