@@ -172,14 +172,15 @@ def _spans_extended(sent: sa.BindParameter) -> ColumnElement[bool]:
     ``attention_spans.merge_spans`` makes of a player's cumulative update, decided here so
     the write need not read the spans first (tests hold the two to the same answers)."""
     stored, update = sa.cast(_c.spans, JSONB), sa.cast(sent, JSONB)
-    counts = (sa.func.jsonb_array_elements(stored).table_valued("played", with_ordinality="nth")
-              .render_derived(name="stored"))
-    # jsonb compares numbers as numbers; -> takes a 0-based position.
-    some_greater = sa.exists().select_from(counts).where(
-        counts.c.played > update.op("->")(sa.cast(counts.c.nth - sa.literal_column("1"), sa.Integer)))
+    # ROWS FROM pairs the two lists count by count, each parsed once (an expression per
+    # count would parse a list for each of up to 100 counts); jsonb compares numbers as numbers.
+    none_greater = sa.text(
+        "NOT EXISTS (SELECT FROM ROWS FROM (jsonb_array_elements(CAST(play_sessions.spans AS JSONB)),"
+        f" jsonb_array_elements(CAST(:{sent.key} AS JSONB))) AS paired (stored, sent)"
+        " WHERE paired.stored > paired.sent)").bindparams(sent)
     return sa.case((sa.func.coalesce(_c.spans, sa.literal_column("''")) == sa.literal_column("''"), sa.true()),
                    else_=sa.and_(stored != update, sa.or_(
-                       sa.func.jsonb_array_length(stored) != sa.func.jsonb_array_length(update), ~some_greater)))
+                       sa.func.jsonb_array_length(stored) != sa.func.jsonb_array_length(update), none_greater)))
 
 
 def _build_attention_update(*, with_job: bool):
