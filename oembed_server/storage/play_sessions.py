@@ -286,11 +286,9 @@ def _store_attention(engine: Engine, report: PlayerReport, *, writer: str, flush
         "b_started_by": latest_session_start(claimed, record.duration_seconds, now)}
     queue_job = report.final and played_any(spans)
     if queue_job:
-        # The session as the write leaves it: its visitor fields are the report's (or none).
-        params |= _job_params(_attention_record({
-            "external_id": record.external_id, "media_type": record.media_type, "session_id": record.session_id,
-            "portal_id": record.portal_id, **{name: getattr(record, name) for name in _VISITOR_COLUMNS},
-            **attention}), now)
+        # The session as the write leaves it is the report's own record: the statement takes
+        # only a session whose visitor fields are the report's (or none), and spans merge to its.
+        params |= _job_params(record, now)
     with single_statement(engine, flush_within=flush_within) as dbapi:
         written = _ATTENTION_UPDATES[queue_job].execute_dbapi(dbapi, engine.dialect, params)
     if not written:
